@@ -1,0 +1,25 @@
+"""The command path: every write is a command with an id, applied once.
+
+No Flask here: the web forms, the offline outbox's batch replay and the tests
+all call `apply` with a Command and a table of handlers.
+"""
+
+from .commands import (
+    Command,
+    Handler,
+    Invalid,
+    Outcome,
+    Rejected,
+    apply,
+    parse_device_time,
+)
+
+__all__ = [
+    "Command",
+    "Handler",
+    "Invalid",
+    "Outcome",
+    "Rejected",
+    "apply",
+    "parse_device_time",
+]

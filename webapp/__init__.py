@@ -1,0 +1,57 @@
+"""Field-service app for property management: the Flask app factory."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+def _secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, creating one on first start.
+
+    The key never lives in code or in the repository; a deployment may also set
+    WUYE_SECRET_KEY in the environment, which wins.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: defaults, then instance/config.py, then WUYE_* environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE=os.path.join(app.instance_path, "wuye.db"),
+        FILES_DIR=os.path.join(app.instance_path, "files"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_WINDOW_MINUTES=15,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("WUYE")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    os.makedirs(app.config["FILES_DIR"], exist_ok=True)
+
+    from . import auth, db, demo, i18n, web
+
+    db.init_app(app)
+    demo.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,70 @@
+"""The web side of the command path: build a Command from a form and apply it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+
+import sync
+from sync import Command, Invalid, Outcome
+
+from .auth import utcnow
+from .db import get_db
+from .domain import files
+from .domain.handlers import HANDLERS
+from .domain.jobs import N_
+
+
+def run(kind: str, target: str, payload: dict[str, Any]) -> Outcome:
+    """Apply one command from the current form. Raises sync.Invalid on bad input."""
+    form = request.form
+    try:
+        base_version = int(form["base_version"]) if form.get("base_version") else None
+    except ValueError:
+        base_version = None
+    cmd = Command(
+        op_id=form.get("op_id", ""),
+        kind=kind,
+        target=target,
+        payload=payload,
+        user_id=current_user.id,
+        device_id=form.get("device_id", "")[:64],
+        device_time=sync.parse_device_time(form.get("device_time")),
+        base_version=base_version,
+    )
+    return sync.apply(get_db(), cmd, HANDLERS, utcnow())
+
+
+def save_photos(field: str = "photos") -> list[str]:
+    """Store uploaded images by content hash; returns their hashes."""
+    hashes = []
+    for upload in request.files.getlist(field):
+        if not upload or not upload.filename:
+            continue
+        data = upload.read()
+        mime = files.sniff(data)
+        if mime is None:
+            raise Invalid({field: N_("Only photos (JPEG, PNG or WebP) can be attached.")})
+        hashes.append(
+            files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())
+        )
+    return hashes
+
+
+def save_data_url(value: str, field: str) -> str:
+    """Store a `data:image/png;base64,...` value (a drawn signature); returns its hash."""
+    if not value:
+        return ""
+    header, _, encoded = value.partition(",")
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid({field: N_("The signature could not be read. Please sign again.")}) from None
+    mime = files.sniff(data)
+    if not header.startswith("data:image/") or mime is None:
+        raise Invalid({field: N_("The signature could not be read. Please sign again.")})
+    return files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())

@@ -1,0 +1,1 @@
+"""Domain rules: plain functions over the database, no Flask, `now` passed in."""

@@ -1,0 +1,93 @@
+"""Job deadlines: one pure function from a job, the estate's settings and `now`.
+
+The clock starts when the report is received. When the resident causes a delay
+and a new time is agreed, the arrive and complete clocks restart from the
+agreed time (DOMAIN.md, "Customer-caused delay").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Deadline:
+    name: str  # "notify", "arrive", "complete"
+    due: datetime
+    done_at: datetime | None
+    now: datetime
+
+    @property
+    def met(self) -> bool:
+        return self.done_at is not None and self.done_at <= self.due
+
+    @property
+    def breached(self) -> bool:
+        end = self.done_at or self.now
+        return end > self.due
+
+    @property
+    def remaining(self) -> timedelta:
+        """Time left (negative when overdue); zero once done."""
+        if self.done_at is not None:
+            return timedelta(0)
+        return self.due - self.now
+
+
+def _dt(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def arrive_window(job_class: str, settings: Mapping[str, int]) -> timedelta:
+    key = "arrive_emergency_minutes" if job_class == "emergency" else "arrive_ordinary_minutes"
+    return timedelta(minutes=settings[key])
+
+
+def complete_window(job_class: str, settings: Mapping[str, int]) -> timedelta:
+    if job_class == "emergency":
+        return timedelta(hours=settings["complete_emergency_hours"])
+    if job_class == "medium":
+        return timedelta(days=settings["complete_medium_days"])
+    return timedelta(hours=settings["complete_small_hours"])
+
+
+def job_deadlines(
+    job: Mapping[str, Any], settings: Mapping[str, int], now: datetime
+) -> list[Deadline]:
+    """The notify, arrive and complete deadlines of a job, evaluated at `now`."""
+    received = _dt(job["received_at"])
+    assert received is not None
+    # The clock restarts at an agreed time (customer-caused delay) or a reopen.
+    restarts = [t for t in (_dt(job.get("agreed_at")), _dt(job.get("reopened_at"))) if t]
+    start = max([received, *restarts])
+    arrived = _dt(job.get("arrived_at"))
+    if arrived is not None and arrived < start and restarts:
+        arrived = None
+    return [
+        Deadline(
+            "notify",
+            received + timedelta(minutes=settings["notify_minutes"]),
+            _dt(job.get("dispatched_at")),
+            now,
+        ),
+        Deadline("arrive", start + arrive_window(job["job_class"], settings), arrived, now),
+        Deadline(
+            "complete",
+            start + complete_window(job["job_class"], settings),
+            _dt(job.get("completed_at")),
+            now,
+        ),
+    ]
+
+
+def next_due(deadlines: list[Deadline]) -> Deadline | None:
+    """The first deadline still open: what the worker should watch."""
+    open_ = [d for d in deadlines if d.done_at is None]
+    return min(open_, key=lambda d: d.due) if open_ else None

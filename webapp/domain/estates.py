@@ -1,0 +1,59 @@
+"""Estates, buildings, units and residents: read queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def list_estates(db: Database, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return list(db.query(f"SELECT * FROM estates WHERE id IN ({marks}) ORDER BY id", ids))
+
+
+def search_units(db: Database, estate_id: int, q: str, limit: int = 12) -> list[dict[str, Any]]:
+    """Match '3-1202', '1202', a resident's name or phone within one estate."""
+    like = f"%{q}%"
+    return list(
+        db.query(
+            """SELECT u.id, u.number, b.name AS building_name,
+                      group_concat(r.name, '、') AS residents
+               FROM units u JOIN buildings b ON b.id = u.building_id
+               LEFT JOIN residents r ON r.unit_id = u.id
+               WHERE u.estate_id = ? AND (u.number LIKE ? OR b.name || '-' || u.number LIKE ?
+                     OR r.name LIKE ? OR r.phone LIKE ?)
+               GROUP BY u.id ORDER BY b.name, u.number LIMIT ?""",
+            [estate_id, like, like, like, like, limit],
+        )
+    )
+
+
+def get_unit(db: Database, unit_id: int) -> dict[str, Any] | None:
+    return next(
+        iter(
+            db.query(
+                "SELECT u.*, b.name AS building_name, e.name AS estate_name FROM units u "
+                "JOIN buildings b ON b.id = u.building_id JOIN estates e ON e.id = u.estate_id "
+                "WHERE u.id = ?",
+                [unit_id],
+            )
+        ),
+        None,
+    )
+
+
+def residents(db: Database, unit_id: int) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM residents WHERE unit_id = ? ORDER BY id", [unit_id]))
+
+
+def unit_jobs(db: Database, unit_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT id, number, status, category, received_at FROM jobs WHERE unit_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            [unit_id, limit],
+        )
+    )

@@ -1,0 +1,13 @@
+"""Every command kind the server knows, and the function that applies it."""
+
+from __future__ import annotations
+
+from sync import Handler
+
+from . import settings
+from .job_commands import HANDLERS as JOB_HANDLERS
+
+HANDLERS: dict[str, Handler] = {
+    **JOB_HANDLERS,
+    "estate.settings": settings.save_command,
+}

@@ -1,0 +1,398 @@
+"""Command handlers for jobs: validation, permission, state machine, effects, audit.
+
+Each handler runs inside `sync.apply`'s transaction. Bad input raises Invalid
+(nothing stored); a state change that no longer fits raises Rejected, or, where
+the worker brought facts from the field, keeps those facts, flags the job and
+returns a rejection (DESIGN.md: facts are never rejected).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync import Command, Handler, Invalid, Rejected
+
+from . import audit, files, people
+from .jobs import (
+    CATEGORIES,
+    CLASSES,
+    N_,
+    SOURCES,
+    allowed,
+    get_job,
+    iso,
+    job_photos,
+    next_number,
+    signed_record_hash,
+)
+
+PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
+
+
+def _actor(db: Database, cmd: Command) -> dict[str, Any]:
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not user["active"]:
+        raise Rejected("forbidden", N_("You are not signed in."))
+    return user
+
+
+def _require(user: dict[str, Any], capability: str) -> None:
+    if not people.can(user, capability):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+
+
+def _in_estate(db: Database, user: dict[str, Any], estate_id: int) -> None:
+    if estate_id not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+
+
+def _job(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any]:
+    try:
+        job_id = int(cmd.target.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise Invalid({"target": N_("Unknown job.")}) from None
+    job = get_job(db, job_id)
+    if job is None:
+        raise Invalid({"target": N_("Unknown job.")})
+    _in_estate(db, user, job["estate_id"])
+    return job
+
+
+def _current(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": job["status"],
+        "assignee_id": job["assignee_id"],
+        "assignee_name": job.get("assignee_name"),
+        "version": job["version"],
+    }
+
+
+def _check_transition(cmd: Command, job: dict[str, Any]) -> None:
+    if not allowed(cmd.kind, job["status"]):
+        code = "cancelled" if job["status"] == "cancelled" else "illegal_transition"
+        msg = (
+            N_("The job was cancelled.")
+            if code == "cancelled"
+            else N_("This step does not fit the job's current state.")
+        )
+        raise Rejected(code, msg, _current(job))
+
+
+def _check_assignee(job: dict[str, Any], user: dict[str, Any]) -> None:
+    if job["assignee_id"] != user["id"]:
+        raise Rejected(
+            "not_assignee", N_("The job is assigned to someone else."), _current(job)
+        )
+
+
+def _update(db: Database, job: dict[str, Any], now: datetime, **fields: Any) -> int:
+    fields.update(version=job["version"] + 1, updated_at=iso(now))
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*fields.values(), job["id"]])
+    return fields["version"]
+
+
+def _note(db: Database, cmd: Command, job_id: int, kind: str, text: str, now: datetime) -> None:
+    if text:
+        db.execute(
+            "INSERT INTO job_notes (job_id, user_id, kind, text, at, op_id) VALUES (?,?,?,?,?,?)",
+            [job_id, cmd.user_id, kind, text, iso(now), cmd.op_id],
+        )
+
+
+def _text(payload: Any, key: str, limit: int = 2000) -> str:
+    return str(payload.get(key) or "").strip()[:limit]
+
+
+def _photos(db: Database, cmd: Command) -> list[str]:
+    hashes = [str(h) for h in cmd.payload.get("photos") or []]
+    if files.missing(db, hashes):
+        raise Invalid({"photos": N_("A photo has not been uploaded yet.")})
+    return hashes
+
+
+def _attach(db: Database, cmd: Command, job_id: int, hashes: list[str], stage: str) -> None:
+    for sha in hashes:
+        db.execute(
+            "INSERT OR IGNORE INTO job_photos (job_id, sha256, stage, op_id) VALUES (?,?,?,?)",
+            [job_id, sha, stage, cmd.op_id],
+        )
+
+
+def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **detail: Any):
+    audit.record(db, cmd, now, action, "job", job["id"], detail)
+    fresh = get_job(db, job["id"])
+    assert fresh is not None
+    return {"job_id": job["id"], "status": fresh["status"], "version": fresh["version"]}
+
+
+def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user = _actor(db, cmd)
+    _require(user, "job.intake")
+    p = cmd.payload
+    errors: dict[str, str] = {}
+    try:
+        estate_id = int(p.get("estate_id") or 0)
+    except (TypeError, ValueError):
+        estate_id = 0
+    if estate_id not in people.estate_ids(db, user["id"]):
+        errors["estate_id"] = N_("Choose one of your estates.")
+    unit_id = p.get("unit_id") or None
+    if unit_id is not None:
+        unit = next(iter(db.query("SELECT estate_id FROM units WHERE id = ?", [unit_id])), None)
+        if unit is None or unit["estate_id"] != estate_id:
+            errors["unit_id"] = N_("Choose a unit of this estate from the list.")
+    name, phone = _text(p, "reporter_name", 50), _text(p, "reporter_phone", 20)
+    description = _text(p, "description")
+    if not name:
+        errors["reporter_name"] = N_("Enter the reporter's surname.")
+    if not PHONE.match(phone):
+        errors["reporter_phone"] = N_("Enter a phone number (digits only).")
+    if p.get("source") not in SOURCES:
+        errors["source"] = N_("Choose how the report came in.")
+    if p.get("category") not in CATEGORIES:
+        errors["category"] = N_("Choose a category.")
+    if p.get("job_class") not in CLASSES:
+        errors["job_class"] = N_("Choose emergency, small or medium repair.")
+    if len(description) < 2:
+        errors["description"] = N_("Describe the problem.")
+    if errors:
+        raise Invalid(errors)
+    photos = _photos(db, cmd)
+    number = next_number(db, now)
+    job_id = db.execute(
+        """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
+           category, department, job_class, description, status, received_by, received_at,
+           updated_at) VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?)""",
+        [
+            number, estate_id, unit_id, name, phone, p["source"], p["category"],
+            CATEGORIES[p["category"]][1], p["job_class"], description, user["id"],
+            iso(now), iso(now),
+        ],
+    ).lastrowid
+    _attach(db, cmd, job_id, photos, "intake")
+    job = get_job(db, job_id)
+    assert job is not None
+    result = _done(db, cmd, now, job, "create", number=number)
+    result["number"] = number
+    return result
+
+
+def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user = _actor(db, cmd)
+    _require(user, "job.dispatch")
+    job = _job(db, cmd, user)
+    _check_transition(cmd, job)
+    target = str(cmd.payload.get("to") or "")
+    if target.startswith("pool:"):
+        dept = target[5:]
+        if dept not in people.DEPARTMENTS or dept in ("service", "management"):
+            raise Invalid({"to": N_("Choose a person or a department pool.")})
+        _update(db, job, now, status="pooled", assignee_id=None, department=dept,
+                dispatched_at=job["dispatched_at"] or iso(now), accepted_at=None)
+        action_detail = {"pool": dept}
+    else:
+        try:
+            assignee = int(target.removeprefix("user:"))
+        except ValueError:
+            raise Invalid({"to": N_("Choose a person or a department pool.")}) from None
+        staff = {s["id"]: s for s in people.staff_for(db, job["estate_id"])}
+        if assignee not in staff:
+            raise Invalid({"to": N_("Choose a person who works on this estate.")})
+        _update(db, job, now, status="assigned", assignee_id=assignee,
+                department=staff[assignee]["department"],
+                dispatched_at=job["dispatched_at"] or iso(now), accepted_at=None)
+        action_detail = {"assignee_id": assignee}
+    reason = _text(cmd.payload, "reason", 500)
+    _note(db, cmd, job["id"], cmd.kind.split(".")[1], reason, now)
+    return _done(db, cmd, now, job, cmd.kind.split(".")[1], **action_detail, reason=reason)
+
+
+def _field_step(db: Database, cmd: Command, now: datetime) -> tuple[dict, dict]:
+    user = _actor(db, cmd)
+    _require(user, "job.field")
+    job = _job(db, cmd, user)
+    return user, job
+
+
+def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    if job["status"] == "pooled" and job["department"] != user["department"]:
+        raise Rejected("forbidden", N_("This job is for another department."), _current(job))
+    if job["status"] != "pooled":
+        raise Rejected("taken", N_("Someone else already took this job."), _current(job))
+    _update(db, job, now, status="accepted", assignee_id=user["id"], accepted_at=iso(now))
+    return _done(db, cmd, now, job, "claim")
+
+
+def accept(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    _check_assignee(job, user)
+    _check_transition(cmd, job)
+    _update(db, job, now, status="accepted", accepted_at=iso(now))
+    return _done(db, cmd, now, job, "accept")
+
+
+def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    reason = _text(cmd.payload, "reason", 500)
+    if not reason:
+        raise Invalid({"reason": N_("Say why you decline.")})
+    _check_assignee(job, user)
+    _check_transition(cmd, job)
+    _update(db, job, now, status="new", assignee_id=None)
+    _note(db, cmd, job["id"], "decline", reason, now)
+    return _done(db, cmd, now, job, "decline", reason=reason)
+
+
+def arrive(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    _check_assignee(job, user)
+    _check_transition(cmd, job)
+    _update(db, job, now, status="arrived", arrived_at=iso(now))
+    return _done(db, cmd, now, job, "arrive")
+
+
+def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    reason = _text(cmd.payload, "reason", 500)
+    errors = {}
+    if not reason:
+        errors["reason"] = N_("Say what the customer asked for.")
+    try:
+        agreed = datetime.fromisoformat(str(cmd.payload.get("agreed_at") or ""))
+    except ValueError:
+        agreed = None
+        errors["agreed_at"] = N_("Enter the new time agreed with the customer.")
+    if agreed is not None and agreed <= now:
+        errors["agreed_at"] = N_("The agreed time must be in the future.")
+    if errors:
+        raise Invalid(errors)
+    assert agreed is not None
+    _check_assignee(job, user)
+    _check_transition(cmd, job)
+    _update(db, job, now, status="paused", agreed_at=iso(agreed), pause_reason=reason)
+    _note(db, cmd, job["id"], "pause", reason, now)
+    return _done(db, cmd, now, job, "pause", reason=reason, agreed_at=iso(agreed))
+
+
+def _keep_facts(db: Database, cmd: Command, job: dict, exc: Rejected, now: datetime) -> dict:
+    """Store what the worker brought from the field, flag the job, refuse the state change."""
+    db.execute("UPDATE jobs SET flagged = 1 WHERE id = ?", [job["id"]])
+    audit.record(db, cmd, now, "flag", "job", job["id"], {"reason": exc.code, "kind": cmd.kind})
+    return {
+        "_rejected": True, "reason": exc.code, "message": exc.message,
+        "current": exc.current, "kept": True,
+    }
+
+
+def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    work = _text(cmd.payload, "work_done")
+    if not work:
+        raise Invalid({"work_done": N_("Describe the work done.")})
+    materials = _text(cmd.payload, "materials", 500)
+    photos = _photos(db, cmd)
+    # Facts first: the work notes and photos are kept whatever the job's state.
+    _note(db, cmd, job["id"], "work", work + (f"\n{materials}" if materials else ""), now)
+    _attach(db, cmd, job["id"], photos, "completion")
+    try:
+        _check_assignee(job, user)
+        _check_transition(cmd, job)
+    except Rejected as exc:
+        return _keep_facts(db, cmd, job, exc, now)
+    _update(db, job, now, status="completed", completed_at=iso(now), work_done=work,
+            materials=materials)
+    return _done(db, cmd, now, job, "complete", photos=len(photos))
+
+
+def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, job = _field_step(db, cmd, now)
+    p = cmd.payload
+    outcome = p.get("outcome")
+    signer = _text(p, "signer_name", 50)
+    reason = _text(p, "reason", 500)
+    image = str(p.get("signature_image") or "")
+    if outcome == "signed":
+        errors = {}
+        if not signer:
+            errors["signer_name"] = N_("Enter the name of the person signing.")
+        if not image:
+            errors["signature"] = N_("Ask the resident to sign in the box.")
+        if errors:
+            raise Invalid(errors)
+        if files.missing(db, [image]):
+            raise Invalid({"signature": N_("The signature has not been uploaded yet.")})
+    elif outcome in ("absent", "refused"):
+        if not reason:
+            raise Invalid({"reason": N_("Say why there is no signature.")})
+    else:
+        raise Invalid({"outcome": N_("Choose signed, absent or refused.")})
+    at = iso(now)
+    photos = [ph["sha256"] for ph in job_photos(db, job["id"])]
+    record_hash = signed_record_hash(job, photos, signer, at)
+    db.execute(
+        "INSERT INTO signatures (job_id, signer_name, outcome, reason, strokes, image_sha256,"
+        " signed_at, record_hash, op_id) VALUES (?,?,?,?,?,?,?,?,?)",
+        [job["id"], signer, outcome, reason, p.get("strokes") or None, image or None, at,
+         record_hash, cmd.op_id],
+    )
+    try:
+        _check_assignee(job, user)
+        _check_transition(cmd, job)
+    except Rejected as exc:
+        return _keep_facts(db, cmd, job, exc, now)
+    _update(db, job, now, status="closed", closed_at=at)
+    result = _done(db, cmd, now, job, "signoff", outcome=outcome, record_hash=record_hash)
+    result["record_hash"] = record_hash
+    return result
+
+
+def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user = _actor(db, cmd)
+    _require(user, "job.reopen")
+    job = _job(db, cmd, user)
+    reason = _text(cmd.payload, "reason", 500)
+    if not reason:
+        raise Invalid({"reason": N_("Say what is still wrong.")})
+    _check_transition(cmd, job)
+    status = "assigned" if job["assignee_id"] else "new"
+    _update(db, job, now, status=status, rework_count=job["rework_count"] + 1,
+            reopened_at=iso(now), accepted_at=None, arrived_at=None, completed_at=None,
+            closed_at=None, agreed_at=None, pause_reason=None)
+    _note(db, cmd, job["id"], "reopen", reason, now)
+    requested_by = "resident" if cmd.payload.get("requested_by") == "resident" else "desk"
+    return _done(db, cmd, now, job, "reopen", reason=reason, requested_by=requested_by)
+
+
+def cancel(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user = _actor(db, cmd)
+    _require(user, "job.dispatch")
+    job = _job(db, cmd, user)
+    reason = _text(cmd.payload, "reason", 500)
+    if not reason:
+        raise Invalid({"reason": N_("Say why the job is cancelled.")})
+    _check_transition(cmd, job)
+    _update(db, job, now, status="cancelled", cancel_reason=reason)
+    _note(db, cmd, job["id"], "cancel", reason, now)
+    return _done(db, cmd, now, job, "cancel", reason=reason)
+
+
+HANDLERS: dict[str, Handler] = {
+    "job.create": create,
+    "job.dispatch": _dispatch,
+    "job.reassign": _dispatch,
+    "job.claim": claim,
+    "job.accept": accept,
+    "job.decline": decline,
+    "job.arrive": arrive,
+    "job.pause": pause,
+    "job.complete": complete,
+    "job.signoff": signoff,
+    "job.reopen": reopen,
+    "job.cancel": cancel,
+}

@@ -1,0 +1,200 @@
+"""Jobs (工单): vocabulary, the state machine, and read queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def N_(text: str) -> str:
+    """Mark an English msgid for extraction; the web layer translates it."""
+    return text
+
+
+SOURCES = {
+    "phone": N_("Phone"),
+    "walk_in": N_("Walk-in"),
+    "qr": N_("QR code"),
+    "letter": N_("Letter"),
+    "email": N_("E-mail"),
+}
+CLASSES = {
+    "emergency": N_("Emergency repair"),
+    "small": N_("Small repair"),
+    "medium": N_("Medium repair"),
+}
+# Category -> (label, department that does the work).
+CATEGORIES = {
+    "plumbing": (N_("Plumbing and drains"), "maintenance"),
+    "electrical": (N_("Electrical"), "maintenance"),
+    "doors_windows": (N_("Doors and windows"), "maintenance"),
+    "walls_roof": (N_("Walls, ceiling and roof leaks"), "maintenance"),
+    "lift": (N_("Lift"), "maintenance"),
+    "public_facility": (N_("Public facilities"), "maintenance"),
+    "security": (N_("Security and access"), "security"),
+    "parking": (N_("Parking and vehicles"), "security"),
+    "cleaning": (N_("Cleaning"), "cleaning"),
+    "greening": (N_("Greenery"), "cleaning"),
+    "pests": (N_("Pests"), "cleaning"),
+    "other": (N_("Other"), "maintenance"),
+}
+STATUSES = {
+    "new": N_("Waiting for dispatch"),
+    "pooled": N_("In the department pool"),
+    "assigned": N_("Dispatched, not accepted"),
+    "accepted": N_("Accepted"),
+    "arrived": N_("On site"),
+    "paused": N_("Paused (customer reason)"),
+    "completed": N_("Done, awaiting sign-off"),
+    "closed": N_("Signed off"),
+    "cancelled": N_("Cancelled"),
+}
+OPEN_STATUSES = ("new", "pooled", "assigned", "accepted", "arrived", "paused")
+ACTIVE_FIELD_STATUSES = ("assigned", "accepted", "arrived", "paused", "completed")
+
+# The state machine: command kind -> the statuses it may start from.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "job.dispatch": frozenset({"new"}),
+    "job.reassign": frozenset({"pooled", "assigned", "accepted", "arrived", "paused"}),
+    "job.claim": frozenset({"pooled"}),
+    "job.accept": frozenset({"assigned"}),
+    "job.decline": frozenset({"assigned"}),
+    "job.arrive": frozenset({"accepted", "paused"}),
+    "job.pause": frozenset({"accepted", "arrived"}),
+    "job.complete": frozenset({"arrived"}),
+    "job.signoff": frozenset({"completed"}),
+    "job.reopen": frozenset({"completed", "closed"}),
+    "job.cancel": frozenset(OPEN_STATUSES),
+}
+
+
+def allowed(kind: str, status: str) -> bool:
+    return status in TRANSITIONS.get(kind, frozenset())
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+JOB_SELECT = """
+SELECT j.*, u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
+       a.display_name AS assignee_name, r.display_name AS received_by_name
+FROM jobs j
+JOIN estates e ON e.id = j.estate_id
+LEFT JOIN units u ON u.id = j.unit_id
+LEFT JOIN buildings b ON b.id = u.building_id
+LEFT JOIN users a ON a.id = j.assignee_id
+LEFT JOIN users r ON r.id = j.received_by
+"""
+
+
+def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
+    return next(iter(db.query(JOB_SELECT + " WHERE j.id = ?", [job_id])), None)
+
+
+def job_photos(db: Database, job_id: int) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT p.sha256, p.stage, f.mime FROM job_photos p JOIN files f "
+            "ON f.sha256 = p.sha256 WHERE p.job_id = ? ORDER BY p.id",
+            [job_id],
+        )
+    )
+
+
+def job_notes(db: Database, job_id: int) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "SELECT n.*, u.display_name FROM job_notes n LEFT JOIN users u ON u.id = n.user_id "
+            "WHERE n.job_id = ? ORDER BY n.id",
+            [job_id],
+        )
+    )
+
+
+def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:
+    return next(
+        iter(
+            db.query(
+                "SELECT * FROM signatures WHERE job_id = ? ORDER BY id DESC LIMIT 1", [job_id]
+            )
+        ),
+        None,
+    )
+
+
+def signed_record_hash(job: dict[str, Any], photos: Iterable[str], signer: str, at: str) -> str:
+    """SHA-256 of what the resident signed: the job's content at sign-off."""
+    content = {
+        k: job.get(k)
+        for k in (
+            "number", "estate_id", "unit_id", "reporter_name", "reporter_phone", "category",
+            "job_class", "description", "received_at", "arrived_at", "completed_at",
+            "work_done", "materials", "assignee_id", "rework_count",
+        )
+    }
+    content.update(photos=sorted(photos), signer=signer, signed_at=at)
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def my_jobs(db: Database, user: dict[str, Any], estate_ids: list[int]) -> list[dict[str, Any]]:
+    """A field worker's open jobs plus their department's unclaimed pool."""
+    if not estate_ids:
+        return []
+    marks = ",".join("?" * len(estate_ids))
+    statuses = ",".join("?" * len(ACTIVE_FIELD_STATUSES))
+    return list(
+        db.query(
+            JOB_SELECT
+            + f" WHERE (j.assignee_id = ? AND j.status IN ({statuses}))"
+            + f" OR (j.status = 'pooled' AND j.department = ? AND j.estate_id IN ({marks}))"
+            + " LIMIT 200",
+            [user["id"], *ACTIVE_FIELD_STATUSES, user["department"], *estate_ids],
+        )
+    )
+
+
+def board(
+    db: Database, estate_ids: list[int], status: str | None, query: str | None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The desk's board: newest first within the user's estates."""
+    if not estate_ids:
+        return []
+    marks = ",".join("?" * len(estate_ids))
+    where = [f"j.estate_id IN ({marks})"]
+    params: list[Any] = list(estate_ids)
+    if status == "open":
+        where.append(f"j.status IN ({','.join('?' * len(OPEN_STATUSES))})")
+        params.extend(OPEN_STATUSES)
+    elif status in STATUSES:
+        where.append("j.status = ?")
+        params.append(status)
+    elif status == "flagged":
+        where.append("j.flagged = 1")
+    if query:
+        where.append("(j.number LIKE ? OR u.number LIKE ? OR j.reporter_phone LIKE ?)")
+        params.extend([f"%{query}%"] * 3)
+    sql = JOB_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY j.id DESC LIMIT ?"
+    return list(db.query(sql, [*params, limit]))
+
+
+def next_number(db: Database, now: datetime) -> str:
+    """J + date + a per-day sequence; called inside the write transaction."""
+    prefix = "J" + now.strftime("%Y%m%d") + "-"
+    row = next(
+        iter(
+            db.query(
+                "SELECT number FROM jobs WHERE number LIKE ? ORDER BY number DESC LIMIT 1",
+                [prefix + "%"],
+            )
+        ),
+        None,
+    )
+    seq = int(row["number"].rsplit("-", 1)[1]) + 1 if row else 1
+    return f"{prefix}{seq:04d}"

@@ -1,0 +1,74 @@
+"""Staff: departments, roles, what each role may do, and which estates they see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlite_utils import Database
+
+# English labels are msgids; the web layer translates them.
+DEPARTMENTS = {
+    "service": "Customer service",
+    "maintenance": "Maintenance",
+    "security": "Security",
+    "cleaning": "Cleaning and greening",
+    "management": "Management",
+}
+ROLES = {
+    "desk": "Service desk",
+    "technician": "Technician",
+    "guard": "Security guard",
+    "cleaner": "Cleaner",
+    "callback": "Callback staff",
+    "supervisor": "Supervisor",
+    "manager": "Manager",
+    "admin": "Administrator",
+}
+FIELD_ROLES = frozenset({"technician", "guard", "cleaner"})
+
+# Capabilities by role: the one place that says who may do what.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "job.view_all": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
+    "job.intake": frozenset({"desk", "manager", "admin"}),
+    "job.dispatch": frozenset({"desk", "manager", "admin"}),
+    "job.field": FIELD_ROLES,
+    "job.reopen": frozenset({"desk", "callback", "manager", "admin"}),
+    "job.print": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
+    "estate.settings": frozenset({"admin", "manager"}),
+    "estate.import": frozenset({"admin"}),
+    "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
+}
+
+
+def can(user: Mapping[str, Any] | None, capability: str) -> bool:
+    return bool(user) and user["role"] in CAPABILITIES[capability]  # type: ignore[index]
+
+
+def estate_ids(db: Database, user_id: int) -> list[int]:
+    return [
+        r["estate_id"]
+        for r in db.query(
+            "SELECT estate_id FROM user_estates WHERE user_id = ? ORDER BY estate_id", [user_id]
+        )
+    ]
+
+
+def get_user(db: Database, user_id: int | None) -> dict[str, Any] | None:
+    if user_id is None:
+        return None
+    return next(iter(db.query("SELECT * FROM users WHERE id = ?", [user_id])), None)
+
+
+def staff_for(db: Database, estate_id: int, department: str | None = None) -> list[dict]:
+    """Active staff of an estate (optionally one department), for dispatch pickers."""
+    sql = (
+        "SELECT u.id, u.display_name, u.department, u.role FROM users u "
+        "JOIN user_estates ue ON ue.user_id = u.id WHERE ue.estate_id = ? AND u.active = 1"
+    )
+    params: list[Any] = [estate_id]
+    if department:
+        sql += " AND u.department = ?"
+        params.append(department)
+    sql += " AND u.role IN ('technician','guard','cleaner') ORDER BY u.department, u.display_name"
+    return list(db.query(sql, params))

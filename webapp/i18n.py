@@ -1,0 +1,57 @@
+"""Translation layer: Chinese first, English per user; times shown in the estate's zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, session
+from flask_babel import Babel, get_locale, gettext
+from flask_login import current_user
+
+LOCALES = {"zh_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    chosen = session.get("locale")
+    return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Render a stored UTC time in the configured zone."""
+    if not value:
+        return ""
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return dt.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+
+
+def to_utc(local: str) -> datetime | None:
+    """Parse a `datetime-local` input in the configured zone to naive UTC."""
+    try:
+        dt = datetime.fromisoformat(local)
+    except ValueError:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return dt.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def duration(delta: timedelta) -> str:
+    """'2 h 05 min' style, with a sign handled by the caller."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rem = divmod(minutes, 1440)
+    hours, mins = divmod(rem, 60)
+    if days:
+        return gettext("%(d)s d %(h)s h", d=days, h=hours)
+    if hours:
+        return gettext("%(h)s h %(m)s min", h=hours, m=f"{mins:02d}")
+    return gettext("%(m)s min", m=mins)
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.globals["get_locale"] = get_locale

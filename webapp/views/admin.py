@@ -1,0 +1,45 @@
+"""Administration: estates, their settings, and importing units and residents."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from sync import Invalid
+
+from .. import commands
+from ..auth import require
+from ..db import get_db
+from ..domain import estates, settings
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("")
+@require()
+def index():
+    """The estates this user administers."""
+    if not (current_user.can("estate.settings") or current_user.can("estate.import")):
+        abort(403)
+    return render_template("admin/index.html",
+                           estates=estates.list_estates(get_db(), current_user.estate_ids))
+
+
+@bp.route("/estates/<int:estate_id>/settings", methods=["GET", "POST"])
+@require("estate.settings")
+def estate_settings(estate_id: int):
+    """Edit an estate's deadlines."""
+    if estate_id not in current_user.estate_ids:
+        abort(404)
+    estate = estates.list_estates(get_db(), [estate_id])[0]
+    if request.method == "GET":
+        values = settings.estate_settings(get_db(), estate_id)
+        return render_template("admin/settings.html", estate=estate, values=values, errors={},
+                               SETTINGS=settings.SETTINGS)
+    values = {s.key: request.form.get(s.key, "") for s in settings.SETTINGS}
+    try:
+        commands.run("estate.settings", f"estate:{estate_id}", values)
+    except Invalid as exc:
+        return render_template("admin/settings.html", estate=estate, values=values,
+                               errors=exc.errors, SETTINGS=settings.SETTINGS), 422
+    return redirect(url_for("admin.estate_settings", estate_id=estate_id, saved=1), 303)

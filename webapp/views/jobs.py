@@ -1,0 +1,188 @@
+"""Jobs: the desk's board and intake, the worker's list, the job page and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from sync import Invalid
+
+from .. import commands
+from ..auth import require, utcnow
+from ..db import get_db
+from ..domain import audit, jobs, people
+from ..domain.deadlines import job_deadlines, next_due
+from ..domain.settings import estate_settings
+from ..htmx import render
+from ..i18n import to_utc
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+INTAKE_FIELDS = ("estate_id", "unit_id", "unit_label", "reporter_name", "reporter_phone",
+                 "source", "category", "job_class", "description")
+
+
+def load_job(job_id: int) -> dict[str, Any]:
+    """The job if this user may see it, else 404 (other estates' records do not exist)."""
+    job = jobs.get_job(get_db(), job_id)
+    if job is None or job["estate_id"] not in current_user.estate_ids:
+        abort(404)
+    if not current_user.can("job.view_all"):
+        mine = job["assignee_id"] == current_user.id
+        pool = job["status"] == "pooled" and job["department"] == current_user.department
+        if not (current_user.is_field and (mine or pool)):
+            abort(404)
+    return job
+
+
+def with_deadlines(rows: list[dict]) -> list[dict]:
+    """Attach deadlines (and the next one due) using each estate's settings."""
+    now, cache = utcnow(), {}
+    for row in rows:
+        if row["estate_id"] not in cache:
+            cache[row["estate_id"]] = estate_settings(get_db(), row["estate_id"])
+        row["deadlines"] = job_deadlines(row, cache[row["estate_id"]], now)
+        row["next_due"] = next_due(row["deadlines"]) if row["status"] in jobs.OPEN_STATUSES \
+            else None
+    return rows
+
+
+@bp.get("")
+@require("job.view_all")
+def board():
+    """The desk's job board, filtered by status and a search."""
+    status = request.args.get("status", "open")
+    q = request.args.get("q", "").strip()
+    rows = with_deadlines(jobs.board(get_db(), current_user.estate_ids, status, q))
+    return render("jobs/board.html", "jobs/_rows.html", rows=rows, status=status, q=q)
+
+
+@bp.get("/mine")
+@require("job.field")
+def mine():
+    """A field worker's jobs, what is due first at the top."""
+    rows = with_deadlines(jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids))
+    far = utcnow().replace(year=9999)
+    rows.sort(key=lambda r: (r["status"] == "completed", r["next_due"].due if r["next_due"]
+                             else far))
+    return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("job.intake")
+def new():
+    """Desk intake of a repair report."""
+    values = {k: request.form.get(k, "") for k in INTAKE_FIELDS}
+    if request.method == "GET":
+        values.update(source="phone", job_class="small",
+                      estate_id=str(current_user.estate_ids[0]) if current_user.estate_ids else "")
+        return render_template("jobs/new.html", values=values, errors={})
+    payload: dict[str, Any] = {k: values[k] for k in INTAKE_FIELDS if k != "unit_label"}
+    try:
+        payload["unit_id"] = int(values["unit_id"]) if values["unit_id"] else None
+        payload["photos"] = commands.save_photos()
+        outcome = commands.run("job.create", "job:new", payload)
+    except Invalid as exc:
+        return render_template("jobs/new.html", values=values, errors=exc.errors), 422
+    except ValueError:
+        errors = {"unit_id": "Choose a unit of this estate from the list."}
+        return render_template("jobs/new.html", values=values, errors=errors), 422
+    return redirect(url_for("jobs.detail", job_id=outcome.result["job_id"]), 303)
+
+
+def page_context(job: dict[str, Any]) -> dict[str, Any]:
+    db = get_db()
+    with_deadlines([job])
+    staff = people.staff_for(db, job["estate_id"]) if current_user.can("job.dispatch") else []
+    return {
+        "job": job,
+        "photos": jobs.job_photos(db, job["id"]),
+        "notes": jobs.job_notes(db, job["id"]),
+        "signature": jobs.latest_signature(db, job["id"]),
+        "history": audit.history(db, "job", job["id"]),
+        "staff": staff,
+        "allowed": jobs.allowed,
+    }
+
+
+@bp.get("/<int:job_id>")
+@require()
+def detail(job_id: int):
+    """One job: its facts, deadlines, history and the actions that fit."""
+    return render_template("jobs/detail.html", **page_context(load_job(job_id)),
+                           errors={}, values={})
+
+
+def _payload(action: str) -> dict[str, Any]:
+    """Read an action's fields from the form (files are stored by hash first)."""
+    f = request.form
+    if action in ("dispatch", "reassign"):
+        return {"to": f.get("to", ""), "reason": f.get("reason", "")}
+    if action in ("decline", "cancel"):
+        return {"reason": f.get("reason", "")}
+    if action == "reopen":
+        return {"reason": f.get("reason", ""), "requested_by": f.get("requested_by", "desk")}
+    if action == "pause":
+        agreed = to_utc(f.get("agreed_at", ""))
+        return {"reason": f.get("reason", ""),
+                "agreed_at": agreed.isoformat(timespec="seconds") if agreed else ""}
+    if action == "complete":
+        return {"work_done": f.get("work_done", ""), "materials": f.get("materials", ""),
+                "photos": commands.save_photos()}
+    if action == "signoff":
+        return {"outcome": f.get("outcome", ""), "signer_name": f.get("signer_name", ""),
+                "reason": f.get("reason", ""), "strokes": f.get("strokes", ""),
+                "signature_image": commands.save_data_url(f.get("signature_data", ""),
+                                                          "signature")}
+    return {}
+
+
+ACTIONS = ("dispatch", "reassign", "claim", "accept", "decline", "arrive", "pause", "complete",
+           "signoff", "reopen", "cancel")
+
+
+@bp.post("/<int:job_id>/<action>")
+@require()
+def act(job_id: int, action: str):
+    """Apply one step to a job through the command path."""
+    if action not in ACTIONS:
+        abort(404)
+    job = load_job(job_id)
+    template = "jobs/sign.html" if action == "signoff" else "jobs/detail.html"
+    try:
+        outcome = commands.run(f"job.{action}", f"job:{job_id}", _payload(action))
+    except Invalid as exc:
+        values = dict(request.form)
+        return render_template(template, **page_context(job), errors=exc.errors,
+                               values=values, action=action), 422
+    if not outcome.ok:
+        notice = outcome.result.get("message", "")
+        return render_template("jobs/detail.html", **page_context(load_job(job_id)),
+                               errors={}, values={}, notice=_(notice)), 409
+    if not current_user.can("job.view_all") and action in ("decline",):
+        return redirect(url_for("jobs.mine"), 303)
+    return redirect(url_for("jobs.detail", job_id=job_id), 303)
+
+
+@bp.get("/<int:job_id>/sign")
+@require("job.field")
+def sign(job_id: int):
+    """The resident signs on the technician's screen."""
+    job = load_job(job_id)
+    if job["status"] != "completed" or job["assignee_id"] != current_user.id:
+        return redirect(url_for("jobs.detail", job_id=job_id))
+    return render_template("jobs/sign.html", **page_context(job), errors={},
+                           values={"signer_name": job["reporter_name"]})
+
+
+@bp.get("/<int:job_id>/sheet.pdf")
+@require("job.print")
+def sheet(job_id: int):
+    """The customer information sheet (COP7.4-1) as a PDF."""
+    from ..pdf import job_sheet
+
+    job = load_job(job_id)
+    return job_sheet(page_context(job))

@@ -1,0 +1,61 @@
+"""Wire the web layer: CSRF, blueprints, the home redirect, error pages, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from .db import get_db
+from .domain import estates, jobs, people
+
+csrf = CSRFProtect()
+
+
+def home():
+    """Send each role to where its work is."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.is_field:
+        return redirect(url_for("jobs.mine"))
+    if current_user.can("job.view_all"):
+        return redirect(url_for("jobs.board"))
+    return redirect(url_for("admin.index"))
+
+
+def _error(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    from .views import admin, files, units
+    from .views import jobs as jobs_views
+
+    for module in (jobs_views, units, admin, files):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", "home", home)
+
+    app.register_error_handler(403, lambda e: _error(403, _("Your role may not open this page.")))
+    app.register_error_handler(404, lambda e: _error(404, _("Not found.")))
+    app.register_error_handler(
+        413, lambda e: _error(413, _("The upload is too large. Send fewer or smaller photos."))
+    )
+    app.register_error_handler(
+        CSRFError,
+        lambda e: _error(400, _("The form expired. Reload the page and send it again.")),
+    )
+
+    # Vocabularies as globals, so imported macros see them too.
+    app.jinja_env.globals.update(
+        {
+            "SOURCES": jobs.SOURCES,
+            "CLASSES": jobs.CLASSES,
+            "CATEGORIES": jobs.CATEGORIES,
+            "STATUSES": jobs.STATUSES,
+            "DEPARTMENTS": people.DEPARTMENTS,
+            "ROLES": people.ROLES,
+            "estates_for_user": lambda: estates.list_estates(get_db(), current_user.estate_ids),
+        }
+    )
