@@ -1,0 +1,75 @@
+"""Fixtures in flaskr's style: a fresh app and database per test, a client, an auth helper."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+from sqlite_utils import Database
+
+from webapp import create_app
+from webapp.db import connect, migrate
+from webapp.demo import DEMO_PASSWORD, load
+
+# A pinned clock for domain tests: Tuesday 2026-11-10 09:00 UTC.
+NOW = datetime(2026, 11, 10, 9, 0, 0)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "test.db"),
+            "FILES_DIR": str(tmp_path / "files"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    db = connect(app.config["DATABASE"])
+    migrate(db)
+    load(db, NOW)
+    db.close()
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "desk", password: str = DEMO_PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def db():
+    """An in-memory database with the schema and the demo data, for domain tests."""
+    database = Database(memory=True)
+    database.execute("PRAGMA foreign_keys=ON")
+    migrate(database)
+    load(database, NOW)
+    yield database
+    database.close()
+
+
+def op() -> str:
+    return str(uuid.uuid4())
