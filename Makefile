@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test unit e2e bench lint translations install install-test system-deps clean
+.PHONY: run test unit e2e bench translations messages install install-test system-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ install-test: $(BIN)/python
 
 translations:
 	$(BIN)/pybabel compile -d webapp/translations -f
+
+# After adding user-facing strings: refresh the catalogs, then translate the new
+# entries in webapp/translations/zh_CN/LC_MESSAGES/messages.po.
+messages: $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations
 
 # Debian's Chromium (Playwright cannot download its own) and CJK fonts for PDFs.
 system-deps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import datetime
 
@@ -16,8 +17,25 @@ from webapp.demo import DEMO_PASSWORD, load
 NOW = datetime(2026, 11, 10, 9, 0, 0)
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """Migrate and load the demo once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "demo.db"
+    db = connect(str(path))
+    migrate(db)
+    load(db, NOW)
+    db.close()
+    return path
+
+
+def copy_db(source, target_conn: sqlite3.Connection) -> None:
+    src = sqlite3.connect(str(source))
+    src.backup(target_conn)
+    src.close()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, template_db):
     app = create_app(
         {
             "TESTING": True,
@@ -27,10 +45,9 @@ def app(tmp_path):
             "WTF_CSRF_ENABLED": False,
         }
     )
-    db = connect(app.config["DATABASE"])
-    migrate(db)
-    load(db, NOW)
-    db.close()
+    target = sqlite3.connect(app.config["DATABASE"])
+    copy_db(template_db, target)
+    target.close()
     yield app
 
 
@@ -61,12 +78,12 @@ def auth(client):
 
 
 @pytest.fixture
-def db():
+def db(template_db):
     """An in-memory database with the schema and the demo data, for domain tests."""
-    database = Database(memory=True)
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    copy_db(template_db, conn)
+    database = Database(conn)
     database.execute("PRAGMA foreign_keys=ON")
-    migrate(database)
-    load(database, NOW)
     yield database
     database.close()
 

@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .text import N_
 
-def N_(text: str) -> str:
-    """Mark an English msgid for extraction; the web layer translates it."""
-    return text
+__all__ = ["N_"]
 
 
 SOURCES = {

@@ -7,23 +7,25 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .text import N_
+
 # English labels are msgids; the web layer translates them.
 DEPARTMENTS = {
-    "service": "Customer service",
-    "maintenance": "Maintenance",
-    "security": "Security",
-    "cleaning": "Cleaning and greening",
-    "management": "Management",
+    "service": N_("Customer service"),
+    "maintenance": N_("Maintenance"),
+    "security": N_("Security"),
+    "cleaning": N_("Cleaning and greening"),
+    "management": N_("Management"),
 }
 ROLES = {
-    "desk": "Service desk",
-    "technician": "Technician",
-    "guard": "Security guard",
-    "cleaner": "Cleaner",
-    "callback": "Callback staff",
-    "supervisor": "Supervisor",
-    "manager": "Manager",
-    "admin": "Administrator",
+    "desk": N_("Service desk"),
+    "technician": N_("Technician"),
+    "guard": N_("Security guard"),
+    "cleaner": N_("Cleaner"),
+    "callback": N_("Callback staff"),
+    "supervisor": N_("Supervisor"),
+    "manager": N_("Manager"),
+    "admin": N_("Administrator"),
 }
 FIELD_ROLES = frozenset({"technician", "guard", "cleaner"})
 

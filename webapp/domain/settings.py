@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from .text import N_
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -16,12 +18,12 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("notify_minutes", 5, "minutes", "Desk notifies the technician within"),
-    Setting("arrive_emergency_minutes", 15, "minutes", "Emergency: on site within"),
-    Setting("arrive_ordinary_minutes", 30, "minutes", "Ordinary job: on site within"),
-    Setting("complete_emergency_hours", 24, "hours", "Emergency repair done within"),
-    Setting("complete_small_hours", 24, "hours", "Small repair done within"),
-    Setting("complete_medium_days", 3, "days", "Medium repair done within"),
+    Setting("notify_minutes", 5, "minutes", N_("Desk notifies the technician within")),
+    Setting("arrive_emergency_minutes", 15, "minutes", N_("Emergency: on site within")),
+    Setting("arrive_ordinary_minutes", 30, "minutes", N_("Ordinary job: on site within")),
+    Setting("complete_emergency_hours", 24, "hours", N_("Emergency repair done within")),
+    Setting("complete_small_hours", 24, "hours", N_("Small repair done within")),
+    Setting("complete_medium_days", 3, "days", N_("Medium repair done within")),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -44,7 +46,7 @@ def validate(form: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
     for s in SETTINGS:
         raw = str(form.get(s.key, "")).strip()
         if not raw.isdigit() or not 0 < int(raw) <= 10000:
-            errors[s.key] = "Enter a whole number between 1 and 10000."
+            errors[s.key] = N_("Enter a whole number between 1 and 10000.")
         else:
             values[s.key] = int(raw)
     return values, errors
@@ -67,10 +69,12 @@ def save_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
 
     user = people.get_user(db, cmd.user_id)
     if user is None or not people.can(user, "estate.settings"):
-        raise Rejected("forbidden", "Your role may not do this.")
+        raise Rejected("forbidden", N_("Your role may not do this."))
     estate_id = int(cmd.target.split(":", 1)[1])
     if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", "This record belongs to an estate you do not serve.")
+        raise Rejected(
+            "forbidden", N_("This record belongs to an estate you do not serve.")
+        )
     values, errors = validate(dict(cmd.payload))
     if errors:
         raise Invalid(errors)

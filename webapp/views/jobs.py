@@ -159,6 +159,8 @@ def act(job_id: int, action: str):
         return render_template(template, **page_context(job), errors=exc.errors,
                                values=values, action=action), 422
     if not outcome.ok:
+        if outcome.result.get("reason") == "forbidden":
+            abort(403)
         notice = outcome.result.get("message", "")
         return render_template("jobs/detail.html", **page_context(load_job(job_id)),
                                errors={}, values={}, notice=_(notice)), 409

@@ -1,0 +1,127 @@
+"""Every route × every role: staff reach only their work and their estates' records."""
+
+import hashlib
+import uuid
+
+import pytest
+
+from webapp.domain.people import ROLES
+
+from .jobflow import uid
+
+USER_OF_ROLE = {"desk": "desk", "technician": "tech", "guard": "guard", "cleaner": "cleaner",
+                "callback": "callback", "supervisor": "supervisor", "manager": "manager",
+                "admin": "admin"}
+OFFICE = {"desk", "callback", "supervisor", "manager", "admin"}
+FIELD = {"technician", "guard", "cleaner"}
+ALL = OFFICE | FIELD
+
+
+def ids(app):
+    """A job of the technician 王师傅 and one of another estate, from the demo data."""
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    tech = uid(db, "tech")
+    mine = db.execute("SELECT id FROM jobs WHERE assignee_id = ? AND status = 'arrived'",
+                      [tech]).fetchone()[0]
+    done = db.execute("SELECT id FROM jobs WHERE assignee_id = ? AND status = 'completed'",
+                      [uid(db, "guard")]).fetchone()[0]
+    db.close()
+    return {"job": mine, "done": done}
+
+
+# endpoint -> (url template, roles that may open it). Other roles get 403 or 404.
+GET_MATRIX = {
+    "home": ("/", ALL),
+    "jobs.board": ("/jobs", OFFICE),
+    "jobs.mine": ("/jobs/mine", FIELD),
+    "jobs.new": ("/jobs/new", {"desk", "manager", "admin"}),
+    "jobs.detail": ("/jobs/{job}", OFFICE | {"technician"}),
+    "jobs.sign": ("/jobs/{done}/sign", {"guard"}),
+    "jobs.sheet": ("/jobs/{job}/sheet.pdf", OFFICE | {"technician"}),
+    "units.search": ("/units/search?estate_id=1&unit_query=101", {"desk", "manager", "admin"}),
+    "units.detail": ("/units/1", ALL),
+    "admin.index": ("/admin", {"manager", "admin"}),
+    "admin.estate_settings": ("/admin/estates/1/settings", {"manager", "admin"}),
+}
+# Routes that need no sign-in, or are covered below by their own tests.
+EXEMPT = {"static", "auth.login", "auth.logout", "auth.set_locale", "jobs.act", "files.show"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    missing = endpoints - set(GET_MATRIX) - EXEMPT
+    assert not missing, f"add these routes to the permission matrix: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(GET_MATRIX))
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_route_by_role(app, client, auth, endpoint, role):
+    url, allowed = GET_MATRIX[endpoint]
+    url = url.format(**ids(app))
+    auth.login(USER_OF_ROLE[role])
+    response = client.get(url)
+    if role in allowed:
+        assert response.status_code in (200, 302), (url, role, response.status_code)
+        if response.status_code == 302:
+            assert "/login" not in response.headers["Location"]
+    else:
+        assert response.status_code in (403, 404), (url, role, response.status_code)
+
+
+@pytest.mark.parametrize("endpoint", sorted(GET_MATRIX))
+def test_signed_out_is_sent_to_sign_in(app, client, endpoint):
+    url = GET_MATRIX[endpoint][0].format(**ids(app))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_other_estates_records_do_not_exist_for_you(app, client, auth):
+    auth.login("desk2")  # serves 锦绣家园 only
+    job = ids(app)["job"]
+    assert client.get(f"/jobs/{job}").status_code == 404
+    assert client.get(f"/jobs/{job}/sheet.pdf").status_code == 404
+    assert client.get("/units/1").status_code == 404
+    rows = client.get("/jobs?status=all").get_data(as_text=True)
+    assert "翠湖花园" not in rows
+    response = client.get("/units/search?estate_id=1&unit_query=1")
+    assert "data-unit-pick" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_posting_a_step_needs_the_right_role(app, client, auth, role):
+    """Cancelling is for the desk side; field roles and callback staff are refused."""
+    job = ids(app)["job"]
+    auth.login(USER_OF_ROLE[role])
+    response = client.post(f"/jobs/{job}/cancel",
+                           data={"op_id": str(uuid.uuid4()), "reason": "测试"})
+    if role in {"desk", "manager", "admin"}:
+        assert response.status_code == 303
+    else:
+        assert response.status_code in (403, 404)
+
+
+def test_files_are_served_only_within_your_estates(app, client, auth):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buf, "JPEG")
+    auth.login("desk")
+    response = client.post("/jobs/new", data={
+        "op_id": str(uuid.uuid4()), "estate_id": "1", "unit_id": "1", "reporter_name": "陈",
+        "reporter_phone": "13800000000", "source": "phone", "category": "plumbing",
+        "job_class": "small", "description": "漏水",
+        "photos": (io.BytesIO(buf.getvalue()), "a.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    sha = hashlib.sha256(buf.getvalue()).hexdigest()
+    with client.get(f"/files/{sha}") as served:
+        assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    auth.logout()
+    auth.login("desk2")
+    assert client.get(f"/files/{sha}").status_code == 404
+    auth.logout()
+    assert client.get(f"/files/{sha}").status_code == 302

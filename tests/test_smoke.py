@@ -1,3 +1,0 @@
-def test_desk_board_renders(client, auth):
-    auth.login("desk")
-    assert client.get("/jobs").status_code == 200
