@@ -26,7 +26,7 @@ translations:
 	$(BIN)/pybabel compile -d webapp/translations -f
 
 # After adding user-facing strings: refresh the catalogs, then translate the new
-# entries in webapp/translations/zh_CN/LC_MESSAGES/messages.po.
+# entries in webapp/translations/zh/LC_MESSAGES/messages.po.
 messages: $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations

@@ -22,7 +22,7 @@ def source_msgids() -> set[str]:
 
 
 def test_every_string_is_translated_to_chinese():
-    with open(ROOT / "webapp/translations/zh_CN/LC_MESSAGES/messages.po", "rb") as fh:
+    with open(ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
         catalog = read_po(fh, locale="zh_CN")
     translated = {m.id for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
     missing = sorted(source_msgids() - translated)
@@ -30,7 +30,7 @@ def test_every_string_is_translated_to_chinese():
 
 
 def test_placeholders_survive_translation():
-    with open(ROOT / "webapp/translations/zh_CN/LC_MESSAGES/messages.po", "rb") as fh:
+    with open(ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
         catalog = read_po(fh, locale="zh_CN")
     import re
 

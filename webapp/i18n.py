@@ -10,13 +10,16 @@ from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user
 
 LOCALES = {"zh_CN": "中文", "en": "English"}
+# Babel reads "zh_CN" as zh_Hans_CN, which gettext would not find; the Chinese
+# catalog therefore lives under translations/zh.
+CATALOGS = {"zh_CN": "zh", "en": "en"}
 
 
 def select_locale() -> str:
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
     chosen = session.get("locale")
-    return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated:
+        chosen = current_user.locale
+    return CATALOGS.get(chosen or "", current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -54,6 +54,7 @@ def init_app(app: Flask) -> None:
             "CLASSES": jobs.CLASSES,
             "CATEGORIES": jobs.CATEGORIES,
             "STATUSES": jobs.STATUSES,
+            "ACTIONS": jobs.ACTIONS,
             "DEPARTMENTS": people.DEPARTMENTS,
             "ROLES": people.ROLES,
             "estates_for_user": lambda: estates.list_estates(get_db(), current_user.estate_ids),

@@ -36,12 +36,3 @@ def record(
         ],
     )
 
-
-def history(db: Database, entity: str, entity_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT a.*, u.display_name FROM audit_log a LEFT JOIN users u ON u.id = a.user_id "
-            "WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id",
-            [entity, entity_id],
-        )
-    )

@@ -53,6 +53,22 @@ STATUSES = {
     "closed": N_("Signed off"),
     "cancelled": N_("Cancelled"),
 }
+# Audit actions as the history shows them.
+ACTIONS = {
+    "create": N_("Report received"),
+    "dispatch": N_("Dispatched"),
+    "reassign": N_("Reassigned"),
+    "claim": N_("Taken from the pool"),
+    "accept": N_("Accepted"),
+    "decline": N_("Declined"),
+    "arrive": N_("Arrived on site"),
+    "pause": N_("Paused for the customer"),
+    "complete": N_("Work done"),
+    "signoff": N_("Signed off"),
+    "reopen": N_("Reopened (rework)"),
+    "cancel": N_("Cancelled"),
+    "flag": N_("Flagged for review"),
+}
 OPEN_STATUSES = ("new", "pooled", "assigned", "accepted", "arrived", "paused")
 ACTIVE_FIELD_STATUSES = ("assigned", "accepted", "arrived", "paused", "completed")
 
@@ -114,6 +130,24 @@ def job_notes(db: Database, job_id: int) -> list[dict[str, Any]]:
             [job_id],
         )
     )
+
+
+def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """The job's history: each audited step with the notes written in the same command."""
+    notes: dict[str, list[str]] = {}
+    for n in job_notes(db, job_id):
+        notes.setdefault(n["op_id"], []).append(n["text"])
+    entries = list(
+        db.query(
+            "SELECT a.at, a.action, a.replayed, a.op_id, u.display_name FROM audit_log a "
+            "LEFT JOIN users u ON u.id = a.user_id WHERE a.entity = 'job' AND a.entity_id = ? "
+            "ORDER BY a.id",
+            [job_id],
+        )
+    )
+    for e in entries:
+        e["notes"] = notes.pop(e["op_id"], [])
+    return entries
 
 
 def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import audit, jobs, people
+from ..domain import jobs, people
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import render
@@ -101,8 +101,8 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "job": job,
         "photos": jobs.job_photos(db, job["id"]),
         "notes": jobs.job_notes(db, job["id"]),
+        "timeline": jobs.timeline(db, job["id"]),
         "signature": jobs.latest_signature(db, job["id"]),
-        "history": audit.history(db, "job", job["id"]),
         "staff": staff,
         "allowed": jobs.allowed,
     }
