@@ -1,0 +1,45 @@
+"""Parse pages in tests: form values, error messages, data-* marked elements."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class Page(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self.textareas: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+        self.data: list[dict[str, str]] = []
+        self._in: tuple[str, str] | None = None
+        self.has_html = "<html" in html
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if any(k.startswith("data-") for k in a):
+            self.data.append({"tag": tag, **a})
+        if tag == "input" and a.get("name") and a.get("type") not in ("radio", "checkbox"):
+            self.values.setdefault(a["name"], a.get("value", ""))
+        if tag == "input" and a.get("type") == "radio" and "checked" in a:
+            self.values[a["name"]] = a.get("value", "")
+        if tag == "textarea":
+            self._in = ("textarea", a.get("name", ""))
+            self.textareas[a.get("name", "")] = ""
+        if tag == "p" and "data-error" in a:
+            self._in = ("error", a["data-error"])
+            self.errors[a["data-error"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("textarea", "p"):
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in and self._in[0] == "textarea":
+            self.textareas[self._in[1]] += data
+        elif self._in and self._in[0] == "error":
+            self.errors[self._in[1]] += data.strip()
+
+    def find(self, attr: str, value: str | None = None) -> list[dict[str, str]]:
+        return [d for d in self.data if attr in d and (value is None or d[attr] == value)]

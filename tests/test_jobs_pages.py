@@ -1,0 +1,207 @@
+"""The job pages through the test client: forms, errors in Chinese, what was typed kept."""
+
+import base64
+import io
+import uuid
+
+from PIL import Image
+
+from webapp.db import connect
+
+from .pages import Page
+
+
+def jpeg(color="red") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), color).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def png_data_url() -> str:
+    buf = io.BytesIO()
+    Image.new("RGB", (60, 20), "white").save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def post(client, url, **data):
+    data.setdefault("op_id", str(uuid.uuid4()))
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+INTAKE = dict(estate_id="1", unit_id="1", unit_label="1栋-101", reporter_name="陈",
+              reporter_phone="13800000000", source="phone", category="plumbing",
+              job_class="small", description="厨房水龙头漏水")
+
+
+def create(client, **over):
+    response = post(client, "/jobs/new", **{**INTAKE, **over})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def job_row(app, job_id):
+    db = connect(app.config["DATABASE"])
+    row = next(db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
+    db.close()
+    return row
+
+
+def user_id(app, username):
+    db = connect(app.config["DATABASE"])
+    uid = db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()[0]
+    db.close()
+    return uid
+
+
+def test_intake_bad_input_says_why_in_chinese_and_keeps_what_was_typed(client, auth):
+    auth.login("desk")
+    response = post(client, "/jobs/new", **{**INTAKE, "reporter_phone": "abc",
+                                             "category": "", "description": "x"})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["reporter_phone"] == "请输入电话号码(仅数字)。"
+    assert page.errors["category"] == "请选择类别。"
+    assert page.errors["description"] == "请描述问题。"
+    assert page.values["reporter_phone"] == "abc"
+    assert page.values["reporter_name"] == "陈"
+    assert page.values["unit_query"] == "1栋-101" and page.values["unit_id"] == "1"
+    assert page.textareas["description"] == "x"
+    # The resend of the corrected form reuses the op_id the browser made.
+    assert page.values["op_id"]
+
+
+def test_intake_refuses_a_file_that_is_not_a_photo(client, auth):
+    auth.login("desk")
+    response = client.post("/jobs/new", data={**INTAKE, "op_id": str(uuid.uuid4()),
+                           "photos": (io.BytesIO(b"MZ\x90\x00evil"), "x.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "只能上传照片" in Page(response.get_data(as_text=True)).errors["photos"]
+
+
+def test_intake_creates_a_job_with_photos(app, client, auth):
+    auth.login("desk")
+    response = client.post("/jobs/new", data={**INTAKE, "op_id": str(uuid.uuid4()),
+                           "photos": [(io.BytesIO(jpeg()), "a.jpg"),
+                                      (io.BytesIO(jpeg("blue")), "b.jpg")]},
+                           content_type="multipart/form-data")
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
+    assert page.find("data-status", "new")
+    assert len([d for d in page.data if d["tag"] == "div" and "data-photos" in d]) == 1
+    assert job_row(app, job_id)["received_by"] == user_id(app, "desk")
+
+
+def test_unit_search_finds_by_room_and_resident(client, auth):
+    auth.login("desk")
+    page = Page(client.get("/units/search?estate_id=1&unit_query=1栋-10").get_data(as_text=True))
+    labels = [d["data-label"] for d in page.find("data-unit-pick")]
+    assert labels and all(label.startswith("1栋-10") for label in labels)
+    assert not page.has_html
+
+
+def test_board_partial_for_htmx_and_full_page_otherwise(client, auth):
+    auth.login("desk")
+    partial = client.get("/jobs?status=new", headers={"HX-Request": "true"})
+    assert not Page(partial.get_data(as_text=True)).has_html
+    boosted = client.get("/jobs?status=new", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert Page(boosted.get_data(as_text=True)).has_html
+    statuses = {d["data-status"] for d in Page(partial.get_data(as_text=True)).find("data-status")}
+    assert statuses == {"new"}
+
+
+def test_the_whole_path_through_the_pages(app, client, auth):
+    auth.login("desk")
+    job_id = create(client)
+    tech = user_id(app, "tech")
+    assert post(client, f"/jobs/{job_id}/dispatch", to=f"user:{tech}").status_code == 303
+    auth.logout()
+    auth.login("tech")
+    mine = Page(client.get("/jobs/mine").get_data(as_text=True))
+    number = job_row(app, job_id)["number"]
+    assert mine.find("data-job", number)
+    for action in ("accept", "arrive"):
+        assert post(client, f"/jobs/{job_id}/{action}").status_code == 303
+    bad = post(client, f"/jobs/{job_id}/complete", work_done="", materials="阀门")
+    assert bad.status_code == 422
+    page = Page(bad.get_data(as_text=True))
+    assert page.errors["work_done"] == "请填写处理情况。" and page.values["materials"] == "阀门"
+    done = client.post(f"/jobs/{job_id}/complete", data={
+        "op_id": str(uuid.uuid4()), "work_done": "更换阀门", "materials": "阀门1个",
+        "photos": (io.BytesIO(jpeg()), "after.jpg")}, content_type="multipart/form-data")
+    assert done.status_code == 303
+    assert client.get(f"/jobs/{job_id}/sign").status_code == 200
+    missing = post(client, f"/jobs/{job_id}/signoff", outcome="signed", signer_name="陈小明")
+    assert missing.status_code == 422
+    assert Page(missing.get_data(as_text=True)).errors["signature"] == "请住户在框内签名。"
+    signed = post(client, f"/jobs/{job_id}/signoff", outcome="signed", signer_name="陈小明",
+                  signature_data=png_data_url(), strokes="[]")
+    assert signed.status_code == 303
+    row = job_row(app, job_id)
+    assert row["status"] == "closed" and row["work_done"] == "更换阀门"
+    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
+    assert page.find("data-signature", "signed")
+    events = [d["data-event"] for d in page.find("data-event")]
+    assert events == ["create", "dispatch", "accept", "arrive", "complete", "signoff"]
+
+
+def test_double_submit_of_the_same_form_applies_once(app, client, auth):
+    auth.login("desk")
+    job_id = create(client)
+    tech = user_id(app, "tech")
+    post(client, f"/jobs/{job_id}/dispatch", to=f"user:{tech}")
+    auth.logout()
+    auth.login("tech")
+    op = str(uuid.uuid4())
+    first = post(client, f"/jobs/{job_id}/accept", op_id=op)
+    second = post(client, f"/jobs/{job_id}/accept", op_id=op)
+    assert first.status_code == second.status_code == 303
+    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
+    assert [d["data-event"] for d in page.find("data-event")].count("accept") == 1
+
+
+def test_a_step_that_no_longer_fits_says_why(app, client, auth):
+    auth.login("desk")
+    job_id = create(client)
+    post(client, f"/jobs/{job_id}/dispatch", to=f"user:{user_id(app, 'tech')}")
+    post(client, f"/jobs/{job_id}/cancel", reason="住户撤销")
+    auth.logout()
+    auth.login("tech")
+    response = post(client, f"/jobs/{job_id}/accept")
+    assert response.status_code in (404, 409)
+
+
+def test_pause_with_a_past_time_is_refused_with_the_reason_kept(app, client, auth):
+    auth.login("desk")
+    job_id = create(client)
+    post(client, f"/jobs/{job_id}/dispatch", to=f"user:{user_id(app, 'tech')}")
+    auth.logout()
+    auth.login("tech")
+    post(client, f"/jobs/{job_id}/accept")
+    response = post(client, f"/jobs/{job_id}/pause", reason="住户出差", agreed_at="2020-01-01T10:00")
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["agreed_at"] == "约定时间必须晚于现在。"
+    assert page.values["reason"] == "住户出差"
+
+
+def test_unknown_action_is_404(client, auth):
+    auth.login("desk")
+    assert post(client, "/jobs/1/explode").status_code == 404
+
+
+def test_estate_settings_validate_and_save(app, client, auth):
+    auth.login("manager")
+    bad = post(client, "/admin/estates/1/settings", notify_minutes="abc", arrive_emergency_minutes="15",
+               arrive_ordinary_minutes="30", complete_emergency_hours="24",
+               complete_small_hours="24", complete_medium_days="3")
+    assert bad.status_code == 422
+    page = Page(bad.get_data(as_text=True))
+    assert page.values["notify_minutes"] == "abc"
+    assert page.errors["notify_minutes"] == "请输入1到10000之间的整数。"
+    ok = post(client, "/admin/estates/1/settings", notify_minutes="10",
+              arrive_emergency_minutes="20", arrive_ordinary_minutes="45",
+              complete_emergency_hours="12", complete_small_hours="48", complete_medium_days="5")
+    assert ok.status_code == 303
+    page = Page(client.get("/admin/estates/1/settings").get_data(as_text=True))
+    assert page.values["arrive_ordinary_minutes"] == "45"
