@@ -178,7 +178,8 @@ def test_pause_with_a_past_time_is_refused_with_the_reason_kept(app, client, aut
     auth.logout()
     auth.login("tech")
     post(client, f"/jobs/{job_id}/accept")
-    response = post(client, f"/jobs/{job_id}/pause", reason="住户出差", agreed_at="2020-01-01T10:00")
+    response = post(client, f"/jobs/{job_id}/pause", reason="住户出差",
+                    agreed_at="2020-01-01T10:00")
     assert response.status_code == 422
     page = Page(response.get_data(as_text=True))
     assert page.errors["agreed_at"] == "约定时间必须晚于现在。"
@@ -192,8 +193,8 @@ def test_unknown_action_is_404(client, auth):
 
 def test_estate_settings_validate_and_save(app, client, auth):
     auth.login("manager")
-    bad = post(client, "/admin/estates/1/settings", notify_minutes="abc", arrive_emergency_minutes="15",
-               arrive_ordinary_minutes="30", complete_emergency_hours="24",
+    bad = post(client, "/admin/estates/1/settings", notify_minutes="abc",
+               arrive_emergency_minutes="15", arrive_ordinary_minutes="30", complete_emergency_hours="24",
                complete_small_hours="24", complete_medium_days="3")
     assert bad.status_code == 422
     page = Page(bad.get_data(as_text=True))
