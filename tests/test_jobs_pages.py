@@ -194,8 +194,9 @@ def test_unknown_action_is_404(client, auth):
 def test_estate_settings_validate_and_save(app, client, auth):
     auth.login("manager")
     bad = post(client, "/admin/estates/1/settings", notify_minutes="abc",
-               arrive_emergency_minutes="15", arrive_ordinary_minutes="30", complete_emergency_hours="24",
-               complete_small_hours="24", complete_medium_days="3")
+               arrive_emergency_minutes="15", arrive_ordinary_minutes="30",
+               complete_emergency_hours="24", complete_small_hours="24",
+               complete_medium_days="3")
     assert bad.status_code == 422
     page = Page(bad.get_data(as_text=True))
     assert page.values["notify_minutes"] == "abc"

@@ -7,6 +7,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+
 def placeholders(text: str) -> set[str]:
     return set(re.findall(r"%\(\w+\)s", text))
 
