@@ -1,1 +1,64 @@
-"""PDF records. The customer information sheet (COP7.4-1) is filled in by a later step."""
+"""PDF records: the customer information sheet (客户信息单, form COP7.4-1)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from flask import Response, current_app, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from .auth import utcnow
+from .domain import files
+from .domain.jobs import signed_record_hash
+
+
+def _data_uri(sha256: str | None) -> str:
+    """A stored image inlined as a data URI ('' if it is not in the file store)."""
+    if not sha256:
+        return ""
+    path = files.path_for(current_app.config["FILES_DIR"], sha256)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    mime = files.sniff(data)
+    if mime is None:
+        return ""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _record_intact(context: dict[str, Any]) -> bool:
+    """Whether the job still hashes to what the resident signed."""
+    sig = context.get("signature")
+    if not sig:
+        return False
+    photos = [p["sha256"] for p in context.get("photos", [])]
+    current = signed_record_hash(context["job"], photos, sig["signer_name"], sig["signed_at"])
+    return current == sig["record_hash"]
+
+
+def render_pdf(html: str) -> bytes:
+    """HTML to PDF; only data: URIs may be loaded, so nothing is fetched over the network."""
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def job_sheet(context: dict[str, Any]) -> Response:
+    """The job's customer information sheet as a PDF download."""
+    sig = context.get("signature")
+    html = render_template(
+        "jobs/sheet.html",
+        **context,
+        complaint_level=None,
+        signature_src=_data_uri(sig["image_sha256"]) if sig else "",
+        record_intact=_record_intact(context),
+        printed_at=utcnow(),
+    )
+    response = Response(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{context["job"]["number"]}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
