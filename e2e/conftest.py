@@ -1,0 +1,174 @@
+"""Browser tests against a real server: gunicorn on a free port, a temp DB with the demo
+estate, Debian's Chromium with a Pixel 5 viewport."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import sync
+from webapp.auth import utcnow
+from webapp.db import connect
+from webapp.demo import DEMO_PASSWORD
+from webapp.domain.handlers import HANDLERS
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass
+class Server:
+    url: str
+    database: str
+    files_dir: str
+
+    def user_id(self, username: str) -> int:
+        db = connect(self.database)
+        try:
+            return db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()[0]
+        finally:
+            db.close()
+
+    def query(self, sql: str, params: list | None = None) -> list[dict]:
+        db = connect(self.database)
+        try:
+            return list(db.query(sql, params or []))
+        finally:
+            db.close()
+
+    def command(self, username: str, kind: str, target: str, **payload) -> dict:
+        """Apply a command through the same path the server uses (set-up, not under test)."""
+        db = connect(self.database)
+        try:
+            cmd = sync.Command(
+                op_id=str(uuid.uuid4()),
+                kind=kind,
+                target=target,
+                payload=payload,
+                user_id=self.user_id(username),
+                device_id="e2e",
+            )
+            outcome = sync.apply(db, cmd, HANDLERS, utcnow())
+        finally:
+            db.close()
+        assert outcome.status == "applied", (kind, outcome.result)
+        return outcome.result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """Migrate and load the demo into a temp DB, then serve it with gunicorn."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = {
+        **os.environ,
+        "WUYE_DATABASE": str(tmp / "wuye.db"),
+        "WUYE_FILES_DIR": str(tmp / "files"),
+        "WUYE_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
+    }
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "webapp", "demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "webapp:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, proc, log)
+        yield Server(url, env["WUYE_DATABASE"], env["WUYE_FILES_DIR"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(server: Server) -> str:
+    return server.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    return {
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(playwright, base_url: str) -> dict:
+    return {
+        **playwright.devices["Pixel 5"],
+        "base_url": base_url,
+        "locale": "zh-CN",
+        "accept_downloads": True,
+    }
+
+
+def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form and wait until the app has left it."""
+    page.goto("/login")
+    form = page.locator("[data-form=login]")
+    form.locator("[name=username]").fill(username)
+    form.locator("[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-logout]")).to_be_visible()

@@ -1,0 +1,174 @@
+"""A repair job from the desk's intake to the resident's signature and the printed sheet."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import Page, expect
+from pypdf import PdfReader
+
+from .conftest import Server, login
+
+
+def small_jpeg() -> bytes:
+    img = Image.new("RGB", (64, 48), (200, 220, 240))
+    ImageDraw.Draw(img).rectangle([8, 8, 40, 30], fill=(30, 60, 120))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def draw_signature(page: Page) -> None:
+    """The resident signs with a finger: one stroke across the pad."""
+    pad = page.locator("[data-signature-pad]")
+    expect(pad).to_be_visible()
+    box = pad.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.1, y + h * 0.7)
+    page.mouse.down()
+    for fx, fy in ((0.25, 0.3), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.9, 0.35)):
+        page.mouse.move(x + w * fx, y + h * fy, steps=6)
+    page.mouse.up()
+
+
+def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Server):
+    # The desk takes the report and dispatches it to 王师傅.
+    login(page, "desk")
+    page.goto("/jobs/new")
+    form = page.locator("[data-form=intake]")
+    form.locator("[data-unit-query]").fill("101")
+    pick = form.locator("[data-unit-pick]").first
+    expect(pick).to_be_visible()
+    unit_label = pick.get_attribute("data-label")
+    pick.click()
+    expect(form.locator("[data-unit-query]")).to_have_value(unit_label)
+    expect(form.locator("[data-unit-id]")).not_to_have_value("")
+    form.locator("[name=reporter_name]").fill("陈")
+    form.locator("[name=reporter_phone]").fill("13800138000")
+    form.locator("[name=category]").select_option("plumbing")
+    form.locator("[name=description]").fill("厨房水龙头漏水,关不紧")
+    form.locator("[data-submit]").click()
+
+    job_page = page.locator("[data-job-page]")
+    expect(job_page.locator("[data-status=new]")).to_be_visible()
+    number = job_page.get_attribute("data-job-page")
+    assert number and re.fullmatch(r"J\d{8}-\d{4}", number)
+    expect(job_page).to_contain_text(unit_label)
+
+    tech_id = server.user_id("tech")
+    page.locator("[data-dispatch-to]").select_option(f"user:{tech_id}")
+    page.locator("[data-action=dispatch]").click()
+    expect(job_page.locator("[data-status=assigned]")).to_be_visible()
+    expect(job_page.locator("[data-assignee]")).to_have_text("王师傅")
+
+    # The technician, on his own phone.
+    tech = new_context().new_page()
+    login(tech, "tech")
+    tech.goto("/jobs/mine")
+    row = tech.locator(f"[data-list=mine] [data-job='{number}']")
+    expect(row).to_be_visible()
+    row.locator("a").click()
+    job = tech.locator(f"[data-job-page='{number}']")
+    expect(job.locator("[data-status=assigned]")).to_be_visible()
+
+    tech.locator("[data-action=accept]").click()
+    expect(job.locator("[data-status=accepted]")).to_be_visible()
+    tech.locator("[data-action=arrive]").click()
+    expect(job.locator("[data-status=arrived]")).to_be_visible()
+
+    done = tech.locator("[data-form=complete]")
+    done.locator("[name=work_done]").fill("更换水龙头阀芯,试水正常")
+    done.locator("[name=materials]").fill("阀芯1个")
+    done.locator("[data-photos-input]").set_input_files(
+        {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg()}
+    )
+    tech.locator("[data-action=complete]").click()
+    expect(job.locator("[data-status=completed]")).to_be_visible()
+    expect(job.locator("[data-photos] img")).to_have_count(1)
+
+    # The resident signs on the technician's screen.
+    tech.locator("[data-action=sign]").click()
+    sign = tech.locator("[data-form=signoff]")
+    expect(sign.locator("[name=signer_name]")).to_have_value("陈")
+    draw_signature(tech)
+    sign.locator("[name=signer_name]").fill("陈小明")
+    tech.locator("[data-action=signoff]").click()
+    expect(job.locator("[data-status=closed]")).to_be_visible()
+    expect(job.locator("[data-signature=signed] img")).to_be_visible()
+    expect(job.locator("[data-signature=signed]")).to_contain_text("陈小明")
+
+    # The printed customer information sheet.
+    with tech.expect_download() as info:
+        tech.locator("[data-action=pdf]").click()
+    download = info.value
+    assert download.suggested_filename == f"{number}.pdf"
+    reader = PdfReader(Path(download.path()))
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    assert number in text
+    assert "陈小明" in text
+    assert "更换水龙头阀芯" in text
+    signature = server.query(
+        "SELECT s.record_hash FROM signatures s JOIN jobs j ON j.id = s.job_id WHERE j.number = ?",
+        [number],
+    )
+    assert len(signature) == 1
+    assert signature[0]["record_hash"] in text
+    # The customer's name from the intake ("陈") is printed on its own, besides the signer.
+    assert text.count("陈") > text.count("陈小明")
+    images = [img for page_ in reader.pages for img in page_.images]
+    assert len(images) == 1  # the drawn signature
+    assert images[0].image.size[0] > 50
+
+
+def test_double_tap_on_accept_accepts_once(page: Page, server: Server):
+    job = server.command(
+        "desk",
+        "job.create",
+        "job:new",
+        estate_id=1,
+        unit_id=2,
+        reporter_name="吴",
+        reporter_phone="13900139000",
+        source="phone",
+        category="electrical",
+        job_class="small",
+        description="客厅插座没电",
+        photos=[],
+    )
+    server.command(
+        "desk", "job.dispatch", f"job:{job['job_id']}", to=f"user:{server.user_id('tech')}"
+    )
+    login(page, "tech")
+    page.goto(f"/jobs/{job['job_id']}")
+    status = page.locator("[data-job-page] [data-status]")
+    expect(status).to_have_attribute("data-status", "assigned")
+
+    # Two quick taps on the button.
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/accept")) as sent:
+        page.locator("[data-action=accept]").dblclick()
+    expect(status).to_have_attribute("data-status", "accepted")
+    expect(page.locator("[data-notice]")).to_have_count(0)
+
+    # The same filled form sent again (a retry after a lost answer): same op_id.
+    request = sent.value
+    again = page.request.post(
+        request.url,
+        data=request.post_data_buffer,
+        max_redirects=0,
+        headers={"Content-Type": request.headers["content-type"]},
+    )
+    assert again.status == 303, again.status
+
+    page.reload()
+    expect(status).to_have_attribute("data-status", "accepted")
+    accepts = server.query(
+        "SELECT count(*) AS n FROM audit_log WHERE entity = 'job' AND entity_id = ? "
+        "AND action = 'accept'",
+        [job["job_id"]],
+    )
+    assert accepts[0]["n"] == 1
+    expect(page.locator("[data-history] [data-event=accept]")).to_have_count(1)
