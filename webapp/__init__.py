@@ -54,4 +54,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    __import__(f"{__name__}.cli", fromlist=["init_app"]).init_app(app)
     return app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sync import Handler
 
-from . import settings
+from . import imports, settings
 from .job_commands import HANDLERS as JOB_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
     "estate.settings": settings.save_command,
+    "estate.import": imports.import_command,
 }

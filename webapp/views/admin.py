@@ -10,7 +10,8 @@ from sync import Invalid
 from .. import commands
 from ..auth import require
 from ..db import get_db
-from ..domain import estates, settings
+from ..domain import estates, imports, settings
+from ..domain.jobs import N_
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,3 +44,29 @@ def estate_settings(estate_id: int):
         return render_template("admin/settings.html", estate=estate, values=values,
                                errors=exc.errors, SETTINGS=settings.SETTINGS), 422
     return redirect(url_for("admin.estate_settings", estate_id=estate_id, saved=1), 303)
+
+
+def read_upload() -> dict[str, str]:
+    """The uploaded CSV as a command payload; Invalid when there is none or it is not text."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid({"file": N_("Choose a CSV file to import.")})
+    try:
+        text = imports.decode(upload.read())
+    except imports.Unreadable as exc:
+        raise Invalid({"file": str(exc)}) from None
+    return {"filename": upload.filename[:200], "text": text}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("estate.import")
+def import_units():
+    """Import units and residents from a CSV file, all rows or none."""
+    if request.method == "GET":
+        return render_template("admin/import.html", errors={}, outcome=None)
+    try:
+        outcome = commands.run("estate.import", "estates", read_upload())
+    except Invalid as exc:
+        return render_template("admin/import.html", errors=exc.errors, outcome=None), 422
+    status = 200 if outcome.ok else 409
+    return render_template("admin/import.html", errors={}, outcome=outcome), status
