@@ -17,6 +17,8 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 OP_ID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
+# Payload fields never written to the command log (a password being set).
+REDACTED = frozenset({"password"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Outcome:
 class Invalid(Exception):
     """Bad input: nothing is stored, the user fixes the form and resends the same op_id."""
 
-    def __init__(self, errors: Mapping[str, str]):
+    def __init__(self, errors: Mapping[str, Any]):
         super().__init__(dict(errors))
         self.errors = dict(errors)
 
@@ -149,7 +151,11 @@ def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> 
                 _iso(now),
                 cmd.base_version,
                 int(cmd.replayed),
-                json.dumps(dict(cmd.payload), ensure_ascii=False, default=str),
+                json.dumps(
+                    {k: "***" if k in REDACTED else v for k, v in cmd.payload.items()},
+                    ensure_ascii=False,
+                    default=str,
+                ),
                 status,
                 json.dumps(result, ensure_ascii=False, default=str),
             ],

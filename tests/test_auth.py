@@ -83,8 +83,9 @@ def test_login_follows_only_local_next(client, target, expected):
 
 @pytest.fixture
 def csrf_client(tmp_path, template_db):
-    from .conftest import copy_db
     import sqlite3
+
+    from .conftest import copy_db
 
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE": str(tmp_path / "c.db"),
                       "FILES_DIR": str(tmp_path / "f")})

@@ -370,7 +370,10 @@ def test_bad_upload_keeps_the_op_id_for_the_corrected_file(client, auth):
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(b"PK\x03\x04zip", imports.WORKBOOK), (None, "Choose a CSV file to import.")],
+    [
+        (b"PK\x03\x04zip", "这是 Excel 工作簿。请另存为 CSV(逗号分隔)后重试。"),
+        (None, "请选择要导入的 CSV 文件。"),
+    ],
 )
 def test_no_file_or_a_workbook_is_explained(client, auth, data, message):
     auth.login("admin")

@@ -44,6 +44,9 @@ GET_MATRIX = {
     "units.detail": ("/units/1", ALL),
     "admin.index": ("/admin", {"manager", "admin"}),
     "admin.estate_settings": ("/admin/estates/1/settings", {"manager", "admin"}),
+    "admin.import_units": ("/admin/import", {"admin"}),
+    "users.index": ("/admin/users", {"admin"}),
+    "users.edit": ("/admin/users/new", {"admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "auth.login", "auth.logout", "auth.set_locale", "jobs.act", "files.show"}

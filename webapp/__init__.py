@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         LOGIN_MAX_FAILURES=5,
@@ -47,12 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import auth, db, demo, i18n, web
+    from . import auth, cli, db, demo, i18n, web
 
     db.init_app(app)
     demo.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
-    __import__(f"{__name__}.cli", fromlist=["init_app"]).init_app(app)
+    cli.init_app(app)
     return app

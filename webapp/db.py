@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlite_utils import Database
 
 from .migrations import migrations
@@ -60,6 +61,7 @@ def migrate(db: Database) -> None:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command() -> None:
     """Apply pending schema migrations."""
     migrate(get_db())

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlite_utils import Database
 
 import sync
@@ -162,6 +163,7 @@ def load(db: Database, now: datetime, seed: int = 7) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Migrate and load the demo estate (once; does nothing if data exists)."""
     db = get_db()

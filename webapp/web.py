@@ -30,10 +30,10 @@ def _error(status: int, message: str):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    from .views import admin, files, units
+    from .views import admin, files, units, users
     from .views import jobs as jobs_views
 
-    for module in (jobs_views, units, admin, files):
+    for module in (jobs_views, units, admin, users, files):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", home)
 

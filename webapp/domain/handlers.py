@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sync import Handler
 
-from . import imports, settings
+from . import imports, settings, users
 from .job_commands import HANDLERS as JOB_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,
+    "user.save": users.save_command,
 }

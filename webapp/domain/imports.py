@@ -305,7 +305,7 @@ def import_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if errors:
         raise Invalid({
             "file": N_("Nothing was imported. Correct these rows and send the file again."),
-            "rows": [e.as_dict() for e in errors],  # type: ignore[dict-item]
+            "rows": [e.as_dict() for e in errors],
         })
     counts = apply(db, rows)
     result = {**asdict(counts), "rows": len(rows),

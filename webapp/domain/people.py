@@ -39,6 +39,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "job.print": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
     "estate.settings": frozenset({"admin", "manager"}),
     "estate.import": frozenset({"admin"}),
+    "user.manage": frozenset({"admin"}),
     "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
 }
 

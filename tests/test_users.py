@@ -1,0 +1,79 @@
+"""Staff accounts: an administrator creates and edits them for their own estates."""
+
+import uuid
+
+from webapp.db import connect
+
+from .pages import Page
+
+NEW = dict(username="tech9", display_name="钱师傅", department="maintenance",
+           role="technician", phone="13900000000", password="longenough", active="1",
+           estate_ids="1")
+
+
+def post(client, url, **data):
+    return client.post(url, data={"op_id": str(uuid.uuid4()), **data})
+
+
+def row(app, username):
+    db = connect(app.config["DATABASE"])
+    found = next(db.query("SELECT * FROM users WHERE username = ?", [username]), None)
+    db.close()
+    return found
+
+
+def test_admin_creates_an_account_that_can_sign_in(app, client, auth):
+    auth.login("admin")
+    assert post(client, "/admin/users/new", **NEW).status_code == 303
+    assert row(app, "tech9")["role"] == "technician"
+    auth.logout()
+    assert auth.login("tech9", "longenough").headers["Location"] == "/"
+
+
+def test_bad_input_is_explained_and_kept_but_the_password_is_not_echoed(client, auth):
+    auth.login("admin")
+    response = post(client, "/admin/users/new", **{**NEW, "username": "A B", "password": "x",
+                                                    "estate_ids": ""})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert set(page.errors) == {"username", "password", "estate_ids"}
+    assert page.values["username"] == "A B" and page.values["password"] == ""
+    assert page.values["display_name"] == "钱师傅"
+
+
+def test_duplicate_username_is_refused(client, auth):
+    auth.login("admin")
+    response = post(client, "/admin/users/new", **{**NEW, "username": "desk"})
+    assert Page(response.get_data(as_text=True)).errors["username"] == "此用户名已被使用。"
+
+
+def test_the_password_never_reaches_the_command_log(app, client, auth):
+    auth.login("admin")
+    post(client, "/admin/users/new", **NEW)
+    db = connect(app.config["DATABASE"])
+    payloads = [r[0] for r in db.execute("SELECT payload FROM commands WHERE kind='user.save'")]
+    db.close()
+    assert payloads and all("longenough" not in p for p in payloads)
+
+
+def test_editing_keeps_the_password_when_left_empty_and_can_disable(app, client, auth):
+    auth.login("admin")
+    tech = row(app, "tech")
+    before = tech["password_hash"]
+    response = post(client, f"/admin/users/{tech['id']}", **{**NEW, "username": "tech",
+                    "password": "", "active": "0"})
+    assert response.status_code == 303
+    after = row(app, "tech")
+    assert after["password_hash"] == before and after["active"] == 0
+    auth.logout()
+    assert auth.login("tech").status_code == 401
+
+
+def test_admin_cannot_lock_themselves_out(app, client, auth):
+    auth.login("admin")
+    me = row(app, "admin")
+    response = post(client, f"/admin/users/{me['id']}", username="admin",
+                    display_name="系统管理员", department="management", role="desk",
+                    active="1", estate_ids="1")
+    assert response.status_code == 422
+    assert row(app, "admin")["role"] == "admin"
