@@ -20,7 +20,8 @@ def search_units(db: Database, estate_id: int, q: str, limit: int = 12) -> list[
     return list(
         db.query(
             """SELECT u.id, u.number, b.name AS building_name,
-                      group_concat(r.name, '、') AS residents
+                      group_concat(r.name, '、') AS residents,
+                      min(r.name) AS first_name, min(r.phone) AS first_phone
                FROM units u JOIN buildings b ON b.id = u.building_id
                LEFT JOIN residents r ON r.unit_id = u.id
                WHERE u.estate_id = ? AND (u.number LIKE ? OR b.name || '-' || u.number LIKE ?

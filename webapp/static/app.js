@@ -42,6 +42,11 @@
     form.querySelector("[data-unit-id]").value = pick.dataset.unitPick;
     form.querySelector("[data-unit-label]").value = pick.dataset.label;
     form.querySelector("[data-unit-query]").value = pick.dataset.label;
+    // Offer the resident on record; the desk overwrites it if someone else called.
+    var name = form.querySelector("[name=reporter_name]");
+    var phone = form.querySelector("[name=reporter_phone]");
+    if (name && !name.value) name.value = pick.dataset.surname || "";
+    if (phone && !phone.value) phone.value = pick.dataset.phone || "";
     pick.closest("[data-unit-results]").innerHTML = "";
   });
 
