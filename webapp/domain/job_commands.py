@@ -82,11 +82,13 @@ def _check_transition(cmd: Command, job: dict[str, Any]) -> None:
         raise Rejected(code, msg, _current(job))
 
 
-def _check_assignee(job: dict[str, Any], user: dict[str, Any]) -> None:
+def _check_mine(cmd: Command, job: dict[str, Any], user: dict[str, Any]) -> None:
+    """The worker's own job, in a state this step can start from."""
     if job["assignee_id"] != user["id"]:
         raise Rejected(
             "not_assignee", N_("The job is assigned to someone else."), _current(job)
         )
+    _check_transition(cmd, job)
 
 
 def _update(db: Database, job: dict[str, Any], now: datetime, **fields: Any) -> int:
@@ -212,7 +214,7 @@ def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return _done(db, cmd, now, job, cmd.kind.split(".")[1], **action_detail, reason=reason)
 
 
-def _field_step(db: Database, cmd: Command, now: datetime) -> tuple[dict, dict]:
+def _field_step(db: Database, cmd: Command) -> tuple[dict, dict]:
     user = _actor(db, cmd)
     _require(user, "job.field")
     job = _job(db, cmd, user)
@@ -220,7 +222,7 @@ def _field_step(db: Database, cmd: Command, now: datetime) -> tuple[dict, dict]:
 
 
 def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
+    user, job = _field_step(db, cmd)
     if job["status"] == "pooled" and job["department"] != user["department"]:
         raise Rejected("forbidden", N_("This job is for another department."), _current(job))
     if job["status"] != "pooled":
@@ -230,35 +232,32 @@ def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def accept(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
-    _check_assignee(job, user)
-    _check_transition(cmd, job)
+    user, job = _field_step(db, cmd)
+    _check_mine(cmd, job, user)
     _update(db, job, now, status="accepted", accepted_at=iso(now))
     return _done(db, cmd, now, job, "accept")
 
 
 def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
+    user, job = _field_step(db, cmd)
     reason = _text(cmd.payload, "reason", 500)
     if not reason:
         raise Invalid({"reason": N_("Say why you decline.")})
-    _check_assignee(job, user)
-    _check_transition(cmd, job)
+    _check_mine(cmd, job, user)
     _update(db, job, now, status="new", assignee_id=None)
     _note(db, cmd, job["id"], "decline", reason, now)
     return _done(db, cmd, now, job, "decline", reason=reason)
 
 
 def arrive(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
-    _check_assignee(job, user)
-    _check_transition(cmd, job)
+    user, job = _field_step(db, cmd)
+    _check_mine(cmd, job, user)
     _update(db, job, now, status="arrived", arrived_at=iso(now))
     return _done(db, cmd, now, job, "arrive")
 
 
 def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
+    user, job = _field_step(db, cmd)
     reason = _text(cmd.payload, "reason", 500)
     errors = {}
     if not reason:
@@ -273,8 +272,7 @@ def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     assert agreed is not None
-    _check_assignee(job, user)
-    _check_transition(cmd, job)
+    _check_mine(cmd, job, user)
     _update(db, job, now, status="paused", agreed_at=iso(agreed), pause_reason=reason)
     _note(db, cmd, job["id"], "pause", reason, now)
     return _done(db, cmd, now, job, "pause", reason=reason, agreed_at=iso(agreed))
@@ -291,7 +289,7 @@ def _keep_facts(db: Database, cmd: Command, job: dict, exc: Rejected, now: datet
 
 
 def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
+    user, job = _field_step(db, cmd)
     work = _text(cmd.payload, "work_done")
     if not work:
         raise Invalid({"work_done": N_("Describe the work done.")})
@@ -301,8 +299,7 @@ def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     _note(db, cmd, job["id"], "work", work + (f"\n{materials}" if materials else ""), now)
     _attach(db, cmd, job["id"], photos, "completion")
     try:
-        _check_assignee(job, user)
-        _check_transition(cmd, job)
+        _check_mine(cmd, job, user)
     except Rejected as exc:
         return _keep_facts(db, cmd, job, exc, now)
     _update(db, job, now, status="completed", completed_at=iso(now), work_done=work,
@@ -311,7 +308,7 @@ def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd, now)
+    user, job = _field_step(db, cmd)
     p = cmd.payload
     outcome = p.get("outcome")
     signer = _text(p, "signer_name", 50)
@@ -342,8 +339,7 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
          record_hash, cmd.op_id],
     )
     try:
-        _check_assignee(job, user)
-        _check_transition(cmd, job)
+        _check_mine(cmd, job, user)
     except Rejected as exc:
         return _keep_facts(db, cmd, job, exc, now)
     _update(db, job, now, status="closed", closed_at=at)
