@@ -62,6 +62,13 @@ def _job(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
+def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
+    """The acting user (with `capability`) and the job, in one of their estates."""
+    user = _actor(db, cmd)
+    _require(user, capability)
+    return user, _job(db, cmd, user)
+
+
 def _current(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": job["status"],
@@ -185,9 +192,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user = _actor(db, cmd)
-    _require(user, "job.dispatch")
-    job = _job(db, cmd, user)
+    user, job = _step(db, cmd, "job.dispatch")
     _check_transition(cmd, job)
     target = str(cmd.payload.get("to") or "")
     if target.startswith("pool:"):
@@ -214,15 +219,8 @@ def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return _done(db, cmd, now, job, cmd.kind.split(".")[1], **action_detail, reason=reason)
 
 
-def _field_step(db: Database, cmd: Command) -> tuple[dict, dict]:
-    user = _actor(db, cmd)
-    _require(user, "job.field")
-    job = _job(db, cmd, user)
-    return user, job
-
-
 def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
+    user, job = _step(db, cmd, "job.field")
     if job["status"] == "pooled" and job["department"] != user["department"]:
         raise Rejected("forbidden", N_("This job is for another department."), _current(job))
     if job["status"] != "pooled":
@@ -231,15 +229,24 @@ def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return _done(db, cmd, now, job, "claim")
 
 
-def accept(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
-    _check_mine(cmd, job, user)
-    _update(db, job, now, status="accepted", accepted_at=iso(now))
-    return _done(db, cmd, now, job, "accept")
+def _simple_step(status: str, stamp: str) -> Handler:
+    """A step with no input: the worker's own job moves to `status`, stamped with the time."""
+
+    def handler(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+        user, job = _step(db, cmd, "job.field")
+        _check_mine(cmd, job, user)
+        _update(db, job, now, status=status, **{stamp: iso(now)})
+        return _done(db, cmd, now, job, cmd.kind.split(".", 1)[1])
+
+    return handler
+
+
+accept = _simple_step("accepted", "accepted_at")
+arrive = _simple_step("arrived", "arrived_at")
 
 
 def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
+    user, job = _step(db, cmd, "job.field")
     reason = _text(cmd.payload, "reason", 500)
     if not reason:
         raise Invalid({"reason": N_("Say why you decline.")})
@@ -249,15 +256,8 @@ def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return _done(db, cmd, now, job, "decline", reason=reason)
 
 
-def arrive(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
-    _check_mine(cmd, job, user)
-    _update(db, job, now, status="arrived", arrived_at=iso(now))
-    return _done(db, cmd, now, job, "arrive")
-
-
 def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
+    user, job = _step(db, cmd, "job.field")
     reason = _text(cmd.payload, "reason", 500)
     errors = {}
     if not reason:
@@ -289,7 +289,7 @@ def _keep_facts(db: Database, cmd: Command, job: dict, exc: Rejected, now: datet
 
 
 def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
+    user, job = _step(db, cmd, "job.field")
     work = _text(cmd.payload, "work_done")
     if not work:
         raise Invalid({"work_done": N_("Describe the work done.")})
@@ -308,7 +308,7 @@ def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user, job = _field_step(db, cmd)
+    user, job = _step(db, cmd, "job.field")
     p = cmd.payload
     outcome = p.get("outcome")
     signer = _text(p, "signer_name", 50)
@@ -349,9 +349,7 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user = _actor(db, cmd)
-    _require(user, "job.reopen")
-    job = _job(db, cmd, user)
+    user, job = _step(db, cmd, "job.reopen")
     reason = _text(cmd.payload, "reason", 500)
     if not reason:
         raise Invalid({"reason": N_("Say what is still wrong.")})
@@ -366,9 +364,7 @@ def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def cancel(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user = _actor(db, cmd)
-    _require(user, "job.dispatch")
-    job = _job(db, cmd, user)
+    user, job = _step(db, cmd, "job.dispatch")
     reason = _text(cmd.payload, "reason", 500)
     if not reason:
         raise Invalid({"reason": N_("Say why the job is cancelled.")})
