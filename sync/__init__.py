@@ -4,22 +4,26 @@ No Flask here: the web forms, the offline outbox's batch replay and the tests
 all call `apply` with a Command and a table of handlers.
 """
 
+from . import clock
 from .commands import (
     Command,
     Handler,
     Invalid,
     Outcome,
     Rejected,
+    acted_time,
     apply,
     parse_device_time,
 )
 
 __all__ = [
+    "clock",
     "Command",
     "Handler",
     "Invalid",
     "Outcome",
     "Rejected",
+    "acted_time",
     "apply",
     "parse_device_time",
 ]

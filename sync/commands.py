@@ -32,6 +32,8 @@ class Command:
     device_time: datetime | None = None
     base_version: int | None = None
     replayed: bool = False
+    # When the worker acted, corrected to the server's clock (None: now).
+    acted_at: datetime | None = None
 
 
 @dataclass
@@ -66,6 +68,11 @@ class Rejected(Exception):
 
 
 Handler = Callable[[Database, Command, datetime], dict[str, Any]]
+
+
+def acted_time(cmd: Command, now: datetime) -> datetime:
+    """The time a fact happened: when the worker acted, else when the server got it."""
+    return cmd.acted_at or now
 
 
 def parse_device_time(value: str | None) -> datetime | None:
@@ -139,8 +146,8 @@ def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> 
             status = "rejected"
         db.execute(
             """INSERT INTO commands (op_id, kind, target, user_id, device_id, device_time,
-               received_at, base_version, replayed, payload, outcome, result)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+               received_at, base_version, replayed, payload, outcome, result, acted_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             [
                 cmd.op_id,
                 cmd.kind,
@@ -158,6 +165,7 @@ def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> 
                 ),
                 status,
                 json.dumps(result, ensure_ascii=False, default=str),
+                _iso(cmd.acted_at),
             ],
         )
         db.execute("COMMIT")

@@ -12,6 +12,9 @@ class Page(HTMLParser):
         self.textareas: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.data: list[dict[str, str]] = []
+        # Input values per form, keyed by the form's data-command.
+        self.forms: dict[str, dict[str, str]] = {}
+        self._form: str | None = None
         self._in: tuple[str, str] | None = None
         self.has_html = "<html" in html
         self.feed(html)
@@ -20,6 +23,11 @@ class Page(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if any(k.startswith("data-") for k in a):
             self.data.append({"tag": tag, **a})
+        if tag == "form":
+            self._form = a.get("data-command", "")
+            self.forms.setdefault(self._form, {})
+        if tag == "input" and a.get("name") and self._form is not None:
+            self.forms[self._form].setdefault(a["name"], a.get("value", ""))
         if tag == "input" and a.get("name") and a.get("type") not in ("radio", "checkbox"):
             self.values.setdefault(a["name"], a.get("value", ""))
         if tag == "input" and a.get("type") == "radio" and "checked" in a:
@@ -32,6 +40,8 @@ class Page(HTMLParser):
             self.errors[a["data-error"]] = ""
 
     def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
         if tag in ("textarea", "p"):
             self._in = None
 

@@ -183,7 +183,7 @@ def test_pause_with_a_past_time_is_refused_with_the_reason_kept(app, client, aut
     assert response.status_code == 422
     page = Page(response.get_data(as_text=True))
     assert page.errors["agreed_at"] == "约定时间必须晚于现在。"
-    assert page.values["reason"] == "住户出差"
+    assert page.forms["job.pause"]["reason"] == "住户出差"
 
 
 def test_unknown_action_is_404(client, auth):

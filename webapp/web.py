@@ -30,11 +30,12 @@ def _error(status: int, message: str):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    from .views import admin, files, units, users
+    from .views import admin, files, sync, units, users
     from .views import jobs as jobs_views
 
-    for module in (jobs_views, units, admin, users, files):
+    for module in (jobs_views, units, admin, users, files, sync):
         app.register_blueprint(module.bp)
+    csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)
 
     app.register_error_handler(403, lambda e: _error(403, _("Your role may not open this page.")))

@@ -8,13 +8,14 @@ returns a rejection (DESIGN.md: facts are never rejected).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected
+from sync import Command, Handler, Invalid, Rejected, acted_time
 
 from . import audit, files, people
 from .jobs import (
@@ -109,7 +110,7 @@ def _note(db: Database, cmd: Command, job_id: int, kind: str, text: str, now: da
     if text:
         db.execute(
             "INSERT INTO job_notes (job_id, user_id, kind, text, at, op_id) VALUES (?,?,?,?,?,?)",
-            [job_id, cmd.user_id, kind, text, iso(now), cmd.op_id],
+            [job_id, cmd.user_id, kind, text, iso(acted_time(cmd, now)), cmd.op_id],
         )
 
 
@@ -224,25 +225,36 @@ def claim(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if job["status"] == "pooled" and job["department"] != user["department"]:
         raise Rejected("forbidden", N_("This job is for another department."), _current(job))
     if job["status"] != "pooled":
-        raise Rejected("taken", N_("Someone else already took this job."), _current(job))
-    _update(db, job, now, status="accepted", assignee_id=user["id"], accepted_at=iso(now))
+        # Two workers went for the same job: the desk should know.
+        taken = Rejected("taken", N_("Someone else already took this job."), _current(job))
+        return _keep_facts(db, cmd, job, taken, now)
+    _update(db, job, now, status="accepted", assignee_id=user["id"],
+            accepted_at=iso(acted_time(cmd, now)))
     return _done(db, cmd, now, job, "claim")
 
 
-def _simple_step(status: str, stamp: str) -> Handler:
-    """A step with no input: the worker's own job moves to `status`, stamped with the time."""
+def _simple_step(status: str, stamp: str, is_fact: bool) -> Handler:
+    """A step with no input: the worker's own job moves to `status`, stamped with the time.
+
+    When the step is a fact (being on site), a refusal still records it and flags the job.
+    """
 
     def handler(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         user, job = _step(db, cmd, "job.field")
-        _check_mine(cmd, job, user)
-        _update(db, job, now, status=status, **{stamp: iso(now)})
+        try:
+            _check_mine(cmd, job, user)
+        except Rejected as exc:
+            if is_fact:
+                return _keep_facts(db, cmd, job, exc, now)
+            raise
+        _update(db, job, now, status=status, **{stamp: iso(acted_time(cmd, now))})
         return _done(db, cmd, now, job, cmd.kind.split(".", 1)[1])
 
     return handler
 
 
-accept = _simple_step("accepted", "accepted_at")
-arrive = _simple_step("arrived", "arrived_at")
+accept = _simple_step("accepted", "accepted_at", is_fact=False)
+arrive = _simple_step("arrived", "arrived_at", is_fact=True)
 
 
 def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
@@ -250,9 +262,12 @@ def decline(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     reason = _text(cmd.payload, "reason", 500)
     if not reason:
         raise Invalid({"reason": N_("Say why you decline.")})
-    _check_mine(cmd, job, user)
-    _update(db, job, now, status="new", assignee_id=None)
     _note(db, cmd, job["id"], "decline", reason, now)
+    try:
+        _check_mine(cmd, job, user)
+    except Rejected as exc:
+        return _keep_facts(db, cmd, job, exc, now)
+    _update(db, job, now, status="new", assignee_id=None)
     return _done(db, cmd, now, job, "decline", reason=reason)
 
 
@@ -267,21 +282,27 @@ def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     except ValueError:
         agreed = None
         errors["agreed_at"] = N_("Enter the new time agreed with the customer.")
-    if agreed is not None and agreed <= now:
+    if agreed is not None and agreed <= acted_time(cmd, now):
         errors["agreed_at"] = N_("The agreed time must be in the future.")
     if errors:
         raise Invalid(errors)
     assert agreed is not None
-    _check_mine(cmd, job, user)
-    _update(db, job, now, status="paused", agreed_at=iso(agreed), pause_reason=reason)
     _note(db, cmd, job["id"], "pause", reason, now)
+    try:
+        _check_mine(cmd, job, user)
+    except Rejected as exc:
+        return _keep_facts(db, cmd, job, exc, now)
+    _update(db, job, now, status="paused", agreed_at=iso(agreed), pause_reason=reason)
     return _done(db, cmd, now, job, "pause", reason=reason, agreed_at=iso(agreed))
 
 
 def _keep_facts(db: Database, cmd: Command, job: dict, exc: Rejected, now: datetime) -> dict:
     """Store what the worker brought from the field, flag the job, refuse the state change."""
     db.execute("UPDATE jobs SET flagged = 1 WHERE id = ?", [job["id"]])
-    audit.record(db, cmd, now, "flag", "job", job["id"], {"reason": exc.code, "kind": cmd.kind})
+    audit.record(db, cmd, now, "flag", "job", job["id"], {
+        "reason": exc.code, "kind": cmd.kind,
+        "acted_at": iso(acted_time(cmd, now)), "base_version": cmd.base_version,
+    })
     return {
         "_rejected": True, "reason": exc.code, "message": exc.message,
         "current": exc.current, "kept": True,
@@ -302,7 +323,8 @@ def complete(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         _check_mine(cmd, job, user)
     except Rejected as exc:
         return _keep_facts(db, cmd, job, exc, now)
-    _update(db, job, now, status="completed", completed_at=iso(now), work_done=work,
+    _update(db, job, now, status="completed", completed_at=iso(acted_time(cmd, now)),
+            work_done=work,
             materials=materials)
     return _done(db, cmd, now, job, "complete", photos=len(photos))
 
@@ -329,7 +351,7 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             raise Invalid({"reason": N_("Say why there is no signature.")})
     else:
         raise Invalid({"outcome": N_("Choose signed, absent or refused.")})
-    at = iso(now)
+    at = iso(acted_time(cmd, now))
     photos = [ph["sha256"] for ph in job_photos(db, job["id"])]
     record_hash = signed_record_hash(job, photos, signer, at)
     db.execute(
@@ -374,6 +396,34 @@ def cancel(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return _done(db, cmd, now, job, "cancel", reason=reason)
 
 
+def resolve(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """The desk has reviewed what came in from the field: clear the flag, say how."""
+    user, job = _step(db, cmd, "job.dispatch")
+    note = _text(cmd.payload, "note", 500)
+    if not note:
+        raise Invalid({"note": N_("Say how this was resolved.")})
+    db.execute("UPDATE jobs SET flagged = 0 WHERE id = ?", [job["id"]])
+    _note(db, cmd, job["id"], "review", note, now)
+    return _done(db, cmd, now, job, "resolve", note=note)
+
+
+def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """What came in from the field and was refused, for the desk's review."""
+    rows = db.query(
+        """SELECT c.op_id, c.kind, c.payload, c.result, c.device_time, c.acted_at,
+                  c.received_at, c.replayed, u.display_name
+           FROM commands c LEFT JOIN users u ON u.id = c.user_id
+           WHERE c.target = ? AND c.outcome = 'rejected' ORDER BY c.received_at""",
+        [f"job:{job_id}"],
+    )
+    out = []
+    for r in rows:
+        r["payload"] = json.loads(r["payload"])
+        r["result"] = json.loads(r["result"])
+        out.append(r)
+    return out
+
+
 HANDLERS: dict[str, Handler] = {
     "job.create": create,
     "job.dispatch": _dispatch,
@@ -387,4 +437,5 @@ HANDLERS: dict[str, Handler] = {
     "job.signoff": signoff,
     "job.reopen": reopen,
     "job.cancel": cancel,
+    "job.resolve": resolve,
 }

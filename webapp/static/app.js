@@ -1,14 +1,17 @@
-/* The page's small helpers: command ids made on the device, unit picking, the
-   signature pad. No framework; htmx does the partial updates. */
+/* The page's helpers: command ids made on the device, the outbox for field forms,
+   photo resizing, the signature pad, unit picking. No framework; htmx does the
+   partial updates, outbox.js keeps and replays commands. */
 (function () {
   "use strict";
+  var Outbox = window.Outbox;
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16));
     b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
     var h = Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" +
+      h.slice(16, 20) + "-" + h.slice(20);
   }
 
   function deviceId() {
@@ -17,24 +20,314 @@
     return id;
   }
 
+  function msg(name) {
+    var t = document.querySelector('template[data-msg="' + name + '"]');
+    return t.content.firstElementChild.cloneNode(true);
+  }
+
   // The op_id is made once per filled form, on the device: a double tap or a
   // retry sends the same id, so the server applies the command once.
-  document.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (!form.matches("[data-command]")) return;
+  function stamp(form) {
     var op = form.querySelector("[data-op-id]");
     if (op && !op.value) op.value = uuid();
     var dev = form.querySelector("[data-device-id]");
     if (dev) dev.value = deviceId();
     var t = form.querySelector("[data-device-time]");
     if (t) t.value = new Date().toISOString();
+    return op ? op.value : uuid();
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.matches("[data-command]")) return;
+    var opId = stamp(form);
     if (form.dataset.sending) { ev.preventDefault(); return; }
     form.dataset.sending = "1";
     form.classList.add("sending");
+    if (form.matches("[data-outbox]") && Outbox && window.indexedDB) {
+      ev.preventDefault();
+      queue(form, opId).catch(function (err) {
+        // Storage failed (private mode, disk full): fall back to a plain post.
+        console.error(err);
+        form.removeAttribute("data-outbox");
+        form.submit();
+      });
+      return;
+    }
     setTimeout(function () { delete form.dataset.sending; form.classList.remove("sending"); }, 8000);
   }, true);
 
-  // Choosing a unit from the search results.
+  // --- Photos: resized on the phone (long side 1600 px, JPEG) before they are kept.
+  var MAX_SIDE = 1600;
+  function resize(file) {
+    if (!window.createImageBitmap) return Promise.resolve(file);
+    return createImageBitmap(file).then(function (img) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(img.width, img.height));
+      if (scale === 1 && file.type === "image/jpeg") return file;
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(img.width * scale);
+      canvas.height = Math.round(img.height * scale);
+      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (b) { resolve(b || file); }, "image/jpeg", 0.85);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function keep(blob, field, item) {
+    return Outbox.sha256(blob).then(function (sha) {
+      item.blobs.push({ field: field, sha256: sha, blob: blob });
+      return sha;
+    });
+  }
+
+  function collect(form, item) {
+    var data = new FormData(form), files = [];
+    data.forEach(function (value, name) {
+      if (value instanceof Blob) {
+        if (value.size) files.push([name, value]);
+        return;
+      }
+      if (/^(csrf_token|op_id|device_id|device_time|base_version|signature_data)$/.test(name)) return;
+      item.fields[name] = value;
+    });
+    var steps = files.map(function (f) {
+      return resize(f[1]).then(function (blob) { return keep(blob, f[0], item); })
+        .then(function (sha) { (item.fields[f[0]] = item.fields[f[0]] || []).push(sha); });
+    });
+    var pad = form.signaturePad;
+    if (pad && !pad.isEmpty() && item.fields.outcome === "signed") {
+      item.fields.strokes = JSON.stringify(pad.toData());
+      steps.push(new Promise(function (resolve) {
+        pad.canvas.toBlob(resolve, "image/png");
+      }).then(function (blob) { return keep(blob, "signature_image", item); })
+        .then(function (sha) { item.fields.signature_image = sha; }));
+    }
+    return Promise.all(steps);
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-client-error]").forEach(function (e) { e.remove(); });
+    document.querySelectorAll("[data-queued],[data-rejected],[data-signed-out]")
+      .forEach(function (e) { e.remove(); });
+  }
+
+  function showErrors(form, errors) {
+    Object.keys(errors).forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]') ||
+        form.querySelector("[data-signature-pad]") || form.querySelector("button");
+      var p = document.createElement("p");
+      p.className = "error"; p.setAttribute("role", "alert");
+      p.dataset.error = name; p.dataset.clientError = "";
+      p.textContent = errors[name];
+      var label = field.closest("label") || field;
+      label.insertAdjacentElement("afterend", p);
+    });
+  }
+
+  function done(form) {
+    delete form.dataset.sending;
+    form.classList.remove("sending");
+  }
+
+  // A field form: keep it on the phone first, then try to send everything waiting.
+  function queue(form, opId) {
+    var item = {
+      op_id: opId, user_id: Number(document.body.dataset.userId) || null,
+      kind: form.dataset.command, target: form.dataset.target,
+      base_version: Number((form.querySelector("[name=base_version]") || {}).value) || null,
+      device_id: deviceId(), device_time: new Date().toISOString(),
+      fields: {}, blobs: [], label: form.dataset.label || form.dataset.command,
+      return_url: form.dataset.return || location.pathname, queued: false
+    };
+    clearErrors(form);
+    return collect(form, item).then(function () {
+      return Outbox.add(item);
+    }).then(function () {
+      syncSoon();
+      return Outbox.flush();
+    }).then(function (summary) {
+      return Outbox.get(opId).then(function (now) { after(form, now, summary); });
+    });
+  }
+
+  function after(form, item, summary) {
+    done(form);
+    if (!item) return;
+    var res = item.result || {};
+    if (item.state === "synced") {
+      location.assign(item.return_url || res.redirect || location.pathname);
+      return;
+    }
+    if (item.state === "attention" && res.status === "invalid") {
+      // Nothing was stored: the form is still here with what was typed.
+      Outbox.remove(item.op_id);
+      showErrors(form, res.errors && Object.keys(res.errors).length ? res.errors
+        : { form: res.message });
+      return;
+    }
+    if (item.state === "attention") {
+      var rej = msg("rejected");
+      rej.querySelector("[data-text]").textContent = item.message;
+      rej.querySelector("[data-kept]").hidden = !res.kept;
+      (form.closest("[data-when-status]") || form).insertAdjacentElement("beforebegin", rej);
+      form.hidden = true;
+      return;
+    }
+    // Not sent yet (no signal, or signed out): it waits in the outbox.
+    item.queued = true;
+    Outbox.put(item);
+    var note = msg(summary && summary.signedOut ? "signed-out" : "queued");
+    var next = note.querySelector("[data-continue]");
+    if (next) next.href = item.return_url;
+    // Outside the step that is about to be hidden (the next step shows instead).
+    (form.closest("[data-when-status]") || form).insertAdjacentElement("beforebegin", note);
+    form.hidden = true;
+    retryLater();
+    showSteps();
+  }
+
+  // --- Replay: on load, when the signal is back, on a timer with back-off,
+  // and through Background Sync where the browser has it.
+  var retryDelay = 5000, retryTimer = null;
+  function retryLater() {
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      flushNow().then(function (s) {
+        if (s && (s.offline || s.signedOut)) {
+          retryDelay = Math.min(retryDelay * 2, 300000);
+          retryLater();
+        } else {
+          retryDelay = 5000;
+        }
+      });
+    }, retryDelay);
+  }
+
+  function flushNow() {
+    if (!Outbox) return Promise.resolve(null);
+    return Outbox.all().then(function (items) {
+      // Items that waited are marked as replayed for the audit log.
+      var waitingItems = items.filter(function (i) { return i.state === "saved" && !i.queued; });
+      return Promise.all(waitingItems.map(function (i) { i.queued = true; return Outbox.put(i); }));
+    }).then(function () { return Outbox.flush(); }).then(function (s) {
+      var signedOut = document.querySelector("[data-outbox-signed-out]");
+      if (signedOut) signedOut.hidden = !(s && s.signedOut);
+      if (s && s.sent) refreshCache(true);
+      return s;
+    }).catch(function (e) { console.error(e); return null; });
+  }
+
+  function syncSoon() {
+    if (!navigator.serviceWorker) return;
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.sync) return reg.sync.register("outbox");
+    }).catch(function () { /* Background Sync is optional */ });
+  }
+
+  // --- Pending count on every page, offline banner.
+  function updateCount() {
+    if (!Outbox) return;
+    Outbox.pendingCount().then(function (n) {
+      document.querySelectorAll("[data-pending-count]").forEach(function (el) {
+        el.textContent = String(n);
+      });
+      document.querySelectorAll("[data-pending]").forEach(function (el) {
+        el.classList.toggle("has-items", n > 0);
+      });
+    });
+    renderOutbox();
+    showSteps();
+  }
+
+  function updateOnline() {
+    var banner = document.querySelector("[data-offline-banner]");
+    if (banner) banner.hidden = navigator.onLine;
+  }
+
+  // --- The job page offline: show the next step once this one is in the outbox.
+  var NEXT = { "job.claim": "accepted", "job.accept": "accepted", "job.arrive": "arrived",
+    "job.pause": "paused", "job.complete": "completed", "job.signoff": "closed",
+    "job.decline": "new" };
+  function showSteps() {
+    var box = document.querySelector("[data-job-steps]");
+    if (!box || !Outbox) return;
+    Outbox.all().then(function (items) {
+      var status = box.dataset.status, queued = 0;
+      items.forEach(function (i) {
+        if (i.target === box.dataset.jobSteps && i.state !== "synced" && NEXT[i.kind] &&
+            i.state !== "attention") {
+          status = NEXT[i.kind]; queued++;
+        }
+      });
+      box.querySelectorAll("[data-when-status]").forEach(function (el) {
+        el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
+      });
+      var here = box.querySelector("[data-queued-here]");
+      if (here) here.hidden = queued === 0;
+    });
+  }
+
+  // --- The outbox page.
+  function renderOutbox() {
+    var list = document.querySelector("[data-outbox-list]");
+    if (!list || !Outbox) return;
+    var names = {};
+    document.querySelectorAll("[data-state-names] [data-state]").forEach(function (li) {
+      names[li.dataset.state] = li.textContent;
+    });
+    var tpl = document.querySelector("template[data-outbox-item]");
+    Outbox.all().then(function (items) {
+      list.innerHTML = "";
+      items.slice().reverse().forEach(function (i) {
+        var li = tpl.content.firstElementChild.cloneNode(true);
+        li.dataset.opId = i.op_id;
+        li.dataset.stateNow = i.state;
+        li.querySelector("[data-label]").textContent = i.label;
+        li.querySelector("[data-state]").textContent = names[i.state] || i.state;
+        li.querySelector("[data-state]").dataset.state = i.state;
+        li.querySelector("[data-when]").textContent = new Date(i.device_time)
+          .toLocaleString(document.documentElement.lang || undefined);
+        li.querySelector("[data-message]").textContent = i.message || "";
+        var dismiss = li.querySelector("[data-dismiss]");
+        dismiss.hidden = i.state !== "attention";
+        dismiss.addEventListener("click", function () { Outbox.remove(i.op_id); });
+        list.appendChild(li);
+      });
+      document.querySelector("[data-outbox-empty]").hidden = items.some(function (i) {
+        return i.state !== "synced";
+      });
+    });
+  }
+
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest("[data-outbox-send]")) flushNow();
+  });
+
+  // --- Service worker: cache this worker's pages while online.
+  function refreshCache(force) {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    if (!document.body.dataset.userId || !navigator.onLine) return;
+    navigator.serviceWorker.controller.postMessage({ type: "refresh", force: !!force });
+  }
+
+  function startServiceWorker() {
+    if (!navigator.serviceWorker) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function () {
+      refreshCache(false);
+    }).catch(function (e) { console.error(e); });
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      refreshCache(true);
+    });
+    navigator.serviceWorker.addEventListener("message", function (ev) {
+      if (ev.data && ev.data.type === "cached") document.body.dataset.cached = "1";
+    });
+  }
+
+  // --- Unit picking on the intake form.
   document.addEventListener("click", function (ev) {
     var pick = ev.target.closest("[data-unit-pick]");
     if (!pick) return;
@@ -50,7 +343,7 @@
     pick.closest("[data-unit-results]").innerHTML = "";
   });
 
-  // Signature pad: strokes and an image go with the form.
+  // --- Signature pad: strokes and an image go with the form.
   function initSignature() {
     var canvas = document.querySelector("[data-signature-pad]");
     if (!canvas || !window.SignaturePad) return;
@@ -60,7 +353,10 @@
     canvas.getContext("2d").scale(ratio, ratio);
     var pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)" });
     var form = canvas.closest("form");
-    form.querySelector("[data-signature-clear]").addEventListener("click", function () { pad.clear(); });
+    form.signaturePad = pad;
+    form.querySelector("[data-signature-clear]").addEventListener("click", function () {
+      pad.clear();
+    });
     form.addEventListener("submit", function () {
       if (!pad.isEmpty()) {
         form.querySelector("[data-signature-data]").value = pad.toDataURL("image/png");
@@ -76,5 +372,21 @@
     form.addEventListener("change", showOutcome);
     showOutcome();
   }
-  document.addEventListener("DOMContentLoaded", initSignature);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initSignature();
+    updateOnline();
+    window.addEventListener("online", function () { updateOnline(); flushNow(); });
+    window.addEventListener("offline", updateOnline);
+    if (!Outbox || !window.indexedDB) return;
+    Outbox.onChange(updateCount);
+    updateCount();
+    if (navigator.storage && navigator.storage.persist) {
+      navigator.storage.persisted().then(function (yes) {
+        if (!yes) navigator.storage.persist();
+      });
+    }
+    startServiceWorker();
+    flushNow().then(function (s) { if (s && (s.offline || s.signedOut)) retryLater(); });
+  });
 })();

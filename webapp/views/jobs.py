@@ -17,7 +17,7 @@ from ..domain import jobs, people
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import render
-from ..i18n import to_utc
+from ..payloads import job_payload
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -116,32 +116,20 @@ def detail(job_id: int):
                            errors={}, values={})
 
 
-def _payload(action: str) -> dict[str, Any]:
-    """Read an action's fields from the form (files are stored by hash first)."""
-    f = request.form
-    if action in ("dispatch", "reassign"):
-        return {"to": f.get("to", ""), "reason": f.get("reason", "")}
-    if action in ("decline", "cancel"):
-        return {"reason": f.get("reason", "")}
-    if action == "reopen":
-        return {"reason": f.get("reason", ""), "requested_by": f.get("requested_by", "desk")}
-    if action == "pause":
-        agreed = to_utc(f.get("agreed_at", ""))
-        return {"reason": f.get("reason", ""),
-                "agreed_at": agreed.isoformat(timespec="seconds") if agreed else ""}
+def _fields(action: str) -> dict[str, Any]:
+    """The posted form, with its photos and drawn signature stored by hash first."""
+    fields: dict[str, Any] = request.form.to_dict()
     if action == "complete":
-        return {"work_done": f.get("work_done", ""), "materials": f.get("materials", ""),
-                "photos": commands.save_photos()}
+        fields["photos"] = commands.save_photos()
     if action == "signoff":
-        return {"outcome": f.get("outcome", ""), "signer_name": f.get("signer_name", ""),
-                "reason": f.get("reason", ""), "strokes": f.get("strokes", ""),
-                "signature_image": commands.save_data_url(f.get("signature_data", ""),
-                                                          "signature")}
-    return {}
+        fields["signature_image"] = commands.save_data_url(
+            request.form.get("signature_data", ""), "signature"
+        )
+    return fields
 
 
 ACTIONS = ("dispatch", "reassign", "claim", "accept", "decline", "arrive", "pause", "complete",
-           "signoff", "reopen", "cancel")
+           "signoff", "reopen", "cancel", "resolve")
 
 
 @bp.post("/<int:job_id>/<action>")
@@ -153,7 +141,8 @@ def act(job_id: int, action: str):
     job = load_job(job_id)
     template = "jobs/sign.html" if action == "signoff" else "jobs/detail.html"
     try:
-        outcome = commands.run(f"job.{action}", f"job:{job_id}", _payload(action))
+        payload = job_payload(action, _fields(action))
+        outcome = commands.run(f"job.{action}", f"job:{job_id}", payload)
     except Invalid as exc:
         values = dict(request.form)
         return render_template(template, **page_context(job), errors=exc.errors,
@@ -174,7 +163,8 @@ def act(job_id: int, action: str):
 def sign(job_id: int):
     """The resident signs on the technician's screen."""
     job = load_job(job_id)
-    if job["status"] != "completed" or job["assignee_id"] != current_user.id:
+    # Also while on site: offline, the completion may still be waiting in the outbox.
+    if job["status"] not in ("arrived", "completed") or job["assignee_id"] != current_user.id:
         return redirect(url_for("jobs.detail", job_id=job_id))
     return render_template("jobs/sign.html", **page_context(job), errors={},
                            values={"signer_name": job["reporter_name"]})

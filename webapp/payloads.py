@@ -1,0 +1,59 @@
+"""Form fields → command payloads: one function per form, used by the online post and
+by the outbox replay, so both send the same command.
+
+Files arrive already stored: `photos` is a list of SHA-256 hashes and
+`signature_image` one hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .i18n import to_utc
+
+Fields = Mapping[str, Any]
+
+
+def _s(f: Fields, key: str, default: str = "") -> str:
+    value = f.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def _hashes(f: Fields, key: str) -> list[str]:
+    value = f.get(key) or []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def job_payload(action: str, f: Fields) -> dict[str, Any]:
+    if action in ("dispatch", "reassign"):
+        return {"to": _s(f, "to"), "reason": _s(f, "reason")}
+    if action in ("decline", "cancel"):
+        return {"reason": _s(f, "reason")}
+    if action == "resolve":
+        return {"note": _s(f, "note")}
+    if action == "reopen":
+        return {"reason": _s(f, "reason"), "requested_by": _s(f, "requested_by", "desk")}
+    if action == "pause":
+        agreed = to_utc(_s(f, "agreed_at"))
+        return {"reason": _s(f, "reason"),
+                "agreed_at": agreed.isoformat(timespec="seconds") if agreed else ""}
+    if action == "complete":
+        return {"work_done": _s(f, "work_done"), "materials": _s(f, "materials"),
+                "photos": _hashes(f, "photos")}
+    if action == "signoff":
+        return {"outcome": _s(f, "outcome"), "signer_name": _s(f, "signer_name"),
+                "reason": _s(f, "reason"), "strokes": _s(f, "strokes"),
+                "signature_image": _s(f, "signature_image")}
+    return {}
+
+
+def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
+    return lambda fields: job_payload(action, fields)
+
+
+# The commands a phone may queue in its outbox, and how their fields are read.
+OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
+    f"job.{a}": _job(a)
+    for a in ("claim", "accept", "decline", "arrive", "pause", "complete", "signoff")
+}

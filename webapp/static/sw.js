@@ -1,0 +1,127 @@
+/* Service worker (served at /sw.js with `const VERSION = "..."` prepended).
+   Keeps the app shell and the signed-in worker's pages so they open with no signal,
+   and replays the outbox through Background Sync. See docs/SYNC.md. */
+/* global VERSION, Outbox */
+importScripts("/static/outbox.js");
+
+var SHELL = "shell-" + VERSION;
+var PAGES = "pages-" + VERSION;
+var SHELL_URLS = [
+  "/offline", "/outbox", "/static/app.css", "/static/app.js", "/static/outbox.js",
+  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/signature_pad-5.1.4.umd.min.js"
+];
+var REFRESH_EVERY_MS = 60 * 1000;
+var lastRefresh = 0;
+var refreshing = null;
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(
+    caches.open(SHELL).then(function (cache) {
+      return cache.addAll(SHELL_URLS.map(function (u) {
+        return new Request(u, { credentials: "same-origin" });
+      }));
+    }).then(function () { return self.skipWaiting(); })
+  );
+});
+
+// A new release: drop the old caches, take over open pages at once.
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (k) {
+        return k !== SHELL && k !== PAGES;
+      }).map(function (k) { return caches.delete(k); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+
+function tellPages() {
+  return self.clients.matchAll().then(function (clients) {
+    clients.forEach(function (c) { c.postMessage({ type: "cached" }); });
+  });
+}
+
+// Fetch the manifest and keep exactly the pages it lists; then tell the pages.
+function refresh(force) {
+  if (refreshing) return refreshing;
+  if (!force && Date.now() - lastRefresh < REFRESH_EVERY_MS) return tellPages();
+  lastRefresh = Date.now();
+  refreshing = refill().then(tellPages, tellPages).then(function () { refreshing = null; });
+  return refreshing;
+}
+
+function refill() {
+  return fetch("/sync/manifest", { credentials: "same-origin" }).then(function (r) {
+    if (!r.ok) return null;
+    return r.json();
+  }).then(function (manifest) {
+    if (!manifest) return null;
+    return caches.open(PAGES).then(function (cache) {
+      var wanted = {};
+      manifest.pages.forEach(function (p) { wanted[new URL(p, self.location).href] = true; });
+      return cache.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (req) { return !wanted[req.url]; })
+          .map(function (req) { return cache.delete(req); }));
+      }).then(function () {
+        return Promise.all(manifest.pages.map(function (p) {
+          return fetch(p, { credentials: "same-origin", redirect: "follow" }).then(function (r) {
+            if (r.ok && !r.redirected) return cache.put(p, r);
+            return null;
+          }).catch(function () { return null; });
+        }));
+      });
+    });
+  });
+}
+
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type === "refresh") event.waitUntil(refresh(!!data.force));
+  if (data.type === "flush") event.waitUntil(Outbox.flush());
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === "outbox") event.waitUntil(Outbox.flush());
+});
+
+function isPage(request) {
+  return request.mode === "navigate" ||
+    (request.headers.get("Accept") || "").indexOf("text/html") >= 0;
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.indexOf("/sync/") === 0 || url.pathname === "/sw.js") return;
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(caches.match(request).then(function (hit) {
+      return hit || fetch(request);
+    }));
+    return;
+  }
+  if (!isPage(request) || request.headers.get("HX-Request")) return;
+  // Pages: the network first (fresh when online), the saved copy when not.
+  event.respondWith(
+    fetch(request).then(function (response) {
+      if (response.ok && !response.redirected) {
+        var copy = response.clone();
+        caches.open(PAGES).then(function (cache) {
+          return cache.match(request).then(function (had) {
+            return had ? cache.put(request, copy) : null;
+          });
+        });
+      }
+      return response;
+    }).catch(function () {
+      // This worker's own copy first, then anything cached, then the offline page.
+      return caches.open(PAGES).then(function (cache) {
+        return cache.match(request, { ignoreVary: true });
+      }).then(function (hit) {
+        return hit || caches.match(request, { ignoreVary: true });
+      }).then(function (hit) {
+        return hit || caches.match("/offline");
+      });
+    })
+  );
+});

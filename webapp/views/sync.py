@@ -1,0 +1,191 @@
+"""The offline protocol's web side: service worker, manifest, file upload, batch replay.
+
+The JSON endpoints are exempt from the form CSRF token (a page cached hours
+ago carries a stale one) and instead accept only same-origin requests from a
+signed-in session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+import sync
+from sync import Command, Invalid, clock
+
+from ..auth import utcnow
+from ..db import get_db
+from ..domain import devices, files, jobs
+from ..domain.handlers import HANDLERS
+from ..payloads import OUTBOX
+
+bp = Blueprint("sync", __name__)
+MAX_BATCH = 100
+ASSETS = ("app.css", "app.js", "outbox.js", "vendor/htmx-2.0.11.min.js",
+          "vendor/signature_pad-5.1.4.umd.min.js")
+
+
+def asset_version() -> str:
+    """A hash of the static files: a new release gets a new service-worker cache."""
+    cached = current_app.extensions.get("asset_version")
+    if cached is None:
+        digest = hashlib.sha256()
+        static = Path(current_app.static_folder or "")
+        for path in sorted(static.rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+        cached = current_app.extensions["asset_version"] = digest.hexdigest()[:12]
+    return cached
+
+
+def _json_error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify(error=code, message=message, **extra), status
+
+
+@bp.before_request
+def guard():
+    """Same-origin and signed-in, for the JSON endpoints only."""
+    if not request.path.startswith("/sync/"):
+        return None
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        return _json_error(403, "cross_origin", _("Requests from other sites are refused."))
+    if origin is None and request.headers.get("Sec-Fetch-Site") not in (None, "same-origin"):
+        return _json_error(403, "cross_origin", _("Requests from other sites are refused."))
+    if not current_user.is_authenticated:
+        return _json_error(401, "signed_out", _("Sign in to send what is saved on this phone."),
+                           login=url_for("auth.login", next="/outbox"))
+    return None
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, from the site root so its scope is the whole app."""
+    path = Path(current_app.static_folder or "") / "sw.js"
+    body = f'const VERSION = "{asset_version()}";\n' + path.read_text()
+    response = Response(body, mimetype="application/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """Shown by the service worker for a page that is not saved on this phone."""
+    return render_template("sync/offline.html")
+
+
+@bp.get("/outbox")
+def outbox():
+    """What this phone has saved and sent; the list itself lives on the phone."""
+    return render_template("sync/outbox.html")
+
+
+@bp.get("/sync/manifest")
+def manifest():
+    """The pages and assets this user's phone should keep for working offline."""
+    pages = ["/outbox", "/offline"]
+    if current_user.is_field:
+        pages.append(url_for("jobs.mine"))
+        for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
+            pages.append(url_for("jobs.detail", job_id=job["id"]))
+            if job["assignee_id"] == current_user.id and job["status"] in ("arrived", "completed"):
+                pages.append(url_for("jobs.sign", job_id=job["id"]))
+            if job["unit_id"]:
+                pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+    assets = [url_for("static", filename=a) for a in ASSETS]
+    return jsonify(version=asset_version(), user_id=current_user.id,
+                   pages=list(dict.fromkeys(pages)), assets=assets)
+
+
+@bp.route("/sync/files/<sha256>", methods=["GET"])
+def file_status(sha256: str):
+    """Whether the server already has this file (HEAD works too): uploads resume by file."""
+    stored = not files.missing(get_db(), [sha256])
+    return jsonify(stored=stored), 200 if stored else 404
+
+
+@bp.put("/sync/files/<sha256>")
+def file_upload(sha256: str):
+    """Store one photo or signature by its hash; sending it again is harmless."""
+    data = request.get_data(cache=False)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        return _json_error(400, "hash_mismatch",
+                           _("The file arrived damaged. It will be sent again."))
+    mime = files.sniff(data)
+    if mime is None:
+        return _json_error(415, "not_an_image",
+                           _("Only photos (JPEG, PNG or WebP) can be attached."))
+    existed = not files.missing(get_db(), [sha256])
+    files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())
+    return jsonify(sha256=sha256), 200 if existed else 201
+
+
+def _target_url(target: str) -> str | None:
+    kind, _sep, ident = target.partition(":")
+    if kind == "job" and ident.isdigit():
+        return url_for("jobs.detail", job_id=int(ident))
+    return None
+
+
+def apply_item(item: dict[str, Any], device_id: str, offset: float, now) -> dict[str, Any]:
+    """Apply one queued command and say what became of it."""
+    op_id, kind = str(item.get("op_id") or ""), str(item.get("kind") or "")
+    answer: dict[str, Any] = {"op_id": op_id}
+    if item.get("user_id") not in (None, current_user.id):
+        return {**answer, "status": "held",
+                "message": _("Saved by another user on this phone; it waits for them.")}
+    adapter = OUTBOX.get(kind)
+    fields = item.get("fields") if isinstance(item.get("fields"), dict) else {}
+    if adapter is None:
+        return {**answer, "status": "invalid", "errors": {}, "message": _("Unknown action.")}
+    device_time = sync.parse_device_time(item.get("device_time"))
+    base = item.get("base_version")
+    cmd = Command(
+        op_id=op_id, kind=kind, target=str(item.get("target") or ""), payload=adapter(fields),
+        user_id=current_user.id, device_id=device_id, device_time=device_time,
+        base_version=base if isinstance(base, int) else None,
+        replayed=bool(item.get("queued")),
+        acted_at=clock.corrected(device_time, offset, now),
+    )
+    try:
+        outcome = sync.apply(get_db(), cmd, HANDLERS, now)
+    except Invalid as exc:
+        errors = {k: _(v) for k, v in exc.errors.items() if isinstance(v, str)}
+        return {**answer, "status": "invalid", "errors": errors,
+                "message": " ".join(errors.values())}
+    rejected = (outcome.first_status or outcome.status) == "rejected"
+    result = outcome.result
+    return {
+        **answer,
+        "status": outcome.status,
+        "first_status": outcome.first_status,
+        "message": _(result.get("message", "")) if rejected else "",
+        "kept": bool(result.get("kept")),
+        "current": result.get("current", {}),
+        "redirect": _target_url(cmd.target),
+    }
+
+
+@bp.post("/sync/batch")
+def batch():
+    """Apply a batch of queued commands in the order the worker acted; answer for each."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("commands"), list):
+        return _json_error(400, "bad_batch", _("The phone sent something unreadable."))
+    items = data["commands"][:MAX_BATCH]
+    now = utcnow()
+    device_id = str(data.get("device_id") or "")[:64]
+    offset = clock.offset_seconds(sync.parse_device_time(data.get("sent_at")), now)
+    devices.seen(get_db(), device_id, current_user.id, offset, now,
+                 request.headers.get("User-Agent", ""))
+    results = [apply_item(i if isinstance(i, dict) else {}, device_id, offset, now)
+               for i in items]
+    return jsonify(server_time=now.isoformat(timespec="seconds") + "Z",
+                   clock_offset_seconds=offset, results=results)
