@@ -87,17 +87,15 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
         {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg()}
     )
     tech.locator("[data-action=complete]").click()
-    expect(job.locator("[data-status=completed]")).to_be_visible()
-    expect(job.locator("[data-photos] img")).to_have_count(1)
 
-    # The resident signs on the technician's screen.
-    tech.locator("[data-action=sign]").click()
+    # Once the work is recorded the sign-off opens: the resident signs on the screen.
     sign = tech.locator("[data-form=signoff]")
     expect(sign.locator("[name=signer_name]")).to_have_value("陈")
     draw_signature(tech)
     sign.locator("[name=signer_name]").fill("陈小明")
     tech.locator("[data-action=signoff]").click()
     expect(job.locator("[data-status=closed]")).to_be_visible()
+    expect(job.locator("[data-photos] img")).to_have_count(1)
     expect(job.locator("[data-signature=signed] img")).to_be_visible()
     expect(job.locator("[data-signature=signed]")).to_contain_text("陈小明")
 
@@ -148,20 +146,21 @@ def test_double_tap_on_accept_accepts_once(page: Page, server: Server):
     expect(status).to_have_attribute("data-status", "assigned")
 
     # Two quick taps on the button.
-    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/accept")) as sent:
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/sync/batch")) as sent:
         page.locator("[data-action=accept]").dblclick()
     expect(status).to_have_attribute("data-status", "accepted")
-    expect(page.locator("[data-notice]")).to_have_count(0)
+    expect(page.locator("[data-rejected]")).to_have_count(0)
 
-    # The same filled form sent again (a retry after a lost answer): same op_id.
+    # The same command sent again (a retry after a lost answer): same op_id.
     request = sent.value
     again = page.request.post(
         request.url,
         data=request.post_data_buffer,
-        max_redirects=0,
-        headers={"Content-Type": request.headers["content-type"]},
+        headers={"Content-Type": "application/json", "Origin": server.url},
     )
-    assert again.status == 303, again.status
+    assert again.status == 200, again.status
+    (result,) = again.json()["results"]
+    assert result["status"] == "duplicate" and result["first_status"] == "applied"
 
     page.reload()
     expect(status).to_have_attribute("data-status", "accepted")
