@@ -146,7 +146,10 @@ def test_double_tap_on_accept_accepts_once(page: Page, server: Server):
     expect(status).to_have_attribute("data-status", "assigned")
 
     # Two quick taps on the button.
-    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/sync/batch")) as sent:
+    def is_batch(r):
+        return r.method == "POST" and r.url.endswith("/sync/batch")
+
+    with page.expect_request(is_batch) as sent:
         page.locator("[data-action=accept]").dblclick()
     expect(status).to_have_attribute("data-status", "accepted")
     expect(page.locator("[data-rejected]")).to_have_count(0)
