@@ -207,3 +207,25 @@ def test_estate_settings_validate_and_save(app, client, auth):
     assert ok.status_code == 303
     page = Page(client.get("/admin/estates/1/settings").get_data(as_text=True))
     assert page.values["arrive_ordinary_minutes"] == "45"
+
+
+def test_desk_reviews_what_came_in_and_resolves_the_flag(app, client, auth):
+    from tests.jobflow import job_in, step
+
+    db = connect(app.config["DATABASE"])
+    job_id = job_in(db, "arrived")
+    step(db, job_id, "job.cancel")
+    step(db, job_id, "job.complete", {"work_done": "其实已经修好", "photos": []})
+    db.close()
+    auth.login("desk")
+    flagged = Page(client.get("/jobs?status=flagged").get_data(as_text=True))
+    assert flagged.find("data-job", job_row(app, job_id)["number"])
+    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
+    assert page.find("data-refused", "job.complete")
+    assert "其实已经修好" in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert post(client, f"/jobs/{job_id}/resolve", note="").status_code == 422
+    assert post(client, f"/jobs/{job_id}/resolve", note="已电话确认").status_code == 303
+    assert job_row(app, job_id)["flagged"] == 0
+    events = [d["data-event"] for d in Page(client.get(f"/jobs/{job_id}").get_data(
+        as_text=True)).find("data-event")]
+    assert events[-1] == "resolve"

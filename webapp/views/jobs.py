@@ -13,7 +13,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import jobs, people
+from ..domain import job_commands, jobs, people
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import render
@@ -105,6 +105,8 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "signature": jobs.latest_signature(db, job["id"]),
         "staff": staff,
         "allowed": jobs.allowed,
+        "refused": job_commands.flagged_inputs(db, job["id"])
+        if current_user.can("job.dispatch") else [],
     }
 
 
