@@ -192,18 +192,19 @@ def test_unknown_action_is_404(client, auth):
 
 
 def test_estate_settings_validate_and_save(app, client, auth):
+    from webapp.domain.settings import SETTINGS
+
+    defaults = {s.key: str(s.default) for s in SETTINGS}
     auth.login("manager")
-    bad = post(client, "/admin/estates/1/settings", notify_minutes="abc",
-               arrive_emergency_minutes="15", arrive_ordinary_minutes="30",
-               complete_emergency_hours="24", complete_small_hours="24",
-               complete_medium_days="3")
+    bad = post(client, "/admin/estates/1/settings",
+               **{**defaults, "notify_minutes": "abc", "callback_policy": "7"})
     assert bad.status_code == 422
     page = Page(bad.get_data(as_text=True))
     assert page.values["notify_minutes"] == "abc"
     assert page.errors["notify_minutes"] == "请输入1到10000之间的整数。"
-    ok = post(client, "/admin/estates/1/settings", notify_minutes="10",
-              arrive_emergency_minutes="20", arrive_ordinary_minutes="45",
-              complete_emergency_hours="12", complete_small_hours="48", complete_medium_days="5")
+    assert "callback_policy" in page.errors
+    ok = post(client, "/admin/estates/1/settings",
+              **{**defaults, "arrive_ordinary_minutes": "45", "callback_policy": "1"})
     assert ok.status_code == 303
     page = Page(client.get("/admin/estates/1/settings").get_data(as_text=True))
     assert page.values["arrive_ordinary_minutes"] == "45"

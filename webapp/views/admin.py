@@ -29,20 +29,23 @@ def index():
 @bp.route("/estates/<int:estate_id>/settings", methods=["GET", "POST"])
 @require("estate.settings")
 def estate_settings(estate_id: int):
-    """Edit an estate's deadlines."""
+    """Edit an estate's deadlines and quotas."""
     if estate_id not in current_user.estate_ids:
         abort(404)
     estate = estates.list_estates(get_db(), [estate_id])[0]
+
+    def page(values: dict, errors: dict, status: int = 200):
+        return render_template("admin/settings.html", estate=estate, values=values,
+                               errors=errors, SETTINGS=settings.SETTINGS,
+                               SECTIONS=settings.SECTIONS), status
+
     if request.method == "GET":
-        values = settings.estate_settings(get_db(), estate_id)
-        return render_template("admin/settings.html", estate=estate, values=values, errors={},
-                               SETTINGS=settings.SETTINGS)
+        return page(settings.estate_settings(get_db(), estate_id), {})
     values = {s.key: request.form.get(s.key, "") for s in settings.SETTINGS}
     try:
         commands.run("estate.settings", f"estate:{estate_id}", values)
     except Invalid as exc:
-        return render_template("admin/settings.html", estate=estate, values=values,
-                               errors=exc.errors, SETTINGS=settings.SETTINGS), 422
+        return page(values, exc.errors, 422)
     return redirect(url_for("admin.estate_settings", estate_id=estate_id, saved=1), 303)
 
 
