@@ -1,0 +1,563 @@
+"""`make bench`: the server at the size of a large company, figures into docs/BENCHMARKS.md.
+
+1. Build (or reuse) the data set (bench.generate), copy it, and apply any pending
+   migrations to the copy (the cached data set itself stays as built).
+2. Explain and time the list queries in-process.
+3. Start gunicorn as `make run` does (--workers 2 --threads 4) on a free loopback
+   port, with the access log recording each request's server time (%(D)s, µs).
+4. Drive it from a separate process (bench.load): one client for latency, then
+   eight for throughput, each bounded by a request count and a time limit.
+5. Write the results section of docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from webapp.db import connect
+from webapp.domain import jobs, people
+from webapp.migrations import migrations
+
+from . import generate
+from .load import summary
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DB = generate.OUT / "run.db"  # the copy this run serves and migrates
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+WORKERS, THREADS = 2, 4
+LOG_FORMAT = '%({x-bench}i)s %(s)s %(D)s %(B)s "%(r)s"'
+
+PHASES = [
+    {"name": "c1", "concurrency": 1, "max_requests": 300, "max_seconds": 10},
+    {"name": "c8", "concurrency": WORKERS * THREADS, "max_requests": 10_000, "max_seconds": 15},
+]
+TARGET_P95_MS = 25.0
+TARGET_THROUGHPUT = 0.5
+TARGET_HTML = 14 * 1024
+TARGET_FIRST_LOAD = 60 * 1024
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# -- the machine ---------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "gunicorn": version("gunicorn"),
+    }
+
+
+# -- the data set ------------------------------------------------------------
+
+
+def prepare(info: dict[str, Any]) -> dict[str, Any]:
+    """Copy the data set, migrate the copy; choose the job pages and searches to measure."""
+    remove_run_db()
+    t = time.monotonic()
+    shutil.copyfile(generate.db_path(), RUN_DB)
+    log(f"copied the data set in {time.monotonic() - t:.1f} s")
+    db = connect(str(RUN_DB))
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        t = time.monotonic()
+        migrations.apply(db)
+        log(f"applied migrations {', '.join(pending)} in {time.monotonic() - t:.1f} s")
+    tech = info["users"]["tech"]["id"]
+    marks = ",".join("?" * len(info["tech_open_jobs"]))
+    by_status: dict[str, int] = {}
+    for row in db.query(f"SELECT id, status FROM jobs WHERE id IN ({marks}) ORDER BY id",
+                        info["tech_open_jobs"]):
+        by_status.setdefault(row["status"], row["id"])
+    job_ids = list(by_status.values())
+    closed = next(iter(db.query(
+        "SELECT id FROM jobs WHERE assignee_id = ? AND status = 'closed' ORDER BY id DESC LIMIT 1",
+        [tech])), None)
+    if closed:
+        job_ids.append(closed["id"])
+    phone = next(iter(db.query(
+        "SELECT reporter_phone FROM jobs WHERE estate_id = 1 ORDER BY id DESC LIMIT 1")))
+    db.close()
+    return {"pending": pending, "job_ids": job_ids, "statuses": list(by_status),
+            "search": phone["reporter_phone"][-4:]}
+
+
+class _Capture:
+    """Stands in for the Database to catch the SQL a domain function sends."""
+
+    def __init__(self) -> None:
+        self.sql: list[tuple[str, list[Any]]] = []
+
+    def query(self, sql: str, params: Any = ()) -> Any:
+        self.sql.append((sql, list(params)))
+        return iter(())
+
+
+def _plan(db: Any, sql: str, params: list[Any]) -> list[str]:
+    rows = db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    depth: dict[int, int] = {0: 0}
+    lines = []
+    for node, parent, _, detail in rows:
+        depth[node] = depth.get(parent, 0) + 1
+        lines.append("  " * (depth[node] - 1) + detail)
+    return lines
+
+
+def remove_run_db() -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{RUN_DB}{suffix}").unlink(missing_ok=True)
+
+
+def queries(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any]]:
+    """EXPLAIN QUERY PLAN and in-process time of the list queries behind the pages."""
+    db = connect(str(RUN_DB))
+    tech = people.get_user(db, info["users"]["tech"]["id"])
+    desk = people.get_user(db, info["users"]["desk"]["id"])
+    assert tech and desk
+    region = next(iter(db.query("SELECT * FROM users WHERE username = ?",
+                                [info["users"]["regional_manager"]["username"]])))
+    tech_estates = people.estate_ids(db, tech["id"])
+    desk_estates = people.estate_ids(db, desk["id"])
+    region_estates = people.estate_ids(db, region["id"])
+    q = prep["search"]
+    cases = [
+        ("my_jobs: technician", True, lambda d: jobs.my_jobs(d, tech, tech_estates)),
+        ("board: desk, open", True, lambda d: jobs.board(d, desk_estates, "open", "")),
+        ("board: desk, all statuses", True, lambda d: jobs.board(d, desk_estates, "all", "")),
+        ("board: desk, signed off", False, lambda d: jobs.board(d, desk_estates, "closed", "")),
+        (f"board: desk, open, search '{q}'", False,
+         lambda d: jobs.board(d, desk_estates, "open", q)),
+        (f"board: desk, all statuses, search '{q}'", True,
+         lambda d: jobs.board(d, desk_estates, "all", q)),
+        (f"board: regional manager ({len(region_estates)} estates), open", False,
+         lambda d: jobs.board(d, region_estates, "open", "")),
+        (f"board: regional manager ({len(region_estates)} estates), all statuses", False,
+         lambda d: jobs.board(d, region_estates, "all", "")),
+    ]
+    out = []
+    for name, explain, call in cases:
+        cap = _Capture()
+        call(cap)
+        sql, params = cap.sql[0]
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            rows = call(db)
+            times.append((time.perf_counter() - t) * 1000)
+        out.append({"name": name, "rows": len(rows),
+                    "plan": _plan(db, sql, params) if explain else [],
+                    "p50": statistics.median(times), "max": max(times)})
+    db.close()
+    return out
+
+
+# -- the server ----------------------------------------------------------------
+
+
+def cpu_stat() -> dict[str, float]:
+    """Seconds of CPU the machine has spent in processes, in interrupts, stolen by the host."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (
+            int(x) for x in f.readline().split()[1:9])
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"tasks": (user + nice + system) / tick, "irq": (irq + softirq) / tick,
+            "steal": steal / tick}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(port: int, access_log: Path, error_log: Path):
+    """gunicorn with `make run`'s flags against the benchmark database."""
+    env = dict(os.environ,
+               WUYE_DATABASE=str(RUN_DB),
+               WUYE_FILES_DIR=str(generate.OUT / "files"),
+               WUYE_SECRET_KEY="bench-" + secrets.token_hex(16))
+    for f in (access_log, error_log):
+        f.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads", str(THREADS),
+           "--bind", f"127.0.0.1:{port}", "--access-logfile", str(access_log),
+           "--access-logformat", LOG_FORMAT, "--error-logfile", str(error_log),
+           "webapp:create_app()"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {error_log.read_text()[-2000:]}")
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/static/app.css",
+                                             headers={"X-Bench": "ready"})
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def server_times(access_log: Path) -> dict[str, dict[str, Any]]:
+    """Per `page|phase` tag: the server time summary and the non-200 count."""
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    line_re = re.compile(r'^(\S+) (\d+) (\d+) ')
+    for line in access_log.read_text().splitlines():
+        m = line_re.match(line)
+        if not m:
+            continue
+        tag, status, micros = m.group(1), int(m.group(2)), int(m.group(3))
+        times[tag].append(micros / 1e6)
+        errors[tag] += status != 200
+    return {tag: {"ms": summary(t), "errors": errors[tag], "total_ms": sum(t) * 1000}
+            for tag, t in times.items()}
+
+
+# -- the report ------------------------------------------------------------------
+
+
+def pages_plan(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any]]:
+    tech, desk = info["users"]["tech"]["username"], info["users"]["desk"]["username"]
+    region = info["users"]["regional_manager"]["username"]
+    both, c1 = ["c1", "c8"], ["c1"]
+    return [
+        {"name": "trivial", "label": "Trivial route: static CSS (reference)", "user": None,
+         "paths": ["/static/app.css"], "phases": both, "kind": "reference"},
+        {"name": "login", "label": "Sign-in page (template, no query)", "user": None,
+         "paths": ["/login"], "phases": both, "kind": "info"},
+        {"name": "mine", "label": "Technician's job list", "user": tech,
+         "paths": ["/jobs/mine"], "phases": both, "kind": "field"},
+        {"name": "job", "label": f"Job page ({len(prep['job_ids'])} of the technician's jobs)",
+         "user": tech, "paths": [f"/jobs/{i}" for i in prep["job_ids"]], "phases": both,
+         "kind": "field"},
+        {"name": "board", "label": "Desk's job board (open jobs, one estate)", "user": desk,
+         "paths": ["/jobs"], "phases": both, "kind": "desk"},
+        {"name": "board_all", "label": "Desk's board, all statuses", "user": desk,
+         "paths": ["/jobs?status=all"], "phases": c1, "kind": "info"},
+        {"name": "board_closed", "label": "Desk's board, signed off", "user": desk,
+         "paths": ["/jobs?status=closed"], "phases": c1, "kind": "info"},
+        {"name": "board_search", "label": "Desk's board, open, search by phone digits",
+         "user": desk, "paths": [f"/jobs?q={prep['search']}"], "phases": c1, "kind": "info"},
+        {"name": "board_search_all", "label": "Desk's board, all statuses, search by phone digits",
+         "user": desk, "paths": [f"/jobs?status=all&q={prep['search']}"], "phases": c1,
+         "kind": "info"},
+        {"name": "region_board", "label": "Regional manager's board (10 estates), open",
+         "user": region, "paths": ["/jobs"], "phases": c1, "kind": "info"},
+        {"name": "region_board_all", "label": "Regional manager's board, all statuses",
+         "user": region, "paths": ["/jobs?status=all"], "phases": c1, "kind": "info"},
+    ]
+
+
+def kb(n: float) -> str:
+    return f"{n / 1024:.1f} KB"
+
+
+def ms(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f}"
+
+
+def offline_lines(ctx: dict[str, Any]) -> list[str]:
+    """The service worker's traffic for the technician, next to one view of their list."""
+    off = ctx["load"].get("offline")
+    if not off:
+        return []
+    inst, ref = off["install"], off["refresh"]
+    server = ctx["server"].get("offline|refresh", {}).get("total_ms", 0) / ref["rounds"]
+    mine = ctx["server"]["mine|c1"]["ms"]["p50"]
+    lines = [
+        "### Offline cache (service worker)",
+        "",
+        f"For `{ctx['info']['users']['tech']['username']}`, installing the service worker "
+        f"fetches {inst['requests']} files, {kb(inst['gzip'])} gzip -9 ({kb(inst['raw'])} "
+        f"raw). Each refresh of the saved pages fetches the manifest and the "
+        f"{len(ref['pages'])} pages it lists: {kb(ref['gzip'])} gzip -9 "
+        f"({kb(ref['raw'])} raw) and {server:.0f} ms of server time, "
+        f"{server / mine:.0f} times one view of the technician's list.",
+    ]
+    if ref["not_ok"]:
+        lines.append(f"Pages in the manifest that did not answer 200: {', '.join(ref['not_ok'])}.")
+    return [*lines, ""]
+
+
+def report(ctx: dict[str, Any]) -> str:
+    info, mach, load, srv = ctx["info"], ctx["machine"], ctx["load"], ctx["server"]
+    counts = info["counts"]
+    ref_rps = load["pages"]["trivial"]["phases"]["c8"]["rps"]
+    rows, checks = [], []
+    for page in ctx["pages"]:
+        res = load["pages"][page["name"]]
+        s1 = srv.get(f"{page['name']}|c1", {}).get("ms", {})
+        s8 = srv.get(f"{page['name']}|c8", {}).get("ms", {})
+        c1 = res["phases"].get("c1", {}).get("client_ms", {})
+        c8 = res["phases"].get("c8")
+        share = c8["rps"] / ref_rps if c8 else None
+        html = max(s["html_gzip"] for s in res["sizes"])
+        total = max(s["total_gzip"] for s in res["sizes"])
+        label = page["label"] + ("" if page["kind"] != "info" else " *(info)*")
+        if page["kind"] == "info" and s1.get("p95", 0) > TARGET_P95_MS:
+            label += f" ⚠ p95 > {TARGET_P95_MS:.0f} ms"
+        path = page["paths"][0] + (" …" if len(page["paths"]) > 1 else "")
+        rps = f"{c8['rps']:.0f}" if c8 else "–"
+        pct = f"{share:.0%}" if share is not None else "–"
+        rows.append(
+            f"| {label} | `{path}` | {ms(s1.get('p50'))} / {ms(s1.get('p95'))} "
+            f"| {ms(c1.get('p50'))} / {ms(c1.get('p95'))} | {rps} | {pct} "
+            f"| {ms(s8.get('p95'))} | {kb(html)} | {kb(total)} |")
+        if page["kind"] in ("field", "desk"):
+            checks.append((f"p95 server time ≤ {TARGET_P95_MS:.0f} ms", page["label"],
+                           f"{s1['p95']:.1f} ms (one client; {s8['p95']:.1f} ms with "
+                           f"{WORKERS * THREADS})", s1["p95"] <= TARGET_P95_MS))
+            checks.append((f"throughput ≥ {TARGET_THROUGHPUT:.0%} of the trivial route's",
+                           page["label"], f"{share:.0%} ({c8['rps']:.0f} vs {ref_rps:.0f}/s)",
+                           share >= TARGET_THROUGHPUT))
+        if page["kind"] == "field":
+            checks.append(("HTML ≤ 14 KB compressed", page["label"], f"{html:,} B",
+                           html <= TARGET_HTML))
+            checks.append(("first load with all assets ≤ 60 KB compressed", page["label"],
+                           f"{total:,} B", total <= TARGET_FIRST_LOAD))
+    failed = [c for c in checks if not c[3]]
+    first = load["pages"]["mine"]["sizes"][0]
+    asset_lines = [f"| `{a['url']}` | {a['status']} | {a['raw']:,} | {a['gzip']:,} | "
+                   f"{a['cache_control'] or '(none)'} |" for a in first["assets"]]
+    mix = ", ".join(f"{k} {v / counts['jobs']:.2%}" for k, v in info["status_mix"].items())
+    errors = sum(v["errors"] for k, v in srv.items() if "|" in k)
+    built = (f"cached from an earlier run (built {info['generated_at']} in "
+             f"{info['generation_seconds']:.0f} s)" if info["cached"]
+             else f"built in this run in {info['generation_seconds']:.0f} s")
+    job = next(p for p in ctx["pages"] if p["name"] == "job")
+    c = ctx["cpu"]
+    other = max(0.0, c["tasks"] - c["server"] - c["load"])
+    out = [
+        f"Run {ctx['date']} · `make bench` took {ctx['seconds'] / 60:.1f} min · "
+        f"**{len(checks) - len(failed)} of {len(checks)} targets met**.",
+        "",
+        f"- **Machine:** {mach['cpu']}, {mach['cores']} cores, {mach['ram']} RAM, {mach['os']}; "
+        f"Python {mach['python']}, SQLite {mach['sqlite']}, gunicorn {mach['gunicorn']} "
+        f"(`--workers {WORKERS} --threads {THREADS}`).",
+        f"- **CPU while the server ran:** server {c['server']:.0f} s, load process "
+        f"{c['load']:.0f} s (it shares the cores), other processes on the machine "
+        f"{other:.0f} s, interrupts (mostly loopback network) {c['irq']:.0f} s, stolen by "
+        f"the host {c['steal']:.0f} s."
+        + (" **Other work on the machine competed with this run; expect lower figures "
+           "than on a quiet machine.**" if other > 0.1 * c["server"] else ""),
+        f"- **Data set** (generator v{info['version']}, {built}; "
+        f"{info['size_bytes'] / 1e9:.2f} GB): {counts['estates']} estates, "
+        f"{counts['buildings']:,} buildings, {counts['units']:,} units, "
+        f"{counts['residents']:,} residents, {counts['users']:,} staff, "
+        f"**{counts['jobs']:,} jobs** over two years, {counts['audit']:,} audit entries, "
+        f"{counts['notes']:,} notes, {counts['photos']:,} photos, "
+        f"{counts['signatures']:,} signatures.",
+        f"- **Job status mix:** {mix}.",
+        f"- **Measured users:** `{info['users']['tech']['username']}` (technician, one estate, "
+        f"{counts['jobs_open_per_technician']} open jobs plus the estate's maintenance pool) and "
+        f"`{info['users']['desk']['username']}` (service desk, one estate of "
+        f"{counts['jobs'] // counts['estates']:,} jobs). Job pages: "
+        f"{', '.join(f'`/jobs/{i}`' for i in ctx['prep']['job_ids'])} "
+        f"({', '.join(ctx['prep']['statuses'])}, closed).",
+        f"- Requests that did not answer 200: {errors}.",
+        "",
+        "### Targets",
+        "",
+        "| Target | Page | Measured | Result |",
+        "|---|---|---|---|",
+        *[f"| {t} | {p} | {m} | {'pass' if ok else '**FAIL**'} |" for t, p, m, ok in checks],
+        "",
+        "### Pages",
+        "",
+        "Server time is gunicorn's `%(D)s` (request in, response written), client time is what "
+        "the load process saw. Latency at concurrency 1; throughput with "
+        f"{WORKERS * THREADS} clients in a closed loop. Sizes are gzip -9 of the HTML, and of "
+        f"the HTML plus every stylesheet and script it references (largest of the "
+        f"{len(job['paths'])} job pages).",
+        "",
+        "| Page | Path | Server p50 / p95 ms | Client p50 / p95 ms | req/s at "
+        f"{WORKERS * THREADS} | % of trivial | Server p95 ms at {WORKERS * THREADS} | HTML gz "
+        "| Page + assets gz |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Assets of a first load (same for every page):",
+        "",
+        "| Asset | HTTP | Bytes | gzip -9 | Cache-Control |",
+        "|---|---|---|---|---|",
+        *asset_lines,
+        "",
+        f"gunicorn sends these uncompressed: without a compressing proxy in front, the "
+        f"technician's list costs {kb(first['total_raw'])} on first load "
+        f"({kb(first['html_raw'])} of HTML).",
+        "",
+        *offline_lines(ctx),
+        "### Queries",
+        "",
+        "The list queries behind the pages, in-process on the same database (20 runs each):",
+        "",
+    ]
+    out += ["| Query | Rows | Median ms | Max ms |", "|---|---|---|---|"]
+    out += [f"| {q['name']} | {q['rows']} | {q['p50']:.1f} | {q['max']:.1f} |"
+            for q in ctx["queries"]]
+    out += ["", "Query plans (EXPLAIN QUERY PLAN):", ""]
+    for q in ctx["queries"]:
+        if q["plan"]:
+            out += [f"*{q['name']}*", "", "```", *q["plan"], "```", ""]
+    if ctx["prep"]["pending"]:
+        out += [f"Migrations applied to the cached data set before this run: "
+                f"{', '.join(ctx['prep']['pending'])}.", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+INTRO = f"""# Benchmarks
+
+`make bench` measures the production server (gunicorn with the flags of `make run`)
+on the data of a large property-management company and rewrites the results
+section below. The first run builds the data set (about 2.5 minutes on two cores,
+then cached in `bench/out/`); a run takes about two minutes after that.
+
+## How it works
+
+- `bench/generate.py` builds the data set with bulk SQL after the app's own
+  migrations: 50 estates, 100,000 units (25 buildings of 20 floors per estate), one
+  resident per unit, 30 staff per estate, and 1,000,000 jobs over two years with
+  what the app writes for each (audit trail, notes, photo and signature records).
+  Open jobs are mostly recent; a small share of old ones is stuck, as in real data.
+  The measured technician has 20 open jobs; the measured desk user serves one
+  estate. Change what it makes, bump its `VERSION`.
+- `bench/run.py` copies the cached data set, applies pending migrations to the
+  copy, explains and times the list queries, starts gunicorn on a free loopback
+  port with an access log of server times (`%(D)s`), runs the load, and writes
+  this file.
+- `bench/load.py` is the load process, separate from the server: it signs in
+  (with the login form's CSRF token), weighs each page and its stylesheets and
+  scripts (gzip -9), then runs one client for latency and eight for throughput,
+  each bounded by a request count and a time limit. Last it fetches what the
+  service worker would for the technician: its app shell, then the manifest and
+  every page it lists.
+
+Targets: p95 ≤ 25 ms for the technician's job list, the job page and the desk's
+board; their throughput ≥ 50 % of a trivial route's on the same server (the
+static stylesheet: Flask, no template, no query); a field page's HTML ≤ 14 KB
+compressed and its first load with all assets ≤ 60 KB.
+
+Read the figures with the setup in mind: the load process shares the machine's
+cores with the server, and so does any other work on the machine (the results
+say how much CPU other processes took during the run).
+
+## Results
+
+{BEGIN}
+{END}
+"""
+
+
+def write_doc(text: str) -> None:
+    DOC.parent.mkdir(exist_ok=True)
+    doc = DOC.read_text() if DOC.exists() else INTRO
+    if BEGIN not in doc or END not in doc:
+        doc = doc.rstrip() + f"\n\n## Results\n\n{BEGIN}\n{END}\n"
+    head, rest = doc.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    DOC.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+
+
+def main() -> None:
+    started = time.monotonic()
+    mach = machine()
+    log(f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram']}")
+    info = generate.ensure(log=log)
+    try:
+        run(started, mach, info)
+    finally:
+        remove_run_db()
+
+
+def run(started: float, mach: dict[str, str], info: dict[str, Any]) -> None:
+    prep = prepare(info)
+    log("explaining and timing the list queries")
+    qs = queries(info, prep)
+    for q in qs:
+        log(f"  {q['name']}: {q['rows']} rows, median {q['p50']:.1f} ms")
+    pages = pages_plan(info, prep)
+    out = generate.OUT
+    plan_file, result_file = out / "plan.json", out / "result.json"
+    access_log, error_log = out / "access.log", out / "error.log"
+    port = free_port()
+    plan_file.write_text(json.dumps({"port": port, "password": info["password"],
+                                     "pages": pages, "phases": PHASES, "warmup": 20,
+                                     "offline_user": info["users"]["tech"]["username"]}))
+    log(f"serving on 127.0.0.1:{port}; load from a separate process")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stat_before = cpu_stat()
+    with server(port, access_log, error_log):
+        subprocess.run([sys.executable, "-m", "bench.load", str(plan_file), str(result_file)],
+                       cwd=ROOT, check=True, timeout=900)
+        mid = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stat_after = cpu_stat()
+
+    def cpu(a: Any, b: Any) -> float:
+        return (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)
+
+    ctx = {
+        "info": info, "machine": mach, "prep": prep, "queries": qs, "pages": pages,
+        "load": json.loads(result_file.read_text()), "server": server_times(access_log),
+        "cpu": {"load": cpu(before, mid), "server": cpu(mid, after),
+                **{k: stat_after[k] - stat_before[k] for k in stat_before}},
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": time.monotonic() - started,
+    }
+    text = report(ctx)
+    write_doc(text)
+    log(text)
+    log(f"results written to {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
