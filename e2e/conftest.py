@@ -4,13 +4,14 @@ estate, Debian's Chromium with a Pixel 5 viewport."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -87,10 +88,8 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"server did not answer within {timeout}s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    """Migrate and load the demo into a temp DB, then serve it with gunicorn."""
-    tmp = tmp_path_factory.mktemp("server")
+def demo_env(tmp: Path) -> dict[str, str]:
+    """A temp DB with the demo estate loaded, and the environment to serve it."""
     env = {
         **os.environ,
         "WUYE_DATABASE": str(tmp / "wuye.db"),
@@ -104,9 +103,15 @@ def server(tmp_path_factory) -> Server:
         check=True,
         capture_output=True,
     )
-    port = free_port()
-    log = tmp / "server.log"
-    with log.open("wb") as out:
+    return env
+
+
+def start_gunicorn(
+    env: dict[str, str], port: int, log: Path, own_group: bool = False
+) -> subprocess.Popen:
+    """gunicorn, up and answering; with `own_group`, in a process group of its own (its
+    workers included) that can be killed at once."""
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
@@ -120,18 +125,83 @@ def server(tmp_path_factory) -> Server:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, proc, log)
-        yield Server(url, env["WUYE_DATABASE"], env["WUYE_FILES_DIR"])
+        wait_until_up(f"http://127.0.0.1:{port}", proc, log)
+    except BaseException:
+        stop_gunicorn(proc)
+        raise
+    return proc
+
+
+def stop_gunicorn(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """Migrate and load the demo into a temp DB, then serve it with gunicorn."""
+    tmp = tmp_path_factory.mktemp("server")
+    env = demo_env(tmp)
+    port = free_port()
+    proc = start_gunicorn(env, port, tmp / "server.log")
+    try:
+        yield Server(f"http://127.0.0.1:{port}", env["WUYE_DATABASE"], env["WUYE_FILES_DIR"])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_gunicorn(proc)
+
+
+@dataclass
+class OwnServer(Server):
+    """A server of one test's own, which the test may kill and start again on the same
+    port with the same DB and files (the session server is shared and stays up)."""
+
+    port: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        assert self.proc is None and self.log is not None
+        self.proc = start_gunicorn(self.env, self.port, self.log, own_group=True)
+
+    def kill(self) -> None:
+        """SIGKILL to gunicorn and its workers at once: no graceful shutdown."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_gunicorn(self.proc)
+            self.proc = None
+
+
+@pytest.fixture
+def own_server(tmp_path) -> OwnServer:
+    """A fresh demo DB served by a gunicorn this test controls."""
+    env = demo_env(tmp_path)
+    port = free_port()
+    srv = OwnServer(
+        f"http://127.0.0.1:{port}",
+        env["WUYE_DATABASE"],
+        env["WUYE_FILES_DIR"],
+        port=port,
+        env=env,
+        log=tmp_path / "server.log",
+    )
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 @pytest.fixture(scope="session")
