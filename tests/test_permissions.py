@@ -47,6 +47,7 @@ GET_MATRIX = {
     "admin.import_units": ("/admin/import", {"admin"}),
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
+    "routine.index": ("/routine?estate_id=1", OFFICE),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "auth.login", "auth.logout", "auth.set_locale", "jobs.act", "files.show",

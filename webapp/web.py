@@ -30,10 +30,10 @@ def _error(status: int, message: str):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    from .views import admin, files, sync, units, users
+    from .views import admin, files, routine, sync, units, users
     from .views import jobs as jobs_views
 
-    for module in (jobs_views, units, admin, users, files, sync):
+    for module in (jobs_views, units, admin, users, files, sync, routine):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync import Handler
 
-from . import imports, settings, users
+from . import imports, routine, settings, users
 from .job_commands import HANDLERS as JOB_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
@@ -12,4 +12,5 @@ HANDLERS: dict[str, Handler] = {
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,
+    "routine.plan": routine.plan_command,
 }

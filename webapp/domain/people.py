@@ -41,6 +41,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "estate.import": frozenset({"admin"}),
     "user.manage": frozenset({"admin"}),
     "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
+    "routine.plan": frozenset({"manager", "admin"}),
+    "routine.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
 }
 
 

@@ -1,0 +1,496 @@
+"""Routine callbacks: quota sizes, the sample's rules (no repeats, left out, spread out,
+reproducible), key customers, one plan a month, and the plan page."""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from webapp.domain import routine
+from webapp.domain.settings import SETTINGS
+from webapp.domain.settings import save as save_settings
+
+from .conftest import NOW
+from .jobflow import run, uid
+from .pages import Page
+
+DEFAULTS = {s.key: s.default for s in SETTINGS}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MONTH = "2026-11"  # the month NOW falls in
+
+
+def make(db, month=MONTH, seed=1, now=NOW):
+    plan, _created = routine.make_plan(db, 1, month, seed, now, SHANGHAI)
+    return plan
+
+
+def drawn_units(db, plan) -> list[int]:
+    return [u for units in routine.stored_sample(db, plan.id).values() for u in units]
+
+
+def info_callback(db, unit_id: int, created_at: datetime) -> None:
+    at = created_at.isoformat(timespec="seconds")
+    db.execute(
+        "INSERT INTO callback_tasks (estate_id, kind, source, source_id, unit_id, created_at,"
+        " due_at, latest_at, status) VALUES (1, 'information', 'job', ?, ?, ?, ?, ?, 'open')",
+        [10_000 + unit_id, unit_id, at, at, at])
+
+
+def unit_places(db) -> dict[int, tuple[str, int]]:
+    return {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT u.id, b.name, u.floor FROM units u JOIN buildings b ON b.id = u.building_id"
+        " WHERE u.estate_id = 1").fetchall()}
+
+
+# --- Quotas -------------------------------------------------------------------------------
+
+# households -> manager, service (January, nothing planned yet), each department.
+# Rounding is always up: manager ceil(N×1%), service ceil(N×50%×1/12),
+# department max(ceil(N×2%), ceil(ceil(N×20%) / 12)).
+QUOTAS = {
+    0: (0, 0, 0),
+    1: (1, 1, 1),  # 0.01 -> 1, 0.04 -> 1, max(0.02 -> 1, 0.2 -> 1 / 12 -> 1)
+    99: (1, 5, 2),  # 0.99 -> 1, 4.125 -> 5, max(1.98 -> 2, 19.8 -> 20 / 12 -> 2)
+    150: (2, 7, 3),  # 1.5 -> 2 (never 0), 6.25 -> 7, max(3, 30 / 12 -> 3)
+    320: (4, 14, 7),  # 3.2 -> 4, 13.3 -> 14, max(6.4 -> 7, 64 / 12 -> 6)
+    10000: (100, 417, 200),  # 100, 416.7 -> 417, max(200, 2000 / 12 -> 167)
+}
+
+
+@pytest.mark.parametrize("n", sorted(QUOTAS))
+def test_quota_sizes_round_up(n):
+    manager, service, dept = QUOTAS[n]
+    q = routine.monthly_quotas(n, DEFAULTS, 1, {})
+    assert q == {"manager": manager, "service": service,
+                 "maintenance": dept, "security": dept, "cleaning": dept}
+
+
+@pytest.mark.parametrize("n", sorted(QUOTAS))
+def test_the_service_centre_year_adds_up_to_its_share_by_december(n):
+    planned = Counter()
+    for month in range(1, 13):
+        q = routine.monthly_quotas(n, DEFAULTS, month, planned)
+        assert q["service"] >= 0
+        planned["service"] += q["service"]
+        for dept in routine.DEPARTMENT_SAMPLERS:
+            planned[dept] += q[dept]
+    assert planned["service"] == math.ceil(n * 50 / 100)
+    for dept in routine.DEPARTMENT_SAMPLERS:
+        assert planned[dept] >= math.ceil(n * 20 / 100)
+
+
+def test_a_department_behind_its_yearly_minimum_catches_up_over_the_months_left():
+    settings = {**DEFAULTS, "routine_dept_month_pct": 1}
+    # 1,000 households: 1 % a month is 10, the yearly minimum 200.
+    assert routine.monthly_quotas(1000, settings, 1, {})["maintenance"] == 17  # 200 / 12
+    # In November with 100 planned: 100 still needed over 2 months.
+    q = routine.monthly_quotas(1000, settings, 11, {"maintenance": 100, "security": 190})
+    assert q["maintenance"] == 50 and q["security"] == 10
+
+
+def test_the_service_centre_share_to_date_minus_what_it_already_planned():
+    # 320 households, 160 a year: 14 by the end of January, 27 by February, ...
+    assert routine.monthly_quotas(320, DEFAULTS, 2, {"service": 14})["service"] == 13
+    # Planned more than its share to date: nothing this month.
+    assert routine.monthly_quotas(320, DEFAULTS, 2, {"service": 40})["service"] == 0
+
+
+def test_a_shortage_falls_evenly_and_the_small_quotas_are_met_first():
+    quotas = {"manager": 4, "service": 50, "maintenance": 20, "security": 20, "cleaning": 20}
+    assert routine.allocate(quotas, 200) == quotas
+    given = routine.allocate(quotas, 50)
+    assert given == {"manager": 4, "service": 12, "maintenance": 12, "security": 11,
+                     "cleaning": 11}
+    assert routine.allocate(quotas, 0) == dict.fromkeys(routine.SAMPLERS, 0)
+
+
+def test_quotas_come_from_the_estate_settings(db):
+    save_settings(db, 1, {"routine_manager_month_pct": 5})
+    assert routine.preview(db, 1, MONTH).quotas["manager"] == 16  # 5 % of 320
+
+
+# --- The sample ---------------------------------------------------------------------------
+
+def test_no_household_is_sampled_twice_in_a_year_by_anyone(db):
+    seen: dict[int, str] = {}
+    short = 0
+    for i in range(12):
+        month = routine.shift_month("2027-01", i)
+        y, m = routine.parse_month(month)
+        plan = make(db, month, seed=i, now=datetime(y, m, 1, 2, 0))
+        assert routine.verify(db, plan.id)
+        for sampler, units in routine.stored_sample(db, plan.id).items():
+            for unit in units:
+                assert unit not in seen, (unit, month, sampler, seen.get(unit))
+                seen[unit] = f"{month}/{sampler}"
+        short += sum(v["shortfall"] for v in plan.samplers.values())
+    # The default quotas ask for 134 % of the households a year: the rule against
+    # repeats leaves some of them short, and the plans say so.
+    assert len(seen) == 320 and short > 0
+    # A year after, the first month's households may be called again.
+    january = set(drawn_units(db, routine.plan_for(db, 1, "2027-01")))
+    again = make(db, "2028-01", seed=99, now=datetime(2028, 1, 1, 2, 0))
+    assert set(drawn_units(db, again)) & january
+
+
+def test_a_plan_made_earlier_for_a_later_month_is_avoided_too(db):
+    december = make(db, "2026-12", seed=5)
+    november = make(db, MONTH, seed=5)
+    assert not set(drawn_units(db, december)) & set(drawn_units(db, november))
+
+
+def test_the_sample_is_spread_over_buildings_and_floors(db):
+    plan = make(db, seed=20261110)
+    places = unit_places(db)
+    buildings = {b for b, _f in places.values()}
+    for sampler, units in routine.stored_sample(db, plan.id).items():
+        per_building = Counter(places[u][0] for u in units)
+        if len(units) >= len(buildings):
+            assert set(per_building) == buildings, sampler
+        fair = len(units) / len(buildings)
+        assert max(per_building.values()) <= fair + 1, (sampler, per_building)
+        for building in buildings:
+            floors = Counter(places[u][1] for u in units if places[u][0] == building)
+            k = sum(floors.values())
+            # Round-robin over a building's 20 floors: as many floors as households up
+            # to 20, and never two more on one floor than on another.
+            assert len(floors) == min(k, 20), (sampler, building, floors)
+            if k >= 20:
+                assert max(floors.values()) - min(floors.values()) <= 1
+
+
+def test_buildings_of_different_sizes_are_sampled_in_proportion():
+    sizes = {1: 200, 2: 100, 3: 20}
+    homes, n = [], 0
+    for building, size in sizes.items():
+        for i in range(size):
+            n += 1
+            homes.append(routine.Household(n, building, i % 10))
+    total = sum(sizes.values())
+    for seed in range(20):
+        drawn = routine.draw(homes, {"manager": 32, "service": 64}, seed)
+        by_unit = {h.unit_id: h.building_id for h in homes}
+        for units in drawn.values():
+            count = Counter(by_unit[u] for u in units)
+            for building, size in sizes.items():
+                share = len(units) * size / total
+                assert share - 1 <= count[building] <= share + 1, (seed, count)
+
+
+def test_the_same_state_and_seed_give_the_same_sample_and_another_seed_another(db):
+    def remake(seed):
+        plan = routine.plan_for(db, 1, MONTH)
+        if plan:
+            db.execute("DELETE FROM callback_tasks WHERE plan_id = ?", [plan.id])
+            db.execute("DELETE FROM routine_plans WHERE id = ?", [plan.id])
+        return routine.stored_sample(db, make(db, seed=seed).id)
+
+    first = remake(7)
+    assert remake(7) == first
+    assert remake(8) != first
+
+
+def test_an_auditor_draws_the_stored_plan_again_after_later_changes(db):
+    plan = make(db, seed=31337)
+    stored = routine.stored_sample(db, plan.id)
+    # Afterwards: information callbacks this month, next month's plan, a new resident.
+    for unit in drawn_units(db, plan)[:5]:
+        info_callback(db, unit, NOW + timedelta(days=1))
+    make(db, "2026-12", seed=2)
+    db.execute("INSERT INTO units (estate_id, building_id, number, floor)"
+               " VALUES (1, 1, '2101', 21)")
+    new_unit = db.execute("SELECT max(id) FROM units").fetchone()[0]
+    db.execute("INSERT INTO residents (unit_id, name, phone) VALUES (?, '新住户', '13900000000')",
+               [new_unit])
+    assert routine.redraw(db, plan.id) == stored
+    assert routine.verify(db, plan.id)
+    # A changed task no longer matches its seed.
+    db.execute("UPDATE callback_tasks SET unit_id = ? WHERE id = (SELECT min(id) FROM"
+               " callback_tasks WHERE plan_id = ?)", [new_unit, plan.id])
+    assert not routine.verify(db, plan.id)
+
+
+def test_households_with_an_information_callback_this_month_are_left_out(db):
+    save_settings(db, 1, {"routine_manager_month_pct": 100})  # ask for every household
+    informed = random.Random(3).sample(sorted(unit_places(db)), 30)
+    for unit in informed[:25]:
+        info_callback(db, unit, NOW - timedelta(days=3))
+    for unit in informed[25:]:
+        info_callback(db, unit, datetime(2026, 10, 20, 9))  # last month: not left out
+    plan = make(db)
+    drawn = set(drawn_units(db, plan))
+    assert not drawn & set(informed[:25])
+    assert set(informed[25:]) <= drawn
+    assert plan.basis["left_out_informed"] >= 25
+
+
+def test_units_without_residents_are_not_households(db):
+    empty = db.execute("SELECT min(id) FROM units WHERE estate_id = 1").fetchone()[0]
+    db.execute("DELETE FROM residents WHERE unit_id = ?", [empty])
+    save_settings(db, 1, {"routine_manager_month_pct": 100})
+    plan = make(db)
+    assert plan.households == 319 and empty not in drawn_units(db, plan)
+
+
+def test_key_customers_get_a_door_to_door_visit(db):
+    save_settings(db, 1, {"routine_manager_month_pct": 100})  # every household is drawn
+    units = sorted(unit_places(db))
+    flagged, important, complained, repaired, once, long_ago = units[10:16]
+    db.execute("INSERT INTO unit_flags (unit_id, flag) VALUES (?, 'unpaid_fees')", [flagged])
+    db.execute("INSERT INTO unit_flags (unit_id, flag) VALUES (?, 'important_owner')",
+               [important])
+    for n, (unit, days_ago) in enumerate([(complained, 30), (complained, 200), (once, 10),
+                                          (once, 400)]):
+        db.execute(
+            "INSERT INTO complaints (number, estate_id, unit_id, channel, complainant_name,"
+            " contact, identity, category, level, content, status, received_at, updated_at)"
+            " VALUES (?, 1, ?, 'phone', '陈', '138', 'owner', 'service', 'minor', '噪音',"
+            " 'closed', ?, ?)",
+            [f"TS-{n}", unit, (NOW - timedelta(days=days_ago)).isoformat(), NOW.isoformat()])
+    jobs = [r[0] for r in db.execute("SELECT id FROM jobs WHERE estate_id = 1 LIMIT 2")]
+    for job, unit, days_ago in [(jobs[0], repaired, 10), (jobs[1], long_ago, 40)]:
+        db.execute("UPDATE jobs SET unit_id = ?, job_class = 'medium', status = 'closed',"
+                   " closed_at = ? WHERE id = ?",
+                   [unit, (NOW - timedelta(days=days_ago)).isoformat(), job])
+    make(db)
+    hints = {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT unit_id, method_hint, key_customer FROM callback_tasks WHERE kind = 'routine'")}
+    for unit in (flagged, important, complained, repaired):
+        assert hints[unit] == ("visit", 1), unit
+    for unit in (once, long_ago):
+        assert hints[unit] == ("phone", 0), unit
+
+
+def test_tasks_carry_the_plan_the_pool_the_contact_and_the_month_end(db):
+    plan = make(db, seed=4)
+    tasks = list(db.query("SELECT * FROM callback_tasks WHERE plan_id = ?", [plan.id]))
+    assert len(tasks) == sum(v["planned"] for v in plan.samplers.values()) > 0
+    for t in tasks:
+        assert t["kind"] == "routine" and t["status"] == "open"
+        assert t["source"] == f"plan:{plan.id}" and t["source_id"] == t["unit_id"]
+        assert t["pool"] == t["sampler"] and t["assignee_id"] is None
+        # The last second of November in Shanghai, stored in UTC.
+        assert t["due_at"] == t["latest_at"] == "2026-11-30T15:59:59"
+        assert t["created_at"] == NOW.isoformat(timespec="seconds")
+        first = db.execute("SELECT name, phone FROM residents WHERE unit_id = ? ORDER BY id"
+                           " LIMIT 1", [t["unit_id"]]).fetchone()
+        assert (t["contact_name"], t["contact_phone"]) == first
+
+
+def test_a_month_has_one_plan(db):
+    first, created = routine.make_plan(db, 1, MONTH, 1, NOW, SHANGHAI)
+    again, created_again = routine.make_plan(db, 1, MONTH, 2, NOW, SHANGHAI)
+    assert created and not created_again and again.id == first.id and again.seed == 1
+    assert db.execute("SELECT count(*) FROM routine_plans").fetchone()[0] == 1
+    assert len(drawn_units(db, again)) == sum(v["planned"] for v in first.samplers.values())
+
+
+def test_progress_counts_done_and_left(db):
+    plan = make(db)
+    manager = routine.stored_sample(db, plan.id)["manager"]
+    db.execute("UPDATE callback_tasks SET status = 'done' WHERE plan_id = ? AND unit_id = ?",
+               [plan.id, manager[0]])
+    row = next(p for p in routine.progress(db, plan) if p.sampler == "manager")
+    assert (row.quota, row.planned, row.done, row.left, row.shortfall) == (4, 4, 1, 3, 0)
+
+
+def test_no_repeat_months_around_a_month():
+    assert routine.no_repeat_months("2026-11", 365) == ("2025-12", "2027-10")
+    assert routine.no_repeat_months("2026-11", 1) == ("2026-11", "2026-11")
+
+
+# --- The command ----------------------------------------------------------------------------
+
+def test_the_command_makes_the_plan_once_and_records_the_seed(db):
+    first = run(db, "manager", "routine.plan", "estate:1", month=MONTH, seed=99,
+                tz="Asia/Shanghai")
+    assert first.status == "applied" and first.result["created"]
+    again = run(db, "manager", "routine.plan", "estate:1", month=MONTH, seed=5,
+                tz="Asia/Shanghai")
+    assert again.status == "applied" and not again.result["created"]
+    plan = routine.plan_for(db, 1, MONTH)
+    assert plan.seed == 99 and plan.id == first.result["plan_id"] == again.result["plan_id"]
+    assert plan.created_by == uid(db, "manager")
+    audit = db.execute("SELECT count(*) FROM audit_log WHERE entity = 'routine_plan'").fetchone()
+    assert audit[0] == 1
+
+
+def test_a_command_without_a_seed_takes_one_from_its_op_id(db):
+    op = str(uuid.uuid4())
+    out = run(db, "manager", "routine.plan", "estate:1", op_id=op, month=MONTH)
+    assert out.result["seed"] == routine.seed_from(None, op)
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"month": "2026-13"}, "month"),
+    ({"month": "2027-03"}, "month"),  # only this month or the next
+    ({"month": MONTH, "seed": "abc"}, "seed"),
+    ({"month": MONTH, "seed": 2**32}, "seed"),
+    ({"month": MONTH, "tz": "Mars/Olympus"}, "tz"),
+])
+def test_the_command_refuses_bad_input(db, payload, field):
+    import sync
+
+    with pytest.raises(sync.Invalid) as exc:
+        run(db, "manager", "routine.plan", "estate:1", **payload)
+    assert field in exc.value.errors
+
+
+def test_only_managers_and_admins_make_plans(db):
+    out = run(db, "desk", "routine.plan", "estate:1", month=MONTH)
+    assert out.status == "rejected" and out.result["reason"] == "forbidden"
+    assert routine.plan_for(db, 1, MONTH) is None
+
+
+# --- The page -----------------------------------------------------------------------------
+
+def test_the_page_shows_the_preview_and_makes_the_plan(client, auth):
+    auth.login("manager")
+    response = client.get("/routine?estate_id=1")
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    assert page.find("data-no-plan")
+    form = page.forms["routine.plan"]
+    assert form["estate_id"] == "1" and form["op_id"] == ""
+    preview = {d["data-sampler"]: int(d["data-quota"]) for d in page.find("data-quota")}
+    assert preview["manager"] == 4
+
+    op = str(uuid.uuid4())
+    data = {"op_id": op, "estate_id": "1", "month": form["month"], "seed": ""}
+    response = client.post("/routine", data=data)
+    assert response.status_code == 303
+    assert "done=made" in response.headers["Location"]
+    # The same form sent again (a double tap) is applied once.
+    assert client.post("/routine", data=data).status_code == 303
+
+    page = Page(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert page.find("data-plan-made")
+    rows = {d["data-sampler"]: d for d in page.find("data-shortfall") if d["tag"] == "tr"}
+    assert set(rows) == set(routine.SAMPLERS)
+    assert rows["manager"]["data-quota"] == "4" and rows["manager"]["data-done"] == "0"
+    seed = page.find("data-seed")
+    assert seed
+    tasks = page.find("data-task")
+    planned = sum(int(r["data-planned"]) for r in rows.values())
+    assert len(tasks) == planned > 0
+    buildings = {d["data-building"] for d in page.find("data-building")}
+    assert buildings == {"1栋", "2栋", "3栋", "4栋"}
+    assert not page.forms.get("routine.plan")  # made: no second form
+
+    # Another op_id for the same month finds the plan that exists.
+    data["op_id"] = str(uuid.uuid4())
+    response = client.post("/routine", data=data)
+    assert response.status_code == 303 and "done=existing" in response.headers["Location"]
+
+
+def test_the_page_records_a_chosen_seed_and_shows_key_customers(app, client, auth):
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    db.execute("INSERT INTO unit_flags (unit_id, flag) SELECT id, 'important_owner' FROM units"
+               " WHERE estate_id = 1")
+    db.conn.commit()
+    db.close()
+    auth.login("admin")
+    month = Page(client.get("/routine?estate_id=1").get_data(as_text=True)).forms[
+        "routine.plan"]["month"]
+    response = client.post("/routine", data={"op_id": str(uuid.uuid4()), "estate_id": "1",
+                                             "month": month, "seed": "12345"})
+    assert response.status_code == 303
+    page = Page(client.get(response.headers["Location"]).get_data(as_text=True))
+    tasks = page.find("data-task")
+    assert tasks and all("data-key-customer" in t and t["data-method"] == "visit"
+                         for t in tasks)
+    assert page.find("data-visit")
+    db = connect(app.config["DATABASE"])
+    assert db.execute("SELECT seed FROM routine_plans").fetchone()[0] == 12345
+    db.close()
+
+
+def test_bad_input_is_shown_next_to_the_field_and_kept(client, auth):
+    auth.login("manager")
+    month = Page(client.get("/routine?estate_id=1").get_data(as_text=True)).forms[
+        "routine.plan"]["month"]
+    response = client.post("/routine", data={"op_id": str(uuid.uuid4()), "estate_id": "1",
+                                             "month": month, "seed": "not a number"})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert "seed" in page.errors and page.forms["routine.plan"]["seed"] == "not a number"
+
+
+def test_a_past_month_shows_no_form(client, auth):
+    auth.login("manager")
+    page = Page(client.get("/routine?estate_id=1&month=2020-01").get_data(as_text=True))
+    assert page.find("data-past") and "routine.plan" not in page.forms
+
+
+def test_the_month_list_swaps_only_the_plan_for_htmx(client, auth):
+    auth.login("manager")
+    response = client.get("/routine?estate_id=2&month=2099-01", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    assert not page.has_html and page.find("data-plan-month", "2099-01")
+    assert {d["data-sampler"]: d["data-quota"] for d in page.find("data-quota")}[
+        "manager"] == "1"  # 24 households
+
+
+def test_the_desk_sees_the_plan_but_cannot_make_it(client, auth):
+    auth.login("desk")
+    response = client.get("/routine")
+    assert response.status_code == 200
+    page = Page(response.get_data(as_text=True))
+    assert page.find("data-nav", "routine") and "routine.plan" not in page.forms
+    response = client.post("/routine", data={"op_id": str(uuid.uuid4()), "estate_id": "1",
+                                             "month": "2026-11"})
+    assert response.status_code == 403
+
+
+def test_an_estate_you_do_not_serve_does_not_exist(client, auth):
+    auth.login("desk")  # serves 翠湖花园 only
+    assert client.get("/routine?estate_id=2").status_code == 404
+
+
+def test_field_staff_have_no_routine_page(client, auth):
+    auth.login("tech")
+    assert client.get("/routine").status_code == 403
+    page = Page(client.get("/jobs/mine").get_data(as_text=True))
+    assert not page.find("data-nav", "routine")
+
+
+def test_plan_rows_group_by_building_in_number_order():
+    rows = [{"building_id": 2, "building_name": "2栋", "key_customer": 1},
+            {"building_id": 2, "building_name": "2栋", "key_customer": 0},
+            {"building_id": 10, "building_name": "10栋", "key_customer": 0}]
+    groups = routine.by_building(rows)
+    assert [(g["name"], len(g["rows"]), g["key_customers"]) for g in groups] == [
+        ("2栋", 2, 1), ("10栋", 1, 0)]
+
+
+def test_month_windows_follow_the_zone():
+    start, end = routine.month_window("2026-12", SHANGHAI)
+    assert (start, end) == (datetime(2026, 11, 30, 16), datetime(2026, 12, 31, 16))
+    assert routine.local_month(datetime(2026, 11, 30, 17), SHANGHAI) == "2026-12"
+    assert routine.shift_month("2026-12", 1) == "2027-01"
+
+
+def test_spread_order_is_a_round_robin_for_equal_groups():
+    assert routine.interleave([[1, 2], [3, 4], [5, 6]]) == [1, 3, 5, 2, 4, 6]
+    assert routine.interleave([[1, 2, 3, 4], [5, 6]]) == [1, 5, 2, 3, 6, 4]
+    rng = random.Random(0)
+    homes = [routine.Household(i, i % 3, i % 5) for i in range(30)]
+    order = routine.spread_order(homes, rng)
+    assert sorted(order) == list(range(30))
+    assert len({i % 3 for i in order[:3]}) == 3
+
+
+def test_by_building_is_used_for_the_page(db):
+    plan = make(db)
+    groups = routine.by_building(routine.plan_households(db, plan.id))
+    assert [g["name"] for g in groups] == sorted({g["name"] for g in groups},
+                                                 key=lambda n: (len(n), n))

@@ -1,0 +1,668 @@
+"""Routine callbacks (例行回访): a monthly plan of households to call, per sampler.
+
+Who samples, and how many households (DOMAIN.md, "Callbacks"; the percentages
+are the estate's settings):
+
+- the estate manager: `routine_manager_month_pct` of households a month;
+- the service centre: `routine_service_year_pct` a year, spread over the months;
+- every other department (maintenance, security, cleaning):
+  `routine_dept_month_pct` a month, and at least `routine_dept_year_min_pct` a year.
+
+Rounding is always up (ceiling), so a quota is never 0 for an estate with
+households: 1 % of 150 households is 2. See `monthly_quotas` for the exact rules.
+
+The sample never repeats a household within `routine_no_repeat_days` across all
+samplers, leaves out households that had an information callback this month, is
+spread over buildings and floors, and is reproducible: the plan records its seed
+and what it saw, and `redraw` computes the same households again.
+
+Households are units with at least one resident. Times are naive UTC; a month is
+the estate's calendar month in the time zone the caller passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlite_utils import Database
+
+from sync import Command, Invalid, Rejected
+
+from . import audit, people
+from .settings import estate_settings
+from .text import N_
+
+# The samplers, in the order they draw (and share out a shortage).
+SAMPLERS: dict[str, str] = {
+    "manager": N_("Estate manager"),
+    "service": N_("Service centre"),
+    "maintenance": N_("Maintenance"),
+    "security": N_("Security"),
+    "cleaning": N_("Cleaning and greening"),
+}
+DEPARTMENT_SAMPLERS = ("maintenance", "security", "cleaning")
+KEY_FLAGS = ("unpaid_fees", "important_owner")
+SEED_LIMIT = 2**32
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+T = TypeVar("T")
+
+
+# --- Months ---------------------------------------------------------------------------
+
+def parse_month(month: str) -> tuple[int, int]:
+    """'2026-11' -> (2026, 11); ValueError for anything else."""
+    m = MONTH.match(month or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+        raise ValueError(f"not a month: {month!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + n
+    return index // 12, index % 12 + 1
+
+
+def month_name(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def shift_month(month: str, n: int) -> str:
+    return month_name(*_add_months(*parse_month(month), n))
+
+
+def local_month(now: datetime, tz: tzinfo) -> str:
+    """The calendar month that `now` (naive UTC) falls in, in the zone `tz`."""
+    local = now.replace(tzinfo=UTC).astimezone(tz)
+    return month_name(local.year, local.month)
+
+
+def month_window(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The month's first moment and the next month's first moment, as naive UTC."""
+    year, mon = parse_month(month)
+    ny, nm = _add_months(year, mon, 1)
+
+    def utc(y: int, m: int) -> datetime:
+        return datetime(y, m, 1, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+
+    return utc(year, mon), utc(ny, nm)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def zone(name: str | None) -> tzinfo:
+    """An IANA zone by name (UTC when none is given); ValueError when unknown."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone: {name!r}") from None
+
+
+def no_repeat_months(month: str, days: int) -> tuple[str, str]:
+    """The first and last month whose start lies less than `days` days from this one's.
+
+    A household sampled in any of these months is not sampled in `month`: with 365
+    days, the eleven months before and after. Month starts are calendar dates, so
+    the rule does not depend on the time zone or on when a plan was made.
+    """
+    year, mon = parse_month(month)
+    start = date(year, mon, 1)
+
+    def walk(step: int) -> str:
+        y, m = year, mon
+        while True:
+            ny, nm = _add_months(y, m, step)
+            if abs((date(ny, nm, 1) - start).days) >= days:
+                return month_name(y, m)
+            y, m = ny, nm
+
+    return walk(-1), walk(1)
+
+
+# --- Quotas -----------------------------------------------------------------------------
+
+def ceil_div(a: int, b: int) -> int:
+    """Integer ceiling of a / b for b > 0 (exact: no floating point)."""
+    return -(-a // b)
+
+
+def monthly_quotas(
+    households: int,
+    settings: Mapping[str, int],
+    month_index: int,
+    planned_this_year: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """How many households each sampler calls in month `month_index` (1-12).
+
+    N = households, all rounding up:
+    - manager: ceil(N × manager_pct / 100);
+    - service centre: ceil(N × service_pct / 100 × month_index / 12) minus what its
+      earlier plans this year took (never below 0), so by December its year adds
+      up to exactly ceil(N × service_pct / 100) (less any shortfall);
+    - each other department: the larger of ceil(N × dept_pct / 100) and what it
+      still needs to reach ceil(N × dept_year_min_pct / 100) this year, spread over
+      the months left including this one, rounded up.
+    `planned_this_year` counts households in this year's earlier plans, by sampler.
+    """
+    if not 1 <= month_index <= 12:
+        raise ValueError("month_index is 1 to 12")
+    n = max(households, 0)
+    planned = planned_this_year or {}
+    quotas = {"manager": ceil_div(n * settings["routine_manager_month_pct"], 100)}
+    service_to_date = ceil_div(n * settings["routine_service_year_pct"] * month_index, 1200)
+    quotas["service"] = max(0, service_to_date - planned.get("service", 0))
+    monthly = ceil_div(n * settings["routine_dept_month_pct"], 100)
+    year_minimum = ceil_div(n * settings["routine_dept_year_min_pct"], 100)
+    months_left = 13 - month_index
+    for dept in DEPARTMENT_SAMPLERS:
+        behind = max(0, year_minimum - planned.get(dept, 0))
+        quotas[dept] = max(monthly, ceil_div(behind, months_left))
+    return quotas
+
+
+def allocate(quotas: Mapping[str, int], available: int) -> dict[str, int]:
+    """Share `available` households among the samplers' quotas.
+
+    Everyone gets their quota when there are enough. Otherwise one household at a
+    time goes to each sampler still short, in SAMPLERS order, so a shortage falls
+    evenly on the large quotas and the small ones (the manager's) are met first.
+    """
+    wanted = {s: max(0, int(quotas.get(s, 0))) for s in SAMPLERS}
+    if sum(wanted.values()) <= available:
+        return wanted
+    given = dict.fromkeys(SAMPLERS, 0)
+    left = max(available, 0)
+    while left:
+        for s in SAMPLERS:
+            if left and given[s] < wanted[s]:
+                given[s] += 1
+                left -= 1
+    return given
+
+
+# --- Drawing ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Household:
+    unit_id: int
+    building_id: int
+    floor: int | None
+
+
+def interleave(groups: Sequence[Sequence[T]]) -> list[T]:
+    """Round-robin over the groups in the order given, weighted by their sizes.
+
+    The k-th item of a group of n sits at (2k + 1) / 2n along the sequence; ties keep
+    the groups' order. Groups of equal size give a plain round-robin; a group with
+    twice the households comes up twice as often, so any stretch of the sequence
+    holds each group in proportion to its size (within about one).
+    """
+    keyed = [
+        ((2 * k + 1) / (2 * len(group)), g, item)
+        for g, group in enumerate(groups)
+        for k, item in enumerate(group)
+    ]
+    keyed.sort(key=lambda t: (t[0], t[1]))
+    return [item for _key, _g, item in keyed]
+
+
+def _floor_key(floor: int | None) -> tuple[bool, int]:
+    return (floor is None, floor or 0)
+
+
+def spread_order(households: Iterable[Household], rng: random.Random) -> list[int]:
+    """Every candidate's unit id in drawing order: buildings, then floors, taken in turn.
+
+    Buildings (by id), each building's floors (by number) and each floor's units (by
+    id) are put in a fixed order first and then shuffled by `rng`, so the same
+    candidates and the same seed always give the same sequence.
+    """
+    tree: dict[int, dict[int | None, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for h in households:
+        tree[h.building_id][h.floor].append(h.unit_id)
+    buildings = sorted(tree)
+    rng.shuffle(buildings)
+    per_building = []
+    for b in buildings:
+        floors = sorted(tree[b], key=_floor_key)
+        rng.shuffle(floors)
+        per_floor = []
+        for f in floors:
+            units = sorted(tree[b][f])
+            rng.shuffle(units)
+            per_floor.append(units)
+        per_building.append(interleave(per_floor))
+    return interleave(per_building)
+
+
+def draw(
+    candidates: Iterable[Household], allocation: Mapping[str, int], seed: int
+) -> dict[str, list[int]]:
+    """Each sampler's households: consecutive stretches of one spread-out order.
+
+    A stretch of a round-robin over buildings covers the buildings evenly, and each
+    building's part of it covers its floors evenly, so every sampler's sample is
+    spread out, and no household goes to two samplers.
+    """
+    order = spread_order(sorted(candidates, key=lambda h: h.unit_id), random.Random(seed))
+    drawn: dict[str, list[int]] = {}
+    at = 0
+    for s in SAMPLERS:
+        n = allocation.get(s, 0)
+        drawn[s] = order[at:at + n]
+        at += n
+    return drawn
+
+
+# --- Reading the estate ---------------------------------------------------------------
+
+def households(db: Database, estate_id: int, resident_watermark: int | None = None
+               ) -> list[Household]:
+    """Units with at least one resident (with id ≤ the watermark, when one is given)."""
+    if resident_watermark is None:
+        resident_watermark = _max_id(db, "residents")
+    return [
+        Household(r[0], r[1], r[2])
+        for r in db.execute(
+            """SELECT u.id, u.building_id, u.floor FROM units u
+               WHERE u.estate_id = ? AND EXISTS (
+                   SELECT 1 FROM residents r WHERE r.unit_id = u.id AND r.id <= ?)
+               ORDER BY u.id""",
+            [estate_id, resident_watermark],
+        ).fetchall()
+    ]
+
+
+def _max_id(db: Database, table: str) -> int:
+    return db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+
+
+def recently_sampled(db: Database, estate_id: int, month: str, days: int,
+                     task_watermark: int, window_start: datetime) -> set[int]:
+    """Households in a routine task of a plan within `days` of this month (either side).
+
+    Routine tasks without a plan count when made within `days` before the month.
+    Only tasks with id ≤ `task_watermark` are looked at: the state a plan saw.
+    """
+    lo, hi = no_repeat_months(month, days)
+    cutoff = _iso(window_start - timedelta(days=days))
+    return {
+        r[0]
+        for r in db.execute(
+            """SELECT DISTINCT t.unit_id FROM callback_tasks t
+               LEFT JOIN routine_plans p ON p.id = t.plan_id
+               WHERE t.estate_id = ? AND t.kind = 'routine' AND t.id <= ?
+                 AND t.unit_id IS NOT NULL
+                 AND ((p.id IS NOT NULL AND p.month BETWEEN ? AND ?)
+                      OR (p.id IS NULL AND t.created_at > ?))""",
+            [estate_id, task_watermark, lo, hi, cutoff],
+        ).fetchall()
+    }
+
+
+def informed_this_month(db: Database, estate_id: int, window: tuple[datetime, datetime],
+                        task_watermark: int) -> set[int]:
+    """Households that had an information callback (task made) in the month."""
+    return {
+        r[0]
+        for r in db.execute(
+            """SELECT DISTINCT unit_id FROM callback_tasks
+               WHERE estate_id = ? AND kind = 'information' AND unit_id IS NOT NULL
+                 AND id <= ? AND created_at >= ? AND created_at < ?""",
+            [estate_id, task_watermark, _iso(window[0]), _iso(window[1])],
+        ).fetchall()
+    }
+
+
+def key_customers(db: Database, estate_id: int, now: datetime) -> set[int]:
+    """Units that get a door-to-door visit (DOMAIN.md: key customers).
+
+    Flagged for long-unpaid fees or as an important owner; two or more complaints in
+    the last 12 months (365 days); or a medium repair closed in the last 30 days.
+    """
+    marks = ",".join("?" * len(KEY_FLAGS))
+    return {
+        r[0]
+        for r in db.execute(
+            f"""SELECT f.unit_id FROM unit_flags f JOIN units u ON u.id = f.unit_id
+                WHERE u.estate_id = ? AND f.flag IN ({marks})
+                UNION
+                SELECT unit_id FROM complaints
+                WHERE estate_id = ? AND unit_id IS NOT NULL AND received_at > ?
+                GROUP BY unit_id HAVING count(*) >= 2
+                UNION
+                SELECT unit_id FROM jobs
+                WHERE estate_id = ? AND unit_id IS NOT NULL AND job_class = 'medium'
+                  AND closed_at IS NOT NULL AND closed_at > ?""",
+            [estate_id, *KEY_FLAGS, estate_id, _iso(now - timedelta(days=365)),
+             estate_id, _iso(now - timedelta(days=30))],
+        ).fetchall()
+    }
+
+
+def planned_this_year(db: Database, estate_id: int, month: str) -> dict[str, int]:
+    """Households in this year's plans for the months before `month`, by sampler."""
+    year, _mon = parse_month(month)
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            """SELECT t.sampler, count(*) FROM routine_plans p
+               JOIN callback_tasks t ON t.plan_id = p.id AND t.kind = 'routine'
+               WHERE p.estate_id = ? AND p.month >= ? AND p.month < ?
+               GROUP BY t.sampler""",
+            [estate_id, f"{year:04d}-01", month],
+        ).fetchall()
+    }
+
+
+# --- Plans ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    id: int
+    estate_id: int
+    month: str
+    seed: int
+    households: int
+    samplers: dict[str, dict[str, int]]  # quota, planned, shortfall
+    basis: dict[str, Any]  # what the draw saw: window, zone, watermarks, exclusions
+    created_at: str
+    created_by: int | None
+
+
+def _plan(row: Mapping[str, Any]) -> Plan:
+    quotas = json.loads(row["quotas"])
+    return Plan(row["id"], row["estate_id"], row["month"], row["seed"], row["households"],
+                quotas["samplers"], quotas["basis"], row["created_at"], row["created_by"])
+
+
+def get_plan(db: Database, plan_id: int) -> Plan | None:
+    row = next(iter(db.query("SELECT * FROM routine_plans WHERE id = ?", [plan_id])), None)
+    return _plan(row) if row else None
+
+
+def plan_for(db: Database, estate_id: int, month: str) -> Plan | None:
+    row = next(iter(db.query("SELECT * FROM routine_plans WHERE estate_id = ? AND month = ?",
+                             [estate_id, month])), None)
+    return _plan(row) if row else None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a plan made now would ask for, before the draw."""
+    households: int
+    quotas: dict[str, int]
+
+
+def preview(db: Database, estate_id: int, month: str) -> Preview:
+    n = len(households(db, estate_id))
+    quotas = monthly_quotas(n, estate_settings(db, estate_id), parse_month(month)[1],
+                            planned_this_year(db, estate_id, month))
+    return Preview(n, quotas)
+
+
+def _candidates(db: Database, estate_id: int, month: str, basis: Mapping[str, Any]
+                ) -> tuple[list[Household], list[Household], int, int]:
+    """(all households, candidates, left out as sampled recently, left out as informed)."""
+    window = (datetime.fromisoformat(basis["window"][0]),
+              datetime.fromisoformat(basis["window"][1]))
+    everyone = households(db, estate_id, basis["resident_watermark"])
+    recent = recently_sampled(db, estate_id, month, basis["no_repeat_days"],
+                              basis["task_watermark"], window[0])
+    informed = informed_this_month(db, estate_id, window, basis["task_watermark"]) - recent
+    candidates = [h for h in everyone if h.unit_id not in recent and h.unit_id not in informed]
+    ids = {h.unit_id for h in everyone}
+    return everyone, candidates, len(recent & ids), len(informed & ids)
+
+
+def make_plan(
+    db: Database,
+    estate_id: int,
+    month: str,
+    seed: int,
+    now: datetime,
+    tz: tzinfo = UTC,
+    user_id: int | None = None,
+) -> tuple[Plan, bool]:
+    """Make the estate's plan for `month` in one transaction; (plan, created).
+
+    A plan already made for that month is returned as it is (created False).
+    """
+    existing = plan_for(db, estate_id, month)
+    if existing is not None:
+        return existing, False
+    year, mon = parse_month(month)
+    settings = estate_settings(db, estate_id)
+    window = month_window(month, tz)
+    try:
+        with db.atomic():
+            basis: dict[str, Any] = {
+                "window": [_iso(window[0]), _iso(window[1])],
+                "zone": getattr(tz, "key", None) or str(tz),
+                "no_repeat_days": settings["routine_no_repeat_days"],
+                "task_watermark": _max_id(db, "callback_tasks"),
+                "resident_watermark": _max_id(db, "residents"),
+            }
+            everyone, candidates, recent, informed = _candidates(db, estate_id, month, basis)
+            basis.update(candidates=len(candidates), left_out_recent=recent,
+                         left_out_informed=informed)
+            quotas = monthly_quotas(len(everyone), settings, mon,
+                                    planned_this_year(db, estate_id, month))
+            allocation = allocate(quotas, len(candidates))
+            drawn = draw(candidates, allocation, seed)
+            samplers = {
+                s: {"quota": quotas[s], "planned": len(drawn[s]),
+                    "shortfall": quotas[s] - len(drawn[s])}
+                for s in SAMPLERS
+            }
+            plan_id = db.execute(
+                "INSERT INTO routine_plans (estate_id, month, seed, households, quotas,"
+                " created_at, created_by) VALUES (?,?,?,?,?,?,?)",
+                [estate_id, month, seed, len(everyone),
+                 json.dumps({"samplers": samplers, "basis": basis}), _iso(now), user_id],
+            ).lastrowid
+            _insert_tasks(db, estate_id, plan_id, drawn, now, window[1])
+    except sqlite3.IntegrityError:
+        # Another writer made this month's plan between our look and our insert.
+        existing = plan_for(db, estate_id, month)
+        if existing is None:
+            raise
+        return existing, False
+    plan = get_plan(db, plan_id)
+    assert plan is not None
+    return plan, True
+
+
+def _insert_tasks(db: Database, estate_id: int, plan_id: int, drawn: Mapping[str, list[int]],
+                  now: datetime, month_end: datetime) -> None:
+    units = [u for s in SAMPLERS for u in drawn[s]]
+    contacts = {
+        r[0]: (r[1], r[2])
+        for r in db.execute(
+            """SELECT r.unit_id, r.name, r.phone FROM residents r
+               WHERE r.id IN (SELECT min(id) FROM residents
+                              WHERE unit_id IN (SELECT value FROM json_each(?))
+                              GROUP BY unit_id)""",
+            [json.dumps(units)],
+        ).fetchall()
+    }
+    key = key_customers(db, estate_id, now)
+    due = _iso(month_end - timedelta(seconds=1))
+    created = _iso(now)
+    rows = []
+    for s in SAMPLERS:
+        for unit_id in drawn[s]:
+            name, phone = contacts.get(unit_id, ("", ""))
+            is_key = unit_id in key
+            rows.append((estate_id, f"plan:{plan_id}", unit_id, unit_id, name, phone, s, s,
+                         "visit" if is_key else "phone", int(is_key), plan_id, created, due,
+                         due))
+    db.conn.executemany(
+        """INSERT INTO callback_tasks (estate_id, kind, source, source_id, unit_id,
+               contact_name, contact_phone, sampler, assignee_id, pool, method_hint,
+               key_customer, plan_id, created_at, due_at, latest_at, status)
+           VALUES (?, 'routine', ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, 'open')""",
+        rows,
+    )
+
+
+def stored_sample(db: Database, plan_id: int) -> dict[str, list[int]]:
+    """The plan's households by sampler, in the order they were drawn."""
+    out: dict[str, list[int]] = {s: [] for s in SAMPLERS}
+    for sampler, unit_id in db.execute(
+        "SELECT sampler, unit_id FROM callback_tasks WHERE plan_id = ? AND kind = 'routine'"
+        " ORDER BY id",
+        [plan_id],
+    ).fetchall():
+        out.setdefault(sampler, []).append(unit_id)
+    return out
+
+
+def redraw(db: Database, plan_id: int) -> dict[str, list[int]]:
+    """Draw the plan again from its seed, against the state it saw (for an auditor).
+
+    The households, the no-repeat look-back and the information callbacks are read
+    as they were when the plan was made (rows up to its recorded watermarks, so its
+    own tasks and anything later are not seen); the quotas are the recorded ones.
+    """
+    plan = get_plan(db, plan_id)
+    if plan is None:
+        raise LookupError(plan_id)
+    _everyone, candidates, _r, _i = _candidates(db, plan.estate_id, plan.month, plan.basis)
+    quotas = {s: v["quota"] for s, v in plan.samplers.items()}
+    return draw(candidates, allocate(quotas, len(candidates)), plan.seed)
+
+
+def verify(db: Database, plan_id: int) -> bool:
+    """True when the stored tasks are exactly what the recorded seed draws."""
+    return redraw(db, plan_id) == stored_sample(db, plan_id)
+
+
+# --- Progress and the plan's households ---------------------------------------------------
+
+@dataclass(frozen=True)
+class SamplerProgress:
+    sampler: str
+    label: str
+    quota: int
+    planned: int
+    done: int
+    left: int
+    shortfall: int
+
+
+def progress(db: Database, plan: Plan) -> list[SamplerProgress]:
+    """Per sampler: the quota, households planned, calls done, calls left, shortfall."""
+    done = {
+        r[0]: (r[1], r[2])
+        for r in db.execute(
+            "SELECT sampler, count(*), sum(status = 'done') FROM callback_tasks"
+            " WHERE plan_id = ? AND kind = 'routine' GROUP BY sampler",
+            [plan.id],
+        ).fetchall()
+    }
+    rows = []
+    for s, label in SAMPLERS.items():
+        q = plan.samplers.get(s, {"quota": 0, "shortfall": 0})
+        planned, finished = done.get(s, (0, 0))
+        rows.append(SamplerProgress(s, label, q["quota"], planned, finished or 0,
+                                    planned - (finished or 0), q["shortfall"]))
+    return rows
+
+
+def plan_households(db: Database, plan_id: int) -> list[dict[str, Any]]:
+    """The plan's tasks with their unit's building and number, by building and unit."""
+    return list(
+        db.query(
+            """SELECT t.id, t.unit_id, t.sampler, t.method_hint, t.key_customer, t.status,
+                      t.contact_name, t.contact_phone, u.number, u.floor,
+                      b.id AS building_id, b.name AS building_name
+               FROM callback_tasks t JOIN units u ON u.id = t.unit_id
+               JOIN buildings b ON b.id = u.building_id
+               WHERE t.plan_id = ? AND t.kind = 'routine'
+               ORDER BY length(b.name), b.name, u.floor, u.number""",
+            [plan_id],
+        )
+    )
+
+
+def by_building(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by building, keeping their order: [{name, rows, key_customers}]."""
+    groups: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        group = groups.setdefault(row["building_id"], {"name": row["building_name"],
+                                                       "rows": [], "key_customers": 0})
+        group["rows"].append(row)
+        group["key_customers"] += int(bool(row["key_customer"]))
+    return list(groups.values())
+
+
+# --- The command ------------------------------------------------------------------------
+
+def seed_from(value: Any, op_id: str) -> int:
+    """The seed a command asks for; without one, a 32-bit number taken from its op_id."""
+    if value is None or value == "":
+        return int(hashlib.sha256(op_id.encode()).hexdigest()[:8], 16)
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or int(text) >= SEED_LIMIT:
+        raise ValueError(value)
+    return int(text)
+
+
+def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Handler for `routine.plan`: payload {month: 'YYYY-MM', seed?: int, tz?: zone name}.
+
+    The month is this month or the next in the estate's zone. Making a plan that
+    exists returns it (created False).
+    """
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not user["active"] or not people.can(user, "routine.plan"):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    kind, _, raw_id = cmd.target.partition(":")
+    if kind != "estate" or not raw_id.isdigit():
+        raise Invalid({"estate_id": N_("Choose one of your estates.")})
+    estate_id = int(raw_id)
+    if estate_id not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    p = cmd.payload
+    errors: dict[str, str] = {}
+    try:
+        tz = zone(p.get("tz"))
+    except ValueError:
+        errors["tz"] = N_("Unknown time zone.")
+        tz = UTC
+    month = str(p.get("month") or "")
+    this_month = local_month(now, tz)
+    try:
+        parse_month(month)
+        if month not in (this_month, shift_month(this_month, 1)):
+            errors["month"] = N_("Plans are made for this month or the next.")
+    except ValueError:
+        errors["month"] = N_("Choose a month.")
+    try:
+        seed = seed_from(p.get("seed"), cmd.op_id)
+    except ValueError:
+        errors["seed"] = N_("Enter a whole number from 0 to 4294967295, or leave it empty.")
+    if errors:
+        raise Invalid(errors)
+    plan, created = make_plan(db, estate_id, month, seed, now, tz, user["id"])
+    if created:
+        audit.record(db, cmd, now, "plan", "routine_plan", plan.id,
+                     {"month": month, "seed": seed, "households": plan.households,
+                      "samplers": plan.samplers})
+    return {"plan_id": plan.id, "estate_id": estate_id, "month": plan.month,
+            "seed": plan.seed, "created": created}
