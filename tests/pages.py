@@ -38,6 +38,9 @@ class Page(HTMLParser):
         if tag == "p" and "data-error" in a:
             self._in = ("error", a["data-error"])
             self.errors[a["data-error"]] = ""
+        if tag == "p" and "data-notice" in a:
+            self._in = ("error", "_notice")
+            self.errors["_notice"] = ""
 
     def handle_endtag(self, tag):
         if tag == "form":
@@ -50,6 +53,10 @@ class Page(HTMLParser):
             self.textareas[self._in[1]] += data
         elif self._in and self._in[0] == "error":
             self.errors[self._in[1]] += data.strip()
+
+    @property
+    def notice(self) -> str:
+        return self.errors.get("_notice", "")
 
     def find(self, attr: str, value: str | None = None) -> list[dict[str, str]]:
         return [d for d in self.data if attr in d and (value is None or d[attr] == value)]

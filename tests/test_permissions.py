@@ -27,8 +27,10 @@ def ids(app):
                       [tech]).fetchone()[0]
     done = db.execute("SELECT id FROM jobs WHERE assignee_id = ? AND status = 'completed'",
                       [uid(db, "guard")]).fetchone()[0]
+    complaint = db.execute("SELECT id FROM complaints ORDER BY id LIMIT 1").fetchone()[0]
+    task = db.execute("SELECT id FROM callback_tasks ORDER BY id LIMIT 1").fetchone()[0]
     db.close()
-    return {"job": mine, "done": done}
+    return {"job": mine, "done": done, "complaint": complaint, "task": task}
 
 
 # endpoint -> (url template, roles that may open it). Other roles get 403 or 404.
@@ -40,7 +42,8 @@ GET_MATRIX = {
     "jobs.detail": ("/jobs/{job}", OFFICE | {"technician"}),
     "jobs.sign": ("/jobs/{done}/sign", {"guard"}),
     "jobs.sheet": ("/jobs/{job}/sheet.pdf", OFFICE | {"technician"}),
-    "units.search": ("/units/search?estate_id=1&unit_query=101", {"desk", "manager", "admin"}),
+    "units.search": ("/units/search?estate_id=1&unit_query=101",
+                     {"desk", "callback", "manager", "admin"}),
     "units.detail": ("/units/1", ALL),
     "admin.index": ("/admin", {"manager", "admin"}),
     "admin.estate_settings": ("/admin/estates/1/settings", {"manager", "admin"}),
@@ -48,9 +51,19 @@ GET_MATRIX = {
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
     "routine.index": ("/routine?estate_id=1", OFFICE),
+    "complaints.index": ("/complaints", OFFICE),
+    "complaints.new": ("/complaints/new", {"desk", "callback", "manager", "admin"}),
+    "complaints.detail": ("/complaints/{complaint}", OFFICE),
+    "complaints.sheet": ("/complaints/{complaint}/sheet.pdf", OFFICE),
+    "callbacks.today": ("/callbacks", OFFICE),
+    "callbacks.task": ("/callbacks/{task}", OFFICE),
+    "callbacks.record_pdf": ("/callbacks/{task}/record.pdf", OFFICE),
+    "callbacks.stats": ("/callbacks/stats", OFFICE),
+    "callbacks.stats_csv": ("/callbacks/stats.csv", OFFICE),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "auth.login", "auth.logout", "auth.set_locale", "jobs.act", "files.show",
+          "complaints.act", "callbacks.record",  # posts: test_complaints_pages, test_callbacks
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch"}  # test_sync_api
 

@@ -15,7 +15,7 @@ from .migrations import migrations
 def connect(path: str) -> Database:
     """Open the database with the settings every connection needs."""
     conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
-    db = Database(conn)
+    db = Database(conn, execute_plugins=False)  # no sqlite-utils plugins: per-request cost
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=10000")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -104,7 +104,7 @@ PROBLEMS = [
 ]
 # The furthest state each demo job reaches, so every state is on show.
 PATHS = ["new", "pooled", "assigned", "accepted", "arrived", "paused", "completed", "closed",
-         "cancelled", "closed", "arrived", "assigned"]
+         "cancelled", "closed", "arrived", "assigned", "closed", "closed"]
 
 
 def load_jobs(db: Database, users: dict[str, int], rng: random.Random, now: datetime) -> None:
@@ -155,11 +155,77 @@ def load_jobs(db: Database, users: dict[str, int], rng: random.Random, now: date
                 _cmd(db, worker, "job.signoff", target, at, outcome="absent", reason="住户不在家")
 
 
-def load(db: Database, now: datetime, seed: int = 7) -> None:
+COMPLAINTS = [
+    # category, level, content, how far it gets
+    ("cleaning", "minor", "楼道垃圾三天没人收", "new"),
+    ("service", "important", "前台客服态度冷淡,不理睬住户", "verified"),
+    ("repairs", "important", "报修两次漏水都没修好", "dispatched"),
+    ("security", "major", "车库车辆被刮,监控说坏了", "escalated"),
+    ("neighbours", "minor", "楼上装修噪音太大", "explained"),
+    ("facilities", "minor", "小区路灯不亮", "answered"),
+    ("parking", "minor", "访客车位被长期占用", "closed"),
+]
+
+
+def load_complaints(db: Database, users: dict[str, int], rng: random.Random,
+                    now: datetime) -> None:
+    units = [r["id"] for r in db.query("SELECT id FROM units WHERE estate_id = 1")]
+    for i, (category, level, content, goal) in enumerate(COMPLAINTS):
+        t = now - timedelta(hours=30 - 3 * i)
+        unit = rng.choice(units)
+        res = next(iter(db.query("SELECT name, phone FROM residents WHERE unit_id = ?", [unit])))
+        cid = _cmd(db, users["desk"], "complaint.create", "complaint:new", t, estate_id=1,
+                   unit_id=unit, complainant_name=res["name"], contact=res["phone"],
+                   channel=rng.choice(["phone", "walk_in", "email"]), identity="owner",
+                   category=category, level=level, content=content, photos=[])["complaint_id"]
+        target = f"complaint:{cid}"
+        if goal == "new":
+            continue
+        _cmd(db, users["desk"], "complaint.verify", target, t + timedelta(minutes=20),
+             verification="电话核实,情况属实")
+        if goal == "verified":
+            continue
+        if goal == "explained":
+            _cmd(db, users["desk"], "complaint.route", target, t + timedelta(minutes=40),
+                 path="not_ours", reason="属邻里纠纷", pointed_channel="社区居委会")
+            continue
+        if goal == "escalated":
+            _cmd(db, users["desk"], "complaint.route", target, t + timedelta(minutes=40),
+                 path="difficult", reason="涉及赔偿")
+            continue
+        _cmd(db, users["desk"], "complaint.route", target, t + timedelta(minutes=40),
+             path="ordinary", reason="转相关部门处理",
+             to="dept:" + {"repairs": "maintenance", "facilities": "maintenance",
+                           "parking": "security"}.get(category, "cleaning"))
+        if goal == "dispatched":
+            continue
+        _cmd(db, users["desk"], "complaint.answer", target, t + timedelta(hours=2),
+             outcome="已处理", solution="当日处理完毕", prevention="纳入日常巡查")
+        if goal == "closed":
+            _cmd(db, users["desk"], "complaint.follow_up", target, t + timedelta(hours=4),
+                 satisfied="1", note="住户表示满意")
+
+
+def load_callbacks(db: Database, users: dict[str, int], now: datetime) -> None:
+    """Record some of the open callbacks, so the lists show every state."""
+    tasks = list(db.query("SELECT id FROM callback_tasks WHERE status = 'open' ORDER BY id"))
+    if tasks:
+        _cmd(db, users["desk"], "callback.record", f"callback:{tasks[0]['id']}", now,
+             method="phone", reached="1", ratings={"attitude": 5, "quality": 4,
+                                                   "timeliness": 5, "overall": 5},
+             comments="师傅很专业")
+    if len(tasks) > 1:
+        _cmd(db, users["desk"], "callback.record", f"callback:{tasks[1]['id']}", now,
+             method="phone", reached="0")
+
+
+def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None = None) -> None:
     rng = random.Random(seed)
     with db.atomic():
-        users = load_people(db, rng, hash_password(DEMO_PASSWORD))
+        users = load_people(db, rng, password_hash or hash_password(DEMO_PASSWORD))
     load_jobs(db, users, rng, now)
+    load_complaints(db, users, rng, now)
+    load_callbacks(db, users, now)
 
 
 @click.command("demo")

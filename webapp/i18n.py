@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, session
-from flask_babel import Babel, get_locale, gettext
+from flask import Flask, current_app, g, session
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
 LOCALES = {"zh_CN": "中文", "en": "English"}
@@ -43,18 +43,59 @@ def to_utc(local: str) -> datetime | None:
 
 def duration(delta: timedelta) -> str:
     """'2 h 05 min' style, with a sign handled by the caller."""
+    t = _translations().ugettext
     minutes = int(abs(delta).total_seconds() // 60)
     days, rem = divmod(minutes, 1440)
     hours, mins = divmod(rem, 60)
     if days:
-        return gettext("%(d)s d %(h)s h", d=days, h=hours)
+        return t("%(d)s d %(h)s h") % {"d": days, "h": hours}
     if hours:
-        return gettext("%(h)s h %(m)s min", h=hours, m=f"{mins:02d}")
-    return gettext("%(m)s min", m=mins)
+        return t("%(h)s h %(m)s min") % {"h": hours, "m": f"{mins:02d}"}
+    return t("%(m)s min") % {"m": mins}
+
+
+# Vocabularies (key -> English msgid) that list pages show on every row.
+VOCABULARIES: dict[str, dict[str, str]] = {}
+
+
+class Labels:
+    """The vocabularies translated once per request: `labels().statuses[key]`."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, dict[str, str]] = {}
+
+    def __getattr__(self, name: str) -> dict[str, str]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._done:
+            t = _translations().ugettext
+            self._done[name] = {k: t(v) for k, v in VOCABULARIES[name].items()}
+        return self._done[name]
+
+
+def labels() -> Labels:
+    if "_labels" not in g:
+        g._labels = Labels()
+    return g._labels
+
+
+def _translations():
+    """flask-babel's catalog, looked up once per request (pages call gettext hundreds of
+    times; its own lookup walks the app and request context on every call)."""
+    t = g.get("_translations")
+    if t is None:
+        t = g._translations = get_translations()
+    return t
 
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["labels"] = labels

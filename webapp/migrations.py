@@ -309,9 +309,9 @@ def complaints_and_callbacks(db: Database) -> None:
             attempts INTEGER NOT NULL DEFAULT 0,
             next_try_at TEXT,
             done_at TEXT,
-            version INTEGER NOT NULL DEFAULT 1,
-            UNIQUE (source, source_id, kind)
+            version INTEGER NOT NULL DEFAULT 1
         );
+        CREATE INDEX callback_tasks_source ON callback_tasks(source, source_id);
         CREATE INDEX callback_tasks_assignee ON callback_tasks(assignee_id, status, due_at);
         CREATE INDEX callback_tasks_estate ON callback_tasks(estate_id, status, due_at);
         CREATE INDEX callback_tasks_unit ON callback_tasks(unit_id, created_at);

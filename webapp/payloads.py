@@ -48,12 +48,38 @@ def job_payload(action: str, f: Fields) -> dict[str, Any]:
     return {}
 
 
+def complaint_payload(action: str, f: Fields) -> dict[str, Any]:
+    keys = {
+        "verify": ("verification",),
+        "route": ("path", "reason", "pointed_channel", "to"),
+        "investigate": ("note",),
+        "answer": ("outcome", "solution", "prevention"),
+        "follow_up": ("satisfied", "note"),
+        "level": ("level", "reason"),
+    }[action]
+    payload: dict[str, Any] = {k: _s(f, k) for k in keys}
+    if action == "investigate":
+        payload["photos"] = _hashes(f, "photos")
+    return payload
+
+
+def callback_payload(f: Fields) -> dict[str, Any]:
+    ratings = {k[len("rating_"):]: _s(f, k) for k in f if k.startswith("rating_") and _s(f, k)}
+    return {
+        "method": _s(f, "method"), "reached": _s(f, "reached"), "ratings": ratings,
+        "comments": _s(f, "comments"), "signer_name": _s(f, "signer_name"),
+        "signature_image": _s(f, "signature_image"), "strokes": _s(f, "strokes"),
+        "follow_up": _s(f, "follow_up"),
+    }
+
+
 def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
     return lambda fields: job_payload(action, fields)
 
 
 # The commands a phone may queue in its outbox, and how their fields are read.
 OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
-    f"job.{a}": _job(a)
-    for a in ("claim", "accept", "decline", "arrive", "pause", "complete", "signoff")
+    **{f"job.{a}": _job(a)
+       for a in ("claim", "accept", "decline", "arrive", "pause", "complete", "signoff")},
+    "callback.record": callback_payload,
 }

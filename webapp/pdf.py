@@ -45,6 +45,27 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
 
 
+def _download(html: str, number: str) -> Response:
+    response = Response(render_pdf(html), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def callback_sheet(context: dict[str, Any]) -> Response:
+    """The callback record as a PDF, with each visit's signature and record hash."""
+    for r in context["records"]:
+        r["signature_src"] = _data_uri(r.get("signature_sha256"))
+    html = render_template("callbacks/sheet.html", **context, printed_at=utcnow())
+    return _download(html, f"callback-{context['task']['id']}")
+
+
+def complaint_sheet(context: dict[str, Any]) -> Response:
+    """The complaint's customer information sheet as a PDF download."""
+    html = render_template("complaints/sheet.html", **context, printed_at=utcnow())
+    return _download(html, context["c"]["number"])
+
+
 def job_sheet(context: dict[str, Any]) -> Response:
     """The job's customer information sheet as a PDF download."""
     sig = context.get("signature")
@@ -56,9 +77,4 @@ def job_sheet(context: dict[str, Any]) -> Response:
         record_intact=_record_intact(context),
         printed_at=utcnow(),
     )
-    response = Response(render_pdf(html), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{context["job"]["number"]}.pdf"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _download(html, context["job"]["number"])

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from . import i18n
 from .db import get_db
-from .domain import estates, jobs, people
+from .domain import callbacks, complaints, estates, jobs, people
 
 csrf = CSRFProtect()
 
@@ -19,6 +20,8 @@ def home():
         return redirect(url_for("auth.login"))
     if current_user.is_field:
         return redirect(url_for("jobs.mine"))
+    if current_user.role == "callback":
+        return redirect(url_for("callbacks.today"))
     if current_user.can("job.view_all"):
         return redirect(url_for("jobs.board"))
     return redirect(url_for("admin.index"))
@@ -31,9 +34,12 @@ def _error(status: int, message: str):
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     from .views import admin, files, routine, sync, units, users
+    from .views import callbacks as callbacks_views
+    from .views import complaints as complaints_views
     from .views import jobs as jobs_views
 
-    for module in (jobs_views, units, admin, users, files, sync, routine):
+    for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
+                   sync, routine):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)
@@ -48,6 +54,12 @@ def init_app(app: Flask) -> None:
         lambda e: _error(400, _("The form expired. Reload the page and send it again.")),
     )
 
+    i18n.VOCABULARIES.update(
+        statuses=jobs.STATUSES,
+        classes=jobs.CLASSES,
+        categories={k: label for k, (label, _dept) in jobs.CATEGORIES.items()},
+        due=jobs.DUE_NAMES,
+    )
     # Vocabularies as globals, so imported macros see them too.
     app.jinja_env.globals.update(
         {
@@ -56,6 +68,18 @@ def init_app(app: Flask) -> None:
             "CATEGORIES": jobs.CATEGORIES,
             "STATUSES": jobs.STATUSES,
             "ACTIONS": jobs.ACTIONS,
+            "DUE_NAMES": jobs.DUE_NAMES,
+            "C_CHANNELS": complaints.CHANNELS,
+            "C_IDENTITIES": complaints.IDENTITIES,
+            "C_LEVELS": complaints.LEVELS,
+            "C_LEVEL_HELP": complaints.LEVEL_HELP,
+            "C_CATEGORIES": complaints.CATEGORIES,
+            "C_PATHS": complaints.PATHS,
+            "C_STATUSES": complaints.STATUSES,
+            "CB_KINDS": callbacks.KINDS,
+            "CB_METHODS": callbacks.METHODS,
+            "CB_DIMENSIONS": callbacks.DIMENSIONS,
+            "CB_SCALE": callbacks.SCALE,
             "DEPARTMENTS": people.DEPARTMENTS,
             "ROLES": people.ROLES,
             "estates_for_user": lambda: estates.list_estates(get_db(), current_user.estate_ids),

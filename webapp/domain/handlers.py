@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sync import Handler
 
-from . import imports, routine, settings, users
+from . import callback_commands, complaint_commands, imports, routine, settings, users
 from .job_commands import HANDLERS as JOB_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
+    **complaint_commands.HANDLERS,
+    **callback_commands.HANDLERS,
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, files, people
+from . import audit, callbacks, files, people
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -365,6 +365,12 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     except Rejected as exc:
         return _keep_facts(db, cmd, job, exc, now)
     _update(db, job, now, status="closed", closed_at=at)
+    callbacks.on_handled(
+        db, estate_id=job["estate_id"], source="job", source_id=job["id"],
+        unit_id=job["unit_id"], contact_name=job["reporter_name"],
+        contact_phone=job["reporter_phone"], received_by=job["received_by"], major=False,
+        handled_at=acted_time(cmd, now), signed_on_site=outcome == "signed",
+    )
     result = _done(db, cmd, now, job, "signoff", outcome=outcome, record_hash=record_hash)
     result["record_hash"] = record_hash
     return result
@@ -376,12 +382,18 @@ def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if not reason:
         raise Invalid({"reason": N_("Say what is still wrong.")})
     _check_transition(cmd, job)
+    requested_by = "resident" if cmd.payload.get("requested_by") == "resident" else "desk"
+    return reopen_job(db, cmd, job, reason, requested_by, now)
+
+
+def reopen_job(db: Database, cmd: Command, job: dict, reason: str, requested_by: str,
+               now: datetime) -> dict[str, Any]:
+    """Rework: back to the same technician, the clock restarted (also from a callback)."""
     status = "assigned" if job["assignee_id"] else "new"
     _update(db, job, now, status=status, rework_count=job["rework_count"] + 1,
             reopened_at=iso(now), accepted_at=None, arrived_at=None, completed_at=None,
             closed_at=None, agreed_at=None, pause_reason=None)
     _note(db, cmd, job["id"], "reopen", reason, now)
-    requested_by = "resident" if cmd.payload.get("requested_by") == "resident" else "desk"
     return _done(db, cmd, now, job, "reopen", reason=reason, requested_by=requested_by)
 
 

@@ -96,7 +96,8 @@
         .then(function (sha) { (item.fields[f[0]] = item.fields[f[0]] || []).push(sha); });
     });
     var pad = form.signaturePad;
-    if (pad && !pad.isEmpty() && item.fields.outcome === "signed") {
+    // A drawn signature goes with the form unless its part of the form is hidden.
+    if (pad && !pad.isEmpty() && !pad.canvas.closest("[hidden]")) {
       item.fields.strokes = JSON.stringify(pad.toData());
       steps.push(new Promise(function (resolve) {
         pad.canvas.toBlob(resolve, "image/png");
@@ -336,10 +337,9 @@
     form.querySelector("[data-unit-label]").value = pick.dataset.label;
     form.querySelector("[data-unit-query]").value = pick.dataset.label;
     // Offer the resident on record; the desk overwrites it if someone else called.
-    var name = form.querySelector("[name=reporter_name]");
-    var phone = form.querySelector("[name=reporter_phone]");
-    if (name && !name.value) name.value = pick.dataset.surname || "";
-    if (phone && !phone.value) phone.value = pick.dataset.phone || "";
+    form.querySelectorAll("[data-fill]").forEach(function (input) {
+      if (!input.value) input.value = pick.dataset[input.dataset.fill] || "";
+    });
     pick.closest("[data-unit-results]").innerHTML = "";
   });
 
@@ -347,11 +347,8 @@
   function initSignature() {
     var canvas = document.querySelector("[data-signature-pad]");
     if (!canvas || !window.SignaturePad) return;
-    var ratio = Math.max(window.devicePixelRatio || 1, 1);
-    canvas.width = canvas.offsetWidth * ratio;
-    canvas.height = canvas.offsetHeight * ratio;
-    canvas.getContext("2d").scale(ratio, ratio);
     var pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)" });
+    fitCanvas(pad);
     var form = canvas.closest("form");
     form.signaturePad = pad;
     form.querySelector("[data-signature-clear]").addEventListener("click", function () {
@@ -363,18 +360,41 @@
         form.querySelector("[data-signature-strokes]").value = JSON.stringify(pad.toData());
       }
     }, true);
-    function showOutcome() {
-      var chosen = form.querySelector("[name=outcome]:checked").value;
-      form.querySelectorAll("[data-when]").forEach(function (el) {
-        el.hidden = el.dataset.when.split(" ").indexOf(chosen) < 0;
-      });
-    }
-    form.addEventListener("change", showOutcome);
-    showOutcome();
+    form.addEventListener("change", function () { showWhen(form); });
+    showWhen(form);
   }
+
+  // The canvas is sized to what it shows; a pad that was hidden is sized when shown.
+  function fitCanvas(pad) {
+    var canvas = pad.canvas, ratio = Math.max(window.devicePixelRatio || 1, 1);
+    var width = Math.round(canvas.offsetWidth * ratio);
+    if (!width || canvas.width === width) return;
+    canvas.width = width;
+    canvas.height = Math.round(canvas.offsetHeight * ratio);
+    canvas.getContext("2d").scale(ratio, ratio);
+    pad.clear();
+  }
+
+  // Parts of a form shown for some answers: data-when="a b" on the value of the
+  // radio group named by data-when-field (default "outcome").
+  function showWhen(form) {
+    form.querySelectorAll("[data-when]").forEach(function (el) {
+      var checked = form.querySelector('[name="' + (el.dataset.whenField || "outcome") +
+        '"]:checked');
+      el.hidden = !checked || el.dataset.when.split(" ").indexOf(checked.value) < 0;
+    });
+    if (form.signaturePad) fitCanvas(form.signaturePad);
+  }
+  document.addEventListener("change", function (ev) {
+    var form = ev.target.closest && ev.target.closest("form");
+    if (form && form.querySelector("[data-when]") && !form.signaturePad) showWhen(form);
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     initSignature();
+    document.querySelectorAll("form").forEach(function (f) {
+      if (f.querySelector("[data-when]")) showWhen(f);
+    });
     updateOnline();
     window.addEventListener("online", function () { updateOnline(); flushNow(); });
     window.addEventListener("offline", updateOnline);

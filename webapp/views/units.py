@@ -13,7 +13,7 @@ bp = Blueprint("units", __name__, url_prefix="/units")
 
 
 @bp.get("/search")
-@require("job.intake")
+@require("unit.search")
 def search():
     """Units matching a room number or a resident's name or phone (htmx fragment)."""
     q = request.args.get("unit_query", "").strip()

@@ -1,0 +1,74 @@
+"""Complaint pages: intake with errors kept, the handling steps, the sheet."""
+
+import io
+import uuid
+
+from pypdf import PdfReader
+
+from webapp.db import connect
+
+from .pages import Page
+
+INTAKE = dict(estate_id="1", unit_id="3", unit_label="1栋-103", complainant_name="黄女士",
+              contact="13700000000", identity="owner", channel="phone", category="cleaning",
+              level="minor", content="楼道垃圾三天没人收")
+
+
+def post(client, url, **data):
+    return client.post(url, data={"op_id": str(uuid.uuid4()), **data})
+
+
+def test_intake_errors_are_shown_and_input_kept(client, auth):
+    auth.login("desk")
+    response = post(client, "/complaints/new", **{**INTAKE, "contact": "", "category": ""})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["contact"] == "请输入联系电话或地址。"
+    assert page.errors["category"] == "请选择投诉类别。"
+    assert page.values["complainant_name"] == "黄女士"
+    assert page.textareas["content"] == "楼道垃圾三天没人收"
+
+
+def test_desk_handles_a_complaint_through_dispatch_result_and_follow_up(app, client, auth):
+    auth.login("desk")
+    created = post(client, "/complaints/new", **INTAKE)
+    assert created.status_code == 303
+    url = created.headers["Location"]
+    cid = int(url.rsplit("/", 1)[1])
+    steps = [("verify", {"verification": "电话核实属实"}),
+             ("route", {"path": "ordinary", "reason": "保洁责任", "to": "dept:cleaning"}),
+             ("investigate", {"note": "保洁员请假"}),
+             ("answer", {"outcome": "已清理", "solution": "当日清运", "prevention": "增加替班"}),
+             ("follow_up", {"satisfied": "1", "note": "住户满意"})]
+    for action, data in steps:
+        response = post(client, f"{url}/{action}", **data)
+        assert response.status_code == 303, (action, response.get_data(as_text=True)[:300])
+    page = Page(client.get(url).get_data(as_text=True))
+    assert page.find("data-status", "closed")
+    assert [d["data-event"] for d in page.find("data-event")] == [
+        "verify", "route", "investigate", "follow_up"]
+    db = connect(app.config["DATABASE"])
+    assert db.execute("SELECT count(*) FROM callback_tasks WHERE source='complaint' AND "
+                      "source_id = ?", [cid]).fetchone()[0] == 1
+    listed = Page(client.get("/complaints?status=closed").get_data(as_text=True))
+    number = db.execute("SELECT number FROM complaints WHERE id = ?", [cid]).fetchone()[0]
+    assert listed.find("data-complaint", number)
+    pdf = client.get(f"{url}/sheet.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "客户信息单" in text and "黄女士" in text and "轻微" in text.replace(" ", "")
+
+
+def test_a_step_out_of_order_says_why(client, auth):
+    auth.login("desk")
+    url = post(client, "/complaints/new", **INTAKE).headers["Location"]
+    response = post(client, f"{url}/follow_up", satisfied="1")
+    assert response.status_code == 409
+    assert Page(response.get_data(as_text=True)).notice == "投诉当前状态不允许此操作。"
+
+
+def test_other_estates_complaints_do_not_exist_for_you(client, auth):
+    auth.login("desk")
+    url = post(client, "/complaints/new", **INTAKE).headers["Location"]
+    auth.logout()
+    auth.login("desk2")
+    assert client.get(url).status_code == 404

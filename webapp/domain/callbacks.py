@@ -1,0 +1,185 @@
+"""Callbacks (回访): tasks after every handled job and complaint, who makes them, and
+the records (DOMAIN.md, "Callbacks")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import workdays
+from .settings import estate_settings
+from .text import N_
+
+KINDS = {"information": N_("Information callback"), "routine": N_("Routine callback")}
+METHODS = {
+    "phone": N_("Phone"),
+    "sms": N_("SMS"),
+    "email": N_("E-mail"),
+    "visit": N_("Door to door"),
+    "signature": N_("Signed on site"),
+}
+DIMENSIONS = {
+    "attitude": N_("Attitude"),
+    "communication": N_("Communication"),
+    "quality": N_("Quality of work"),
+    "timeliness": N_("Timeliness"),
+    "complaint_speed": N_("Speed of complaint handling"),
+    "overall": N_("Overall satisfaction"),
+}
+SCALE = {
+    5: N_("Very satisfied"),
+    4: N_("Satisfied"),
+    3: N_("Neutral"),
+    2: N_("Dissatisfied"),
+    1: N_("Very dissatisfied"),
+}
+STATUSES = {"open": N_("To do"), "done": N_("Done")}
+# Who may take a task from a pool: the pool names a role or a department.
+POOL_ROLES = {"manager": "manager", "callback": "callback"}
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def dimensions_for(source: str | None) -> list[str]:
+    """The rating dimensions that fit what is being followed up."""
+    if source == "complaint":
+        return ["attitude", "communication", "complaint_speed", "overall"]
+    if source == "job":
+        return ["attitude", "quality", "timeliness", "overall"]
+    return ["attitude", "communication", "quality", "overall"]
+
+
+def deadlines(db: Database, estate_id: int, handled_at: datetime) -> tuple[datetime, datetime]:
+    """(due, latest): within N hours of handling, never later than N working days."""
+    s = estate_settings(db, estate_id)
+    latest = workdays.end_of_working_days(
+        handled_at, s["callback_max_working_days"], workdays.overrides(db, estate_id)
+    )
+    due = min(handled_at + timedelta(hours=s["callback_hours"]), latest)
+    return due, latest
+
+
+def assignment(settings: Mapping[str, int], received_by: int | None,
+               major: bool) -> tuple[int | None, str | None]:
+    """(assignee, pool) by the estate's policy; major complaints go to the manager level."""
+    if major:
+        return None, "manager"
+    if settings["callback_policy"] == 0 and received_by:
+        return received_by, None
+    return None, "callback"
+
+
+def on_handled(
+    db: Database,
+    *,
+    estate_id: int,
+    source: str,
+    source_id: int,
+    unit_id: int | None,
+    contact_name: str,
+    contact_phone: str,
+    received_by: int | None,
+    major: bool,
+    handled_at: datetime,
+    signed_on_site: bool = False,
+) -> int:
+    """Open the information callback for a handled job or complaint (same transaction)."""
+    s = estate_settings(db, estate_id)
+    due, latest = deadlines(db, estate_id, handled_at)
+    assignee, pool = assignment(s, received_by, major)
+    done = signed_on_site and bool(s["signature_counts_as_callback"]) and not major
+    task_id = db.execute(
+        """INSERT INTO callback_tasks (estate_id, kind, source, source_id, unit_id,
+           contact_name, contact_phone, assignee_id, pool, method_hint, created_at, due_at,
+           latest_at, status, done_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [estate_id, "information", source, source_id, unit_id, contact_name, contact_phone,
+         assignee, pool, "phone", iso(handled_at), iso(due), iso(latest),
+         "done" if done else "open", iso(handled_at) if done else None],
+    ).lastrowid
+    if done:
+        # DOMAIN.md: a resident's signature on site may count as the callback.
+        db.execute(
+            "INSERT INTO callback_records (task_id, method, reached, at, op_id) "
+            "VALUES (?, 'signature', 1, ?, ?)",
+            [task_id, iso(handled_at), f"signature-{source}-{source_id}-{task_id}"],
+        )
+    return task_id
+
+
+def can_take(user: Mapping[str, Any], task: Mapping[str, Any]) -> bool:
+    """The task is the user's, or in a pool the user belongs to."""
+    if task["assignee_id"] is not None:
+        return task["assignee_id"] == user["id"]
+    pool = task["pool"]
+    if pool in POOL_ROLES:
+        return user["role"] == POOL_ROLES[pool]
+    return user["department"] == pool
+
+
+TASK_SELECT = """
+SELECT t.*, u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
+       a.display_name AS assignee_name
+FROM callback_tasks t
+JOIN estates e ON e.id = t.estate_id
+LEFT JOIN units u ON u.id = t.unit_id
+LEFT JOIN buildings b ON b.id = u.building_id
+LEFT JOIN users a ON a.id = t.assignee_id
+"""
+
+
+def get_task(db: Database, task_id: int) -> dict[str, Any] | None:
+    return next(iter(db.query(TASK_SELECT + " WHERE t.id = ?", [task_id])), None)
+
+
+def today(db: Database, user: Mapping[str, Any], estate_ids: list[int],
+          now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+    """A clerk's list: their open tasks and their pools', what is due first at the top,
+    leaving out those waiting for their next try."""
+    if not estate_ids:
+        return []
+    marks = ",".join("?" * len(estate_ids))
+    pools = [p for p, role in POOL_ROLES.items() if role == user["role"]]
+    pools.append(user["department"])
+    pool_marks = ",".join("?" * len(pools))
+    return list(db.query(
+        TASK_SELECT + f""" WHERE t.estate_id IN ({marks}) AND t.status = 'open'
+        AND (t.assignee_id = ? OR (t.assignee_id IS NULL AND t.pool IN ({pool_marks})))
+        AND (t.next_try_at IS NULL OR t.next_try_at <= ?)
+        ORDER BY t.due_at LIMIT ?""",
+        [*estate_ids, user["id"], *pools, iso(now), limit],
+    ))
+
+
+def records(db: Database, task_id: int) -> list[dict[str, Any]]:
+    rows = list(db.query(
+        "SELECT r.*, u.display_name FROM callback_records r LEFT JOIN users u "
+        "ON u.id = r.user_id WHERE r.task_id = ? ORDER BY r.id", [task_id]))
+    for r in rows:
+        r["ratings"] = json.loads(r["ratings"] or "{}")
+    return rows
+
+
+def record_hash(task: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """SHA-256 of what the callback recorded (and a visited resident signed)."""
+    content = {
+        "task": task["id"], "source": task["source"], "source_id": task["source_id"],
+        "unit_id": task["unit_id"], **{k: record.get(k) for k in (
+            "method", "reached", "ratings", "comments", "signer_name", "signature_sha256",
+            "at", "user_id")},
+    }
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def satisfied(ratings: Mapping[str, int]) -> bool | None:
+    """Satisfied when no dimension is rated below 'satisfied'; None without ratings."""
+    if not ratings:
+        return None
+    return min(ratings.values()) >= 4

@@ -1,0 +1,318 @@
+"""Command handlers for complaints: intake, verification, the handling path, investigation,
+the result told to the complainant, and follow-up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync import Command, Handler, Invalid, Rejected, acted_time
+
+from . import audit, callbacks, files, people
+from .complaints import (
+    CATEGORIES,
+    CHANNELS,
+    IDENTITIES,
+    LEVELS,
+    PATHS,
+    TRANSITIONS,
+    effective_level,
+    get,
+    next_number,
+    open_repeat_of,
+)
+from .settings import estate_settings
+from .text import N_
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def _text(p: Any, key: str, limit: int = 2000) -> str:
+    return str(p.get(key) or "").strip()[:limit]
+
+
+def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not user["active"]:
+        raise Rejected("forbidden", N_("You are not signed in."))
+    if not people.can(user, capability):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    try:
+        complaint_id = int(cmd.target.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise Invalid({"target": N_("Unknown complaint.")}) from None
+    c = get(db, complaint_id)
+    if c is None:
+        raise Invalid({"target": N_("Unknown complaint.")})
+    if c["estate_id"] not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    return user, c
+
+
+def _check(cmd: Command, c: dict[str, Any]) -> None:
+    if c["status"] not in TRANSITIONS[cmd.kind]:
+        raise Rejected("illegal_transition",
+                       N_("This step does not fit the complaint's current state."),
+                       {"status": c["status"], "version": c["version"]})
+
+
+def _update(db: Database, c: dict[str, Any], now: datetime, **fields: Any) -> None:
+    fields.update(version=c["version"] + 1, updated_at=iso(now))
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE complaints SET {sets} WHERE id = ?", [*fields.values(), c["id"]])
+
+
+def _note(db: Database, cmd: Command, cid: int, kind: str, text: str, now: datetime) -> None:
+    if text:
+        db.execute(
+            "INSERT INTO complaint_notes (complaint_id, user_id, kind, text, at, op_id) "
+            "VALUES (?,?,?,?,?,?)",
+            [cid, cmd.user_id, kind, text, iso(acted_time(cmd, now)), cmd.op_id],
+        )
+
+
+def _evidence(db: Database, cmd: Command, cid: int, stage: str) -> int:
+    hashes = [str(h) for h in cmd.payload.get("photos") or []]
+    if files.missing(db, hashes):
+        raise Invalid({"photos": N_("A photo has not been uploaded yet.")})
+    for sha in hashes:
+        db.execute(
+            "INSERT OR IGNORE INTO complaint_files (complaint_id, sha256, stage, op_id) "
+            "VALUES (?,?,?,?)", [cid, sha, stage, cmd.op_id])
+    return len(hashes)
+
+
+def _done(db: Database, cmd: Command, now: datetime, cid: int, action: str, **detail: Any):
+    audit.record(db, cmd, now, action, "complaint", cid, detail)
+    c = get(db, cid)
+    assert c is not None
+    return {"complaint_id": cid, "status": c["status"], "version": c["version"]}
+
+
+def _handled(db: Database, c: dict[str, Any], now: datetime) -> None:
+    """A handled complaint gets its information callback; major ones go to the manager."""
+    major = effective_level(c, estate_settings(db, c["estate_id"]), now) == "major"
+    callbacks.on_handled(
+        db, estate_id=c["estate_id"], source="complaint", source_id=c["id"],
+        unit_id=c["unit_id"], contact_name=c["complainant_name"], contact_phone=c["contact"],
+        received_by=c["received_by"], major=major, handled_at=now,
+    )
+
+
+def validate_intake(db: Database, p: Any, estates: list[int]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        estate_id = int(p.get("estate_id") or 0)
+    except (TypeError, ValueError):
+        estate_id = 0
+    if estate_id not in estates:
+        errors["estate_id"] = N_("Choose one of your estates.")
+    unit_id = p.get("unit_id") or None
+    if unit_id is not None:
+        row = db.execute("SELECT estate_id FROM units WHERE id = ?", [unit_id]).fetchone()
+        if row is None or row[0] != estate_id:
+            errors["unit_id"] = N_("Choose a unit of this estate from the list.")
+    if not _text(p, "complainant_name", 50):
+        errors["complainant_name"] = N_("Enter the complainant's name.")
+    if not _text(p, "contact", 100):
+        errors["contact"] = N_("Enter a phone number or address to reach them.")
+    for key, vocab, message in (
+        ("channel", CHANNELS, N_("Choose how the complaint came in.")),
+        ("identity", IDENTITIES, N_("Choose who is complaining.")),
+        ("category", CATEGORIES, N_("Choose what the complaint is about.")),
+        ("level", LEVELS, N_("Choose major, important or minor.")),
+    ):
+        if p.get(key) not in vocab:
+            errors[key] = message
+    if len(_text(p, "content")) < 2:
+        errors["content"] = N_("Write down what the complainant said.")
+    return errors
+
+
+def create_complaint(db: Database, cmd: Command, user: dict, now: datetime,
+                     source_callback_id: int | None = None) -> int:
+    """Record a complaint; a repeat by the same household while open makes it major."""
+    p = cmd.payload
+    errors = validate_intake(db, p, people.estate_ids(db, user["id"]))
+    if errors:
+        raise Invalid(errors)
+    estate_id = int(p["estate_id"])
+    settings = estate_settings(db, estate_id)
+    unit_id = p.get("unit_id") or None
+    contact = _text(p, "contact", 100)
+    repeat = open_repeat_of(db, estate_id, unit_id, contact, p["category"])
+    level = p["level"]
+    if repeat and settings["complaint_repeat_is_major"]:
+        level = "major"
+        db.execute("UPDATE complaints SET level = 'major', repeats = repeats + 1, "
+                   "version = version + 1 WHERE id = ?", [repeat["id"]])
+        audit.record(db, cmd, now, "level", "complaint", repeat["id"],
+                     {"level": "major", "reason": "repeat"})
+    at = iso(acted_time(cmd, now))
+    cid = db.execute(
+        """INSERT INTO complaints (number, estate_id, unit_id, channel, complainant_name,
+           contact, identity, category, level, content, status, received_by, received_at,
+           repeat_of, source_callback_id, updated_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?,?,?)""",
+        [next_number(db, now), estate_id, unit_id, p["channel"],
+         _text(p, "complainant_name", 50), contact, p["identity"], p["category"], level,
+         _text(p, "content"), user["id"], at, repeat["id"] if repeat else None,
+         source_callback_id, iso(now)],
+    ).lastrowid
+    _evidence(db, cmd, cid, "intake")
+    audit.record(db, cmd, now, "create", "complaint", cid,
+                 {"level": level, "repeat_of": repeat["id"] if repeat else None})
+    return cid
+
+
+def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not people.can(user, "complaint.intake"):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    cid = create_complaint(db, cmd, user, now)
+    c = get(db, cid)
+    assert c is not None
+    return {"complaint_id": cid, "number": c["number"], "status": "new", "level": c["level"]}
+
+
+def verify(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, c = _step(db, cmd, "complaint.handle")
+    text = _text(cmd.payload, "verification")
+    if not text:
+        raise Invalid({"verification": N_("Write down what the verification call confirmed.")})
+    _check(cmd, c)
+    _update(db, c, now, status="verified", verified_at=iso(acted_time(cmd, now)),
+            verification=text)
+    _note(db, cmd, c["id"], "verify", text, now)
+    return _done(db, cmd, now, c["id"], "verify")
+
+
+def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Choose the handling path: not ours, difficult (to the manager), or ordinary."""
+    user, c = _step(db, cmd, "complaint.handle")
+    p = cmd.payload
+    path, reason = p.get("path"), _text(p, "reason", 500)
+    errors: dict[str, str] = {}
+    if path not in PATHS:
+        errors["path"] = N_("Choose how the complaint is handled.")
+    if not reason:
+        errors["reason"] = N_("Say why.")
+    assignee = None
+    department = str(p.get("department") or "")
+    if path == "not_ours" and not _text(p, "pointed_channel", 200):
+        errors["pointed_channel"] = N_("Say where the complainant was pointed to.")
+    if path == "ordinary":
+        to = str(p.get("to") or "")
+        if to.startswith("user:") and to[5:].isdigit():
+            assignee = int(to[5:])
+            staff = people.get_user(db, assignee)
+            if staff is None or c["estate_id"] not in people.estate_ids(db, assignee):
+                errors["to"] = N_("Choose a person who works on this estate.")
+            else:
+                department = staff["department"]
+        elif to.startswith("dept:") and to[5:] in people.DEPARTMENTS:
+            department = to[5:]
+        else:
+            errors["to"] = N_("Choose a department or a person.")
+    if errors:
+        raise Invalid(errors)
+    _check(cmd, c)
+    at = iso(acted_time(cmd, now))
+    if path == "not_ours":
+        _update(db, c, now, status="explained", path=path, path_reason=reason,
+                pointed_channel=_text(p, "pointed_channel", 200), routed_at=at, answered_at=at)
+        _handled(db, c, now)
+    elif path == "difficult":
+        manager = db.execute(
+            "SELECT u.id FROM users u JOIN user_estates ue ON ue.user_id = u.id WHERE "
+            "ue.estate_id = ? AND u.role = 'manager' AND u.active = 1 ORDER BY u.id LIMIT 1",
+            [c["estate_id"]]).fetchone()
+        _update(db, c, now, status="escalated", path=path, path_reason=reason, routed_at=at,
+                department="management", assignee_id=manager[0] if manager else None)
+    else:
+        _update(db, c, now, status="dispatched", path=path, path_reason=reason, routed_at=at,
+                department=department, assignee_id=assignee)
+    _note(db, cmd, c["id"], "route", reason, now)
+    return _done(db, cmd, now, c["id"], "route", path=path, department=department,
+                 assignee_id=assignee)
+
+
+def investigate(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Investigation notes and evidence: facts, kept whatever the state."""
+    user, c = _step(db, cmd, "complaint.work")
+    text = _text(cmd.payload, "note")
+    if not text:
+        raise Invalid({"note": N_("Write down what the investigation found.")})
+    _note(db, cmd, c["id"], "investigate", text, now)
+    count = _evidence(db, cmd, c["id"], "investigation")
+    return _done(db, cmd, now, c["id"], "investigate", photos=count)
+
+
+def answer(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """The result told to the complainant: outcome, solution, how it will be prevented."""
+    user, c = _step(db, cmd, "complaint.work")
+    p = cmd.payload
+    errors = {k: m for k, m in (
+        ("outcome", N_("Write down the outcome.")),
+        ("solution", N_("Write down the solution.")),
+        ("prevention", N_("Say how it will be prevented.")),
+    ) if not _text(p, k)}
+    if errors:
+        raise Invalid(errors)
+    _check(cmd, c)
+    _update(db, c, now, status="answered", answered_at=iso(acted_time(cmd, now)),
+            outcome=_text(p, "outcome"), solution=_text(p, "solution"),
+            prevention=_text(p, "prevention"))
+    _handled(db, c, now)
+    return _done(db, cmd, now, c["id"], "answer")
+
+
+def follow_up(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Follow-up with the complainant: satisfied closes it, not satisfied sends it back."""
+    user, c = _step(db, cmd, "complaint.handle")
+    p = cmd.payload
+    note = _text(p, "note", 1000)
+    if p.get("satisfied") not in ("1", "0", 1, 0, True, False):
+        raise Invalid({"satisfied": N_("Say whether the complainant is satisfied.")})
+    satisfied = p.get("satisfied") in ("1", 1, True)
+    if not satisfied and not note:
+        raise Invalid({"note": N_("Say what is still wrong.")})
+    _check(cmd, c)
+    _note(db, cmd, c["id"], "follow_up", note, now)
+    if satisfied:
+        _update(db, c, now, status="closed", closed_at=iso(acted_time(cmd, now)), satisfied=1)
+    else:
+        back = "escalated" if c["path"] == "difficult" else "dispatched"
+        _update(db, c, now, status=back, satisfied=0, answered_at=None)
+    return _done(db, cmd, now, c["id"], "follow_up", satisfied=satisfied)
+
+
+def set_level(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    user, c = _step(db, cmd, "complaint.handle")
+    level, reason = cmd.payload.get("level"), _text(cmd.payload, "reason", 500)
+    errors = {}
+    if level not in LEVELS:
+        errors["level"] = N_("Choose major, important or minor.")
+    if not reason:
+        errors["reason"] = N_("Say why.")
+    if errors:
+        raise Invalid(errors)
+    _check(cmd, c)
+    _update(db, c, now, level=level)
+    _note(db, cmd, c["id"], "level", reason, now)
+    return _done(db, cmd, now, c["id"], "level", level=level)
+
+
+HANDLERS: dict[str, Handler] = {
+    "complaint.create": create,
+    "complaint.verify": verify,
+    "complaint.route": route,
+    "complaint.investigate": investigate,
+    "complaint.answer": answer,
+    "complaint.follow_up": follow_up,
+    "complaint.level": set_level,
+}
