@@ -186,3 +186,26 @@ def test_service_worker_is_served_from_the_root_with_its_version(client):
 def test_offline_and_outbox_pages_need_no_sign_in(client):
     assert client.get("/offline").status_code == 200
     assert client.get("/outbox").status_code == 200
+
+
+def test_manifest_keeps_a_callback_clerks_tasks(app, client, auth):
+    auth.login("desk")
+    pages = client.get("/sync/manifest", headers=ORIGIN).json["pages"]
+    db = db_of(app)
+    desk = db.execute("SELECT id FROM users WHERE username = 'desk'").fetchone()[0]
+    mine = [r[0] for r in db.execute("SELECT id FROM callback_tasks WHERE status = 'open' "
+                                     "AND assignee_id = ? AND next_try_at IS NULL", [desk])]
+    assert mine and "/callbacks" in pages
+    assert all(f"/callbacks/{t}" in pages for t in mine)
+
+
+def test_a_callback_replays_through_the_batch(app, client, auth):
+    auth.login("desk")
+    db = db_of(app)
+    task = db.execute("SELECT id FROM callback_tasks WHERE status = 'open' AND "
+                      "next_try_at IS NULL ORDER BY id").fetchone()[0]
+    (result,) = batch(client, item("callback.record", f"callback:{task}", {
+        "method": "phone", "reached": "1", "rating_overall": "5"})).json["results"]
+    assert result["status"] == "applied"
+    assert db.execute("SELECT status FROM callback_tasks WHERE id = ?", [task]).fetchone()[0] \
+        == "done"

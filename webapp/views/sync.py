@@ -20,7 +20,7 @@ from sync import Command, Invalid, clock
 
 from ..auth import utcnow
 from ..db import get_db
-from ..domain import devices, files, jobs
+from ..domain import callbacks, devices, files, jobs
 from ..domain.handlers import HANDLERS
 from ..payloads import OUTBOX
 
@@ -99,6 +99,11 @@ def manifest():
                 pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+    if current_user.can("callback.work"):
+        pages.append(url_for("callbacks.today"))
+        for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,
+                                    utcnow()):
+            pages.append(url_for("callbacks.task", task_id=task["id"]))
     assets = [url_for("static", filename=a) for a in ASSETS]
     return jsonify(version=asset_version(), user_id=current_user.id,
                    pages=list(dict.fromkeys(pages)), assets=assets)
