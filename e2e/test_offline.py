@@ -106,7 +106,10 @@ def poll(page: Page, js: str, arg=None, timeout: float = 10_000) -> None:
 
 
 def outbox_items(page: Page) -> list[dict]:
-    """What IndexedDB holds, without the blobs' bytes."""
+    """What IndexedDB holds, without the blobs' bytes, once no attempt to send is under way.
+    (Offline, the page's retry timer still tries: the items it takes are "sending" until the
+    attempt fails.)"""
+    poll(page, "() => Outbox.all().then(a => !a.some(i => i.state === 'sending'))")
     return page.evaluate(
         """() => Outbox.all().then(items => items.map(i => ({
             op_id: i.op_id, kind: i.kind, target: i.target, state: i.state,
@@ -519,7 +522,6 @@ def test_replay_survives_the_server_killed_mid_batch(
         at_kill = applied()
         assert 20 < at_kill < 60, at_kill
         # The phone did not get its answer: the items wait to be sent again.
-        poll(page, "() => Outbox.all().then(a => !a.some(i => i.state === 'sending'))")
         states = [i["state"] for i in outbox_items(page)]
         assert states.count("synced") == 20 and states.count("saved") == 40, states
         expect_pending(page, 40)
