@@ -82,8 +82,9 @@
   }
 
   function collect(form, item) {
-    var data = new FormData(form), files = [];
+    var data = new FormData(form), files = [], hidden = hiddenNames(form);
     data.forEach(function (value, name) {
+      if (hidden[name]) return;
       if (value instanceof Blob) {
         if (value.size) files.push([name, value]);
         return;
@@ -105,6 +106,19 @@
         .then(function (sha) { item.fields.signature_image = sha; }));
     }
     return Promise.all(steps);
+  }
+
+  // Fields only in a hidden part of the form (data-when, for another answer) do not go
+  // with it: what was filled in before the answer changed is not what was recorded.
+  function hiddenNames(form) {
+    var hidden = {};
+    form.querySelectorAll("[data-when][hidden] [name]").forEach(function (el) {
+      hidden[el.name] = true;
+    });
+    form.querySelectorAll("[name]").forEach(function (el) {
+      if (!el.closest("[data-when][hidden]")) delete hidden[el.name];
+    });
+    return hidden;
   }
 
   function clearErrors(form) {
