@@ -57,8 +57,10 @@ test: install-test system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests e2e
 
-bench: install-test
+bench: install-test system-deps
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.sync
+	$(BIN)/python -m bench.routine
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -66,8 +66,10 @@ def test_passwords_are_hashed_with_scrypt(app):
 
 def test_session_cookie_is_httponly_and_samesite(client, auth):
     response = auth.login("desk")
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+    # Remembered, so a phone's browser restarted in the field stays signed in.
+    assert any(c.startswith("remember_token=") for c in cookies)
 
 
 @pytest.mark.parametrize("target, expected", [

@@ -108,7 +108,9 @@ def login():
                 row["password_hash"], request.form.get("password", "")
             ):
                 session.clear()
-                login_user(load_user(str(row["id"])))
+                # Remembered: a phone restarted in the field must not lose its session
+                # (its outbox waits for one to send).
+                login_user(load_user(str(row["id"])), remember=True)
                 return redirect(safe_next(request.args.get("next")) or url_for("home"))
             db.execute(
                 "INSERT INTO login_failures (username, remote_addr, at) VALUES (?,?,?)",

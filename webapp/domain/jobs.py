@@ -157,7 +157,8 @@ def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:
     return next(
         iter(
             db.query(
-                "SELECT * FROM signatures WHERE job_id = ? ORDER BY id DESC LIMIT 1", [job_id]
+                "SELECT id, signer_name, outcome, reason, image_sha256, signed_at, record_hash "
+                "FROM signatures WHERE job_id = ? ORDER BY id DESC LIMIT 1", [job_id]
             )
         ),
         None,

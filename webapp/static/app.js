@@ -192,6 +192,11 @@
     // Not sent yet (no signal, or signed out): it waits in the outbox.
     item.queued = true;
     Outbox.put(item);
+    // Other forms recording the same thing (the callback's quick answer) go too.
+    document.querySelectorAll("form[data-outbox]").forEach(function (other) {
+      if (other !== form && other.dataset.target === item.target &&
+          other.dataset.command === item.kind) other.hidden = true;
+    });
     var note = msg(summary && summary.signedOut ? "signed-out" : "queued");
     var next = note.querySelector("[data-continue]");
     if (next) next.href = item.return_url;

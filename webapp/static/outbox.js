@@ -75,6 +75,8 @@
   }
 
   function Offline() { this.offline = true; }
+  // The server answered but refused: retrying will not help, a person must look.
+  function Refused(message) { this.refused = true; this.message = message; }
   function SignedOut(login) { this.signedOut = true; this.login = login; }
 
   function send(url, options) {
@@ -100,7 +102,11 @@
           return send("/sync/files/" + b.sha256, {
             method: "PUT", body: b.blob, headers: { "Content-Type": b.blob.type || "image/jpeg" }
           }).then(function (up) {
-            if (!up.ok && up.status !== 200 && up.status !== 201) throw new Offline();
+            if (up.ok) return null;
+            if (up.status >= 500) throw new Offline();
+            return up.json().catch(function () { return {}; }).then(function (body) {
+              throw new Refused(body.message || String(up.status));
+            });
           });
         }).then(function () { b.uploaded = true; });
       });
@@ -134,9 +140,13 @@
 
   var running = null;
   // Send every waiting item, oldest first. Resolves with {sent, offline, signedOut}.
+  // One sender at a time across pages and the service worker, where the browser can say.
   function flush() {
     if (running) return running;
-    running = doFlush().then(function (r) { running = null; return r; },
+    var go = (typeof navigator !== "undefined" && navigator.locks)
+      ? function () { return navigator.locks.request("wuye-outbox", doFlush); }
+      : doFlush;
+    running = go().then(function (r) { running = null; return r; },
       function (e) { running = null; throw e; });
     return running;
   }
@@ -166,9 +176,17 @@
     return Promise.all(batch.map(put)).then(function () {
       changed();
       return batch.reduce(function (p, i) {
-        return p.then(function () { return uploadBlobs(i).then(function () { return put(i); }); });
+        return p.then(function () {
+          return uploadBlobs(i).catch(function (e) {
+            if (!e || !e.refused) throw e;
+            i.state = "attention";  // this item's photo was refused; the others go on
+            i.message = e.message;
+          }).then(function () { return put(i); });
+        });
       }, Promise.resolve());
     }).then(function () {
+      batch = batch.filter(function (i) { return i.state === "sending"; });
+      if (!batch.length) return null;
       return send("/sync/batch", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -178,7 +196,13 @@
         })
       });
     }).then(function (r) {
-      if (!r.ok) throw new Offline();
+      if (r === null) return { results: [] };
+      if (r.status >= 500) throw new Offline();
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (b) {
+          throw new Refused(b.message || String(r.status));
+        });
+      }
       return r.json();
     }).then(function (body) {
       var byId = {};
@@ -189,6 +213,10 @@
         return put(i);
       }));
     }, function (e) {
+      if (e && e.refused) {
+        batch.forEach(function (i) { i.state = "attention"; i.message = e.message; });
+        return Promise.all(batch.map(put));
+      }
       // Not answered: back to "saved", to be sent again (the server dedupes by op_id).
       batch.forEach(function (i) { if (i.state === "sending") i.state = "saved"; });
       return Promise.all(batch.map(put)).then(function () { throw e; });

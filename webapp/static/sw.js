@@ -10,8 +10,10 @@ var SHELL_URLS = [
   "/offline", "/outbox", "/static/app.css", "/static/app.js", "/static/outbox.js",
   "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/signature_pad-5.1.4.umd.min.js"
 ];
-var REFRESH_EVERY_MS = 60 * 1000;
-var lastRefresh = 0;
+// How often the worker's pages are fetched again. The time is kept in the cache, so a
+// worker that the browser stopped and started again does not refetch everything.
+var REFRESH_EVERY_MS = 5 * 60 * 1000;
+var STAMP = "/__refreshed";
 var refreshing = null;
 
 self.addEventListener("install", function (event) {
@@ -44,9 +46,13 @@ function tellPages() {
 // Fetch the manifest and keep exactly the pages it lists; then tell the pages.
 function refresh(force) {
   if (refreshing) return refreshing;
-  if (!force && Date.now() - lastRefresh < REFRESH_EVERY_MS) return tellPages();
-  lastRefresh = Date.now();
-  refreshing = refill().then(tellPages, tellPages).then(function () { refreshing = null; });
+  refreshing = caches.open(PAGES).then(function (cache) {
+    return cache.match(STAMP).then(function (hit) { return hit ? hit.text() : "0"; })
+      .then(function (last) {
+        if (!force && Date.now() - Number(last) < REFRESH_EVERY_MS) return null;
+        return cache.put(STAMP, new Response(String(Date.now()))).then(refill);
+      });
+  }).then(tellPages, tellPages).then(function () { refreshing = null; });
   return refreshing;
 }
 
@@ -60,6 +66,7 @@ function refill() {
       var wanted = {};
       manifest.pages.forEach(function (p) { wanted[new URL(p, self.location).href] = true; });
       return cache.keys().then(function (keys) {
+        wanted[new URL(STAMP, self.location).href] = true;
         return Promise.all(keys.filter(function (req) { return !wanted[req.url]; })
           .map(function (req) { return cache.delete(req); }));
       }).then(function () {
@@ -119,6 +126,8 @@ self.addEventListener("fetch", function (event) {
         return cache.match(request, { ignoreVary: true });
       }).then(function (hit) {
         return hit || caches.match(request, { ignoreVary: true });
+      }).then(function (hit) {
+        return hit || caches.open(PAGES).then(function (c) { return c.match("/offline"); });
       }).then(function (hit) {
         return hit || caches.match("/offline");
       });

@@ -165,8 +165,11 @@ def act(job_id: int, action: str):
 def sign(job_id: int):
     """The resident signs on the technician's screen."""
     job = load_job(job_id)
-    # Also while on site: offline, the completion may still be waiting in the outbox.
-    if job["status"] not in ("arrived", "completed") or job["assignee_id"] != current_user.id:
+    # Also while on site, or a pool job taken offline: the steps before may still be
+    # waiting in the outbox.
+    mine = job["assignee_id"] == current_user.id and job["status"] in ("arrived", "completed")
+    pool = job["status"] == "pooled" and job["department"] == current_user.department
+    if not (mine or pool):
         return redirect(url_for("jobs.detail", job_id=job_id))
     return render_template("jobs/sign.html", **page_context(job), errors={},
                            values={"signer_name": job["reporter_name"]})

@@ -95,7 +95,7 @@ def manifest():
         pages.append(url_for("jobs.mine"))
         for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
             pages.append(url_for("jobs.detail", job_id=job["id"]))
-            if job["assignee_id"] == current_user.id and job["status"] in ("arrived", "completed"):
+            if job["status"] in ("arrived", "completed", "pooled"):
                 pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
