@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from webapp.db import connect, migrate
-from webapp.domain import routine
+from webapp.domain import months, routine
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -119,7 +119,7 @@ def build(db: Database, estates: int) -> float:
 
 
 def timed_plan(db: Database, estate_id: int, month: str, seed: int) -> tuple[float, int]:
-    year, mon = routine.parse_month(month)
+    year, mon = months.parse_month(month)
     now = datetime(year, mon, 10, 1, 0)
     t0 = time.perf_counter()
     plan, created = routine.make_plan(db, estate_id, month, seed, now, ZONE)
@@ -134,7 +134,7 @@ def one_estate(workdir: Path) -> dict:
     built = build(db, 2)  # the second estate makes its year's first plan in November
     year = []
     for i in range(12):
-        month = routine.month_name(2027, i + 1)
+        month = months.month_name(2027, i + 1)
         year.append((month, *timed_plan(db, 1, month, i)))
     t0 = time.perf_counter()
     same = routine.verify(db, routine.plan_for(db, 1, "2027-12").id)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from webapp.domain import routine
+from webapp.domain import months, routine, sampling
 from webapp.domain.settings import SETTINGS
 from webapp.domain.settings import save as save_settings
 
@@ -121,8 +121,8 @@ def test_no_household_is_sampled_twice_in_a_year_by_anyone(db):
     seen: dict[int, str] = {}
     short = 0
     for i in range(12):
-        month = routine.shift_month("2027-01", i)
-        y, m = routine.parse_month(month)
+        month = months.shift_month("2027-01", i)
+        y, m = months.parse_month(month)
         plan = make(db, month, seed=i, now=datetime(y, m, 1, 2, 0))
         assert routine.verify(db, plan.id)
         for sampler, units in routine.stored_sample(db, plan.id).items():
@@ -171,10 +171,10 @@ def test_buildings_of_different_sizes_are_sampled_in_proportion():
     for building, size in sizes.items():
         for i in range(size):
             n += 1
-            homes.append(routine.Household(n, building, i % 10))
+            homes.append(sampling.Household(n, building, i % 10))
     total = sum(sizes.values())
     for seed in range(20):
-        drawn = routine.draw(homes, {"manager": 32, "service": 64}, seed)
+        drawn = sampling.draw(homes, {"manager": 32, "service": 64}, seed)
         by_unit = {h.unit_id: h.building_id for h in homes}
         for units in drawn.values():
             count = Counter(by_unit[u] for u in units)
@@ -301,8 +301,8 @@ def test_progress_counts_done_and_left(db):
 
 
 def test_no_repeat_months_around_a_month():
-    assert routine.no_repeat_months("2026-11", 365) == ("2025-12", "2027-10")
-    assert routine.no_repeat_months("2026-11", 1) == ("2026-11", "2026-11")
+    assert months.no_repeat_months("2026-11", 365) == ("2025-12", "2027-10")
+    assert months.no_repeat_months("2026-11", 1) == ("2026-11", "2026-11")
 
 
 # --- The command ----------------------------------------------------------------------------
@@ -473,18 +473,18 @@ def test_plan_rows_group_by_building_in_number_order():
 
 
 def test_month_windows_follow_the_zone():
-    start, end = routine.month_window("2026-12", SHANGHAI)
+    start, end = months.month_window("2026-12", SHANGHAI)
     assert (start, end) == (datetime(2026, 11, 30, 16), datetime(2026, 12, 31, 16))
-    assert routine.local_month(datetime(2026, 11, 30, 17), SHANGHAI) == "2026-12"
-    assert routine.shift_month("2026-12", 1) == "2027-01"
+    assert months.local_month(datetime(2026, 11, 30, 17), SHANGHAI) == "2026-12"
+    assert months.shift_month("2026-12", 1) == "2027-01"
 
 
 def test_spread_order_is_a_round_robin_for_equal_groups():
-    assert routine.interleave([[1, 2], [3, 4], [5, 6]]) == [1, 3, 5, 2, 4, 6]
-    assert routine.interleave([[1, 2, 3, 4], [5, 6]]) == [1, 5, 2, 3, 6, 4]
+    assert sampling.interleave([[1, 2], [3, 4], [5, 6]]) == [1, 3, 5, 2, 4, 6]
+    assert sampling.interleave([[1, 2, 3, 4], [5, 6]]) == [1, 5, 2, 3, 6, 4]
     rng = random.Random(0)
-    homes = [routine.Household(i, i % 3, i % 5) for i in range(30)]
-    order = routine.spread_order(homes, rng)
+    homes = [sampling.Household(i, i % 3, i % 5) for i in range(30)]
+    order = sampling.spread_order(homes, rng)
     assert sorted(order) == list(range(30))
     assert len({i % 3 for i in order[:3]}) == 3
 

@@ -24,113 +24,46 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import re
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlite_utils import Database
 
 from sync import Command, Invalid, Rejected
 
 from . import audit, people
+from .months import (
+    local_month,
+    month_window,
+    parse_month,
+    shift_month,
+    zone,
+)
+from .sampling import (
+    SAMPLERS,
+    Household,
+    _max_id,
+    draw,
+    households,
+    informed_this_month,
+    key_customers,
+    recently_sampled,
+)
 from .settings import estate_settings
 from .text import N_
 
-# The samplers, in the order they draw (and share out a shortage).
-SAMPLERS: dict[str, str] = {
-    "manager": N_("Estate manager"),
-    "service": N_("Service centre"),
-    "maintenance": N_("Maintenance"),
-    "security": N_("Security"),
-    "cleaning": N_("Cleaning and greening"),
-}
 DEPARTMENT_SAMPLERS = ("maintenance", "security", "cleaning")
-KEY_FLAGS = ("unpaid_fees", "important_owner")
 SEED_LIMIT = 2**32
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-T = TypeVar("T")
 
 
 # --- Months ---------------------------------------------------------------------------
 
-def parse_month(month: str) -> tuple[int, int]:
-    """'2026-11' -> (2026, 11); ValueError for anything else."""
-    m = MONTH.match(month or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
-        raise ValueError(f"not a month: {month!r}")
-    return int(m.group(1)), int(m.group(2))
-
-
-def _add_months(year: int, month: int, n: int) -> tuple[int, int]:
-    index = year * 12 + month - 1 + n
-    return index // 12, index % 12 + 1
-
-
-def month_name(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
-def shift_month(month: str, n: int) -> str:
-    return month_name(*_add_months(*parse_month(month), n))
-
-
-def local_month(now: datetime, tz: tzinfo) -> str:
-    """The calendar month that `now` (naive UTC) falls in, in the zone `tz`."""
-    local = now.replace(tzinfo=UTC).astimezone(tz)
-    return month_name(local.year, local.month)
-
-
-def month_window(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
-    """The month's first moment and the next month's first moment, as naive UTC."""
-    year, mon = parse_month(month)
-    ny, nm = _add_months(year, mon, 1)
-
-    def utc(y: int, m: int) -> datetime:
-        return datetime(y, m, 1, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
-
-    return utc(year, mon), utc(ny, nm)
-
 
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
-
-
-def zone(name: str | None) -> tzinfo:
-    """An IANA zone by name (UTC when none is given); ValueError when unknown."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone: {name!r}") from None
-
-
-def no_repeat_months(month: str, days: int) -> tuple[str, str]:
-    """The first and last month whose start lies less than `days` days from this one's.
-
-    A household sampled in any of these months is not sampled in `month`: with 365
-    days, the eleven months before and after. Month starts are calendar dates, so
-    the rule does not depend on the time zone or on when a plan was made.
-    """
-    year, mon = parse_month(month)
-    start = date(year, mon, 1)
-
-    def walk(step: int) -> str:
-        y, m = year, mon
-        while True:
-            ny, nm = _add_months(y, m, step)
-            if abs((date(ny, nm, 1) - start).days) >= days:
-                return month_name(y, m)
-            y, m = ny, nm
-
-    return walk(-1), walk(1)
 
 
 # --- Quotas -----------------------------------------------------------------------------
@@ -196,162 +129,8 @@ def allocate(quotas: Mapping[str, int], available: int) -> dict[str, int]:
 
 # --- Drawing ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Household:
-    unit_id: int
-    building_id: int
-    floor: int | None
-
-
-def interleave(groups: Sequence[Sequence[T]]) -> list[T]:
-    """Round-robin over the groups in the order given, weighted by their sizes.
-
-    The k-th item of a group of n sits at (2k + 1) / 2n along the sequence; ties keep
-    the groups' order. Groups of equal size give a plain round-robin; a group with
-    twice the households comes up twice as often, so any stretch of the sequence
-    holds each group in proportion to its size (within about one).
-    """
-    keyed = [
-        ((2 * k + 1) / (2 * len(group)), g, item)
-        for g, group in enumerate(groups)
-        for k, item in enumerate(group)
-    ]
-    keyed.sort(key=lambda t: (t[0], t[1]))
-    return [item for _key, _g, item in keyed]
-
-
-def _floor_key(floor: int | None) -> tuple[bool, int]:
-    return (floor is None, floor or 0)
-
-
-def spread_order(households: Iterable[Household], rng: random.Random) -> list[int]:
-    """Every candidate's unit id in drawing order: buildings, then floors, taken in turn.
-
-    Buildings (by id), each building's floors (by number) and each floor's units (by
-    id) are put in a fixed order first and then shuffled by `rng`, so the same
-    candidates and the same seed always give the same sequence.
-    """
-    tree: dict[int, dict[int | None, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for h in households:
-        tree[h.building_id][h.floor].append(h.unit_id)
-    buildings = sorted(tree)
-    rng.shuffle(buildings)
-    per_building = []
-    for b in buildings:
-        floors = sorted(tree[b], key=_floor_key)
-        rng.shuffle(floors)
-        per_floor = []
-        for f in floors:
-            units = sorted(tree[b][f])
-            rng.shuffle(units)
-            per_floor.append(units)
-        per_building.append(interleave(per_floor))
-    return interleave(per_building)
-
-
-def draw(
-    candidates: Iterable[Household], allocation: Mapping[str, int], seed: int
-) -> dict[str, list[int]]:
-    """Each sampler's households: consecutive stretches of one spread-out order.
-
-    A stretch of a round-robin over buildings covers the buildings evenly, and each
-    building's part of it covers its floors evenly, so every sampler's sample is
-    spread out, and no household goes to two samplers.
-    """
-    order = spread_order(sorted(candidates, key=lambda h: h.unit_id), random.Random(seed))
-    drawn: dict[str, list[int]] = {}
-    at = 0
-    for s in SAMPLERS:
-        n = allocation.get(s, 0)
-        drawn[s] = order[at:at + n]
-        at += n
-    return drawn
-
 
 # --- Reading the estate ---------------------------------------------------------------
-
-def households(db: Database, estate_id: int, resident_watermark: int | None = None
-               ) -> list[Household]:
-    """Units with at least one resident (with id ≤ the watermark, when one is given)."""
-    if resident_watermark is None:
-        resident_watermark = _max_id(db, "residents")
-    return [
-        Household(r[0], r[1], r[2])
-        for r in db.execute(
-            """SELECT u.id, u.building_id, u.floor FROM units u
-               WHERE u.estate_id = ? AND EXISTS (
-                   SELECT 1 FROM residents r WHERE r.unit_id = u.id AND r.id <= ?)
-               ORDER BY u.id""",
-            [estate_id, resident_watermark],
-        ).fetchall()
-    ]
-
-
-def _max_id(db: Database, table: str) -> int:
-    return db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-
-
-def recently_sampled(db: Database, estate_id: int, month: str, days: int,
-                     task_watermark: int, window_start: datetime) -> set[int]:
-    """Households in a routine task of a plan within `days` of this month (either side).
-
-    Routine tasks without a plan count when made within `days` before the month.
-    Only tasks with id ≤ `task_watermark` are looked at: the state a plan saw.
-    """
-    lo, hi = no_repeat_months(month, days)
-    cutoff = _iso(window_start - timedelta(days=days))
-    return {
-        r[0]
-        for r in db.execute(
-            """SELECT DISTINCT t.unit_id FROM callback_tasks t
-               LEFT JOIN routine_plans p ON p.id = t.plan_id
-               WHERE t.estate_id = ? AND t.kind = 'routine' AND t.id <= ?
-                 AND t.unit_id IS NOT NULL
-                 AND ((p.id IS NOT NULL AND p.month BETWEEN ? AND ?)
-                      OR (p.id IS NULL AND t.created_at > ?))""",
-            [estate_id, task_watermark, lo, hi, cutoff],
-        ).fetchall()
-    }
-
-
-def informed_this_month(db: Database, estate_id: int, window: tuple[datetime, datetime],
-                        task_watermark: int) -> set[int]:
-    """Households that had an information callback (task made) in the month."""
-    return {
-        r[0]
-        for r in db.execute(
-            """SELECT DISTINCT unit_id FROM callback_tasks
-               WHERE estate_id = ? AND kind = 'information' AND unit_id IS NOT NULL
-                 AND id <= ? AND created_at >= ? AND created_at < ?""",
-            [estate_id, task_watermark, _iso(window[0]), _iso(window[1])],
-        ).fetchall()
-    }
-
-
-def key_customers(db: Database, estate_id: int, now: datetime) -> set[int]:
-    """Units that get a door-to-door visit (DOMAIN.md: key customers).
-
-    Flagged for long-unpaid fees or as an important owner; two or more complaints in
-    the last 12 months (365 days); or a medium repair closed in the last 30 days.
-    """
-    marks = ",".join("?" * len(KEY_FLAGS))
-    return {
-        r[0]
-        for r in db.execute(
-            f"""SELECT f.unit_id FROM unit_flags f JOIN units u ON u.id = f.unit_id
-                WHERE u.estate_id = ? AND f.flag IN ({marks})
-                UNION
-                SELECT unit_id FROM complaints
-                WHERE estate_id = ? AND unit_id IS NOT NULL AND received_at > ?
-                GROUP BY unit_id HAVING count(*) >= 2
-                UNION
-                SELECT unit_id FROM jobs
-                WHERE estate_id = ? AND unit_id IS NOT NULL AND job_class = 'medium'
-                  AND closed_at IS NOT NULL AND closed_at > ?""",
-            [estate_id, *KEY_FLAGS, estate_id, _iso(now - timedelta(days=365)),
-             estate_id, _iso(now - timedelta(days=30))],
-        ).fetchall()
-    }
 
 
 def planned_this_year(db: Database, estate_id: int, month: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, routine
+from ..domain import estates, months, routine
 from ..htmx import render
 
 bp = Blueprint("routine", __name__, url_prefix="/routine")
@@ -25,7 +25,7 @@ def _zone_name() -> str:
 
 def _choice(args: Any) -> tuple[int, str, str]:
     """(estate, month, this month) from the query or form; 404 for an estate not served."""
-    this_month = routine.local_month(utcnow(), routine.zone(_zone_name()))
+    this_month = months.local_month(utcnow(), months.zone(_zone_name()))
     raw = str(args.get("estate_id") or "")
     if not current_user.estate_ids:
         abort(404)
@@ -34,7 +34,7 @@ def _choice(args: Any) -> tuple[int, str, str]:
         abort(404)
     month = str(args.get("month") or "")
     try:
-        routine.parse_month(month)
+        months.parse_month(month)
     except ValueError:
         month = this_month
     return estate_id, month, this_month
@@ -47,10 +47,10 @@ def _page(estate_id: int, month: str, this_month: str, errors: dict[str, Any],
     context: dict[str, Any] = {
         "estates": estates.list_estates(db, current_user.estate_ids),
         "estate_id": estate_id, "month": month, "this_month": this_month,
-        "prev_month": routine.shift_month(month, -1), "next_month": routine.shift_month(month, 1),
+        "prev_month": months.shift_month(month, -1), "next_month": months.shift_month(month, 1),
         "plan": plan, "errors": errors, "seed": seed, "SAMPLERS": routine.SAMPLERS,
         "can_plan": current_user.can("routine.plan")
-        and month in (this_month, routine.shift_month(this_month, 1)),
+        and month in (this_month, months.shift_month(this_month, 1)),
     }
     if plan:
         context["progress"] = routine.progress(db, plan)
