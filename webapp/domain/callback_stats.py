@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from . import complaints
+from .months import month_window
 from .settings import estate_settings
 from .workdays import LOCAL
 
 
 def month_bounds(month: str) -> tuple[str, str]:
     """A local calendar month ('2026-11') as UTC ISO bounds [start, end)."""
-    year, mon = (int(x) for x in month.split("-"))
-    first = date(year, mon, 1)
-    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-
-    def utc(d: date) -> str:
-        return (datetime.combine(d, time(0), LOCAL).astimezone(ZoneInfo("UTC"))
-                .replace(tzinfo=None).isoformat(timespec="seconds"))
-
-    return utc(first), utc(nxt)
+    start, end = month_window(month, LOCAL)
+    return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
 
 def callbacks(db: Database, estate_ids: list[int], month: str, now: datetime) -> dict[str, Any]:
