@@ -36,6 +36,10 @@ STAFF = [
     ("desk2", "何客服", "service", "desk", (1,)),
     ("callback", "唐回访", "service", "callback", (0,)),
     ("supervisor", "郑主管", "maintenance", "supervisor", (0,)),
+    # Security and cleaning have a supervisor each, who take their department's
+    # routine callbacks.
+    ("sec_lead", "冯队长", "security", "supervisor", (0,)),
+    ("clean_lead", "韩主管", "cleaning", "supervisor", (0,)),
     ("tech", "王师傅", "maintenance", "technician", (0,)),
     ("tech2", "李师傅", "maintenance", "technician", (0,)),
     ("tech3", "赵师傅", "maintenance", "technician", (1,)),
