@@ -270,8 +270,11 @@ def pages_plan(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any
     region = info["users"]["regional_manager"]["username"]
     both, c1 = ["c1", "c8"], ["c1"]
     return [
-        {"name": "trivial", "label": "Trivial route: static CSS (reference)", "user": None,
-         "paths": ["/static/app.css"], "phases": both, "kind": "reference"},
+        {"name": "trivial", "label": "Trivial route: /healthz, a view that opens the database "
+         "(reference)", "user": None, "paths": ["/healthz"], "phases": both,
+         "kind": "reference"},
+        {"name": "static", "label": "A static file (app.css)", "user": None,
+         "paths": ["/static/app.css"], "phases": both, "kind": "info"},
         {"name": "login", "label": "Sign-in page (template, no query)", "user": None,
          "paths": ["/login"], "phases": both, "kind": "info"},
         {"name": "mine", "label": "Technician's job list", "user": tech,

@@ -123,3 +123,8 @@ def test_language_switch_is_per_user(client, auth):
     client.post("/locale", data={"locale": "zh_CN"})
     assert 'lang="zh-CN"' in client.get("/jobs").get_data(as_text=True)
     assert client.post("/locale", data={"locale": "fr"}).status_code == 400
+
+
+def test_healthz_answers_without_sign_in(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok"

@@ -62,7 +62,8 @@ GET_MATRIX = {
     "callbacks.stats_csv": ("/callbacks/stats.csv", OFFICE),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
-EXEMPT = {"static", "auth.login", "auth.logout", "auth.set_locale", "jobs.act", "files.show",
+EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "jobs.act",
+          "files.show",
           "complaints.act", "callbacks.record",  # posts: test_complaints_pages, test_callbacks
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch"}  # test_sync_api

@@ -27,6 +27,12 @@ def home():
     return redirect(url_for("admin.index"))
 
 
+def healthz():
+    """For load balancers and monitoring: the app answers and its database opens."""
+    get_db().execute("SELECT 1")
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 def _error(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
@@ -43,6 +49,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)
+    app.add_url_rule("/healthz", "healthz", healthz)
 
     app.register_error_handler(403, lambda e: _error(403, _("Your role may not open this page.")))
     app.register_error_handler(404, lambda e: _error(404, _("Not found.")))
