@@ -173,14 +173,25 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     photos = _photos(db, cmd)
+    return insert_job(db, cmd, now, estate_id=estate_id, unit_id=unit_id, reporter_name=name,
+                      reporter_phone=phone, source=p["source"], category=p["category"],
+                      job_class=p["job_class"], description=description, photos=photos)
+
+
+def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
+               unit_id: int | None, reporter_name: str, reporter_phone: str, source: str,
+               category: str, job_class: str, description: str, photos: list[str],
+               department: str | None = None) -> dict[str, Any]:
+    """A new job received by the command's user, with its intake photos, audited. Inputs
+    are already checked (the intake form above, or a record that becomes a job)."""
     number = next_number(db, now)
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
            category, department, job_class, description, status, received_by, received_at,
            updated_at) VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?)""",
         [
-            number, estate_id, unit_id, name, phone, p["source"], p["category"],
-            CATEGORIES[p["category"]][1], p["job_class"], description, user["id"],
+            number, estate_id, unit_id, reporter_name, reporter_phone, source, category,
+            department or CATEGORIES[category][1], job_class, description, cmd.user_id,
             iso(now), iso(now),
         ],
     ).lastrowid
