@@ -234,6 +234,22 @@ def browser_context_args(playwright, base_url: str) -> dict:
     }
 
 
+def draw_signature(page: Page) -> None:
+    """The resident signs with a finger: one stroke across the pad."""
+    pad = page.locator("[data-signature-pad]")
+    expect(pad).to_be_visible()
+    # On a phone the pad may be below the fold: bring it on screen, where the finger is.
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.1, y + h * 0.7)
+    page.mouse.down()
+    for fx, fy in ((0.25, 0.3), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.9, 0.35)):
+        page.mouse.move(x + w * fx, y + h * fy, steps=6)
+    page.mouse.up()
+
+
 def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the login form and wait until the app has left it."""
     page.goto("/login")

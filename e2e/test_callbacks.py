@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from webapp.domain.files import path_for
 
-from .conftest import Server, login
+from .conftest import Server, draw_signature, login
 
 JOB_DIMENSIONS = ("attitude", "quality", "timeliness", "overall")
 
@@ -49,22 +49,6 @@ def closed_job_with_open_callback(
     )
     assert task["status"] == "open" and task["assignee_id"] == server.user_id("desk"), task
     return job["job_id"], task["id"]
-
-
-def draw_signature(page: Page) -> None:
-    """The resident signs with a finger: one stroke across the pad."""
-    pad = page.locator("[data-signature-pad]")
-    expect(pad).to_be_visible()
-    # On a phone the pad is below the ratings: bring it on screen, where the finger is.
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.1, y + h * 0.7)
-    page.mouse.down()
-    for fx, fy in ((0.25, 0.3), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.9, 0.35)):
-        page.mouse.move(x + w * fx, y + h * fy, steps=6)
-    page.mouse.up()
 
 
 def rate(form, ratings: dict[str, int]) -> None:

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from .conftest import Server, login
+from .conftest import Server, draw_signature, login
 
 
 def small_jpeg() -> bytes:
@@ -19,20 +19,6 @@ def small_jpeg() -> bytes:
     out = io.BytesIO()
     img.save(out, "JPEG", quality=80)
     return out.getvalue()
-
-
-def draw_signature(page: Page) -> None:
-    """The resident signs with a finger: one stroke across the pad."""
-    pad = page.locator("[data-signature-pad]")
-    expect(pad).to_be_visible()
-    box = pad.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.1, y + h * 0.7)
-    page.mouse.down()
-    for fx, fy in ((0.25, 0.3), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.9, 0.35)):
-        page.mouse.move(x + w * fx, y + h * fy, steps=6)
-    page.mouse.up()
 
 
 def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Server):

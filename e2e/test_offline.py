@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from webapp.demo import DEMO_PASSWORD
 
-from .conftest import OwnServer, Server, login
+from .conftest import OwnServer, Server, draw_signature, login
 
 
 def jpeg(colour: tuple[int, int, int]) -> bytes:
@@ -28,20 +28,6 @@ def jpeg(colour: tuple[int, int, int]) -> bytes:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def draw_signature(page: Page) -> None:
-    """The resident signs with a finger: one stroke across the pad."""
-    pad = page.locator("[data-signature-pad]")
-    expect(pad).to_be_visible()
-    box = pad.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.1, y + h * 0.7)
-    page.mouse.down()
-    for fx, fy in ((0.25, 0.3), (0.4, 0.75), (0.55, 0.25), (0.7, 0.7), (0.9, 0.35)):
-        page.mouse.move(x + w * fx, y + h * fy, steps=6)
-    page.mouse.up()
 
 
 def new_job(
