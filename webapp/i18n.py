@@ -9,6 +9,8 @@ from flask import Flask, current_app, g, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
+from .domain.text import N_
+
 LOCALES = {"zh_CN": "中文", "en": "English"}
 # Babel reads "zh_CN" as zh_Hans_CN, which gettext would not find; the Chinese
 # catalog therefore lives under translations/zh.
@@ -48,10 +50,10 @@ def duration(delta: timedelta) -> str:
     days, rem = divmod(minutes, 1440)
     hours, mins = divmod(rem, 60)
     if days:
-        return t("%(d)s d %(h)s h") % {"d": days, "h": hours}
+        return t(N_("%(d)s d %(h)s h")) % {"d": days, "h": hours}
     if hours:
-        return t("%(h)s h %(m)s min") % {"h": hours, "m": f"{mins:02d}"}
-    return t("%(m)s min") % {"m": mins}
+        return t(N_("%(h)s h %(m)s min")) % {"h": hours, "m": f"{mins:02d}"}
+    return t(N_("%(m)s min")) % {"m": mins}
 
 
 # Vocabularies (key -> English msgid) that list pages show on every row.

@@ -1,0 +1,26 @@
+"""Times and durations are shown in the user's language and the estate's time zone."""
+
+from datetime import datetime, timedelta
+
+from webapp.i18n import duration, local_time
+
+
+def test_durations_are_translated(app):
+    with app.test_request_context():
+        assert duration(timedelta(days=1, hours=23)) == "1天23小时"
+        assert duration(timedelta(hours=2, minutes=5)) == "2小时05分"
+        assert duration(timedelta(minutes=-7)) == "7分钟"
+
+
+def test_english_durations_for_an_english_session(app):
+    with app.test_request_context():
+        from flask import session
+
+        session["locale"] = "en"
+        assert duration(timedelta(days=2, hours=1)) == "2 d 1 h"
+
+
+def test_local_time_is_beijing_time(app):
+    with app.test_request_context():
+        assert local_time("2026-11-10T16:30:00") == "2026-11-11 00:30"
+        assert local_time(datetime(2026, 11, 10, 0, 0)) == "2026-11-10 08:00"
