@@ -29,8 +29,10 @@ def ids(app):
                       [uid(db, "guard")]).fetchone()[0]
     complaint = db.execute("SELECT id FROM complaints ORDER BY id LIMIT 1").fetchone()[0]
     task = db.execute("SELECT id FROM callback_tasks ORDER BY id LIMIT 1").fetchone()[0]
+    feedback = db.execute("SELECT id FROM feedback WHERE estate_id = 1 LIMIT 1").fetchone()[0]
     db.close()
-    return {"job": mine, "done": done, "complaint": complaint, "task": task}
+    return {"job": mine, "done": done, "complaint": complaint, "task": task,
+            "feedback": feedback}
 
 
 # endpoint -> (url template, roles that may open it). Other roles get 403 or 404.
@@ -60,11 +62,16 @@ GET_MATRIX = {
     "callbacks.record_pdf": ("/callbacks/{task}/record.pdf", OFFICE),
     "callbacks.stats": ("/callbacks/stats", OFFICE),
     "callbacks.stats_csv": ("/callbacks/stats.csv", OFFICE),
+    "feedback.new": ("/feedback/new", {"cleaner", "guard", "technician", "supervisor"}),
+    "feedback.mine": ("/feedback/mine", {"cleaner", "guard", "technician", "supervisor"}),
+    "feedback.index": ("/feedback", {"desk", "manager", "admin"}),
+    "feedback.detail": ("/feedback/{feedback}", {"desk", "manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "jobs.act",
           "files.show",
           "complaints.act", "callbacks.record",  # posts: test_complaints_pages, test_callbacks
+          "feedback.act", "feedback.photo",  # test_feedback
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch"}  # test_sync_api
 

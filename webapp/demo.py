@@ -223,6 +223,40 @@ def load_callbacks(db: Database, users: dict[str, int], now: datetime) -> None:
              method="phone", reached="0")
 
 
+FEEDBACK = [
+    # who, estate, place (common area name, or building and room), category, note, desk step
+    ("cleaner", 1, "地下车库", "litter", "B2层车位旁堆着装修垃圾", None),
+    ("cleaner", 1, "1号电梯", "odour", "轿厢里有异味", None),
+    ("guard", 1, "地下车库", "damage", "入口道闸抬杆卡住", None),
+    ("cleaner", 1, ("1栋", "101"), "remark", "住户说楼道灯晚上不亮", "answer"),
+    ("cleaner", 1, "1号电梯", "other", "按钮面板上贴了小广告", "close"),
+    ("cleaner", 1, "地下车库", "pests", "垃圾房附近发现老鼠", None),
+    ("tech3", 2, "地下车库", "litter", "出口坡道有散落垃圾", None),
+]
+
+
+def load_feedback(db: Database, users: dict[str, int], now: datetime) -> None:
+    """Environment feedback from the field, some of it handled by the desk."""
+    for n, (who, estate, place, category, note, step) in enumerate(FEEDBACK):
+        at = now - timedelta(hours=6 - n)
+        if isinstance(place, tuple):
+            building = db.execute("SELECT id FROM buildings WHERE estate_id = ? AND name = ?",
+                                  [estate, place[0]]).fetchone()[0]
+            where = {"place": "unit", "building_id": str(building), "unit_number": place[1]}
+        else:
+            area = db.execute("SELECT id FROM common_areas WHERE estate_id = ? AND name = ?",
+                              [estate, place]).fetchone()[0]
+            where = {"place": f"area:{area}"}
+        fid = _cmd(db, users[who], "feedback.create", "feedback:new", at, **where,
+                   category=category, note=note, photos=[])["feedback_id"]
+        later = at + timedelta(minutes=20)
+        if step == "answer":
+            _cmd(db, users["desk"], "feedback.answer", f"feedback:{fid}", later,
+                 answer="已通知维修部检修楼道灯")
+        elif step == "close":
+            _cmd(db, users["desk"], "feedback.close", f"feedback:{fid}", later, note="已清理")
+
+
 def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None = None) -> None:
     rng = random.Random(seed)
     with db.atomic():
@@ -230,6 +264,7 @@ def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None =
     load_jobs(db, users, rng, now)
     load_complaints(db, users, rng, now)
     load_callbacks(db, users, now)
+    load_feedback(db, users, now)
 
 
 @click.command("demo")

@@ -73,6 +73,12 @@ def callback_payload(f: Fields) -> dict[str, Any]:
     }
 
 
+def feedback_payload(f: Fields) -> dict[str, Any]:
+    return {"place": _s(f, "place"), "building_id": _s(f, "building_id"),
+            "unit_number": _s(f, "unit_number"), "category": _s(f, "category"),
+            "note": _s(f, "note"), "photos": _hashes(f, "photos")}
+
+
 def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
     return lambda fields: job_payload(action, fields)
 
@@ -82,4 +88,5 @@ OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
     **{f"job.{a}": _job(a)
        for a in ("claim", "accept", "decline", "arrive", "pause", "complete", "signoff")},
     "callback.record": callback_payload,
+    "feedback.create": feedback_payload,
 }

@@ -5,12 +5,14 @@ from __future__ import annotations
 from sync import Handler
 
 from . import callback_commands, complaint_commands, imports, routine, settings, users
+from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
     **complaint_commands.HANDLERS,
     **callback_commands.HANDLERS,
+    **FEEDBACK_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,

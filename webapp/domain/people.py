@@ -50,6 +50,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
     "routine.plan": frozenset({"manager", "admin"}),
     "routine.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
+    "feedback.send": frozenset({"cleaner", "guard", "technician", "supervisor"}),
+    "feedback.handle": frozenset({"desk", "manager", "admin"}),
 }
 
 

@@ -99,6 +99,8 @@ def manifest():
                 pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+    if current_user.can("feedback.send"):
+        pages += [url_for("feedback.new"), url_for("feedback.mine")]
     if current_user.can("callback.work"):
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,
