@@ -75,11 +75,11 @@ def test_any_interleaving_keeps_every_fact_once(template_db, order, minutes):
             assert outcome.status in ("applied", "rejected")
             first[cmd.op_id] = outcome
 
-    # Never applied twice: one stored command and at most one change per op_id.
-    counts = dict(db.execute(
-        "SELECT op_id, count(*) FROM audit_log WHERE action != 'flag' GROUP BY op_id"
-    ).fetchall())
-    assert all(n == 1 for n in counts.values())
+    # Never applied twice: one stored command, and each record it changed changed once.
+    counts = db.execute(
+        "SELECT count(*) FROM audit_log WHERE action != 'flag' "
+        "GROUP BY op_id, entity, entity_id, action").fetchall()
+    assert all(n == 1 for (n,) in counts)
     assert db.execute("SELECT count(*) FROM commands").fetchone()[0] >= len(first)
 
     # Never lost: every fact a worker sent is stored once, applied or refused.

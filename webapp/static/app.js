@@ -409,8 +409,19 @@
     if (form && form.querySelector("[data-when]") && !form.signaturePad) showWhen(form);
   });
 
+  // A place chosen in the address (from a scanned code) when the page came from the
+  // phone's cache, which has no choice made.
+  function choosePlaceFromQuery() {
+    var q = new URLSearchParams(location.search);
+    if (!q.get("place_type") || !q.get("place_id")) return;
+    var radio = document.querySelector('[data-place="' + q.get("place_type") + ":" +
+      q.get("place_id") + '"]');
+    if (radio && !document.querySelector("[data-place]:checked")) radio.checked = true;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initSignature();
+    choosePlaceFromQuery();
     document.querySelectorAll("form").forEach(function (f) {
       if (f.querySelector("[data-when]")) showWhen(f);
     });
