@@ -72,3 +72,23 @@ def test_other_estates_complaints_do_not_exist_for_you(client, auth):
     auth.logout()
     auth.login("desk2")
     assert client.get(url).status_code == 404
+
+
+def test_complaint_evidence_photos_are_served_within_the_estate(client, auth):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (10, 10), "green").save(buf, "JPEG")
+    auth.login("desk")
+    response = client.post("/complaints/new", data={
+        **INTAKE, "op_id": str(uuid.uuid4()), "photos": (io.BytesIO(buf.getvalue()), "e.jpg")},
+        content_type="multipart/form-data")
+    assert response.status_code == 303
+    import hashlib
+
+    sha = hashlib.sha256(buf.getvalue()).hexdigest()
+    with client.get(f"/files/{sha}") as served:
+        assert served.status_code == 200
+    auth.logout()
+    auth.login("desk2")
+    assert client.get(f"/files/{sha}").status_code == 404

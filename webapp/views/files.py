@@ -22,14 +22,28 @@ def show(sha256: str):
     if not SHA.match(sha256):
         abort(404)
     db = get_db()
-    marks = ",".join("?" * len(current_user.estate_ids)) or "NULL"
+    # Every record that holds a file, with the estate it belongs to.
+    holders = [
+        "SELECT j.estate_id FROM job_photos x JOIN jobs j ON j.id = x.job_id "
+        "WHERE x.sha256 = :sha",
+        "SELECT j.estate_id FROM signatures x JOIN jobs j ON j.id = x.job_id "
+        "WHERE x.image_sha256 = :sha",
+        "SELECT c.estate_id FROM complaint_files x JOIN complaints c ON c.id = x.complaint_id "
+        "WHERE x.sha256 = :sha",
+        "SELECT t.estate_id FROM callback_records x JOIN callback_tasks t ON t.id = x.task_id "
+        "WHERE x.signature_sha256 = :sha",
+        "SELECT f.estate_id FROM feedback_photos x JOIN feedback f ON f.id = x.feedback_id "
+        "WHERE x.sha256 = :sha",
+        "SELECT i.estate_id FROM inspection_photos x JOIN inspection_results r "
+        "ON r.id = x.result_id JOIN inspections i ON i.id = r.inspection_id "
+        "WHERE x.sha256 = :sha",
+    ]
+    params = {"sha": sha256, **{f"e{i}": e for i, e in enumerate(current_user.estate_ids)}}
+    estates = ",".join(f":e{i}" for i in range(len(current_user.estate_ids))) or "NULL"
     owner = db.execute(
-        f"""SELECT f.mime FROM files f WHERE f.sha256 = ? AND (
-              EXISTS (SELECT 1 FROM job_photos p JOIN jobs j ON j.id = p.job_id
-                      WHERE p.sha256 = f.sha256 AND j.estate_id IN ({marks}))
-           OR EXISTS (SELECT 1 FROM signatures s JOIN jobs j ON j.id = s.job_id
-                      WHERE s.image_sha256 = f.sha256 AND j.estate_id IN ({marks})))""",
-        [sha256, *current_user.estate_ids, *current_user.estate_ids],
+        f"SELECT f.mime FROM files f WHERE f.sha256 = :sha AND EXISTS ("
+        f"SELECT 1 FROM ({' UNION ALL '.join(holders)}) h WHERE h.estate_id IN ({estates}))",
+        params,
     ).fetchone()
     if owner is None:
         abort(404)
