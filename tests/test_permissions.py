@@ -62,6 +62,10 @@ GET_MATRIX = {
     "callbacks.record_pdf": ("/callbacks/{task}/record.pdf", OFFICE),
     "callbacks.stats": ("/callbacks/stats", OFFICE),
     "callbacks.stats_csv": ("/callbacks/stats.csv", OFFICE),
+    "places.detail": ("/places/unit/1", ALL),
+    "places.labels": ("/places/labels", {"manager", "admin"}),
+    "places.labels_pdf": ("/places/labels.pdf?place=unit:1", {"manager", "admin"}),
+    "places.scan": ("/scan", {"supervisor", "manager", "admin"} | FIELD),
     "feedback.new": ("/feedback/new", {"cleaner", "guard", "technician", "supervisor"}),
     "feedback.mine": ("/feedback/mine", {"cleaner", "guard", "technician", "supervisor"}),
     "feedback.index": ("/feedback", {"desk", "manager", "admin"}),
@@ -73,7 +77,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "complaints.act", "callbacks.record",  # posts: test_complaints_pages, test_callbacks
           "feedback.act", "feedback.photo",  # test_feedback
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
-          "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch"}  # test_sync_api
+          "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
+          "places.qr", "places.report", "places.reissue"}  # public or posts: test_places
 
 
 def test_every_route_is_in_the_matrix(app):

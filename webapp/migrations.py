@@ -477,3 +477,16 @@ def places_qr_inspections_feedback(db: Database) -> None:
         CREATE INDEX public_reports_addr ON public_reports(remote_addr, at);
         """
     )
+
+
+@migrations(name="0008_places_live_token_and_report_index")
+def places_live_token_and_report_index(db: Database) -> None:
+    # One live QR token per place, even when two requests issue at once; public
+    # reports are counted per token for the hourly limit.
+    db.executescript(
+        """
+        CREATE UNIQUE INDEX qr_tokens_live ON qr_tokens(place_type, place_id)
+            WHERE revoked_at IS NULL;
+        CREATE INDEX public_reports_token ON public_reports(token, at);
+        """
+    )

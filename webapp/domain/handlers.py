@@ -7,11 +7,13 @@ from sync import Handler
 from . import callback_commands, complaint_commands, imports, routine, settings, users
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
+from .place_commands import HANDLERS as PLACE_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
     **complaint_commands.HANDLERS,
     **callback_commands.HANDLERS,
+    **PLACE_HANDLERS,
     **FEEDBACK_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,

@@ -50,6 +50,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
     "routine.plan": frozenset({"manager", "admin"}),
     "routine.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
+    "place.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
+    "place.scan": frozenset({"supervisor", "manager", "admin"} | FIELD_ROLES),
+    "place.labels": frozenset({"manager", "admin"}),
+    "place.reissue": frozenset({"admin"}),
+    "place.feedback": frozenset({"cleaner"}),
+    "place.inspect": frozenset({"supervisor"}),
     "feedback.send": frozenset({"cleaner", "guard", "technician", "supervisor"}),
     "feedback.handle": frozenset({"desk", "manager", "admin"}),
 }

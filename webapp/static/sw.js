@@ -8,7 +8,8 @@ var SHELL = "shell-" + VERSION;
 var PAGES = "pages-" + VERSION;
 var SHELL_URLS = [
   "/offline", "/outbox", "/static/app.css", "/static/app.js", "/static/outbox.js",
-  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/signature_pad-5.1.4.umd.min.js"
+  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/signature_pad-5.1.4.umd.min.js",
+  "/static/places.css", "/static/places.js", "/static/vendor/jsqr-1.4.0.min.js"
 ];
 // How often the worker's pages are fetched again. The time is kept in the cache, so a
 // worker that the browser stopped and started again does not refetch everything.

@@ -13,7 +13,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import job_commands, jobs, people
+from ..domain import job_commands, jobs, people, places
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import render
@@ -79,6 +79,9 @@ def new():
     if request.method == "GET":
         values.update(source="phone", job_class="small",
                       estate_id=str(current_user.estate_ids[0]) if current_user.estate_ids else "")
+        values.update(places.intake_prefill(get_db(), request.args.get("place_type", ""),
+                                            request.args.get("place_id", 0, type=int),
+                                            current_user.estate_ids))
         return render_template("jobs/new.html", values=values, errors={})
     payload: dict[str, Any] = {k: values[k] for k in INTAKE_FIELDS if k != "unit_label"}
     try:

@@ -27,7 +27,8 @@ from ..payloads import OUTBOX
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
 ASSETS = ("app.css", "app.js", "outbox.js", "vendor/htmx-2.0.11.min.js",
-          "vendor/signature_pad-5.1.4.umd.min.js")
+          "vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
+          "vendor/jsqr-1.4.0.min.js")
 
 
 def asset_version() -> str:
@@ -101,6 +102,8 @@ def manifest():
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
     if current_user.can("feedback.send"):
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
+    if current_user.can("place.scan"):
+        pages.append(url_for("places.scan"))
     if current_user.can("callback.work"):
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,

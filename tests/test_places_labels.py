@@ -1,0 +1,100 @@
+"""QR label sheets: rasterised and read back by a real decoder (zbarimg), each label's code
+opening its own place; who may print which."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from webapp.db import connect
+
+from .pages import Page
+from .placeflow import Text, query, token
+
+# --- Label sheets -------------------------------------------------------------------------
+
+def decode_cells(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    """Rasterise the sheet at 150 dpi and read each label cell (3 × 5 a page) with zbarimg."""
+    tmp_path.mkdir()
+    (tmp_path / "sheet.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "sheet.pdf"),
+                    str(tmp_path / "page")], check=True)
+    mm = 150 / 25.4
+    cells = []
+    for page in sorted(tmp_path.glob("page-*.png")):
+        img = Image.open(page)
+        for i in range(15):
+            row, col = divmod(i, 3)
+            box = (round(col * 70 * mm), round(row * 59.2 * mm),
+                   round((col + 1) * 70 * mm), round((row + 1) * 59.2 * mm))
+            path = tmp_path / f"{page.stem}-{i:02d}.png"
+            img.crop(box).save(path)
+            cells.append(path)
+    out = subprocess.run(["zbarimg", "-q", "--xml", *map(str, cells)],
+                         capture_output=True, text=True).stdout
+    found: dict[str, list[str]] = {}
+    for source, body in re.findall(r"<source href='([^']+)'>(.*?)</source>", out, re.S):
+        found[Path(source).name] = re.findall(r"<data><!\[CDATA\[(.*?)\]\]></data>", body)
+    return [found.get(c.name, []) for c in cells]
+
+
+@pytest.mark.skipif(not (shutil.which("zbarimg") and shutil.which("pdftoppm")),
+                    reason="zbarimg (zbar-tools) and pdftoppm (poppler-utils) are needed: "
+                           "`make system-deps` installs them")
+def test_a_label_sheet_decodes_to_each_places_own_url(app, client, auth, tmp_path):
+    app.config["PREFERRED_URL_SCHEME"] = "https"
+    db = connect(app.config["DATABASE"])
+    db.execute("INSERT INTO equipment (estate_id, name, kind) VALUES (1, '3号风机', 'plant_room')")
+    db.close()
+    (building,) = query(app, "SELECT id FROM buildings WHERE estate_id = 1 AND name = '2栋'")
+    auth.login("manager")
+    response = client.get(f"/places/labels.pdf?estate_id=1&building_id={building['id']}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    units = query(app, "SELECT u.id, b.name || '-' || u.number AS name FROM units u "
+                       "JOIN buildings b ON b.id = u.building_id WHERE b.id = ? "
+                       "ORDER BY length(u.number), u.number", [building["id"]])
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == -(-len(units) // 15)
+    cells = decode_cells(response.data, tmp_path / "building")
+    for i, unit in enumerate(units):
+        assert cells[i] == [f"https://localhost/q/{token(app, 'unit', unit['id'])}"], unit
+    assert not any(cells[len(units):])
+    # A chosen few of mixed kinds, one of them without a code until now.
+    (fan,) = query(app, "SELECT id FROM equipment WHERE name = '3号风机'")
+    (area,) = query(app, "SELECT id FROM common_areas WHERE name = '地下车库' AND estate_id = 1")
+    refs = [("unit", units[0]["id"]), ("area", area["id"]), ("equipment", fan["id"])]
+    response = client.get("/places/labels.pdf?" + "&".join(f"place={t}:{i}" for t, i in refs))
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert units[0]["name"] in text and "地下车库" in text and "3号风机" in text
+    cells = decode_cells(response.data, tmp_path / "chosen")
+    urls = [f"https://localhost/q/{token(app, t, i)}" for t, i in refs]
+    assert [c[0] if c else None for c in cells[:3]] == urls
+    # Each URL opens its own place, for anyone.
+    visitor = app.test_client()
+    names = [f"{units[0]['name'].split('-')[0]}", "地下车库", "3号风机"]
+    for url, name in zip(urls, names, strict=True):
+        page = visitor.get(url.removeprefix("https://localhost"))
+        assert page.status_code == 200 and name in str(Text(page.get_data(as_text=True)))
+
+
+def test_label_sheets_are_for_label_roles_and_their_estates(app, client, auth):
+    auth.login("desk")
+    assert client.get("/places/labels.pdf?estate_id=1").status_code == 403
+    auth.logout()
+    auth.login("manager")
+    page = Page(client.get("/places/labels").get_data(as_text=True))
+    downloads = page.find("data-labels-download")
+    assert len(downloads) == 2 + 4 + 1  # each estate, and each building (4 and 1)
+    assert client.get("/places/labels.pdf?estate_id=99").status_code == 404
+    assert client.get("/places/labels.pdf?place=unit:999999").status_code == 404
+    assert client.get("/places/labels.pdf?place=bogus").status_code == 404
+    (other,) = query(app, "SELECT id FROM buildings WHERE estate_id = 2")
+    assert client.get(f"/places/labels.pdf?estate_id=1&building_id={other['id']}"
+                      ).status_code == 404
