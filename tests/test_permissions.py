@@ -70,12 +70,23 @@ GET_MATRIX = {
     "feedback.mine": ("/feedback/mine", {"cleaner", "guard", "technician", "supervisor"}),
     "feedback.index": ("/feedback", {"desk", "manager", "admin"}),
     "feedback.detail": ("/feedback/{feedback}", {"desk", "manager", "admin"}),
+    # The demo's first inspection (翠湖花园's car park) and first checklist.
+    "inspections.index": ("/inspections", {"supervisor", "manager", "admin"}),
+    "inspections.visit": ("/inspections/visit?place_type=area&place_id=1",
+                          {"supervisor", "manager", "admin"}),
+    "inspections.detail": ("/inspections/1", OFFICE),
+    "inspections.summary": ("/inspections/summary", OFFICE),
+    "inspections.summary_csv": ("/inspections/summary.csv", OFFICE),
+    "inspections.templates": ("/inspections/templates", {"admin"}),
+    "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "jobs.act",
           "files.show",
           "complaints.act", "callbacks.record",  # posts: test_complaints_pages, test_callbacks
           "feedback.act", "feedback.photo",  # test_feedback
+          "inspections.add_place", "inspections.make_job", "inspections.add_template",
+          "inspections.save_template",  # test_inspections_pages
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue"}  # public or posts: test_places

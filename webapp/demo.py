@@ -15,6 +15,7 @@ import sync
 
 from .auth import hash_password, utcnow
 from .db import get_db, migrate
+from .demo_inspections import load_inspections
 from .demo_places import load_places
 from .domain.handlers import HANDLERS
 
@@ -266,6 +267,7 @@ def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None =
     load_complaints(db, users, rng, now)
     load_callbacks(db, users, now)
     load_places(db, users, now)
+    load_inspections(db, users, now)
     load_feedback(db, users, now)
 
 

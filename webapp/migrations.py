@@ -490,3 +490,18 @@ def places_live_token_and_report_index(db: Database) -> None:
         CREATE INDEX public_reports_token ON public_reports(token, at);
         """
     )
+
+
+@migrations(name="0009_inspections_result_snapshot")
+def inspections_result_snapshot(db: Database) -> None:
+    # A result keeps its item's wording and department as recorded, so editing a
+    # checklist later does not rewrite what a past inspection found. A place is in a
+    # round once; the month's summary reads inspections by estate and time.
+    db.executescript(
+        """
+        ALTER TABLE inspection_results ADD COLUMN item_text TEXT NOT NULL DEFAULT '';
+        ALTER TABLE inspection_results ADD COLUMN department TEXT NOT NULL DEFAULT '';
+        CREATE UNIQUE INDEX round_places_place ON round_places(round_id, place_type, place_id);
+        CREATE INDEX inspections_month ON inspections(estate_id, visited_at);
+        """
+    )

@@ -79,6 +79,20 @@ def feedback_payload(f: Fields) -> dict[str, Any]:
             "note": _s(f, "note"), "photos": _hashes(f, "photos")}
 
 
+def inspection_payload(f: Fields) -> dict[str, Any]:
+    """The checklist: `items` lists the item ids shown; per item `result_<id>`, `note_<id>`,
+    `photos_<id>` and the "make a job" box `job_<id>` (only for a failed item)."""
+    ids = [i.strip() for i in _s(f, "items").split(",") if i.strip().isdigit()]
+    results = {}
+    for i in ids:
+        result = _s(f, f"result_{i}")
+        results[i] = {"result": result, "note": _s(f, f"note_{i}"),
+                      "photos": _hashes(f, f"photos_{i}"),
+                      "job": result == "fail" and _s(f, f"job_{i}") == "1"}
+    return {"template_id": _s(f, "template_id"), "visited_at": _s(f, "visited_at"),
+            "items": ids, "results": results}
+
+
 def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
     return lambda fields: job_payload(action, fields)
 
@@ -88,5 +102,6 @@ OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
     **{f"job.{a}": _job(a)
        for a in ("claim", "accept", "decline", "arrive", "pause", "complete", "signoff")},
     "callback.record": callback_payload,
+    "inspection.record": inspection_payload,
     "feedback.create": feedback_payload,
 }

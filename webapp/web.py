@@ -39,13 +39,13 @@ def _error(status: int, message: str):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    from .views import admin, feedback, files, places, routine, sync, units, users
+    from .views import admin, feedback, files, inspections, places, routine, sync, units, users
     from .views import callbacks as callbacks_views
     from .views import complaints as complaints_views
     from .views import jobs as jobs_views
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
-                   sync, routine, feedback, places):
+                   sync, routine, feedback, places, inspections):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

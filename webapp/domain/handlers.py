@@ -6,6 +6,7 @@ from sync import Handler
 
 from . import callback_commands, complaint_commands, imports, routine, settings, users
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
+from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
 
@@ -15,6 +16,7 @@ HANDLERS: dict[str, Handler] = {
     **callback_commands.HANDLERS,
     **PLACE_HANDLERS,
     **FEEDBACK_HANDLERS,
+    **INSPECTION_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,

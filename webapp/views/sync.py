@@ -20,7 +20,7 @@ from sync import Command, Invalid, clock
 
 from ..auth import utcnow
 from ..db import get_db
-from ..domain import callbacks, devices, files, jobs
+from ..domain import callbacks, devices, files, inspections, jobs
 from ..domain.handlers import HANDLERS
 from ..payloads import OUTBOX
 
@@ -104,6 +104,12 @@ def manifest():
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
     if current_user.can("place.scan"):
         pages.append(url_for("places.scan"))
+    if current_user.can("inspection.do"):
+        pages.append(url_for("inspections.index"))
+        for p in inspections.my_round_places(get_db(), current_user.id,
+                                             inspections.local_day(utcnow())):
+            pages.append(url_for("inspections.visit", place_type=p["place_type"],
+                                 place_id=p["place_id"]))
     if current_user.can("callback.work"):
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,
