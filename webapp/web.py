@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         {
             "SOURCES": jobs.SOURCES,
+            "INTAKE_SOURCES": jobs.INTAKE_SOURCES,
             "CLASSES": jobs.CLASSES,
             "CATEGORIES": jobs.CATEGORIES,
             "STATUSES": jobs.STATUSES,

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .text import N_
+
 
 def list_estates(db: Database, ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
@@ -58,3 +60,33 @@ def unit_jobs(db: Database, unit_id: int, limit: int = 20) -> list[dict[str, Any
             [unit_id, limit],
         )
     )
+
+
+# Flags that make a household a key customer (door-to-door callbacks, DOMAIN.md).
+UNIT_FLAGS = {"unpaid_fees": N_("Long-unpaid fees"), "important_owner": N_("Important owner")}
+
+
+def unit_flags(db: Database, unit_id: int) -> set[str]:
+    return {r[0] for r in db.execute("SELECT flag FROM unit_flags WHERE unit_id = ?", [unit_id])}
+
+
+def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
+    """Handler for `unit.flags`: set which key-customer flags a unit carries."""
+    from sync import Invalid, Rejected
+
+    from . import audit, people
+
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not people.can(user, "estate.settings"):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    unit = get_unit(db, int(cmd.target.split(":", 1)[1]))
+    if unit is None:
+        raise Invalid({"target": N_("Unknown place.")})
+    if unit["estate_id"] not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    wanted = [f for f in cmd.payload.get("flags") or [] if f in UNIT_FLAGS]
+    db.execute("DELETE FROM unit_flags WHERE unit_id = ?", [unit["id"]])
+    for flag in wanted:
+        db.execute("INSERT INTO unit_flags (unit_id, flag) VALUES (?, ?)", [unit["id"], flag])
+    audit.record(db, cmd, now, "flags", "unit", unit["id"], {"flags": wanted})
+    return {"unit_id": unit["id"], "flags": wanted}

@@ -190,7 +190,7 @@ def to_job(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         db, cmd, now, estate_id=item["estate_id"],
         unit_id=item["place_id"] if item["place_type"] == "unit" else None,
         reporter_name=item["user_name"] or "", reporter_phone=item["user_phone"] or "",
-        source="walk_in", category=category, job_class=job_class, description=description,
+        source="feedback", category=category, job_class=job_class, description=description,
         photos=item["photos"])
     db.execute("UPDATE feedback SET status = 'job', job_id = ? WHERE id = ?",
                [job["job_id"], item["id"]])

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sync import Handler
 
-from . import callback_commands, complaint_commands, imports, routine, settings, users
+from . import (
+    callback_commands,
+    complaint_commands,
+    estates,
+    imports,
+    routine,
+    settings,
+    users,
+    workdays,
+)
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
@@ -18,6 +27,8 @@ HANDLERS: dict[str, Handler] = {
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
     "estate.settings": settings.save_command,
+    "estate.calendar": workdays.calendar_command,
+    "unit.flags": estates.flags_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,
     "routine.plan": routine.plan_command,

@@ -87,7 +87,7 @@ def _make_job(db: Database, cmd: Command, now: datetime, user: dict[str, Any],
         db, cmd, now, estate_id=place["estate_id"],
         unit_id=place["id"] if place["place_type"] == "unit" else None,
         reporter_name=user["display_name"], reporter_phone=user["phone"] or "",
-        source="walk_in", category=job_category(kind, department), job_class="small",
+        source="inspection", category=job_category(kind, department), job_class="small",
         description=description, photos=photos, department=department)
     db.execute("UPDATE inspection_results SET job_id = ? WHERE id = ?",
                [job["job_id"], result["id"]])

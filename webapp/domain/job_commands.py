@@ -21,8 +21,8 @@ from . import audit, callbacks, files, people
 from .jobs import (
     CATEGORIES,
     CLASSES,
+    INTAKE_SOURCES,
     N_,
-    SOURCES,
     allowed,
     get_job,
     iso,
@@ -162,7 +162,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         errors["reporter_name"] = N_("Enter the reporter's surname.")
     if not PHONE.match(phone):
         errors["reporter_phone"] = N_("Enter a phone number (digits only).")
-    if p.get("source") not in SOURCES:
+    if p.get("source") not in INTAKE_SOURCES:
         errors["source"] = N_("Choose how the report came in.")
     if p.get("category") not in CATEGORIES:
         errors["category"] = N_("Choose a category.")

@@ -21,7 +21,11 @@ SOURCES = {
     "qr": N_("QR code"),
     "letter": N_("Letter"),
     "email": N_("E-mail"),
+    "inspection": N_("Inspection"),
+    "feedback": N_("Environment feedback"),
 }
+# The ones the desk chooses from; the others come from the app's own records.
+INTAKE_SOURCES = ("phone", "walk_in", "qr", "letter", "email")
 CLASSES = {
     "emergency": N_("Emergency repair"),
     "small": N_("Small repair"),

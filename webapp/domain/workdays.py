@@ -36,3 +36,44 @@ def end_of_working_days(start: datetime, n: int, calendar: dict[date, bool]) -> 
             counted += 1
     end = datetime.combine(day + timedelta(days=1), time(0), LOCAL)
     return end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def entries(db: Database, estate_id: int, year: int) -> list[dict]:
+    """The estate's calendar entries for a year, in date order."""
+    return list(db.query(
+        "SELECT day, workday, name FROM estate_calendar WHERE estate_id = ? AND day LIKE ? "
+        "ORDER BY day", [estate_id, f"{year}-%"]))
+
+
+def calendar_command(db: Database, cmd, now: datetime) -> dict:  # noqa: ANN001 - sync.Handler
+    """Handler for `estate.calendar`: add or remove a holiday or a make-up working day."""
+    from sync import Invalid, Rejected
+
+    from . import audit, people
+    from .text import N_
+
+    user = people.get_user(db, cmd.user_id)
+    if user is None or not people.can(user, "estate.settings"):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    estate_id = int(cmd.target.split(":", 1)[1])
+    if estate_id not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    p = cmd.payload
+    try:
+        day = date.fromisoformat(str(p.get("day") or ""))
+    except ValueError:
+        raise Invalid({"day": N_("Enter a date.")}) from None
+    if p.get("remove"):
+        db.execute("DELETE FROM estate_calendar WHERE estate_id = ? AND day = ?",
+                   [estate_id, day.isoformat()])
+    else:
+        kind = p.get("kind")
+        if kind not in ("holiday", "workday"):
+            raise Invalid({"kind": N_("Choose a holiday or a make-up working day.")})
+        name = str(p.get("name") or "").strip()[:50]
+        db.execute(
+            "INSERT INTO estate_calendar (estate_id, day, workday, name) VALUES (?,?,?,?) "
+            "ON CONFLICT (estate_id, day) DO UPDATE SET workday = excluded.workday, "
+            "name = excluded.name", [estate_id, day.isoformat(), int(kind == "workday"), name])
+    audit.record(db, cmd, now, "calendar", "estate", estate_id, dict(p))
+    return {"estate_id": estate_id, "day": day.isoformat()}

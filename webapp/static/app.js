@@ -436,7 +436,8 @@
         if (!yes) navigator.storage.persist();
       });
     }
-    startServiceWorker();
+    // Staff phones keep the app offline; a resident reporting from a code does not need it.
+    if (document.body.dataset.userId) startServiceWorker();
     flushNow().then(function (s) { if (s && (s.offline || s.signedOut)) retryLater(); });
   });
 })();

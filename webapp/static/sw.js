@@ -128,6 +128,12 @@ self.addEventListener("fetch", function (event) {
       }).then(function (hit) {
         return hit || caches.match(request, { ignoreVary: true });
       }).then(function (hit) {
+        // A form opened with a query (a scanned place) falls back to the saved form;
+        // the page reads the query itself.
+        return hit || caches.open(PAGES).then(function (cache) {
+          return cache.match(request, { ignoreVary: true, ignoreSearch: true });
+        });
+      }).then(function (hit) {
         return hit || caches.open(PAGES).then(function (c) { return c.match("/offline"); });
       }).then(function (hit) {
         return hit || caches.match("/offline");

@@ -8,9 +8,9 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
-from ..auth import require
+from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, imports, settings
+from ..domain import estates, imports, settings, workdays
 from ..domain.jobs import N_
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,3 +73,28 @@ def import_units():
         return render_template("admin/import.html", errors=exc.errors, outcome=None), 422
     status = 200 if outcome.ok else 409
     return render_template("admin/import.html", errors={}, outcome=outcome), status
+
+
+@bp.route("/estates/<int:estate_id>/calendar", methods=["GET", "POST"])
+@require("estate.settings")
+def calendar(estate_id: int):
+    """The estate's holidays and make-up working days (callback deadlines count these)."""
+    if estate_id not in current_user.estate_ids:
+        abort(404)
+    estate = estates.list_estates(get_db(), [estate_id])[0]
+    try:
+        year = int(request.args.get("year") or utcnow().year)
+    except ValueError:
+        year = utcnow().year
+    values: dict = {}
+    errors: dict = {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in ("day", "kind", "name", "remove")}
+        try:
+            commands.run("estate.calendar", f"estate:{estate_id}", values)
+            return redirect(url_for("admin.calendar", estate_id=estate_id, year=year), 303)
+        except Invalid as exc:
+            errors = exc.errors
+    rows = workdays.entries(get_db(), estate_id, year)
+    return render_template("admin/calendar.html", estate=estate, year=year, rows=rows,
+                           values=values, errors=errors), 422 if errors else 200

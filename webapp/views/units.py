@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import commands
 from ..auth import require
 from ..db import get_db
 from ..domain import estates
@@ -37,4 +38,17 @@ def detail(unit_id: int):
         abort(404)
     return render_template("units/detail.html", unit=unit,
                            residents=estates.residents(db, unit_id),
-                           jobs=estates.unit_jobs(db, unit_id))
+                           jobs=estates.unit_jobs(db, unit_id),
+                           flags=estates.unit_flags(db, unit_id),
+                           UNIT_FLAGS=estates.UNIT_FLAGS)
+
+
+@bp.post("/<int:unit_id>/flags")
+@require("estate.settings")
+def flags(unit_id: int):
+    """Mark a household as a key customer (door-to-door routine callbacks)."""
+    unit = estates.get_unit(get_db(), unit_id)
+    if unit is None or unit["estate_id"] not in current_user.estate_ids:
+        abort(404)
+    commands.run("unit.flags", f"unit:{unit_id}", {"flags": request.form.getlist("flags")})
+    return redirect(url_for("units.detail", unit_id=unit_id), 303)
