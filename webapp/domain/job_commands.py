@@ -8,7 +8,6 @@ returns a rejection (DESIGN.md: facts are never rejected).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -428,23 +427,6 @@ def resolve(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     db.execute("UPDATE jobs SET flagged = 0 WHERE id = ?", [job["id"]])
     _note(db, cmd, job["id"], "review", note, now)
     return _done(db, cmd, now, job, "resolve", note=note)
-
-
-def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
-    """What came in from the field and was refused, for the desk's review."""
-    rows = db.query(
-        """SELECT c.op_id, c.kind, c.payload, c.result, c.device_time, c.acted_at,
-                  c.received_at, c.replayed, u.display_name
-           FROM commands c LEFT JOIN users u ON u.id = c.user_id
-           WHERE c.target = ? AND c.outcome = 'rejected' ORDER BY c.received_at""",
-        [f"job:{job_id}"],
-    )
-    out = []
-    for r in rows:
-        r["payload"] = json.loads(r["payload"])
-        r["result"] = json.loads(r["result"])
-        out.append(r)
-    return out
 
 
 HANDLERS: dict[str, Handler] = {

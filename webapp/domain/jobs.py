@@ -265,3 +265,20 @@ def next_number(db: Database, now: datetime) -> str:
     )
     seq = int(row["number"].rsplit("-", 1)[1]) + 1 if row else 1
     return f"{prefix}{seq:04d}"
+
+
+def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """What came in from the field and was refused, for the desk's review."""
+    rows = db.query(
+        """SELECT c.op_id, c.kind, c.payload, c.result, c.device_time, c.acted_at,
+                  c.received_at, c.replayed, u.display_name
+           FROM commands c LEFT JOIN users u ON u.id = c.user_id
+           WHERE c.target = ? AND c.outcome = 'rejected' ORDER BY c.received_at""",
+        [f"job:{job_id}"],
+    )
+    out = []
+    for r in rows:
+        r["payload"] = json.loads(r["payload"])
+        r["result"] = json.loads(r["result"])
+        out.append(r)
+    return out

@@ -13,7 +13,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import job_commands, jobs, people, places
+from ..domain import jobs, people, places
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import render
@@ -108,7 +108,7 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "signature": jobs.latest_signature(db, job["id"]),
         "staff": staff,
         "allowed": jobs.allowed,
-        "refused": job_commands.flagged_inputs(db, job["id"])
+        "refused": jobs.flagged_inputs(db, job["id"])
         if current_user.can("job.dispatch") else [],
     }
 
