@@ -1,0 +1,24 @@
+"""Schema migrations. The schema changes only here, one named step at a time.
+
+The steps live in the modules below, imported in the order they were written: that
+order is the order they apply in.
+"""
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("wuye")
+
+from . import (  # noqa: E402  (they register on `migrations`)
+    m0001_0003_foundation,
+    m0004_0005_sync_and_board,
+    m0006_complaints_and_callbacks,
+    m0007_0009_places_inspections_feedback,
+)
+
+__all__ = [
+    "migrations",
+    "m0001_0003_foundation",
+    "m0004_0005_sync_and_board",
+    "m0006_complaints_and_callbacks",
+    "m0007_0009_places_inspections_feedback",
+]
