@@ -62,7 +62,6 @@ bench: install-test system-deps
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.routine
 	$(BIN)/python -m bench.places
-	$(BIN)/python -m bench.places
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
