@@ -7,6 +7,7 @@ commands with 20 photos replayed in ≤ 10 s.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import platform
@@ -156,8 +157,10 @@ def replay(tmp: Path) -> dict:
                     n += with_photo
             # Queue them as the page would: photos as blobs, keyed by their hash.
             page.evaluate("""async ([items, photos]) => {
-                const blobs = photos.map(b => new Blob([new Uint8Array(b)],
-                                                        {type: "image/jpeg"}));
+                const blobs = [];
+                for (const b64 of photos) {
+                  blobs.push(await (await fetch("data:image/jpeg;base64," + b64)).blob());
+                }
                 for (const it of items) {
                   const item = {op_id: it.op_id, kind: it.kind, target: it.target,
                     user_id: it.user_id, device_id: "bench-phone", device_time: it.device_time,
@@ -171,7 +174,7 @@ def replay(tmp: Path) -> dict:
                   }
                   await Outbox.add(item);
                 }
-            }""", [items, [list(b) for b in photos]])
+            }""", [items, [base64.b64encode(b).decode() for b in photos]])
             queued = page.evaluate("Outbox.pendingCount()")
             started = time.perf_counter()
             page.evaluate("Outbox.flush()")
