@@ -50,12 +50,17 @@ run: install
 unit: install-test
 	$(BIN)/python -m pytest -q tests
 
+# Browser tests share two cores with the server and the browser: a timing failure is
+# retried once, and the rerun is reported (pytest prints "rerun").
+E2E_ARGS ?= --reruns 1
+
 e2e: install-test system-deps
-	$(BIN)/python -m pytest -q e2e
+	$(BIN)/python -m pytest -q e2e $(E2E_ARGS)
 
 test: install-test system-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q tests e2e
+	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q e2e $(E2E_ARGS)
 
 bench: install-test system-deps
 	$(BIN)/python -m bench.run

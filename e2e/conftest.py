@@ -24,6 +24,8 @@ from webapp.demo import DEMO_PASSWORD
 from webapp.domain.handlers import HANDLERS
 
 ROOT = Path(__file__).resolve().parent.parent
+# Two cores run the server, the browser and the tests: give the page time to settle.
+expect.set_options(timeout=15_000)
 BIN = ROOT / ".venv" / "bin"
 CHROMIUM = "/usr/bin/chromium"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from .conftest import Server, login
-from .test_offline import cache_for_offline, expect_pending, jpeg, outbox_items, sha
+from .offline import cache_for_offline, expect_pending, jpeg, outbox_items, sha
 
 
 def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, server: Server):

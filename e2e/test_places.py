@@ -82,8 +82,11 @@ def test_a_supervisor_scans_a_label_offline_too(page: Page, context: BrowserCont
     login(page, "supervisor")
     page.locator("[data-nav=scan]").click()
     expect(page.locator("[data-scan]")).to_be_visible()
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    # The worker may have started on the page before; once it is ready, a reload is
+    # a page it controls.
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     expect(page.locator("body")).to_have_attribute("data-cached", "1")
 
     # Another site's code is shown, not followed.

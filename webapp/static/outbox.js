@@ -140,13 +140,11 @@
 
   var running = null;
   // Send every waiting item, oldest first. Resolves with {sent, offline, signedOut}.
-  // One sender at a time across pages and the service worker, where the browser can say.
+  // One sender at a time in this page (or worker). A page and the service worker may
+  // both send; the server answers the second with "duplicate".
   function flush() {
     if (running) return running;
-    var go = (typeof navigator !== "undefined" && navigator.locks)
-      ? function () { return navigator.locks.request("wuye-outbox", doFlush); }
-      : doFlush;
-    running = go().then(function (r) { running = null; return r; },
+    running = doFlush().then(function (r) { running = null; return r; },
       function (e) { running = null; throw e; });
     return running;
   }
