@@ -20,7 +20,6 @@ import io
 import os
 import platform
 import random
-import re
 import statistics
 import tempfile
 import time
@@ -33,6 +32,8 @@ from werkzeug.security import generate_password_hash
 from webapp import create_app
 from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
+
+from .doc import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -119,15 +120,7 @@ def machine() -> str:
 
 
 def write_doc(section: str) -> None:
-    """Replace the places section of docs/BENCHMARKS.md, or append it at the end."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n## QR labels and the landing page\n\n" + block + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, "QR labels and the landing page", section)
 
 
 def ms(seconds: float) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .doc import write_section
 from .run import (
     BEGIN,
-    DOC,
     END,
     TARGET_FIRST_LOAD,
     TARGET_HTML,
@@ -219,10 +219,6 @@ say how much CPU other processes took during the run).
 
 
 def write_doc(text: str) -> None:
-    DOC.parent.mkdir(exist_ok=True)
-    doc = DOC.read_text() if DOC.exists() else INTRO
-    if BEGIN not in doc or END not in doc:
-        doc = doc.rstrip() + f"\n\n## Results\n\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    DOC.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+    write_section(BEGIN, END, "Results", text, empty=INTRO)
+
+

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import sqlite3
 import statistics
 import tempfile
@@ -33,6 +32,8 @@ from sqlite_utils import Database
 
 from webapp.db import connect, migrate
 from webapp.domain import months, routine
+
+from .doc import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -224,15 +225,7 @@ def report(one: dict, hundred: dict, m: dict[str, str], took: float) -> str:
 
 
 def write_doc(section: str) -> None:
-    """Replace the routine section of docs/BENCHMARKS.md, or append it at the end."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n## Routine callback plans\n\n" + block + "\n"
-    DOC.write_text(text)
+    write_section(BEGIN, END, "Routine callback plans", section)
 
 
 def main() -> None:

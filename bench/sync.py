@@ -28,6 +28,8 @@ from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
 from webapp.domain.handlers import HANDLERS
 
+from .doc import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- sync:start -->", "<!-- sync:end -->"
@@ -200,11 +202,7 @@ def machine() -> str:
 
 
 def write_doc(text: str) -> None:
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN not in doc:
-        doc = doc.rstrip() + f"\n\n## Offline sync\n\n{BEGIN}\n{END}\n"
-    head, rest = doc.split(BEGIN, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{text}{END}{rest.split(END, 1)[1]}")
+    write_section(BEGIN, END, "Offline sync", text)
 
 
 def main() -> None:

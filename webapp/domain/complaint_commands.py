@@ -36,11 +36,7 @@ def _text(p: Any, key: str, limit: int = 2000) -> str:
 
 
 def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"]:
-        raise Rejected("forbidden", N_("You are not signed in."))
-    if not people.can(user, capability):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, capability)
     try:
         complaint_id = int(cmd.target.split(":", 1)[1])
     except (IndexError, ValueError):

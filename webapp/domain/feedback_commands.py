@@ -36,15 +36,6 @@ def _text(p: Any, key: str, limit: int = 1000) -> str:
     return str(p.get(key) or "").strip()[:limit]
 
 
-def _actor(db: Database, cmd: Command, capability: str) -> dict[str, Any]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"]:
-        raise Rejected("forbidden", N_("You are not signed in."))
-    if not people.can(user, capability):
-        raise Rejected("forbidden", N_("Your role may not do this."))
-    return user
-
-
 def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) -> dict | None:
     """The place the worker chose (a listed one, or building and room); else an error."""
     choice = str(p.get("place") or "")
@@ -74,7 +65,7 @@ def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) 
 
 def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """A worker's feedback: place, category, note and photos, at the time they sent it."""
-    user = _actor(db, cmd, "feedback.send")
+    user = people.actor(db, cmd, "feedback.send")
     p = cmd.payload
     errors: dict[str, str] = {}
     place = _place(db, p, people.estate_ids(db, user["id"]), errors)
@@ -110,7 +101,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 def _step(db: Database, cmd: Command) -> tuple[dict[str, Any], dict[str, Any]]:
     """The desk user and the item, in one of their estates, in a state this step fits."""
-    user = _actor(db, cmd, "feedback.handle")
+    user = people.actor(db, cmd, "feedback.handle")
     try:
         feedback_id = int(cmd.target.split(":", 1)[1])
     except (IndexError, ValueError):

@@ -39,15 +39,6 @@ MAINTENANCE_CATEGORY = {"lift": "lift", "unit": "other"}
 REF = re.compile(r"^(unit|area|equipment):(\d{1,12})$")
 
 
-def _actor(db: Database, cmd: Command, capability: str) -> dict[str, Any]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"]:
-        raise Rejected("forbidden", N_("You are not signed in."))
-    if not people.can(user, capability):
-        raise Rejected("forbidden", N_("Your role may not do this."))
-    return user
-
-
 def _serves(db: Database, user: dict[str, Any], estate_id: int) -> None:
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
@@ -125,7 +116,7 @@ def _answers(db: Database, p: Any, shown: list[int]) -> dict[int, dict[str, Any]
 
 def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """One visit's checklist, as the supervisor filled it in (target: 'unit:12' etc.)."""
-    user = _actor(db, cmd, "inspection.do")
+    user = people.actor(db, cmd, "inspection.do")
     place = _place(db, cmd.target)
     if place is None:
         raise Invalid({"target": N_("Unknown place.")})
@@ -177,7 +168,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 def make_job(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Later, from the inspection's page: a job for a failed item that has none."""
-    user = _actor(db, cmd, "inspection.do")
+    user = people.actor(db, cmd, "inspection.do")
     m = re.match(r"^result:(\d{1,12})$", cmd.target or "")
     row = next(iter(db.query(
         "SELECT r.*, i.estate_id, i.place_type, i.place_id, t.place_kind FROM "
@@ -204,7 +195,7 @@ def make_job(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 def round_add(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Add a place to a supervisor's round for the day (their own, or anyone's for a
     manager). The checklist is chosen now, by the place's kind."""
-    user = _actor(db, cmd, "inspection.do")
+    user = people.actor(db, cmd, "inspection.do")
     p = cmd.payload
     supervisor_id = _int(p.get("supervisor_id")) or user["id"]
     if supervisor_id != user["id"] and not people.can(user, "inspection.assign"):
@@ -271,7 +262,7 @@ def template_save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Add or edit a checklist: its name, kind, whether in use, and its items in order
     (target 'template:new' or 'template:<id>'). Items are never deleted: results keep
     pointing at them; an item no longer checked is made inactive."""
-    _actor(db, cmd, "inspection.templates")
+    people.actor(db, cmd, "inspection.templates")
     ident = (cmd.target or "").removeprefix("template:")
     template = None if ident == "new" else get_template(db, _int(ident) or 0)
     if ident != "new" and template is None:

@@ -33,18 +33,6 @@ from .jobs import (
 PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
 
 
-def _actor(db: Database, cmd: Command) -> dict[str, Any]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"]:
-        raise Rejected("forbidden", N_("You are not signed in."))
-    return user
-
-
-def _require(user: dict[str, Any], capability: str) -> None:
-    if not people.can(user, capability):
-        raise Rejected("forbidden", N_("Your role may not do this."))
-
-
 def _in_estate(db: Database, user: dict[str, Any], estate_id: int) -> None:
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
@@ -64,8 +52,7 @@ def _job(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any]:
 
 def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
     """The acting user (with `capability`) and the job, in one of their estates."""
-    user = _actor(db, cmd)
-    _require(user, capability)
+    user = people.actor(db, cmd, capability)
     return user, _job(db, cmd, user)
 
 
@@ -140,8 +127,7 @@ def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **d
 
 
 def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user = _actor(db, cmd)
-    _require(user, "job.intake")
+    user = people.actor(db, cmd, "job.intake")
     p = cmd.payload
     errors: dict[str, str] = {}
     try:

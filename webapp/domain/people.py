@@ -65,6 +65,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+def actor(db: Database, cmd: Any, capability: str) -> dict[str, Any]:
+    """The active user who sent `cmd`, if their role has `capability`; else Rejected."""
+    from sync import Rejected
+
+    user = get_user(db, cmd.user_id)
+    if user is None or not user["active"]:
+        raise Rejected("forbidden", N_("You are not signed in."))
+    if not can(user, capability):
+        raise Rejected("forbidden", N_("Your role may not do this."))
+    return user
+
+
 def can(user: Mapping[str, Any] | None, capability: str) -> bool:
     return bool(user) and user["role"] in CAPABILITIES[capability]  # type: ignore[index]
 

@@ -26,15 +26,6 @@ RESIDENT = "住户"  # the reporter's name on the job when they gave none (data,
 RATE_LIMITED = "rate_limited"  # the Invalid key the view answers with 429
 
 
-def _actor(db: Database, cmd: Command, capability: str) -> dict[str, Any]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"]:
-        raise Rejected("forbidden", N_("You are not signed in."))
-    if not people.can(user, capability):
-        raise Rejected("forbidden", N_("Your role may not do this."))
-    return user
-
-
 def _place_in_estates(db: Database, user: dict[str, Any], place_type: str,
                       place_id: int) -> dict[str, Any]:
     place = places.get_place(db, place_type, place_id)
@@ -47,7 +38,7 @@ def _place_in_estates(db: Database, user: dict[str, Any], place_type: str,
 
 def reissue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Revoke a place's code and issue a new one (target `place:unit:12`)."""
-    user = _actor(db, cmd, "place.reissue")
+    user = people.actor(db, cmd, "place.reissue")
     ref = places.parse_ref(cmd.target.removeprefix("place:"))
     if ref is None:
         raise Invalid({"target": N_("Unknown place.")})
@@ -60,7 +51,7 @@ def reissue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]
 def issue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Issue codes to places that have none: `places` (refs) or a whole estate
     (target `estate:1`, optional `building_id`)."""
-    user = _actor(db, cmd, "place.labels")
+    user = people.actor(db, cmd, "place.labels")
     refs = cmd.payload.get("places")
     if refs:
         wanted = []
