@@ -81,3 +81,14 @@ def test_record_pdf_and_statistics(app, client, auth):
         client.get(f"/callbacks/stats.csv?month={month}").get_data(as_text=True).lstrip("\ufeff"))))
     measures = {r[1]: r[2] for r in rows[1:]}
     assert int(measures["due"]) >= 1 and "satisfaction.overall.average" in measures
+
+
+def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, auth):
+    """锦绣家园 gives its callbacks to the callback team (the demo's second estate)."""
+    auth.login("callback")
+    page = Page(client.get("/callbacks").get_data(as_text=True))
+    db = connect(app.config["DATABASE"])
+    team = [r[0] for r in db.execute(
+        "SELECT id FROM callback_tasks WHERE pool = 'callback' AND status = 'open'")]
+    assert team
+    assert {d["data-task"] for d in page.find("data-task")} >= {str(t) for t in team}

@@ -36,7 +36,7 @@ STAFF = [
     ("manager", "周经理", "management", "manager", (0, 1)),
     ("desk", "林客服", "service", "desk", (0,)),
     ("desk2", "何客服", "service", "desk", (1,)),
-    ("callback", "唐回访", "service", "callback", (0,)),
+    ("callback", "唐回访", "service", "callback", (0, 1)),
     ("supervisor", "郑主管", "maintenance", "supervisor", (0,)),
     # Security and cleaning have a supervisor each, who take their department's
     # routine callbacks.
@@ -269,6 +269,34 @@ def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None =
     load_places(db, users, now)
     load_inspections(db, users, now)
     load_feedback(db, users, now)
+    load_team_callbacks(db, users, rng, now)
+
+
+def load_team_callbacks(db: Database, users: dict[str, int], rng: random.Random,
+                        now: datetime) -> None:
+    """锦绣家园 has a callback team: its repairs' callbacks wait in 唐回访's list."""
+    estate = db.execute("SELECT id FROM estates WHERE code = 'JX'").fetchone()[0]
+    db.execute("INSERT OR REPLACE INTO estate_settings VALUES (?, 'callback_policy', '1')",
+               [estate])
+    units = [r["id"] for r in db.query("SELECT id FROM units WHERE estate_id = ?", [estate])]
+    for i, (text, work) in enumerate((("卫生间地漏堵塞", "疏通地漏"), ("客厅灯不亮", "更换灯管"),
+                                      ("阳台推拉门卡住", "调整滑轮"))):
+        t = now - timedelta(hours=6 - i)
+        unit = rng.choice(units)
+        res = next(iter(db.query("SELECT name, phone FROM residents WHERE unit_id = ?", [unit])))
+        job = _cmd(db, users["desk2"], "job.create", "job:new", t, estate_id=estate,
+                   unit_id=unit, reporter_name=res["name"][0], reporter_phone=res["phone"],
+                   source="phone", category="plumbing", job_class="small", description=text,
+                   photos=[])
+        target = f"job:{job['job_id']}"
+        _cmd(db, users["desk2"], "job.dispatch", target, t + timedelta(minutes=3),
+             to=f"user:{users['tech3']}")
+        for n, kind in enumerate(("job.accept", "job.arrive"), start=1):
+            _cmd(db, users["tech3"], kind, target, t + timedelta(minutes=5 + 10 * n))
+        _cmd(db, users["tech3"], "job.complete", target, t + timedelta(minutes=40),
+             work_done=work, materials="", photos=[])
+        _cmd(db, users["tech3"], "job.signoff", target, t + timedelta(minutes=45),
+             outcome="absent", reason="住户不在家")
 
 
 @click.command("demo")
