@@ -230,3 +230,12 @@ def test_desk_reviews_what_came_in_and_resolves_the_flag(app, client, auth):
     events = [d["data-event"] for d in Page(client.get(f"/jobs/{job_id}").get_data(
         as_text=True)).find("data-event")]
     assert events[-1] == "resolve"
+
+
+def test_a_form_sent_before_the_script_ran_still_counts(app, client, auth):
+    """No op_id (the page's script had not run yet): the step is applied, not lost."""
+    auth.login("desk")
+    job_id = create(client)
+    response = client.post(f"/jobs/{job_id}/dispatch", data={"to": f"user:{user_id(app, 'tech')}"})
+    assert response.status_code == 303
+    assert job_row(app, job_id)["status"] == "assigned"

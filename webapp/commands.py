@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from typing import Any
 
 from flask import current_app, request
@@ -27,7 +28,10 @@ def run(kind: str, target: str, payload: dict[str, Any]) -> Outcome:
     except ValueError:
         base_version = None
     cmd = Command(
-        op_id=form.get("op_id", ""),
+        # The browser makes the op_id when the form is sent. A form sent before the page's
+        # script ran (or without scripts) has none: it still counts, once, just without
+        # the protection against a resend.
+        op_id=form.get("op_id") or str(uuid.uuid4()),
         kind=kind,
         target=target,
         payload=payload,
