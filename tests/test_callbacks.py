@@ -141,3 +141,11 @@ def test_a_second_record_on_a_done_task_is_kept_but_changes_nothing(db):
                    ratings={"overall": 4})
     assert again.result["already_done"] is True
     assert len(callbacks.records(db, task["id"])) == 2
+
+
+def test_a_disabled_account_cannot_record_even_from_a_queued_phone(db):
+    task = task_for_job(db, job_in(db, "closed"))
+    db.execute("UPDATE users SET active = 0 WHERE username = 'desk'")
+    out = record(db, task["id"], method="phone", reached="1", ratings={"overall": 5})
+    assert out.status == "rejected" and out.result["reason"] == "forbidden"
+    assert callbacks.get_task(db, task["id"])["status"] == "open"

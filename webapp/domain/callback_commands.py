@@ -50,9 +50,7 @@ def _ratings(p: Any, source: str | None) -> dict[str, int]:
 def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Record one callback attempt. The record is a fact: it is kept even when the task was
     already done by someone else; only an open task changes state."""
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not people.can(user, "callback.work"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "callback.work")
     try:
         task = callbacks.get_task(db, int(cmd.target.split(":", 1)[1]))
     except (IndexError, ValueError):

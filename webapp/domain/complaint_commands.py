@@ -166,9 +166,7 @@ def create_complaint(db: Database, cmd: Command, user: dict, now: datetime,
 
 
 def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not people.can(user, "complaint.intake"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "complaint.intake")
     cid = create_complaint(db, cmd, user, now)
     c = get(db, cid)
     assert c is not None

@@ -76,9 +76,7 @@ def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handle
 
     from . import audit, people
 
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not people.can(user, "estate.settings"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "estate.settings")
     unit = get_unit(db, int(cmd.target.split(":", 1)[1]))
     if unit is None:
         raise Invalid({"target": N_("Unknown place.")})

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Invalid, Rejected
+from sync import Command, Invalid
 
 from . import audit, people
 from .jobs import N_
@@ -295,9 +295,7 @@ def import_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     Raises Invalid with `file` (a summary msgid) and `rows` (a list of
     {line, msgid, params}) when any row is bad.
     """
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"] or not people.can(user, "estate.import"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "estate.import")
     text = cmd.payload.get("text")
     if not isinstance(text, str):
         raise Invalid({"file": N_("Choose a CSV file to import.")})

@@ -408,9 +408,7 @@ def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     The month is this month or the next in the estate's zone. Making a plan that
     exists returns it (created False).
     """
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"] or not people.can(user, "routine.plan"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "routine.plan")
     kind, _, raw_id = cmd.target.partition(":")
     if kind != "estate" or not raw_id.isdigit():
         raise Invalid({"estate_id": N_("Choose one of your estates.")})

@@ -120,9 +120,7 @@ def save_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
 
     from . import people
 
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not people.can(user, "estate.settings"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "estate.settings")
     estate_id = int(cmd.target.split(":", 1)[1])
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected(

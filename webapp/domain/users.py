@@ -67,9 +67,7 @@ def validate(
 
 def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Create or update a staff account (handler for `user.save`)."""
-    actor = people.get_user(db, cmd.user_id)
-    if actor is None or not people.can(actor, "user.manage"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    actor = people.actor(db, cmd, "user.manage")
     target = cmd.target.split(":", 1)[1]
     user_id = None if target == "new" else int(target)
     mine = people.estate_ids(db, actor["id"])

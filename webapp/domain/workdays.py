@@ -52,9 +52,7 @@ def calendar_command(db: Database, cmd, now: datetime) -> dict:  # noqa: ANN001 
     from . import audit, people
     from .text import N_
 
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not people.can(user, "estate.settings"):
-        raise Rejected("forbidden", N_("Your role may not do this."))
+    user = people.actor(db, cmd, "estate.settings")
     estate_id = int(cmd.target.split(":", 1)[1])
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
