@@ -49,12 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import auth, cli, db, demo, i18n, web
+    from . import auth, badges, cli, db, demo, i18n, layout, web
 
     db.init_app(app)
     demo.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)
+    layout.init_app(app)
+    badges.init_app(app)
     cli.init_app(app)
     return app

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .domain.text import N_
 
@@ -90,6 +94,14 @@ def _translations():
     return t
 
 
+@pass_context
+def _gettext(__context: Context, __string: str, **variables: Any) -> str:
+    rv = _translations().ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)
+    return rv % variables  # always a format string, as Jinja's new style has it
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(
@@ -97,6 +109,9 @@ def init_app(app: Flask) -> None:
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         newstyle=True,
     )
+    # The same as Jinja's new-style gettext, called directly: its own goes through two
+    # more context calls per string, and a page translates dozens of strings.
+    app.jinja_env.globals.update(gettext=_gettext, _=_gettext)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals["get_locale"] = get_locale

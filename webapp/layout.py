@@ -1,0 +1,75 @@
+"""What every page shows around its content: the header's links and fixed fragments.
+
+Every page renders these. Checking a dozen capabilities, building a dozen URLs and
+translating thirty strings on each request cost more than the rows of a short list,
+while the result only changes with the role, the language and where the app is
+mounted. So they are built once per such key and kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from .domain import people
+from .domain.text import N_
+from .i18n import _translations, get_locale
+
+# (data-nav key, endpoint, label, capability). A key is shown once: the first of its
+# lines whose capability the role has.
+LINKS: list[tuple[str, str, str, str]] = [
+    ("mine", "jobs.mine", N_("My jobs"), "job.field"),
+    ("feedback-new", "feedback.new", N_("Feedback"), "feedback.send"),
+    ("board", "jobs.board", N_("Jobs"), "job.view_all"),
+    ("new", "jobs.new", N_("New job"), "job.intake"),
+    ("complaints", "complaints.index", N_("Complaints"), "complaint.view"),
+    ("feedback", "feedback.index", N_("Feedback"), "feedback.handle"),
+    ("callbacks", "callbacks.today", N_("Callbacks"), "callback.work"),
+    ("routine", "routine.index", N_("Routine callbacks"), "routine.view"),
+    ("inspections", "inspections.index", N_("Inspections"), "inspection.do"),
+    ("inspections", "inspections.summary", N_("Inspections"), "inspection.view"),
+    ("scan", "places.scan", N_("Scan"), "place.scan"),
+    ("admin", "admin.index", N_("Admin"), "estate.settings"),
+    ("admin", "admin.index", N_("Admin"), "estate.import"),
+]
+
+
+def _cached(kind: str, name: str, build: Any) -> Any:
+    key = (kind, name, str(get_locale()), request.script_root)
+    cache = current_app.extensions.setdefault("layout", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def links_for(role: str) -> list[tuple[str, str, str]]:
+    """(key, url, translated label) of the links the role sees, in header order."""
+
+    def build() -> list[tuple[str, str, str]]:
+        t = _translations().ugettext
+        seen: set[str] = set()
+        out = []
+        for nav, endpoint, label, capability in LINKS:
+            if nav not in seen and role in people.CAPABILITIES[capability]:
+                seen.add(nav)
+                out.append((nav, url_for(endpoint), t(label)))
+        return out
+
+    return _cached("links", role, build)
+
+
+def nav_links() -> list[tuple[str, str, str]]:
+    return links_for(current_user.role) if current_user.is_authenticated else []
+
+
+def fragment(template: str) -> Markup:
+    """A template that depends only on the language (no user, no request data),
+    rendered once."""
+    return _cached("fragment", template, lambda: Markup(render_template(template)))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment)
