@@ -28,8 +28,8 @@ translations:
 # After adding user-facing strings: refresh the catalogs, then translate the new
 # entries in webapp/translations/zh/LC_MESSAGES/messages.po.
 messages: $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o webapp/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i webapp/translations/messages.pot -d webapp/translations
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --no-wrap --sort-output -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --no-wrap -i webapp/translations/messages.pot -d webapp/translations
 
 # Debian's Chromium (Playwright cannot download its own) and CJK fonts for PDFs.
 system-deps:

@@ -110,6 +110,32 @@ def test_board_partial_for_htmx_and_full_page_otherwise(client, auth):
     assert statuses == {"new"}
 
 
+def test_board_shows_a_page_at_a_time_and_more_continues_without_gaps(app, client, auth):
+    auth.login("desk")
+    for _ in range(20):
+        create(client)
+    db = connect(app.config["DATABASE"])
+    expected = [r["number"] for r in db.query(
+        "SELECT number FROM jobs WHERE estate_id IN (SELECT estate_id FROM user_estates"
+        " WHERE user_id = (SELECT id FROM users WHERE username = 'desk')) ORDER BY id DESC")]
+    assert len(expected) > 25, "the demo must have more jobs than one page"
+    page = Page(client.get("/jobs?status=all").get_data(as_text=True))
+    seen = [d["data-job"] for d in page.find("data-job")]
+    assert seen == expected[:25]
+    more = page.find("data-more")
+    while more:
+        url = page.find("data-more-link")[0]["hx-get"]
+        page = Page(client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True))
+        assert not page.has_html and not page.find("data-list")
+        seen += [d["data-job"] for d in page.find("data-job")]
+        more = page.find("data-more")
+    assert seen == expected
+    # Without scripts the same link opens a full page of the older rows.
+    older = Page(client.get(url).get_data(as_text=True))
+    assert older.has_html and older.find("data-job")[0]["data-job"] == page.find("data-job")[0][
+        "data-job"]
+
+
 def test_the_whole_path_through_the_pages(app, client, auth):
     auth.login("desk")
     job_id = create(client)

@@ -207,9 +207,11 @@ BOARD_MAX_PARTS = 200
 
 
 def board(
-    db: Database, estate_ids: list[int], status: str | None, query: str | None, limit: int = 50
+    db: Database, estate_ids: list[int], status: str | None, query: str | None,
+    limit: int = 25, before: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The desk's board: newest first within the user's estates.
+    """The desk's board: newest first within the user's estates, `limit` at a time;
+    `before` (a job id) continues after the last one shown.
 
     Each estate's newest `limit` ids come from an index read in id order that
     stops early (migration 0005); only the ids kept are joined to names. Joining
@@ -233,6 +235,9 @@ def board(
         params.append(status)
     elif status == "flagged":
         where.append("j.flagged = 1")
+    if before is not None:
+        where.append("j.id < ?")
+        params.append(before)
     join = ""
     if query:
         join = " LEFT JOIN units u ON u.id = j.unit_id"

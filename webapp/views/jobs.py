@@ -16,10 +16,11 @@ from ..db import get_db
 from ..domain import jobs, people, places
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
-from ..htmx import render
+from ..htmx import is_partial, render
 from ..payloads import job_payload
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+BOARD_PAGE = 25  # rows per step of the board; "show more" fetches the next
 
 INTAKE_FIELDS = ("estate_id", "unit_id", "unit_label", "reporter_name", "reporter_phone",
                  "source", "category", "job_class", "description")
@@ -56,8 +57,14 @@ def board():
     """The desk's job board, filtered by status and a search."""
     status = request.args.get("status", "open")
     q = request.args.get("q", "").strip()
-    rows = with_deadlines(jobs.board(get_db(), current_user.estate_ids, status, q))
-    return render("jobs/board.html", "jobs/_rows.html", rows=rows, status=status, q=q)
+    before = request.args.get("before", type=int)
+    rows = jobs.board(get_db(), current_user.estate_ids, status, q, BOARD_PAGE + 1, before)
+    more = rows[BOARD_PAGE - 1]["id"] if len(rows) > BOARD_PAGE else None
+    context = {"rows": with_deadlines(rows[:BOARD_PAGE]), "status": status, "q": q,
+               "more": more}
+    if before is not None and is_partial():  # "show more": the next rows only
+        return render_template("jobs/_row_items.html", **context)
+    return render("jobs/board.html", "jobs/_rows.html", **context)
 
 
 @bp.get("/mine")
