@@ -8,18 +8,19 @@ alone took longer than the query. The markup is small and lives only here.
 from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .domain.deadlines import Deadline
 from .domain.text import N_
 from .i18n import _translations, duration, labels
 
-_STATUS = Markup('<span class="badge st-{0}" data-status="{0}">{1}</span>')
-_DUE = Markup('<span class="due{0}" data-due="{1}">{2} · {3}</span>')
+# f-strings with escape(): Markup.format goes through string.Formatter, ~5 µs a call.
 
 
 def status_badge(status: str) -> Markup:
-    return _STATUS.format(status, labels().statuses[status])
+    s = escape(status)
+    return Markup(f'<span class="badge st-{s}" data-status="{s}">'
+                  f'{escape(labels().statuses[status])}</span>')
 
 
 def due_badge(d: Deadline | None) -> Markup:
@@ -27,11 +28,12 @@ def due_badge(d: Deadline | None) -> Markup:
     if d is None:
         return Markup("")
     t = _translations().ugettext
+    name = escape(labels().due[d.name])
     if d.breached:
-        text = t(N_("Overdue %(t)s")) % {"t": duration(d.remaining)}
-        return _DUE.format(" overdue", "overdue", labels().due[d.name], text)
-    text = t(N_("%(t)s left")) % {"t": duration(d.remaining)}
-    return _DUE.format("", "ok", labels().due[d.name], text)
+        text = escape(t(N_("Overdue %(t)s")) % {"t": duration(d.remaining)})
+        return Markup(f'<span class="due overdue" data-due="overdue">{name} · {text}</span>')
+    text = escape(t(N_("%(t)s left")) % {"t": duration(d.remaining)})
+    return Markup(f'<span class="due" data-due="ok">{name} · {text}</span>')
 
 
 def job_url(job_id: int) -> str:
