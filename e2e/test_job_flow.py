@@ -160,3 +160,23 @@ def test_double_tap_on_accept_accepts_once(page: Page, server: Server):
     )
     assert accepts[0]["n"] == 1
     expect(page.locator("[data-history] [data-event=accept]")).to_have_count(1)
+
+
+def test_the_board_shows_more_jobs_on_a_tap(page: Page, server: Server):
+    for i in range(26):
+        server.command("desk", "job.create", "job:new", estate_id=1, unit_id=3,
+                       reporter_name="林", reporter_phone="13900000000", source="phone",
+                       category="electrical", job_class="small", description=f"灯不亮 {i}",
+                       photos=[])
+    login(page, "desk")
+    page.goto("/jobs?status=all")
+    rows = page.locator("[data-list=board] [data-job]")
+    expect(rows).to_have_count(25)
+    first_page = rows.evaluate_all("els => els.map(e => e.dataset.job)")
+    url = page.url
+    total = server.query("SELECT count(*) AS n FROM jobs WHERE estate_id = 1")[0]["n"]
+    page.locator("[data-more-link]").click()
+    expect(rows).to_have_count(min(total, 50))
+    shown = rows.evaluate_all("els => els.map(e => e.dataset.job)")
+    assert shown[:25] == first_page and len(set(shown)) == len(shown)
+    assert page.url == url  # the rows were added in place, not a new page
