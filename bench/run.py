@@ -277,6 +277,9 @@ def pages_plan(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any
          "paths": ["/static/app.css"], "phases": both, "kind": "info"},
         {"name": "login", "label": "Sign-in page (template, no query)", "user": None,
          "paths": ["/login"], "phases": both, "kind": "info"},
+        {"name": "signed_in", "label": "Signed-in page, no rows (the technician's outbox: "
+         "user loaded, base template, no query)", "user": tech, "paths": ["/outbox"],
+         "phases": both, "kind": "info"},
         {"name": "mine", "label": "Technician's job list", "user": tech,
          "paths": ["/jobs/mine"], "phases": both, "kind": "field"},
         {"name": "job", "label": f"Job page ({len(prep['job_ids'])} of the technician's jobs)",
