@@ -13,6 +13,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0004_0005_sync_and_board,
     m0006_complaints_and_callbacks,
     m0007_0009_places_inspections_feedback,
+    m0010_job_search,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "m0004_0005_sync_and_board",
     "m0006_complaints_and_callbacks",
     "m0007_0009_places_inspections_feedback",
+    "m0010_job_search",
 ]

@@ -1,0 +1,42 @@
+"""The board's search index."""
+
+from sqlite_utils import Database
+
+from . import migrations
+
+
+@migrations(name="0010_job_search")
+def job_search(db: Database) -> None:
+    # The desk searches jobs by a fragment of the job number, the reporter's phone or
+    # the unit's number. LIKE '%…%' reads every job of the estate; an FTS5 trigram
+    # index finds the jobs holding any 3 characters directly. One row per job
+    # (rowid = jobs.id) with its own copy of the three texts, kept current by the
+    # triggers below: jobs inserted, deleted, or changed in number, phone or unit, and
+    # units renumbered. jobs.board() still checks its matches with LIKE.
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE job_search USING fts5(number, phone, unit, tokenize='trigram');
+        INSERT INTO job_search (rowid, number, phone, unit)
+            SELECT j.id, j.number, j.reporter_phone, u.number
+            FROM jobs j LEFT JOIN units u ON u.id = j.unit_id;
+        CREATE TRIGGER job_search_insert AFTER INSERT ON jobs BEGIN
+            INSERT OR REPLACE INTO job_search (rowid, number, phone, unit)
+            VALUES (new.id, new.number, new.reporter_phone,
+                    (SELECT number FROM units WHERE id = new.unit_id));
+        END;
+        CREATE TRIGGER job_search_update
+            AFTER UPDATE OF id, number, reporter_phone, unit_id ON jobs BEGIN
+            DELETE FROM job_search WHERE rowid = old.id;
+            INSERT OR REPLACE INTO job_search (rowid, number, phone, unit)
+            VALUES (new.id, new.number, new.reporter_phone,
+                    (SELECT number FROM units WHERE id = new.unit_id));
+        END;
+        CREATE TRIGGER job_search_delete AFTER DELETE ON jobs BEGIN
+            DELETE FROM job_search WHERE rowid = old.id;
+        END;
+        CREATE TRIGGER job_search_unit AFTER UPDATE OF number ON units BEGIN
+            UPDATE job_search SET unit = new.number
+            WHERE rowid IN (SELECT id FROM jobs WHERE unit_id = new.id);
+        END;
+        """
+    )
