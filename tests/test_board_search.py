@@ -86,6 +86,14 @@ def test_the_demo_jobs_are_in_the_index(db):
     db.execute("INSERT INTO job_search (job_search) VALUES ('integrity-check')")
 
 
+def test_the_index_triggers_survive_every_migration(db):
+    # A later migration that rebuilds jobs or units (sqlite-utils' transform) drops
+    # their triggers; the index would then miss new jobs without any error.
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {"job_search_insert", "job_search_update", "job_search_delete",
+            "job_search_unit"} <= names
+
+
 def test_the_migration_fills_the_index_from_existing_jobs():
     db = Database(sqlite3.connect(":memory:"))
     migrations.apply(db, stop_before="0010_job_search")

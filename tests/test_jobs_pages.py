@@ -136,6 +136,25 @@ def test_board_shows_a_page_at_a_time_and_more_continues_without_gaps(app, clien
         "data-job"]
 
 
+def test_board_more_past_the_end_and_odd_cursors(client, auth):
+    auth.login("desk")
+    # Nothing older: the step adds nothing, not a "no jobs" row under the list.
+    past = client.get("/jobs?status=all&before=1", headers={"HX-Request": "true"})
+    assert past.status_code == 200
+    assert not Page(past.get_data(as_text=True)).find("data-empty")
+    # A cursor no job id can have is ignored rather than a server error.
+    huge = client.get("/jobs?status=all&before=99999999999999999999")
+    assert huge.status_code == 200
+    assert Page(huge.get_data(as_text=True)).find("data-job")
+
+
+def test_history_restore_gets_the_whole_page(client, auth):
+    auth.login("desk")
+    restore = client.get("/jobs?status=new", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert Page(restore.get_data(as_text=True)).has_html
+
+
 def test_the_whole_path_through_the_pages(app, client, auth):
     auth.login("desk")
     job_id = create(client)

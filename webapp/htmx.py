@@ -8,8 +8,12 @@ from flask import Response, render_template, request
 
 
 def is_partial() -> bool:
-    """A fragment is wanted for htmx requests, but not for boosted navigation."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    """A fragment is wanted for htmx requests, but not for boosted navigation, nor when
+    htmx restores a page from history (back button, not in its cache): that needs the
+    whole page."""
+    h = request.headers
+    return (h.get("HX-Request") == "true" and not h.get("HX-Boosted")
+            and not h.get("HX-History-Restore-Request"))
 
 
 def render(page: str, partial: str, http_status: int = 200, **context: Any) -> tuple[str, int]:

@@ -13,6 +13,9 @@ def job_search(db: Database) -> None:
     # (rowid = jobs.id) with its own copy of the three texts, kept current by the
     # triggers below: jobs inserted, deleted, or changed in number, phone or unit, and
     # units renumbered. jobs.board() still checks its matches with LIKE.
+    # A later step that rebuilds jobs or units (sqlite-utils' transform) drops these
+    # triggers and must create them again (tests/test_board_search.py checks).
+    # Needs SQLite >= 3.35 (trigram tokenizer 3.34, MATERIALIZED in jobs.board()).
     db.executescript(
         """
         CREATE VIRTUAL TABLE job_search USING fts5(number, phone, unit, tokenize='trigram');

@@ -58,10 +58,12 @@ def board():
     status = request.args.get("status", "open")
     q = request.args.get("q", "").strip()
     before = request.args.get("before", type=int)
+    if before is not None and not 0 < before < 2**63:  # not a job id SQLite can hold
+        before = None
     rows = jobs.board(get_db(), current_user.estate_ids, status, q, BOARD_PAGE + 1, before)
     more = rows[BOARD_PAGE - 1]["id"] if len(rows) > BOARD_PAGE else None
     context = {"rows": with_deadlines(rows[:BOARD_PAGE]), "status": status, "q": q,
-               "more": more}
+               "more": more, "continued": before is not None}
     if before is not None and is_partial():  # "show more": the next rows only
         return render_template("jobs/_row_items.html", **context)
     return render("jobs/board.html", "jobs/_rows.html", **context)
