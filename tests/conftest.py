@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app
-from webapp.db import connect, migrate
+from webapp.db import connect, migrate, pool
 from webapp.demo import DEMO_PASSWORD, load
 
 # A pinned clock for domain tests: Tuesday 2026-11-10 09:00 UTC.
@@ -51,6 +51,7 @@ def app(tmp_path, template_db):
     copy_db(template_db, target)
     target.close()
     yield app
+    pool(app).close()
 
 
 @pytest.fixture

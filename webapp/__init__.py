@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE=os.path.join(app.instance_path, "wuye.db"),
         FILES_DIR=os.path.join(app.instance_path, "files"),
+        DB_POOL_SIZE=8,  # idle database connections kept per process (db.Pool)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
