@@ -203,7 +203,7 @@ then cached in `bench/out/`); a run takes about two minutes after that.
 
 Targets: p95 ≤ 25 ms for the technician's job list, the job page and the desk's
 board; their throughput ≥ 50 % of a trivial route's on the same server (the
-`/healthz`: a Flask view that opens the database, no template; a static
+`/healthz`: a Flask view that runs `SELECT 1` on a pooled connection, no template; a static
 file is reported beside it); a field page's HTML ≤ 14 KB
 compressed and its first load with all assets ≤ 60 KB.
 

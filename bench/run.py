@@ -270,8 +270,8 @@ def pages_plan(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any
     region = info["users"]["regional_manager"]["username"]
     both, c1 = ["c1", "c8"], ["c1"]
     return [
-        {"name": "trivial", "label": "Trivial route: /healthz, a view that opens the database "
-         "(reference)", "user": None, "paths": ["/healthz"], "phases": both,
+        {"name": "trivial", "label": "Trivial route: /healthz, a view that runs SELECT 1 on "
+         "the database (reference)", "user": None, "paths": ["/healthz"], "phases": both,
          "kind": "reference"},
         {"name": "static", "label": "A static file (app.css)", "user": None,
          "paths": ["/static/app.css"], "phases": both, "kind": "info"},
