@@ -155,6 +155,14 @@ def test_history_restore_gets_the_whole_page(client, auth):
     assert Page(restore.get_data(as_text=True)).has_html
 
 
+def test_new_job_button_only_for_those_who_take_reports(client, auth):
+    auth.login("callback")
+    assert not Page(client.get("/jobs").get_data(as_text=True)).find("data-action", "new-job")
+    auth.logout()
+    auth.login("desk")
+    assert Page(client.get("/jobs").get_data(as_text=True)).find("data-action", "new-job")
+
+
 def test_the_whole_path_through_the_pages(app, client, auth):
     auth.login("desk")
     job_id = create(client)
@@ -284,3 +292,16 @@ def test_a_form_sent_before_the_script_ran_still_counts(app, client, auth):
     response = client.post(f"/jobs/{job_id}/dispatch", data={"to": f"user:{user_id(app, 'tech')}"})
     assert response.status_code == 303
     assert job_row(app, job_id)["status"] == "assigned"
+
+
+def test_sign_page_of_an_arrived_job_shows_no_empty_work_line(app, client, auth):
+    # The phone keeps the sign page of an arrived job for offline use, before the
+    # work is recorded: it must not print "None".
+    from tests.jobflow import job_in
+
+    db = connect(app.config["DATABASE"])
+    job_id = job_in(db, "arrived")
+    db.close()
+    auth.login("tech")
+    html = client.get(f"/jobs/{job_id}/sign").get_data(as_text=True)
+    assert "None" not in html and Page(html).find("data-form", "signoff")

@@ -75,7 +75,7 @@ ACTIONS = {
     "resolve": N_("Reviewed by the desk"),
 }
 # The deadline each row shows, named as the desk says it.
-DUE_NAMES = {"notify": N_("Dispatch"), "arrive": N_("On site"), "complete": N_("Done")}
+DUE_NAMES = {"notify": N_("Dispatch"), "arrive": N_("On site"), "complete": N_("Completion")}
 OPEN_STATUSES = ("new", "pooled", "assigned", "accepted", "arrived", "paused")
 ACTIVE_FIELD_STATUSES = ("assigned", "accepted", "arrived", "paused", "completed")
 
