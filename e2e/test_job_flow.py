@@ -180,3 +180,22 @@ def test_the_board_shows_more_jobs_on_a_tap(page: Page, server: Server):
     shown = rows.evaluate_all("els => els.map(e => e.dataset.job)")
     assert shown[:25] == first_page and len(set(shown)) == len(shown)
     assert page.url == url  # the rows were added in place, not a new page
+
+
+def test_board_filters_follow_back_and_forward(page: Page, server: Server):
+    number = server.query("SELECT number FROM jobs WHERE estate_id = 1 ORDER BY id LIMIT 1")[0][
+        "number"]
+    login(page, "desk")
+    page.goto("/jobs")
+    filters = page.locator("form[data-url-filters]")
+    filters.locator("[name=status]").select_option("all")
+    expect(page).to_have_url(re.compile(r"status=all"))
+    filters.locator("[name=q]").fill(number[-4:])
+    expect(page).to_have_url(re.compile(rf"q={number[-4:]}"))
+    expect(page.locator(f"[data-list=board] [data-job='{number}']")).to_be_visible()
+    filters.locator("[name=status]").select_option("closed")
+    expect(page).to_have_url(re.compile(r"status=closed"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"status=all"))
+    expect(filters.locator("[name=status]")).to_have_value("all")
+    expect(filters.locator("[name=q]")).to_have_value(number[-4:])

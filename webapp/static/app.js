@@ -425,6 +425,13 @@
     document.querySelectorAll("form").forEach(function (f) {
       if (f.querySelector("[data-when]")) showWhen(f);
     });
+    // Back/Forward: htmx restores a filtered list, not what its controls held.
+    document.addEventListener("htmx:historyRestore", function () {
+      var params = new URLSearchParams(location.search);
+      document.querySelectorAll("form[data-url-filters] [name]").forEach(function (el) {
+        el.value = params.get(el.name) ?? (el.tagName === "SELECT" ? el.options[0].value : "");
+      });
+    });
     updateOnline();
     window.addEventListener("online", function () { updateOnline(); flushNow(); });
     window.addEventListener("offline", updateOnline);
