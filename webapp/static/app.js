@@ -162,6 +162,7 @@
       syncSoon();
       return Outbox.flush();
     }).then(function (summary) {
+      if (summary && summary.sent) refreshCache(true);  // the saved pages are out of date
       return Outbox.get(opId).then(function (now) { after(form, now, summary); });
     });
   }
@@ -241,21 +242,16 @@
 
   function syncSoon() {
     if (!navigator.serviceWorker) return;
-    navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.sync) return reg.sync.register("outbox");
-    }).catch(function () { /* Background Sync is optional */ });
+    navigator.serviceWorker.ready.then(function (reg) { if (reg.sync) return reg.sync.register("outbox"); })
+      .catch(function () { /* Background Sync is optional */ });
   }
 
   // --- Pending count on every page, offline banner.
   function updateCount() {
     if (!Outbox) return;
     Outbox.pendingCount().then(function (n) {
-      document.querySelectorAll("[data-pending-count]").forEach(function (el) {
-        el.textContent = String(n);
-      });
-      document.querySelectorAll("[data-pending]").forEach(function (el) {
-        el.classList.toggle("has-items", n > 0);
-      });
+      document.querySelectorAll("[data-pending-count]").forEach(function (el) { el.textContent = String(n); });
+      document.querySelectorAll("[data-pending]").forEach(function (el) { el.classList.toggle("has-items", n > 0); });
     });
     renderOutbox();
     showSteps();
@@ -337,7 +333,10 @@
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function () {
-      refreshCache(false);
+      // A new language: the saved pages are in the old one, fetch them again now.
+      var lang = document.documentElement.lang, changed = localStorage.getItem("lang") !== lang;
+      localStorage.setItem("lang", lang);
+      refreshCache(changed);
     }).catch(function (e) { console.error(e); });
     navigator.serviceWorker.addEventListener("controllerchange", function () {
       refreshCache(true);

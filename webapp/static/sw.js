@@ -16,6 +16,7 @@ var SHELL_URLS = [
 var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var STAMP = "/__refreshed";
 var refreshing = null;
+var again = false;  // a forced refresh asked for while one ran: run it after
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -46,14 +47,24 @@ function tellPages() {
 
 // Fetch the manifest and keep exactly the pages it lists; then tell the pages.
 function refresh(force) {
-  if (refreshing) return refreshing;
+  if (refreshing) {
+    // The running one may have fetched a page before the change that asks for this.
+    if (force) again = true;
+    return refreshing;
+  }
   refreshing = caches.open(PAGES).then(function (cache) {
     return cache.match(STAMP).then(function (hit) { return hit ? hit.text() : "0"; })
       .then(function (last) {
         if (!force && Date.now() - Number(last) < REFRESH_EVERY_MS) return null;
         return cache.put(STAMP, new Response(String(Date.now()))).then(refill);
       });
-  }).then(tellPages, tellPages).then(function () { refreshing = null; });
+  }).then(tellPages, tellPages).then(function () {
+    refreshing = null;
+    if (again) {
+      again = false;
+      return refresh(true);
+    }
+  });
   return refreshing;
 }
 

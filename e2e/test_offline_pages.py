@@ -1,0 +1,50 @@
+"""What the phone keeps for offline use follows the worker: the language they chose and
+the steps they have just taken."""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from .conftest import Server, login
+from .offline import cache_for_offline, new_job, poll
+
+
+def test_saved_pages_follow_a_change_of_language(page: Page, context: BrowserContext,
+                                                 server: Server):
+    login(page, "guard")
+    cache_for_offline(page)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.evaluate("() => { delete document.body.dataset.cached; }")
+    page.locator("[data-locale=en]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    # The new language makes the phone fetch its saved pages again at once.
+    expect(page.locator("body")).to_have_attribute("data-cached", "1")
+    context.set_offline(True)
+    page.goto("/outbox")
+    expect(page.locator("h1")).to_have_text("Outbox")
+    context.set_offline(False)
+
+
+def test_the_saved_list_shows_a_step_just_taken(page: Page, context: BrowserContext,
+                                                server: Server):
+    job_id = new_job(server, upto="assigned", worker="tech2", description="走廊灯闪烁")
+    number = server.query("SELECT number FROM jobs WHERE id = ?", [job_id])[0]["number"]
+    login(page, "tech2")
+    cache_for_offline(page)
+    page.goto(f"/jobs/{job_id}")
+    page.locator("[data-action=accept]").click()
+    expect(page.locator("[data-action=arrive]")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the step is sent and the page reloaded
+    # The phone fetches its saved pages again once the step is sent, even when a
+    # refresh was already under way.
+    poll(page, """n => caches.match('/jobs/mine').then(r => r ? r.text() : '').then(t => {
+        const row = new DOMParser().parseFromString(t, 'text/html')
+          .querySelector(`[data-job="${n}"] [data-status]`);
+        return row !== null && row.dataset.status === 'accepted';
+      })""", number, timeout=15_000)
+    page.wait_for_load_state()
+    context.set_offline(True)
+    page.goto("/jobs/mine")
+    row = page.locator(f"[data-list=mine] [data-job='{number}']")
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "accepted")
+    context.set_offline(False)
