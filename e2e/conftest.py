@@ -159,6 +159,19 @@ def server(tmp_path_factory) -> Server:
         stop_gunicorn(proc)
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a process of this group still runs (zombies do not count)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                state, _ppid, pgrp = fh.read().rsplit(")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
+
+
 @dataclass
 class OwnServer(Server):
     """A server of one test's own, which the test may kill and start again on the same
@@ -174,10 +187,16 @@ class OwnServer(Server):
         self.proc = start_gunicorn(self.env, self.port, self.log, own_group=True)
 
     def kill(self) -> None:
-        """SIGKILL to gunicorn and its workers at once: no graceful shutdown."""
+        """SIGKILL to gunicorn and its workers at once: no graceful shutdown. Returns when
+        every process of the group is gone, so nothing is written after it returns (a
+        worker finishing a write in the kernel outlives the master by a moment)."""
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        deadline = time.monotonic() + 10
+        while group_alive(self.proc.pid):
+            assert time.monotonic() < deadline, "gunicorn's workers outlived SIGKILL"
+            time.sleep(0.01)
         self.proc = None
 
     def stop(self) -> None:
