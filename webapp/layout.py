@@ -22,10 +22,10 @@ from .i18n import _translations, get_locale
 # lines whose capability the role has.
 LINKS: list[tuple[str, str, str, str]] = [
     ("mine", "jobs.mine", N_("My jobs"), "job.field"),
-    ("feedback-new", "feedback.new", N_("Feedback"), "feedback.send"),
     ("board", "jobs.board", N_("Jobs"), "job.view_all"),
     ("new", "jobs.new", N_("New job"), "job.intake"),
     ("complaints", "complaints.index", N_("Complaints"), "complaint.view"),
+    ("feedback-new", "feedback.new", N_("Feedback"), "feedback.send"),
     ("feedback", "feedback.index", N_("Feedback"), "feedback.handle"),
     ("callbacks", "callbacks.today", N_("Callbacks"), "callback.work"),
     ("routine", "routine.index", N_("Routine callbacks"), "routine.view"),
