@@ -47,8 +47,12 @@ class Pool:
         # After an error a cursor may still be alive (held by the traceback) and keep
         # an old snapshot open on the connection: close it rather than reuse it.
         if not failed:
-            if db.conn.in_transaction:
-                db.conn.rollback()
+            try:
+                if db.conn.in_transaction:
+                    db.conn.rollback()
+            except sqlite3.Error:
+                db.close()
+                return
             with self._lock:
                 if len(self._idle) < self.size:
                     self._idle.append(db)
