@@ -2,8 +2,10 @@
 
 import hashlib
 import io
+import json
 import uuid
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
@@ -181,6 +183,25 @@ def test_service_worker_is_served_from_the_root_with_its_version(client):
     assert response.headers["Service-Worker-Allowed"] == "/"
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.get_data(as_text=True).startswith('const VERSION = "')
+
+
+def test_the_service_workers_shell_is_every_asset_a_page_loads(client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    line = next(x for x in body.splitlines() if x.startswith("const SHELL_URLS = "))
+    shell = json.loads(line.removeprefix("const SHELL_URLS = ").rstrip(";"))
+    loaded: list[str] = []
+
+    class Assets(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if (tag == "link" and a.get("rel") == "stylesheet") or (tag == "script" and "src" in a):
+                loaded.append(a.get("href") or a["src"])
+
+    Assets().feed(client.get("/outbox").get_data(as_text=True))
+    assert loaded and set(loaded) <= set(shell)
+    for url in shell:
+        with client.get(url) as response:
+            assert response.status_code == 200, url
 
 
 def test_offline_and_outbox_pages_need_no_sign_in(client):

@@ -7,12 +7,13 @@ alone took longer than the query. The markup is small and lives only here.
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, url_for
 from markupsafe import Markup, escape
 
 from .domain.deadlines import Deadline
 from .domain.text import N_
 from .i18n import _translations, duration, labels
+from .layout import once
 
 # f-strings with escape(): Markup.format goes through string.Formatter, ~5 µs a call.
 
@@ -39,13 +40,13 @@ def due_badge(d: Deadline | None) -> Markup:
 def job_url(job_id: int) -> str:
     """`url_for('jobs.detail', job_id=…)` for a row, without the routing map's cost
     per row: the URL is built once and the id put in its place."""
-    cache = current_app.extensions.setdefault("job_url", {})
-    prefix = cache.get(request.script_root)
-    if prefix is None:
-        sample = url_for("jobs.detail", job_id=0)
-        assert sample.endswith("/0"), sample
-        prefix = cache[request.script_root] = sample[:-1]
-    return f"{prefix}{job_id}"
+    return f"{once(('job_url',), _job_url_prefix)}{job_id}"
+
+
+def _job_url_prefix() -> str:
+    sample = url_for("jobs.detail", job_id=0)
+    assert sample.endswith("/0"), sample
+    return sample[:-1]
 
 
 def init_app(app: Flask) -> None:

@@ -37,12 +37,17 @@ LINKS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def _cached(kind: str, name: str, build: Any) -> Any:
-    key = (kind, name, str(get_locale()), request.script_root)
+def once(key: tuple, build: Any) -> Any:
+    """`build()`, made once per process for this key and where the app is mounted."""
+    key = (*key, request.script_root)
     cache = current_app.extensions.setdefault("layout", {})
     if key not in cache:
         cache[key] = build()
     return cache[key]
+
+
+def _cached(kind: str, name: str, build: Any) -> Any:
+    return once((kind, name, str(get_locale())), build)
 
 
 def links_for(role: str) -> list[tuple[str, str, str]]:

@@ -91,5 +91,6 @@ def init_app(app: Flask) -> None:
             "DEPARTMENTS": people.DEPARTMENTS,
             "ROLES": people.ROLES,
             "estates_for_user": lambda: estates.list_estates(get_db(), current_user.estate_ids),
+            "PAGE_ASSETS": sync.PAGE_ASSETS,
         }
     )

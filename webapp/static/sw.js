@@ -1,16 +1,12 @@
-/* Service worker (served at /sw.js with `const VERSION = "..."` prepended).
+/* Service worker (served at /sw.js with `const VERSION = "..."` and the shell's files,
+   `const SHELL_URLS = [...]`, prepended: views/sync.py).
    Keeps the app shell and the signed-in worker's pages so they open with no signal,
    and replays the outbox through Background Sync. See docs/SYNC.md. */
-/* global VERSION, Outbox */
+/* global VERSION, SHELL_URLS, Outbox */
 importScripts("/static/outbox.js");
 
 var SHELL = "shell-" + VERSION;
 var PAGES = "pages-" + VERSION;
-var SHELL_URLS = [
-  "/offline", "/outbox", "/static/app.css", "/static/app.js", "/static/outbox.js",
-  "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/signature_pad-5.1.4.umd.min.js",
-  "/static/places.css", "/static/places.js", "/static/vendor/jsqr-1.4.0.min.js"
-];
 // How often the worker's pages are fetched again. The time is kept in the cache, so a
 // worker that the browser stopped and started again does not refetch everything.
 var REFRESH_EVERY_MS = 5 * 60 * 1000;

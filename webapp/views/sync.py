@@ -8,6 +8,7 @@ signed-in session.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ from ..payloads import OUTBOX
 
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
-ASSETS = ("app.css", "app.js", "outbox.js", "vendor/htmx-2.0.11.min.js",
-          "vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
-          "vendor/jsqr-1.4.0.min.js")
+# The one list of static files: every page loads PAGE_ASSETS, in this order (the
+# scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
+PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "app.js")
+ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
+                        "vendor/jsqr-1.4.0.min.js")
+SHELL_PAGES = ("/offline", "/outbox")
 
 
 def asset_version() -> str:
@@ -67,9 +71,12 @@ def guard():
 
 @bp.get("/sw.js")
 def service_worker():
-    """The service worker, from the site root so its scope is the whole app."""
+    """The service worker, from the site root so its scope is the whole app; the asset
+    version and the shell's files are written in from here."""
     path = Path(current_app.static_folder or "") / "sw.js"
-    body = f'const VERSION = "{asset_version()}";\n' + path.read_text()
+    shell = [*SHELL_PAGES, *(url_for("static", filename=a) for a in ASSETS)]
+    body = (f'const VERSION = "{asset_version()}";\n'
+            f"const SHELL_URLS = {json.dumps(shell)};\n" + path.read_text())
     response = Response(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -91,7 +98,7 @@ def outbox():
 @bp.get("/sync/manifest")
 def manifest():
     """The pages and assets this user's phone should keep for working offline."""
-    pages = ["/outbox", "/offline"]
+    pages = list(SHELL_PAGES)
     if current_user.is_field:
         pages.append(url_for("jobs.mine"))
         for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
