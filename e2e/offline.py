@@ -62,8 +62,12 @@ def new_job(
 def cache_for_offline(page: Page) -> None:
     """Open the app once online so the service worker keeps this worker's pages."""
     page.goto("/jobs/mine")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    # Wait for an active worker, not for it to claim this page: Chromium sometimes
+    # never hands an open page to a new worker. A page loaded after that is its.
+    poll(page, "() => navigator.serviceWorker.ready.then(r => r.active !== null)",
+         timeout=30_000)
     page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     expect(page.locator("body")).to_have_attribute("data-cached", "1")
 
 

@@ -334,8 +334,9 @@
       return navigator.serviceWorker.ready;
     }).then(function () {
       // A new language: the saved pages are in the old one, fetch them again now.
-      var lang = document.documentElement.lang, changed = localStorage.getItem("lang") !== lang;
+      var lang = document.documentElement.lang, had = localStorage.getItem("lang");
       localStorage.setItem("lang", lang);
+      var changed = had !== null && had !== lang;
       refreshCache(changed);
     }).catch(function (e) { console.error(e); });
     navigator.serviceWorker.addEventListener("controllerchange", function () {
