@@ -49,6 +49,12 @@ def test_work_done_offline_survives_a_browser_restart_and_is_sent_once(
             complete_offline(page, job_id, f"更换阀芯{n}", photos[job_id], f"陈小明{n}")
             expect_pending(page, 2 * n)
         saved = outbox_items(page)
+        # The session expires while the phone is off (sign-in is remembered for two
+        # weeks; clearing the cookies stands for that). It also keeps the restarted
+        # browser's service worker, which Playwright's offline switch does not reach
+        # and which Background Sync wakes at start-up, from sending before the test
+        # says the signal is back.
+        ctx.clear_cookies()
     finally:
         ctx.close()
     assert [(i["kind"], i["target"], i["state"], i["blobs"]) for i in saved] == [
@@ -72,10 +78,8 @@ def test_work_done_offline_survives_a_browser_restart_and_is_sent_once(
         assert sorted(items.evaluate_all("els => els.map(e => e.dataset.opId)")) == sorted(op_ids)
         expect_pending(page, 4)
 
-        # The signal is back, but the session expired meanwhile (sign-in is remembered
-        # for two weeks; clearing the cookies stands for that): the server answers 401,
+        # The signal is back, but the session expired meanwhile: the server answers 401,
         # nothing leaves the phone, and the page asks to sign in.
-        ctx.clear_cookies()
         ctx.set_offline(False)
         page.goto("/outbox")
         signed_out = page.locator("[data-outbox-signed-out]")
