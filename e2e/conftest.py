@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 import sync
 from webapp.auth import utcnow
@@ -26,6 +26,31 @@ from webapp.domain.handlers import HANDLERS
 ROOT = Path(__file__).resolve().parent.parent
 # Two cores run the server, the browser and the tests: give the page time to settle.
 expect.set_options(timeout=15_000)
+
+# Playwright's offline switch does not reach service workers: a worker woken by
+# Background Sync, or one refreshing its pages, would still talk to the server while a
+# test says there is no signal. With the workers' network events on (read when the
+# driver starts), an offline context also fails its workers' requests.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
+
+
+def _no_signal_for_workers(route: Route) -> None:
+    if route.request.service_worker is not None:
+        route.abort("internetdisconnected")
+    else:
+        route.fallback()
+
+
+def _set_offline(self: BrowserContext, offline: bool) -> None:
+    _playwright_set_offline(self, offline)
+    if offline:
+        self.route("**/*", _no_signal_for_workers)
+    else:
+        self.unroute("**/*", _no_signal_for_workers)
+
+
+_playwright_set_offline = BrowserContext.set_offline
+BrowserContext.set_offline = _set_offline  # type: ignore[method-assign]
 BIN = ROOT / ".venv" / "bin"
 CHROMIUM = "/usr/bin/chromium"
 
