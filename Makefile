@@ -64,6 +64,7 @@ test: install-test system-deps
 
 bench: install-test system-deps
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.floor
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.routine
 	$(BIN)/python -m bench.places

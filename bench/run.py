@@ -208,8 +208,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(port: int, access_log: Path, error_log: Path):
-    """gunicorn with `make run`'s flags against the benchmark database."""
+def server(port: int, access_log: Path, error_log: Path, app: str = "webapp:create_app()"):
+    """gunicorn with `make run`'s flags, by default the product on the benchmark database."""
     env = dict(os.environ,
                WUYE_DATABASE=str(RUN_DB),
                WUYE_FILES_DIR=str(generate.OUT / "files"),
@@ -219,7 +219,7 @@ def server(port: int, access_log: Path, error_log: Path):
     cmd = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads", str(THREADS),
            "--bind", f"127.0.0.1:{port}", "--access-logfile", str(access_log),
            "--access-logformat", LOG_FORMAT, "--error-logfile", str(error_log),
-           "webapp:create_app()"]
+           app]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -227,7 +227,7 @@ def server(port: int, access_log: Path, error_log: Path):
             if proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {error_log.read_text()[-2000:]}")
             try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/static/app.css",
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
                                              headers={"X-Bench": "ready"})
                 with urllib.request.urlopen(req, timeout=2) as r:
                     if r.status == 200:
