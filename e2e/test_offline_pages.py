@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from .conftest import Server, login
-from .offline import cache_for_offline, new_job, poll
+from .conftest import Server, draw_signature, login
+from .offline import cache_for_offline, expect_pending, new_job, poll
 
 
 def test_saved_pages_follow_a_change_of_language(page: Page, context: BrowserContext,
@@ -48,3 +48,32 @@ def test_the_saved_list_shows_a_step_just_taken(page: Page, context: BrowserCont
     row = page.locator(f"[data-list=mine] [data-job='{number}']")
     expect(row.locator("[data-status]")).to_have_attribute("data-status", "accepted")
     context.set_offline(False)
+
+
+def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext,
+                                             server: Server):
+    # Accepted with signal, then everything at the door without: the sign page was kept
+    # before the work existed, and shows the work the resident is signing for.
+    job_id = new_job(server, upto="accepted", worker="tech2", description="阳台下水堵塞")
+    login(page, "tech2")
+    cache_for_offline(page)
+    context.set_offline(True)
+    page.goto(f"/jobs/{job_id}")
+    page.locator("[data-action=arrive]").click()
+    done = page.locator("[data-form=complete]")
+    expect(done).to_be_visible()
+    done.locator("[name=work_done]").fill("疏通阳台地漏，清出毛发")
+    page.locator("[data-action=complete]").click()
+    page.locator("[data-queued] [data-continue]").click()
+    expect(page).to_have_url(f"/jobs/{job_id}/sign")
+    work = page.locator("[data-work-done]")
+    expect(work).to_be_visible()
+    expect(work.locator("[data-work-text]")).to_have_text("疏通阳台地漏，清出毛发")
+    draw_signature(page)
+    page.locator("[data-form=signoff] [name=signer_name]").fill("王阿姨")
+    page.locator("[data-action=signoff]").click()
+    expect_pending(page, 3)
+    context.set_offline(False)
+    poll(page, "() => Outbox.pendingCount().then(n => n === 0)", timeout=20_000)
+    job = server.query("SELECT status, work_done FROM jobs WHERE id = ?", [job_id])[0]
+    assert (job["status"], job["work_done"]) == ("closed", "疏通阳台地漏，清出毛发")

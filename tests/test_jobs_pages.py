@@ -305,3 +305,23 @@ def test_sign_page_of_an_arrived_job_shows_no_empty_work_line(app, client, auth)
     auth.login("tech")
     html = client.get(f"/jobs/{job_id}/sign").get_data(as_text=True)
     assert "None" not in html and Page(html).find("data-form", "signoff")
+
+
+def test_sign_page_is_open_to_the_assignee_before_the_work_is_recorded(app, client, auth):
+    # Offline, the technician may accept, arrive and finish with the page kept from
+    # before: it must exist for each of those steps, and not once the job is signed.
+    from tests.jobflow import job_in
+
+    db = connect(app.config["DATABASE"])
+    ids = {status: job_in(db, status) for status in ("accepted", "closed")}
+    db.close()
+    auth.login("tech")
+    page = Page(client.get(f"/jobs/{ids['accepted']}/sign").get_data(as_text=True))
+    line = page.find("data-work-done", f"job:{ids['accepted']}")
+    assert page.find("data-form", "signoff") and len(line) == 1 and "hidden" in line[0]
+    closed = client.get(f"/jobs/{ids['closed']}/sign")
+    assert closed.status_code == 302
+    assert closed.headers["Location"].endswith(f"/jobs/{ids['closed']}")
+    auth.logout()
+    auth.login("tech2")  # same estate, not the assignee: not their job
+    assert client.get(f"/jobs/{ids['accepted']}/sign").status_code == 404

@@ -66,9 +66,12 @@ def test_cross_site_requests_are_refused(client, auth):
 
 def test_manifest_lists_the_workers_open_jobs_and_their_units(app, client, auth):
     arrived = job_in(app, "arrived")
+    accepted = job_in(app, "accepted")
     auth.login("tech")
     body = client.get("/sync/manifest", headers=ORIGIN).json
     assert f"/jobs/{arrived}" in body["pages"] and f"/jobs/{arrived}/sign" in body["pages"]
+    # Arriving and finishing may happen with no signal: the sign page is kept already.
+    assert f"/jobs/{accepted}/sign" in body["pages"]
     assert "/jobs/mine" in body["pages"] and "/units/1" in body["pages"]
     assert "/static/outbox.js" in body["assets"] and body["version"]
     auth.logout()

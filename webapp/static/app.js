@@ -205,7 +205,7 @@
     (form.closest("[data-when-status]") || form).insertAdjacentElement("beforebegin", note);
     form.hidden = true;
     retryLater();
-    showSteps();
+    window.Queued.show();
   }
 
   // --- Replay: on load, when the signal is back, on a timer with back-off,
@@ -253,68 +253,12 @@
       document.querySelectorAll("[data-pending-count]").forEach(function (el) { el.textContent = String(n); });
       document.querySelectorAll("[data-pending]").forEach(function (el) { el.classList.toggle("has-items", n > 0); });
     });
-    renderOutbox();
-    showSteps();
+    window.Queued.show();
   }
 
   function updateOnline() {
     var banner = document.querySelector("[data-offline-banner]");
     if (banner) banner.hidden = navigator.onLine;
-  }
-
-  // --- The job page offline: show the next step once this one is in the outbox.
-  var NEXT = { "job.claim": "accepted", "job.accept": "accepted", "job.arrive": "arrived",
-    "job.pause": "paused", "job.complete": "completed", "job.signoff": "closed",
-    "job.decline": "new" };
-  function showSteps() {
-    var box = document.querySelector("[data-job-steps]");
-    if (!box || !Outbox) return;
-    Outbox.all().then(function (items) {
-      var status = box.dataset.status, queued = 0;
-      items.forEach(function (i) {
-        if (i.target === box.dataset.jobSteps && i.state !== "synced" && NEXT[i.kind] &&
-            i.state !== "attention") {
-          status = NEXT[i.kind]; queued++;
-        }
-      });
-      box.querySelectorAll("[data-when-status]").forEach(function (el) {
-        el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
-      });
-      var here = box.querySelector("[data-queued-here]");
-      if (here) here.hidden = queued === 0;
-    });
-  }
-
-  // --- The outbox page.
-  function renderOutbox() {
-    var list = document.querySelector("[data-outbox-list]");
-    if (!list || !Outbox) return;
-    var names = {};
-    document.querySelectorAll("[data-state-names] [data-state]").forEach(function (li) {
-      names[li.dataset.state] = li.textContent;
-    });
-    var tpl = document.querySelector("template[data-outbox-item]");
-    Outbox.all().then(function (items) {
-      list.innerHTML = "";
-      items.slice().reverse().forEach(function (i) {
-        var li = tpl.content.firstElementChild.cloneNode(true);
-        li.dataset.opId = i.op_id;
-        li.dataset.stateNow = i.state;
-        li.querySelector("[data-label]").textContent = i.label;
-        li.querySelector("[data-state]").textContent = names[i.state] || i.state;
-        li.querySelector("[data-state]").dataset.state = i.state;
-        li.querySelector("[data-when]").textContent = new Date(i.device_time)
-          .toLocaleString(document.documentElement.lang || undefined);
-        li.querySelector("[data-message]").textContent = i.message || "";
-        var dismiss = li.querySelector("[data-dismiss]");
-        dismiss.hidden = i.state !== "attention";
-        dismiss.addEventListener("click", function () { Outbox.remove(i.op_id); });
-        list.appendChild(li);
-      });
-      document.querySelector("[data-outbox-empty]").hidden = items.some(function (i) {
-        return i.state !== "synced";
-      });
-    });
   }
 
   document.addEventListener("click", function (ev) {

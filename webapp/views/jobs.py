@@ -177,9 +177,11 @@ def act(job_id: int, action: str):
 def sign(job_id: int):
     """The resident signs on the technician's screen."""
     job = load_job(job_id)
-    # Also while on site, or a pool job taken offline: the steps before may still be
-    # waiting in the outbox.
-    mine = job["assignee_id"] == current_user.id and job["status"] in ("arrived", "completed")
+    # Before the work is recorded too: the phone keeps this page for every open job, as
+    # the steps before it (accept, arrive, complete) may be taken with no signal and
+    # still be waiting in the outbox.
+    mine = (job["assignee_id"] == current_user.id
+            and job["status"] in jobs.ACTIVE_FIELD_STATUSES)
     pool = job["status"] == "pooled" and job["department"] == current_user.department
     if not (mine or pool):
         return redirect(url_for("jobs.detail", job_id=job_id))

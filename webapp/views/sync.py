@@ -29,7 +29,7 @@ bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
 # The one list of static files: every page loads PAGE_ASSETS, in this order (the
 # scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
-PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "app.js")
+PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js", "app.js")
 ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
                         "vendor/jsqr-1.4.0.min.js")
 SHELL_PAGES = ("/offline", "/outbox")
@@ -103,8 +103,7 @@ def manifest():
         pages.append(url_for("jobs.mine"))
         for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
             pages.append(url_for("jobs.detail", job_id=job["id"]))
-            if job["status"] in ("arrived", "completed", "pooled"):
-                pages.append(url_for("jobs.sign", job_id=job["id"]))
+            pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
     if current_user.can("feedback.send"):

@@ -1,0 +1,85 @@
+/* What pages show of the commands waiting on this phone: the outbox page's list, the
+   job page's next step once a step is saved, and on the sign page the work the
+   resident signs for. Read from outbox.js's IndexedDB; app.js calls Queued.show()
+   whenever the outbox changes. */
+(function () {
+  "use strict";
+  var Outbox = window.Outbox;
+
+  // --- The job page offline: show the next step once this one is in the outbox.
+  var NEXT = { "job.claim": "accepted", "job.accept": "accepted", "job.arrive": "arrived",
+    "job.pause": "paused", "job.complete": "completed", "job.signoff": "closed",
+    "job.decline": "new" };
+  function showSteps() {
+    var box = document.querySelector("[data-job-steps]");
+    if (!box || !Outbox) return;
+    Outbox.all().then(function (items) {
+      var status = box.dataset.status, queued = 0;
+      items.forEach(function (i) {
+        if (i.target === box.dataset.jobSteps && i.state !== "synced" && NEXT[i.kind] &&
+            i.state !== "attention") {
+          status = NEXT[i.kind]; queued++;
+        }
+      });
+      box.querySelectorAll("[data-when-status]").forEach(function (el) {
+        el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
+      });
+      var here = box.querySelector("[data-queued-here]");
+      if (here) here.hidden = queued === 0;
+    });
+  }
+  // The sign page: what the resident signs for, also when it is only on this phone.
+  function showQueuedWork() {
+    var line = document.querySelector("[data-work-done]");
+    if (!line || !Outbox) return;
+    Outbox.all().then(function (items) {
+      items.forEach(function (i) {
+        if (i.target === line.dataset.workDone && i.kind === "job.complete" &&
+            i.state !== "synced" && i.state !== "attention" && i.fields.work_done) {
+          line.querySelector("[data-work-text]").textContent = i.fields.work_done;
+          line.hidden = false;
+        }
+      });
+    });
+  }
+
+  // --- The outbox page.
+  function renderOutbox() {
+    var list = document.querySelector("[data-outbox-list]");
+    if (!list || !Outbox) return;
+    var names = {};
+    document.querySelectorAll("[data-state-names] [data-state]").forEach(function (li) {
+      names[li.dataset.state] = li.textContent;
+    });
+    var tpl = document.querySelector("template[data-outbox-item]");
+    Outbox.all().then(function (items) {
+      list.innerHTML = "";
+      items.slice().reverse().forEach(function (i) {
+        var li = tpl.content.firstElementChild.cloneNode(true);
+        li.dataset.opId = i.op_id;
+        li.dataset.stateNow = i.state;
+        li.querySelector("[data-label]").textContent = i.label;
+        li.querySelector("[data-state]").textContent = names[i.state] || i.state;
+        li.querySelector("[data-state]").dataset.state = i.state;
+        li.querySelector("[data-when]").textContent = new Date(i.device_time)
+          .toLocaleString(document.documentElement.lang || undefined);
+        li.querySelector("[data-message]").textContent = i.message || "";
+        var dismiss = li.querySelector("[data-dismiss]");
+        dismiss.hidden = i.state !== "attention";
+        dismiss.addEventListener("click", function () { Outbox.remove(i.op_id); });
+        list.appendChild(li);
+      });
+      document.querySelector("[data-outbox-empty]").hidden = items.some(function (i) {
+        return i.state !== "synced";
+      });
+    });
+  }
+
+  window.Queued = {
+    show: function () {
+      renderOutbox();
+      showSteps();
+      showQueuedWork();
+    }
+  };
+})();
