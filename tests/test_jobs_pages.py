@@ -325,3 +325,23 @@ def test_sign_page_is_open_to_the_assignee_before_the_work_is_recorded(app, clie
     auth.logout()
     auth.login("tech2")  # same estate, not the assignee: not their job
     assert client.get(f"/jobs/{ids['accepted']}/sign").status_code == 404
+
+
+def test_my_jobs_says_how_many_pool_jobs_it_leaves_out(app, client, auth, monkeypatch):
+    from tests.jobflow import job_in
+    from webapp.domain import jobs
+
+    db = connect(app.config["DATABASE"])
+    for _ in range(3):
+        job_in(db, "pooled")
+    total = db.execute("SELECT count(*) FROM jobs WHERE status = 'pooled' AND estate_id = 1"
+                       " AND department = 'maintenance'").fetchone()[0]
+    db.close()
+    auth.login("tech")
+    assert not Page(client.get("/jobs/mine").get_data(as_text=True)).find("data-pool-hidden")
+    monkeypatch.setattr(jobs, "POOL_SHOWN", 2)
+    page = Page(client.get("/jobs/mine").get_data(as_text=True))
+    rows = [d for d in page.find("data-job") if d["tag"] == "li"]
+    assert page.find("data-pool-hidden") == [
+        {"tag": "li", "class": "muted pad", "data-pool-hidden": str(total - 2)}]
+    assert len(rows) >= 2

@@ -184,21 +184,37 @@ def signed_record_hash(job: dict[str, Any], photos: Iterable[str], signer: str, 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def my_jobs(db: Database, user: dict[str, Any], estate_ids: list[int]) -> list[dict[str, Any]]:
-    """A field worker's open jobs plus their department's unclaimed pool."""
+# How many of a department's unclaimed jobs a field worker's list shows, oldest first:
+# a backlog must neither push the worker's own jobs off the list nor fill the phone.
+POOL_SHOWN = 50
+
+
+def my_jobs(db: Database, user: dict[str, Any], estate_ids: list[int],
+            pool_shown: int | None = None) -> list[dict[str, Any]]:
+    """A field worker's open jobs (all of them), then up to `pool_shown` of their
+    department's unclaimed pool in their estates, emergencies then the oldest."""
     if not estate_ids:
         return []
     marks = ",".join("?" * len(estate_ids))
     statuses = ",".join("?" * len(ACTIVE_FIELD_STATUSES))
-    return list(
-        db.query(
-            JOB_SELECT
-            + f" WHERE (j.assignee_id = ? AND j.status IN ({statuses}))"
-            + f" OR (j.status = 'pooled' AND j.department = ? AND j.estate_id IN ({marks}))"
-            + " LIMIT 200",
-            [user["id"], *ACTIVE_FIELD_STATUSES, user["department"], *estate_ids],
-        )
+    own = db.query(JOB_SELECT + f" WHERE j.assignee_id = ? AND j.status IN ({statuses})",
+                   [user["id"], *ACTIVE_FIELD_STATUSES])
+    pool = db.query(
+        JOB_SELECT + f" WHERE j.status = 'pooled' AND j.department = ? AND j.estate_id IN"
+        f" ({marks}) ORDER BY j.job_class = 'emergency' DESC, j.id LIMIT ?",
+        [user["department"], *estate_ids, POOL_SHOWN if pool_shown is None else pool_shown],
     )
+    return [*own, *pool]
+
+
+def pool_size(db: Database, user: dict[str, Any], estate_ids: list[int]) -> int:
+    """All of the department's unclaimed jobs in the worker's estates."""
+    if not estate_ids:
+        return 0
+    marks = ",".join("?" * len(estate_ids))
+    return db.execute(
+        f"SELECT count(*) FROM jobs WHERE status = 'pooled' AND department = ?"
+        f" AND estate_id IN ({marks})", [user["department"], *estate_ids]).fetchone()[0]
 
 
 # SQLite allows 500 terms in a compound SELECT; past this many estates the board

@@ -73,11 +73,15 @@ def board():
 @require("job.field")
 def mine():
     """A field worker's jobs, what is due first at the top."""
-    rows = with_deadlines(jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids))
+    db, user, estates = get_db(), current_user.row, current_user.estate_ids
+    rows = with_deadlines(jobs.my_jobs(db, user, estates))
+    pooled = sum(r["status"] == "pooled" for r in rows)
+    # Only a full pool was cut short: count the rest then.
+    pool_hidden = jobs.pool_size(db, user, estates) - pooled if pooled >= jobs.POOL_SHOWN else 0
     far = utcnow().replace(year=9999)
     rows.sort(key=lambda r: (r["status"] == "completed", r["next_due"].due if r["next_due"]
                              else far))
-    return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows)
+    return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows, pool_hidden=pool_hidden)
 
 
 @bp.route("/new", methods=["GET", "POST"])
