@@ -74,3 +74,10 @@ def test_the_header_follows_the_language(client, auth):
     en = NavText(client.get("/outbox").get_data(as_text=True)).text
     assert (zh["board"], en["board"]) == ("工单", "Jobs")
     assert (zh["new"], en["new"]) == ("新建工单", "New job")
+
+
+def test_the_link_of_the_page_shown_is_marked_current(client, auth):
+    auth.login("manager")
+    for path, key in [("/jobs", "board"), ("/callbacks", "callbacks"), ("/outbox", None)]:
+        links = Page(client.get(path).get_data(as_text=True)).find("data-nav")
+        assert [a["data-nav"] for a in links if "aria-current" in a] == ([key] if key else [])

@@ -364,6 +364,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The header's links scroll sideways on a phone: keep this page's in sight.
+    var current = document.querySelector(".top nav [aria-current]");
+    if (current) current.scrollIntoView({ block: "nearest", inline: "center" });
     initSignature();
     choosePlaceFromQuery();
     document.querySelectorAll("form").forEach(function (f) {
