@@ -199,3 +199,22 @@ def test_board_filters_follow_back_and_forward(page: Page, server: Server):
     expect(page).to_have_url(re.compile(r"status=all"))
     expect(filters.locator("[name=status]")).to_have_value("all")
     expect(filters.locator("[name=q]")).to_have_value(number[-4:])
+
+
+def test_deadlines_count_down_on_an_open_page(page: Page, server: Server):
+    # A list left open on the phone (or kept for offline use) shows the time left now,
+    # not when the server rendered it.
+    job = server.command("desk", "job.create", "job:new", estate_id=1, unit_id=4,
+                         reporter_name="周", reporter_phone="13900000001", source="phone",
+                         category="electrical", job_class="small", description="插座冒火花",
+                         photos=[])
+    number = server.query("SELECT number FROM jobs WHERE id = ?", [job["job_id"]])[0]["number"]
+    login(page, "desk")
+    page.clock.install()
+    page.goto("/jobs")
+    due = page.locator(f"[data-job='{number}'] [data-due-at]")
+    expect(due).to_have_attribute("data-due", "ok")
+    expect(due.locator("[data-due-text]")).to_contain_text("剩余")
+    page.clock.fast_forward(72 * 3600 * 1000)
+    expect(due).to_have_attribute("data-due", "overdue")
+    expect(due.locator("[data-due-text]")).to_have_text(re.compile(r"^已超时\d+天\d+小时$"))

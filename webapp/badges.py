@@ -25,16 +25,24 @@ def status_badge(status: str) -> Markup:
 
 
 def due_badge(d: Deadline | None) -> Markup:
-    """The deadline's name and the time left, or how long it is overdue."""
+    """The deadline's name and the time left, or how long it is overdue.
+
+    `data-due-at` (UTC) lets the page count down by itself (app.js): a list left open,
+    or a page kept on the phone and opened with no signal, would otherwise show the
+    time left as it was when the server rendered it.
+    """
     if d is None:
         return Markup("")
     t = _translations().ugettext
     name = escape(labels().due[d.name])
+    at = d.due.strftime("%Y-%m-%dT%H:%M:%SZ")
     if d.breached:
         text = escape(t(N_("Overdue %(t)s")) % {"t": duration(d.remaining)})
-        return Markup(f'<span class="due overdue" data-due="overdue">{name} · {text}</span>')
+        return Markup(f'<span class="due overdue" data-due="overdue" data-due-at="{at}">'
+                      f'{name} · <span data-due-text>{text}</span></span>')
     text = escape(t(N_("%(t)s left")) % {"t": duration(d.remaining)})
-    return Markup(f'<span class="due" data-due="ok">{name} · {text}</span>')
+    return Markup(f'<span class="due" data-due="ok" data-due-at="{at}">{name} · '
+                  f'<span data-due-text>{text}</span></span>')
 
 
 def job_url(job_id: int) -> str:
