@@ -124,3 +124,9 @@ def test_illegal_steps_are_refused(db):
     tech = run(db, "tech", "complaint.route", f"complaint:{cid}", path="ordinary",
                reason="x", to="dept:cleaning")
     assert tech.status == "rejected" and tech.result["reason"] == "forbidden"
+
+
+def test_complaint_numbers_follow_the_local_date(db):
+    first = row(db, new(db, now=NOW.replace(hour=16, minute=30)))  # 00:30 next day, Beijing
+    assert first["number"] == "C20261111-0001"
+    assert row(db, new(db, now=NOW.replace(hour=17)))["number"] == "C20261111-0002"

@@ -58,6 +58,17 @@ def test_create_numbers_jobs_per_day_and_routes_category_to_department(db):
     assert rows[a]["department"] == "maintenance" and rows[b]["department"] == "cleaning"
 
 
+def test_numbers_follow_the_local_date_not_utc(db):
+    # 16:07 UTC on the 10th is 00:07 on the 11th in Beijing: the first job of the 11th.
+    late = run(db, "desk", "job.create", "job:new", now=NOW.replace(hour=16, minute=7),
+               estate_id=1, unit_id=1, reporter_name="陈", reporter_phone="13800000000",
+               source="phone", category="plumbing", job_class="small",
+               description="半夜漏水", photos=[])
+    number = db.execute("SELECT number FROM jobs WHERE id = ?",
+                        [late.result["job_id"]]).fetchone()[0]
+    assert number == "J20261111-0001"
+
+
 def test_only_the_assignee_may_work_the_job(db):
     job_id = job_in(db, "assigned")
     out = step(db, job_id, "job.accept", username="tech2")

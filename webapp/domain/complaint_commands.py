@@ -20,9 +20,9 @@ from .complaints import (
     TRANSITIONS,
     effective_level,
     get,
-    next_number,
     open_repeat_of,
 )
+from .numbers import next_number
 from .settings import estate_settings
 from .text import N_
 
@@ -154,7 +154,7 @@ def create_complaint(db: Database, cmd: Command, user: dict, now: datetime,
            contact, identity, category, level, content, status, received_by, received_at,
            repeat_of, source_callback_id, updated_at)
            VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?,?,?)""",
-        [next_number(db, now), estate_id, unit_id, p["channel"],
+        [next_number(db, "C", now), estate_id, unit_id, p["channel"],
          _text(p, "complainant_name", 50), contact, p["identity"], p["category"], level,
          _text(p, "content"), user["id"], at, repeat["id"] if repeat else None,
          source_callback_id, iso(now)],

@@ -169,9 +169,3 @@ def open_repeat_of(db: Database, estate_id: int, unit_id: int | None, contact: s
         [estate_id, value, category, *UNRESOLVED])), None)
 
 
-def next_number(db: Database, now: datetime) -> str:
-    prefix = "C" + now.strftime("%Y%m%d") + "-"
-    row = db.execute("SELECT number FROM complaints WHERE number LIKE ? ORDER BY number DESC "
-                     "LIMIT 1", [prefix + "%"]).fetchone()
-    seq = int(row[0].rsplit("-", 1)[1]) + 1 if row else 1
-    return f"{prefix}{seq:04d}"

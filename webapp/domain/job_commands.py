@@ -26,9 +26,9 @@ from .jobs import (
     get_job,
     iso,
     job_photos,
-    next_number,
     signed_record_hash,
 )
+from .numbers import next_number
 
 PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
 
@@ -169,7 +169,7 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
                department: str | None = None) -> dict[str, Any]:
     """A new job received by the command's user, with its intake photos, audited. Inputs
     are already checked (the intake form above, or a record that becomes a job)."""
-    number = next_number(db, now)
+    number = next_number(db, "J", now)
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
            category, department, job_class, description, status, received_by, received_at,

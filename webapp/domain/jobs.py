@@ -322,22 +322,6 @@ def search_phrase(query: str) -> str | None:
     return '"' + query.replace('"', '""') + '"'
 
 
-def next_number(db: Database, now: datetime) -> str:
-    """J + date + a per-day sequence; called inside the write transaction."""
-    prefix = "J" + now.strftime("%Y%m%d") + "-"
-    row = next(
-        iter(
-            db.query(
-                "SELECT number FROM jobs WHERE number LIKE ? ORDER BY number DESC LIMIT 1",
-                [prefix + "%"],
-            )
-        ),
-        None,
-    )
-    seq = int(row["number"].rsplit("-", 1)[1]) + 1 if row else 1
-    return f"{prefix}{seq:04d}"
-
-
 def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
     """What came in from the field and was refused, for the desk's review."""
     rows = db.query(

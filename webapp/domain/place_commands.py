@@ -16,7 +16,8 @@ from sqlite_utils import Database
 from sync import Command, Handler, Invalid, Rejected
 
 from . import audit, files, people, places
-from .jobs import CATEGORIES, get_job, iso, next_number
+from .jobs import CATEGORIES, get_job, iso
+from .numbers import next_number
 from .text import N_
 
 PHONE_CHARS = set("0123456789+- ")
@@ -127,7 +128,7 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     description = fields["description"]
     if not is_unit:
         description = f"【{place['name']}】{description}"
-    number = next_number(db, now)
+    number = next_number(db, "J", now)
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
            category, department, job_class, description, status, received_by, received_at,
