@@ -8,6 +8,8 @@ import pytest
 
 from webapp import create_app
 
+from .pages import Page
+
 
 class Inputs(HTMLParser):
     def __init__(self):
@@ -128,3 +130,17 @@ def test_language_switch_is_per_user(client, auth):
 def test_healthz_answers_without_sign_in(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
+
+
+def test_a_form_address_opened_as_a_page_goes_to_the_form_s_page(client, auth):
+    # A form shown again with errors keeps the address it was posted to; reopening that
+    # tab asks for it with GET.
+    auth.login("desk")
+    again = client.get("/complaints/1/route")
+    assert again.status_code == 303 and again.headers["Location"].endswith("/complaints/1")
+    assert client.get("/jobs/1/dispatch").headers["Location"].endswith("/jobs/1")
+    # No page one level up: a page that says what happened, in the user's language.
+    lost = client.get("/sync/batch")
+    assert lost.status_code == 405
+    page = Page(lost.get_data(as_text=True))
+    assert page.find("data-error-page", "405") and page.has_html

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from . import i18n
 from .db import get_db
@@ -37,6 +39,24 @@ def _error(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def _method_not_allowed(e: HTTPException):
+    """A form's address opened as a page: a form shown again with its errors keeps the
+    address it was sent to, and a reload or a reopened tab asks for it. Go to the page
+    the form belongs to (the address one level up) when there is one."""
+    if request.method == "GET":
+        parent = request.path.rstrip("/").rsplit("/", 1)[0] or "/"
+        adapter = current_app.create_url_adapter(request)
+        try:
+            adapter.match(parent, method="GET")
+        except RequestRedirect:
+            pass  # a page there, at a slightly different address: fine to go to
+        except HTTPException:
+            parent = None
+        if parent:
+            return redirect(request.script_root + parent, 303)
+    return _error(405, _("This address only takes a sent form. Open the page from the menu."))
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     from .views import admin, feedback, files, inspections, places, routine, sync, units, users
@@ -53,6 +73,7 @@ def init_app(app: Flask) -> None:
 
     app.register_error_handler(403, lambda e: _error(403, _("Your role may not open this page.")))
     app.register_error_handler(404, lambda e: _error(404, _("Not found.")))
+    app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(
         413, lambda e: _error(413, _("The upload is too large. Send fewer or smaller photos."))
     )
