@@ -173,3 +173,12 @@ def test_my_jobs_keeps_own_jobs_and_shows_a_backlog_emergencies_then_oldest(db):
     assert pool[-1] not in ids and ids.index(own[-1]) < ids.index(urgent)
     assert jobs.pool_size(db, tech, []) == 0
     assert jobs.my_jobs(db, tech, []) == []
+
+
+def test_the_reporters_phone_is_kept_as_plain_digits(db):
+    out = run(db, "desk", "job.create", "job:new", estate_id=1, unit_id=1, reporter_name="陈",
+              reporter_phone="１３８-0013 8000", source="phone", category="plumbing",
+              job_class="small", description="水龙头漏水", photos=[])
+    phone = db.execute("SELECT reporter_phone FROM jobs WHERE id = ?",
+                       [out.result["job_id"]]).fetchone()[0]
+    assert phone == "13800138000"

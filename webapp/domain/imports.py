@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from sync import Command, Invalid
 
-from . import audit, people
+from . import audit, people, phones
 from .jobs import N_
 
 COLUMNS = ("estate_code", "building", "unit", "floor", "resident_name", "resident_phone",
@@ -34,8 +34,6 @@ COLUMNS = ("estate_code", "building", "unit", "floor", "resident_name", "residen
 REQUIRED = ("estate_code", "building", "unit")
 MAX_ROWS = 20000
 MAX_LENGTH = {"building": 50, "unit": 20, "resident_name": 50}
-PHONE = re.compile(r"^\+?\d{5,15}$")
-PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 OWNER_VALUES = {"": True, "1": True, "是": True, "0": False, "否": False}
 
 UNREADABLE = N_("The file is not UTF-8 or GBK text. Save it from the spreadsheet as CSV "
@@ -160,8 +158,8 @@ def _row(
         else:
             bad(N_("Floor %(floor)s is not a whole number."), floor=floor_text)
     phone_text = _plain(cell["resident_phone"])
-    phone = PHONE_SEPARATORS.sub("", phone_text)
-    if phone and not PHONE.match(phone):
+    phone = phones.normalise(phone_text)
+    if phone and phones.problem(phone) is not None:
         bad(N_("Phone number %(phone)s is not valid."), phone=phone_text)
     owner_text = _plain(cell["is_owner"]).lower()
     if owner_text not in OWNER_VALUES:

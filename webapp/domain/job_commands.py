@@ -8,7 +8,6 @@ returns a rejection (DESIGN.md: facts are never rejected).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, callbacks, files, people
+from . import audit, callbacks, files, people, phones
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -29,8 +28,6 @@ from .jobs import (
     signed_record_hash,
 )
 from .numbers import next_number
-
-PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
 
 
 def _in_estate(db: Database, user: dict[str, Any], estate_id: int) -> None:
@@ -145,8 +142,8 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     description = _text(p, "description")
     if not name:
         errors["reporter_name"] = N_("Enter the reporter's surname.")
-    if not PHONE.match(phone):
-        errors["reporter_phone"] = N_("Enter a phone number (digits only).")
+    if (wrong := phones.problem(phone)) is not None:
+        errors["reporter_phone"] = wrong
     if p.get("source") not in INTAKE_SOURCES:
         errors["source"] = N_("Choose how the report came in.")
     if p.get("category") not in CATEGORIES:
@@ -159,8 +156,9 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid(errors)
     photos = _photos(db, cmd)
     return insert_job(db, cmd, now, estate_id=estate_id, unit_id=unit_id, reporter_name=name,
-                      reporter_phone=phone, source=p["source"], category=p["category"],
-                      job_class=p["job_class"], description=description, photos=photos)
+                      reporter_phone=phones.normalise(phone), source=p["source"],
+                      category=p["category"], job_class=p["job_class"],
+                      description=description, photos=photos)
 
 
 def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,

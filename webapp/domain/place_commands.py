@@ -15,12 +15,11 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected
 
-from . import audit, files, people, places
+from . import audit, files, people, phones, places
 from .jobs import CATEGORIES, get_job, iso
 from .numbers import next_number
 from .text import N_
 
-PHONE_CHARS = set("0123456789+- ")
 # What a resident's report is filed as; the desk re-files it when it dispatches.
 PUBLIC_CATEGORY = {"unit": "other", "area": "public_facility", "equipment": "public_facility"}
 RESIDENT = "住户"  # the reporter's name on the job when they gave none (data, not UI text)
@@ -86,12 +85,11 @@ def check_report(payload: dict[str, Any]) -> dict[str, str]:
     errors = {}
     if len(description) < 2:
         errors["description"] = N_("Describe the problem.")
-    digits = sum(c.isdigit() for c in phone)
-    if not (set(phone) <= PHONE_CHARS and 5 <= digits and len(phone) <= 20):
-        errors["phone"] = N_("Enter a phone number the service desk can call (digits only).")
+    if (wrong := phones.problem(phone)) is not None:
+        errors["phone"] = wrong
     if errors:
         raise Invalid(errors)
-    return {"description": description, "phone": phone, "name": name}
+    return {"description": description, "phone": phones.normalise(phone), "name": name}
 
 
 def over_limit(db: Database, token: str, remote_addr: str, per_addr: int, per_token: int,
