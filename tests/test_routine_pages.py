@@ -87,6 +87,7 @@ def test_a_past_month_shows_no_form(client, auth):
     auth.login("manager")
     page = Page(client.get("/routine?estate_id=1&month=2020-01").get_data(as_text=True))
     assert page.find("data-past") and "routine.plan" not in page.forms
+    assert not page.find("data-plan-by-manager")
 
 
 def test_the_month_list_swaps_only_the_plan_for_htmx(client, auth):
@@ -105,6 +106,7 @@ def test_the_desk_sees_the_plan_but_cannot_make_it(client, auth):
     assert response.status_code == 200
     page = Page(response.get_data(as_text=True))
     assert page.find("data-nav", "routine") and "routine.plan" not in page.forms
+    assert page.find("data-plan-by-manager")  # says who makes it, not a dead end
     response = client.post("/routine", data={"op_id": str(uuid.uuid4()), "estate_id": "1",
                                              "month": "2026-11"})
     assert response.status_code == 403
