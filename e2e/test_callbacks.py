@@ -7,9 +7,13 @@ import hashlib
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
+from webapp.auth import utcnow
+from webapp.db import connect
 from webapp.domain.files import path_for
 
 from .conftest import Server, draw_signature, login
@@ -179,8 +183,9 @@ def test_unsatisfied_phone_callback_reopens_the_job(page: Page, server: Server):
     form.locator("input[name=follow_up][value=rework]").check()
     form.locator("[data-action=record]").click()
 
-    # Sent at once; the clerk is back on the list, and the task has left it.
-    expect(page).to_have_url(re.compile(r"/callbacks$"))
+    # Sent at once; the clerk is back on the list, told so, and the task has left it.
+    expect(page).to_have_url(re.compile(rf"/callbacks\?saved={task_id}$"))
+    expect(page.locator("[data-saved=done]")).to_contain_text("周")
     expect(page.locator("[data-list=callbacks]")).to_be_visible()
     expect(page.locator(f"[data-list=callbacks] [data-task='{task_id}']")).to_have_count(0)
 
@@ -222,8 +227,9 @@ def test_three_taps_for_a_satisfied_resident(page: Page, server: Server):
     )
     page.locator("[data-form=quick] [data-action=satisfied]").click()  # 3: satisfied
 
-    expect(page).to_have_url(re.compile(r"/callbacks$"))
+    expect(page).to_have_url(re.compile(rf"/callbacks\?saved={task_id}$"))
     expect(page.locator("[data-list=callbacks]")).to_be_visible()
+    expect(page.locator("[data-saved=done]")).to_contain_text("吴")
     expect(row).to_have_count(0)
     (task,) = server.query("SELECT status FROM callback_tasks WHERE id = ?", [task_id])
     assert task["status"] == "done"
@@ -254,13 +260,16 @@ def test_not_reached_after_all_sends_nothing_of_the_hidden_answer(page: Page, se
     expect(form.locator("[name=comments]")).to_be_hidden()
     form.locator("[data-action=record]").click()
 
-    expect(page).to_have_url(re.compile(r"/callbacks$"))
-    # Tried once; it comes back on the list at the next try.
+    expect(page).to_have_url(re.compile(rf"/callbacks\?saved={task_id}$"))
+    # Tried once; it comes back on the list at the next try, and the list says when.
     expect(page.locator(f"[data-list=callbacks] [data-task='{task_id}']")).to_have_count(0)
     (task,) = server.query(
         "SELECT status, attempts, next_try_at FROM callback_tasks WHERE id = ?", [task_id]
     )
     assert task["status"] == "open" and task["attempts"] == 1 and task["next_try_at"]
+    back = datetime.fromisoformat(task["next_try_at"]).replace(tzinfo=UTC)
+    expect(page.locator("[data-saved=retry]")).to_contain_text(
+        back.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"))
     assert server.query(
         "SELECT method, reached, ratings, satisfied, comments, signer_name, follow_up"
         " FROM callback_records WHERE task_id = ?",
@@ -279,3 +288,32 @@ def test_not_reached_after_all_sends_nothing_of_the_hidden_answer(page: Page, se
     assert server.query("SELECT status, rework_count FROM jobs WHERE id = ?", [job_id]) == [
         {"status": "closed", "rework_count": 0}
     ]
+
+
+def test_the_list_shows_more_tasks_on_a_tap(page: Page, server: Server):
+    """A routine plan fills the manager pool past one page of the list."""
+    db = connect(server.database)
+    due = (utcnow() + timedelta(days=1)).isoformat(timespec="seconds")
+    for i in range(55):
+        db.execute(
+            "INSERT INTO callback_tasks (estate_id, kind, contact_name, pool, created_at,"
+            " due_at, latest_at, status) VALUES (1, 'routine', ?, 'manager', ?, ?, ?, 'open')",
+            [f"抽样{i}", due, due, due])
+    db.conn.commit()
+    db.close()
+    total = server.query(
+        "SELECT count(*) AS n FROM callback_tasks WHERE pool = 'manager' AND status = 'open'"
+        " AND (next_try_at IS NULL OR next_try_at <= ?)", [utcnow().isoformat()])[0]["n"]
+    login(page, "manager")
+    page.goto("/callbacks")
+    expect(page.locator("[data-due-count]")).to_have_attribute("data-due-count", str(total))
+    rows = page.locator("[data-list=callbacks] [data-task]")
+    expect(rows).to_have_count(50)
+    first_page = rows.evaluate_all("els => els.map(e => e.dataset.task)")
+    url = page.url
+    page.locator("[data-more-link]").click()
+    expect(rows).to_have_count(total)
+    shown = rows.evaluate_all("els => els.map(e => e.dataset.task)")
+    assert shown[:50] == first_page and len(set(shown)) == len(shown)
+    expect(page.locator("[data-more]")).to_have_count(0)
+    assert page.url == url  # the rows were added in place, not a new page

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
 
 class Page(HTMLParser):
     def __init__(self, html: str):
@@ -16,6 +19,9 @@ class Page(HTMLParser):
         self.forms: dict[str, dict[str, str]] = {}
         self._form: str | None = None
         self._in: tuple[str, str] | None = None
+        # The text inside each data-* marked element, by its index in self.data.
+        self.texts: dict[int, str] = {}
+        self._open: list[tuple[str, int]] = []
         self.has_html = "<html" in html
         self.feed(html)
 
@@ -23,6 +29,9 @@ class Page(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if any(k.startswith("data-") for k in a):
             self.data.append({"tag": tag, **a})
+            if tag not in VOID:
+                self._open.append((tag, len(self.data) - 1))
+                self.texts[len(self.data) - 1] = ""
         if tag == "form":
             self._form = a.get("data-command", "")
             self.forms.setdefault(self._form, {})
@@ -43,12 +52,19 @@ class Page(HTMLParser):
             self.errors["_notice"] = ""
 
     def handle_endtag(self, tag):
+        # Close the innermost open element of this tag (and any left unclosed inside it).
+        for depth in range(len(self._open) - 1, -1, -1):
+            if self._open[depth][0] == tag:
+                del self._open[depth:]
+                break
         if tag == "form":
             self._form = None
         if tag in ("textarea", "p"):
             self._in = None
 
     def handle_data(self, data):
+        for _tag, index in self._open:
+            self.texts[index] += data
         if self._in and self._in[0] == "textarea":
             self.textareas[self._in[1]] += data
         elif self._in and self._in[0] == "error":
@@ -57,6 +73,13 @@ class Page(HTMLParser):
     @property
     def notice(self) -> str:
         return self.errors.get("_notice", "")
+
+    def text(self, attr: str, value: str | None = None) -> str:
+        """The text of the first element with this data-* attribute, spaces collapsed."""
+        for index, d in enumerate(self.data):
+            if attr in d and (value is None or d[attr] == value):
+                return " ".join(self.texts.get(index, "").split())
+        raise KeyError(f"no element with {attr}={value}")
 
     def find(self, attr: str, value: str | None = None) -> list[dict[str, str]]:
         return [d for d in self.data if attr in d and (value is None or d[attr] == value)]

@@ -149,3 +149,57 @@ def test_a_disabled_account_cannot_record_even_from_a_queued_phone(db):
     out = record(db, task["id"], method="phone", reached="1", ratings={"overall": 5})
     assert out.status == "rejected" and out.result["reason"] == "forbidden"
     assert callbacks.get_task(db, task["id"])["status"] == "open"
+
+
+def pool_tasks(db, n, due: datetime, estate_id=2, pool="callback"):
+    """`n` open tasks for a pool, all due at once (as a routine plan makes them)."""
+    stamp = due.isoformat()
+    for i in range(n):
+        db.execute(
+            "INSERT INTO callback_tasks (estate_id, kind, contact_name, pool, created_at,"
+            " due_at, latest_at, status) VALUES (?, 'routine', ?, ?, ?, ?, ?, 'open')",
+            [estate_id, f"住户{i}", pool, NOW.isoformat(), stamp, stamp])
+
+
+def clerk(db):
+    user = dict(next(db.query("SELECT * FROM users WHERE username = 'callback'")))
+    estates = [r[0] for r in db.execute(
+        "SELECT estate_id FROM user_estates WHERE user_id = ? ORDER BY estate_id", [user["id"]])]
+    return user, estates
+
+
+def test_the_list_pages_by_due_time_and_no_task_is_skipped_or_repeated(db):
+    # Ties across both page edges, and ids out of due order: the later due first.
+    pool_tasks(db, 60, NOW + timedelta(days=2))
+    pool_tasks(db, 60, NOW + timedelta(days=1))
+    pool_tasks(db, 10, NOW + timedelta(days=3))
+    user, estates = clerk(db)
+    expected = [t["id"] for t in callbacks.today(db, user, estates, NOW, limit=10_000)]
+    assert callbacks.due_count(db, user, estates, NOW) == len(expected) == 133
+    seen, after = [], None
+    while True:
+        page = callbacks.today(db, user, estates, NOW, limit=50, after=after)
+        if not page:
+            break
+        seen += [t["id"] for t in page]
+        after = (page[-1]["due_at"], page[-1]["id"])
+        # The clerk finishes a few of the tasks shown before asking for more: an offset
+        # would now jump over as many of the next ones.
+        db.execute(f"UPDATE callback_tasks SET status = 'done' WHERE id IN "
+                   f"({','.join('?' * 5)})", [t["id"] for t in page[:5]])
+    assert seen == expected
+    dues = [callbacks.get_task(db, i)["due_at"] for i in seen]
+    assert dues == sorted(dues)
+
+
+def test_what_the_list_confirms_after_a_callback(db):
+    done, retry, untouched = (task_for_job(db, job_in(db, "closed")) for _ in range(3))
+    record(db, done["id"], method="phone", reached="1", ratings={"overall": 5})
+    record(db, retry["id"], method="phone", reached="0")
+    assert callbacks.saved_state(callbacks.get_task(db, done["id"]), NOW) == "done"
+    assert callbacks.saved_state(callbacks.get_task(db, retry["id"]), NOW) == "retry"
+    # Still in the phone's outbox: nothing to confirm yet.
+    assert callbacks.saved_state(callbacks.get_task(db, untouched["id"]), NOW) is None
+    # Once its next try has come, it is simply on the list again.
+    later = NOW + timedelta(hours=5)
+    assert callbacks.saved_state(callbacks.get_task(db, retry["id"]), later) is None

@@ -4,6 +4,9 @@ the record PDF and the month's statistics."""
 import csv
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
@@ -80,7 +83,8 @@ def test_record_pdf_and_statistics(app, client, auth):
     rows = list(csv.reader(io.StringIO(
         client.get(f"/callbacks/stats.csv?month={month}").get_data(as_text=True).lstrip("\ufeff"))))
     measures = {r[1]: r[2] for r in rows[1:]}
-    assert int(measures["due"]) >= 1 and "satisfaction.overall.average" in measures
+    assert rows[0] == ["月份", "指标", "数值"]
+    assert int(measures["应回访"]) >= 1 and "按时完成" in measures
 
 
 def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, auth):
@@ -92,3 +96,142 @@ def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, 
         "SELECT id FROM callback_tasks WHERE pool = 'callback' AND status = 'open'")]
     assert team
     assert {d["data-task"] for d in page.find("data-task")} >= {str(t) for t in team}
+
+
+def add_pool_tasks(app, n, due):
+    """`n` open tasks in the callback team's pool, all due at once, as a routine plan
+    makes them."""
+    db = connect(app.config["DATABASE"])
+    for i in range(n):
+        db.execute(
+            "INSERT INTO callback_tasks (estate_id, kind, contact_name, pool, created_at,"
+            " due_at, latest_at, status) VALUES (2, 'routine', ?, 'callback', ?, ?, ?, 'open')",
+            [f"住户{i}", due, due, due])
+    db.conn.commit()
+    db.close()
+
+
+def test_the_list_counts_its_tasks_and_show_more_reaches_every_one(app, client, auth):
+    add_pool_tasks(app, 147, (datetime.now(UTC) + timedelta(days=1)).isoformat(
+        timespec="seconds").replace("+00:00", ""))
+    auth.login("callback")
+    db = connect(app.config["DATABASE"])
+    expected = [str(r[0]) for r in db.execute(
+        "SELECT id FROM callback_tasks WHERE status = 'open' AND pool = 'callback'"
+        " ORDER BY due_at, id")]
+    db.close()
+    assert len(expected) == 150  # the demo's 3 and the plan's 147
+    page = Page(client.get("/callbacks").get_data(as_text=True))
+    assert page.find("data-due-count")[0]["data-due-count"] == "150"
+    seen = [d["data-task"] for d in page.find("data-task")]
+    assert seen == expected[:50]
+    while page.find("data-more"):
+        url = page.find("data-more-link")[0]["hx-get"]
+        assert page.find("data-more-link")[0]["href"] == url
+        page = Page(client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True))
+        assert not page.has_html and not page.find("data-list")
+        assert not page.find("data-due-count") and not page.find("data-empty")
+        seen += [d["data-task"] for d in page.find("data-task")]
+    assert seen == expected
+    # Without scripts the same link opens a page of the next tasks.
+    plain = Page(client.get(url).get_data(as_text=True))
+    assert plain.has_html
+    assert [d["data-task"] for d in plain.find("data-task")] == expected[100:]
+
+
+def test_odd_show_more_cursors_start_at_the_top(client, auth):
+    auth.login("callback")
+    top = Page(client.get("/callbacks").get_data(as_text=True)).find("data-task")
+    for query in ("after=abc&after_due=2026-11-10T00:00:00", "after=5&after_due=yesterday",
+                  "after=99999999999999999999&after_due=2026-11-10T00:00:00", "after=3"):
+        response = client.get(f"/callbacks?{query}")
+        assert response.status_code == 200, query
+        assert Page(response.get_data(as_text=True)).find("data-task") == top, query
+
+
+def local(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).replace(tzinfo=UTC).astimezone(
+        ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_list_confirms_a_saved_callback(app, client, auth):
+    auth.login("desk")
+    task = first_open_task(app)
+    page = Page(client.get(f"/callbacks/{task['id']}").get_data(as_text=True))
+    # The outbox (with scripts) returns to the same address as the plain post.
+    assert {d["data-return"] for d in page.find("data-return")} == {
+        f"/callbacks?saved={task['id']}"}
+    response = client.post(f"/callbacks/{task['id']}/record",
+                           data={**page.forms["callback.record"], "op_id": str(uuid.uuid4())})
+    assert response.status_code == 303
+    assert parse_qs(urlsplit(response.location).query) == {"saved": [str(task["id"])]}
+    listed = Page(client.get(response.location).get_data(as_text=True))
+    assert listed.find("data-saved")[0]["data-saved"] == "done"
+    assert task["contact_name"] in listed.text("data-saved")
+    assert not listed.find("data-task", str(task["id"]))
+
+
+def test_not_reached_says_when_the_task_comes_back(app, client, auth):
+    auth.login("desk")
+    task = first_open_task(app)
+    response = client.post(f"/callbacks/{task['id']}/record", data={
+        "op_id": str(uuid.uuid4()), "method": "phone", "reached": "0"})
+    assert response.status_code == 303
+    listed = Page(client.get(response.location).get_data(as_text=True))
+    db = connect(app.config["DATABASE"])
+    next_try = db.execute("SELECT next_try_at FROM callback_tasks WHERE id = ?",
+                          [task["id"]]).fetchone()[0]
+    db.close()
+    assert listed.find("data-saved")[0]["data-saved"] == "retry"
+    assert local(next_try) in listed.text("data-saved")
+    assert not listed.find("data-task", str(task["id"]))
+
+
+def test_no_confirmation_for_what_is_not_saved_or_not_yours(app, client, auth):
+    auth.login("desk")
+    waiting = first_open_task(app)  # still in the phone's outbox: nothing saved yet
+    other = next(connect(app.config["DATABASE"]).query(
+        "SELECT id FROM callback_tasks WHERE estate_id = 2"))  # the desk serves estate 1
+    for saved in (waiting["id"], other["id"], "x", 99999999999999999999):
+        page = Page(client.get(f"/callbacks?saved={saved}").get_data(as_text=True))
+        assert not page.find("data-saved"), saved
+        assert page.find("data-task", str(waiting["id"]))
+
+
+def test_tries_are_counted_in_english_plurals(app, client, auth):
+    db = connect(app.config["DATABASE"])
+    one, two = [r[0] for r in db.execute(
+        "SELECT id FROM callback_tasks WHERE status = 'open' AND estate_id = 1 ORDER BY id"
+        " LIMIT 2")]
+    db.execute("UPDATE callback_tasks SET attempts = 1 WHERE id = ?", [one])
+    db.execute("UPDATE callback_tasks SET attempts = 2 WHERE id = ?", [two])
+    db.conn.commit()
+    db.close()
+    auth.login("desk")
+    client.post("/locale", data={"locale": "en"})
+    listed = Page(client.get("/callbacks").get_data(as_text=True))
+    assert listed.text("data-attempts", "1") == "1 try so far"
+    assert listed.text("data-attempts", "2") == "2 tries so far"
+    assert listed.text("data-due-count") == "6 callbacks to do"
+    task = Page(client.get(f"/callbacks/{one}").get_data(as_text=True))
+    assert task.text("data-attempts") == "1 try so far"
+
+
+def test_statistics_csv_names_its_measures_in_the_users_language(client, auth):
+    auth.login("manager")
+    client.post("/locale", data={"locale": "en"})
+    rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    measures = {r[1]: r[2] for r in rows[1:]}
+    assert rows[0] == ["Month", "Measure", "Value"]
+    assert {"Due", "Done on time", "Late", "Not reached at least once", "Still open",
+            "Complaints by level: Major", "Complaints by category: Parking"} <= set(measures)
+    assert "Satisfaction, Overall satisfaction: average (1–5)" in measures
+    client.post("/locale", data={"locale": "zh_CN"})
+    rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    labels = [r[1] for r in rows[1:]]
+    assert labels[:5] == ["应回访", "按时完成", "超时", "曾未联系上", "未完成"]
+    # The vocabularies' Chinese, not their keys.
+    assert any("停车" in label for label in labels) and any("重大" in label for label in labels)
+    assert not any("parking" in label or "major" in label for label in labels)

@@ -12,6 +12,11 @@ def placeholders(text: str) -> set[str]:
     return set(re.findall(r"%\(\w+\)s", text))
 
 
+def forms(value: str | tuple) -> tuple[str, ...]:
+    """A message's forms: one, or singular and plurals (ngettext)."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,7 +35,8 @@ def source_msgids() -> set[str]:
 def test_every_string_is_translated_to_chinese():
     with open(ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
         catalog = read_po(fh, locale="zh_CN")
-    translated = {m.id for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
+    translated = {forms(m.id)[0] for m in catalog
+                  if m.id and all(forms(m.string)) and "fuzzy" not in m.flags}
     missing = sorted(source_msgids() - translated)
     assert not missing, f"translate these in zh_CN (make messages): {missing}"
 
@@ -40,4 +46,6 @@ def test_placeholders_survive_translation():
         catalog = read_po(fh, locale="zh_CN")
     for m in catalog:
         if m.id and m.string:
-            assert placeholders(m.id) == placeholders(m.string), m.id
+            wanted = set().union(*map(placeholders, forms(m.id)))
+            for text in forms(m.string):
+                assert placeholders(text) == wanted, m.id

@@ -11,7 +11,7 @@ from werkzeug.routing import RequestRedirect
 
 from . import i18n
 from .db import get_db
-from .domain import callbacks, complaints, estates, jobs, people
+from .domain import callback_stats, callbacks, complaints, estates, jobs, people
 
 csrf = CSRFProtect()
 
@@ -87,6 +87,10 @@ def init_app(app: Flask) -> None:
         classes=jobs.CLASSES,
         categories={k: label for k, (label, _dept) in jobs.CATEGORIES.items()},
         due=jobs.DUE_NAMES,
+        cb_measures=callback_stats.MEASURES,
+        cb_dimensions=callbacks.DIMENSIONS,
+        c_levels=complaints.LEVELS,
+        c_categories=complaints.CATEGORIES,
     )
     # Vocabularies as globals, so imported macros see them too.
     app.jinja_env.globals.update(

@@ -12,7 +12,17 @@ from sqlite_utils import Database
 from . import complaints
 from .months import month_window
 from .settings import estate_settings
+from .text import N_
 from .workdays import LOCAL
+
+# The month's callback counts, in the order the page and the CSV list them.
+MEASURES = {
+    "due": N_("Due"),
+    "done_on_time": N_("Done on time"),
+    "late": N_("Late"),
+    "not_reached": N_("Not reached at least once"),
+    "open": N_("Still open"),
+}
 
 
 def month_bounds(month: str) -> tuple[str, str]:

@@ -138,23 +138,57 @@ def get_task(db: Database, task_id: int) -> dict[str, Any] | None:
     return next(iter(db.query(TASK_SELECT + " WHERE t.id = ?", [task_id])), None)
 
 
-def today(db: Database, user: Mapping[str, Any], estate_ids: list[int],
-          now: datetime, limit: int = 100) -> list[dict[str, Any]]:
-    """A clerk's list: their open tasks and their pools', what is due first at the top,
-    leaving out those waiting for their next try."""
-    if not estate_ids:
-        return []
+def _due_filter(user: Mapping[str, Any], estate_ids: list[int],
+                now: datetime) -> tuple[str, list[Any]]:
+    """The WHERE clause of a clerk's list: open tasks of theirs and their pools', leaving
+    out those waiting for their next try."""
     marks = ",".join("?" * len(estate_ids))
     pools = [p for p, role in POOL_ROLES.items() if role == user["role"]]
     pools.append(user["department"])
     pool_marks = ",".join("?" * len(pools))
-    return list(db.query(
-        TASK_SELECT + f""" WHERE t.estate_id IN ({marks}) AND t.status = 'open'
+    return (f""" WHERE t.estate_id IN ({marks}) AND t.status = 'open'
         AND (t.assignee_id = ? OR (t.assignee_id IS NULL AND t.pool IN ({pool_marks})))
-        AND (t.next_try_at IS NULL OR t.next_try_at <= ?)
-        ORDER BY t.due_at LIMIT ?""",
-        [*estate_ids, user["id"], *pools, iso(now), limit],
-    ))
+        AND (t.next_try_at IS NULL OR t.next_try_at <= ?)""",
+            [*estate_ids, user["id"], *pools, iso(now)])
+
+
+def today(db: Database, user: Mapping[str, Any], estate_ids: list[int],
+          now: datetime, limit: int = 100,
+          after: tuple[str, int] | None = None) -> list[dict[str, Any]]:
+    """A clerk's list, what is due first at the top, `limit` at a time; `after` (the due
+    time and id of the last task shown) continues below it.
+
+    Keyset, not offset: tasks done while the clerk works through the list leave it,
+    and an offset would then jump over as many of the tasks not shown yet. The id
+    breaks ties, as a routine plan gives a whole pool the same due time."""
+    if not estate_ids:
+        return []
+    where, params = _due_filter(user, estate_ids, now)
+    if after is not None:
+        where += " AND (t.due_at, t.id) > (?, ?)"
+        params += list(after)
+    return list(db.query(TASK_SELECT + where + " ORDER BY t.due_at, t.id LIMIT ?",
+                         [*params, limit]))
+
+
+def due_count(db: Database, user: Mapping[str, Any], estate_ids: list[int],
+              now: datetime) -> int:
+    """How many tasks the clerk's whole list holds."""
+    if not estate_ids:
+        return 0
+    where, params = _due_filter(user, estate_ids, now)
+    return db.execute("SELECT count(*) FROM callback_tasks t" + where, params).fetchone()[0]
+
+
+def saved_state(task: Mapping[str, Any], now: datetime) -> str | None:
+    """What the list confirms after a callback of this task was sent: 'done', 'retry'
+    (not reached; back on the list at `next_try_at`), or None while nothing saved shows
+    on the task (it still waits in the phone's outbox)."""
+    if task["status"] == "done":
+        return "done"
+    if task["next_try_at"] and task["next_try_at"] > iso(now):
+        return "retry"
+    return None
 
 
 def records(db: Database, task_id: int) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -17,10 +18,12 @@ from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import callback_stats, callbacks, complaints, jobs
-from ..htmx import render
+from ..htmx import is_partial, render
+from ..i18n import labels
 from ..payloads import callback_payload
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+LIST_PAGE = 50  # tasks per step of the clerk's list; "show more" fetches the next
 
 
 def load(task_id: int) -> dict[str, Any]:
@@ -30,12 +33,45 @@ def load(task_id: int) -> dict[str, Any]:
     return task
 
 
+def _cursor() -> tuple[str, int] | None:
+    """The "show more" cursor (`after_due`, `after`); one that no task can have is
+    ignored, so the list starts at the top rather than failing."""
+    due, after = request.args.get("after_due", ""), request.args.get("after", type=int)
+    if after is None or not 0 < after < 2**63:
+        return None
+    try:
+        return callbacks.iso(datetime.fromisoformat(due)), after
+    except ValueError:
+        return None
+
+
+def _saved(now: datetime) -> dict[str, Any] | None:
+    """The task just recorded (`saved=<id>`, from the form's redirect or the outbox's
+    return address) and what became of it, for the confirmation above the list."""
+    task_id = request.args.get("saved", type=int)
+    if task_id is None or not 0 < task_id < 2**63:
+        return None
+    task_ = callbacks.get_task(get_db(), task_id)
+    if task_ is None or task_["estate_id"] not in current_user.estate_ids:
+        return None
+    state = callbacks.saved_state(task_, now)
+    return {"state": state, "task": task_} if state else None
+
+
 @bp.get("")
 @require("callback.work")
 def today():
     """The clerk's callbacks: theirs and their team's, what is due first at the top."""
-    rows = callbacks.today(get_db(), current_user.row, current_user.estate_ids, utcnow())
-    return render("callbacks/today.html", "callbacks/_list.html", rows=rows, now=utcnow())
+    db, now, after = get_db(), utcnow(), _cursor()
+    user, estates = current_user.row, current_user.estate_ids
+    rows = callbacks.today(db, user, estates, now, LIST_PAGE + 1, after)
+    last = rows[LIST_PAGE - 1] if len(rows) > LIST_PAGE else None
+    context = {"rows": rows[:LIST_PAGE], "now": now, "continued": after is not None,
+               "more": (last["due_at"], last["id"]) if last else None}
+    if after is not None and is_partial():  # "show more": the next rows only
+        return render_template("callbacks/_list_items.html", **context)
+    return render("callbacks/today.html", "callbacks/_list.html", **context,
+                  total=callbacks.due_count(db, user, estates, now), saved=_saved(now))
 
 
 def page(task: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -76,7 +112,7 @@ def record(task_id: int):
             abort(403)
         return render_template("callbacks/task.html", **page(
             task_, notice=_(outcome.result.get("message", "")))), 409
-    return redirect(url_for("callbacks.today"), 303)
+    return redirect(url_for("callbacks.today", saved=task_id), 303)
 
 
 @bp.get("/<int:task_id>/record.pdf")
@@ -107,6 +143,25 @@ def stats():
         counts=callback_stats.complaint_counts(db, current_user.estate_ids, month, now))
 
 
+def _csv_rows(cb: dict[str, Any], counts: dict[str, dict[str, int]]) -> list[tuple[str, Any]]:
+    """(measure, value): each measure named in the user's language, as on the page."""
+    L = labels()
+    rows: list[tuple[str, Any]] = [(L.cb_measures[k], cb[k]) for k in callback_stats.MEASURES]
+    for dim, s in cb["satisfaction"].items():
+        name = L.cb_dimensions.get(dim, dim)
+        rows.append((_("Satisfaction, %(dimension)s: average (1–5)", dimension=name),
+                     s["average"]))
+        rows.append((_("Satisfaction, %(dimension)s: per cent satisfied", dimension=name),
+                     s["satisfied_pct"]))
+    groups = (("level", _("Complaints by level: %(name)s"), L.c_levels),
+              ("category", _("Complaints by category: %(name)s"), L.c_categories),
+              ("building", _("Complaints by building: %(name)s"), {}))
+    for group, title, names in groups:
+        # A key with no label (a building's name, a retired category) stands as it is.
+        rows += [(title % {"name": names.get(key, key)}, n) for key, n in counts[group].items()]
+    return rows
+
+
 @bp.get("/stats.csv")
 @require("callback.stats")
 def stats_csv():
@@ -119,14 +174,7 @@ def stats_csv():
     out.write("\ufeff")
     w = csv.writer(out)
     w.writerow([_("Month"), _("Measure"), _("Value")])
-    for key in ("due", "done_on_time", "late", "not_reached", "open"):
-        w.writerow([month, key, cb[key]])
-    for dim, s in cb["satisfaction"].items():
-        w.writerow([month, f"satisfaction.{dim}.average", s["average"]])
-        w.writerow([month, f"satisfaction.{dim}.satisfied_pct", s["satisfied_pct"]])
-    for group, values in counts.items():
-        for key, n in values.items():
-            w.writerow([month, f"complaints.{group}.{key}", n])
+    w.writerows([month, label, value] for label, value in _csv_rows(cb, counts))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="callbacks-{month}.csv"'
     return response
