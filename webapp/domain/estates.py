@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import unit_labels
 from .text import N_
 
 
@@ -17,19 +18,24 @@ def list_estates(db: Database, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def search_units(db: Database, estate_id: int, q: str, limit: int = 12) -> list[dict[str, Any]]:
-    """Match '3-1202', '1202', a resident's name or phone within one estate."""
-    like = f"%{q}%"
+    """Units of one estate for the intake picker: first those the text names as a unit
+    label ('1-1202', '3栋1202', '1202', see unit_labels.parse), then those whose
+    'building-room', room number, resident's name or phone contains it."""
+    parsed = unit_labels.parse(q)
+    named = [u["id"] for u in unit_labels.find(db, [estate_id], parsed)] if parsed else []
+    marks = ",".join("?" * len(named)) or "NULL"
+    like = f"%{unit_labels.plain(q)}%"
     return list(
         db.query(
-            """SELECT u.id, u.number, b.name AS building_name,
+            f"""SELECT u.id, u.number, b.name AS building_name,
                       group_concat(r.name, '、') AS residents,
                       min(r.name) AS first_name, min(r.phone) AS first_phone
                FROM units u JOIN buildings b ON b.id = u.building_id
                LEFT JOIN residents r ON r.unit_id = u.id
-               WHERE u.estate_id = ? AND (u.number LIKE ? OR b.name || '-' || u.number LIKE ?
-                     OR r.name LIKE ? OR r.phone LIKE ?)
-               GROUP BY u.id ORDER BY b.name, u.number LIMIT ?""",
-            [estate_id, like, like, like, like, limit],
+               WHERE u.estate_id = ? AND (u.id IN ({marks}) OR u.number LIKE ?
+                     OR b.name || '-' || u.number LIKE ? OR r.name LIKE ? OR r.phone LIKE ?)
+               GROUP BY u.id ORDER BY u.id IN ({marks}) DESC, b.name, u.number LIMIT ?""",
+            [estate_id, *named, like, like, like, like, *named, limit],
         )
     )
 

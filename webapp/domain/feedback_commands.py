@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, files, people, places
+from . import audit, files, people, places, unit_labels
 from .feedback import (
     CATEGORIES,
     DEPARTMENT_CATEGORY,
@@ -47,7 +47,8 @@ def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) 
         if not building:
             errors["building_id"] = N_("Choose the building.")
             return None
-        number = _text(p, "unit_number", 20).replace(" ", "")
+        # Full-width digits as a Chinese keyboard types them, as the other unit fields take.
+        number = unit_labels.plain(_text(p, "unit_number", 20)).replace(" ", "")
         unit_id = find_unit(db, building, number) if number else None
         if unit_id is None:
             errors["unit_number"] = N_("There is no such room in this building.")

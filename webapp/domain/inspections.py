@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import places
+from . import places, unit_labels
 from .text import N_
 from .workdays import LOCAL
 
@@ -124,21 +124,17 @@ def place_choices(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
 
 
 def find_unit(db: Database, estate_id: int, label: str) -> dict[str, Any] | None:
-    """A unit of the estate from '1栋-101', '1-101' or '1栋101'."""
-    text = label.strip().replace("—", "-").replace(" ", "-")
-    building, _sep, number = text.rpartition("-")
-    candidates = [(building, number)] if building else []
-    if "栋" in text and not building:
-        b, _s, n = text.partition("栋")
-        candidates.append((b + "栋", n))
-    for b, n in candidates:
-        row = db.execute(
-            "SELECT u.id FROM units u JOIN buildings b ON b.id = u.building_id "
-            "WHERE u.estate_id = ? AND u.number = ? AND b.name IN (?, ?)",
-            [estate_id, n, b, b + "栋"]).fetchone()
-        if row:
-            return places.get_place(db, "unit", row[0])
-    return None
+    """A unit of the estate from a typed label ('1-101', '1栋101', '1#101', ...; see
+    unit_labels.parse), or None when it names no unit or more than one."""
+    parsed = unit_labels.parse(label)
+    if parsed is None:
+        return None
+    found = unit_labels.find(db, [estate_id], parsed)
+    # A building named exactly as typed wins over one that only shares its number
+    # ('1' and '1栋' in one estate); otherwise a room must be the only one.
+    exact = [u for u in found if u["building_name"] == parsed.building]
+    chosen = exact if len(exact) == 1 else found
+    return places.get_place(db, "unit", chosen[0]["id"]) if len(chosen) == 1 else None
 
 
 def inspectors(db: Database, estate_ids: list[int], roles: frozenset[str]) -> list[dict]:
