@@ -380,3 +380,11 @@ def test_by_building_is_used_for_the_page(db):
     groups = routine.by_building(routine.plan_households(db, plan.id))
     assert [g["name"] for g in groups] == sorted({g["name"] for g in groups},
                                                  key=lambda n: (len(n), n))
+
+
+def test_a_month_asked_for_or_the_current_local_one():
+    shanghai = ZoneInfo("Asia/Shanghai")
+    late = datetime(2026, 11, 30, 17, 0)  # 1 December, 01:00 in Shanghai
+    assert months.month_or_current("2026-07", late, shanghai) == "2026-07"
+    for bad in ("", "2099-13", "2026-7", "abc", "2026-00"):
+        assert months.month_or_current(bad, late, shanghai) == "2026-12", bad

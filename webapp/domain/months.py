@@ -36,6 +36,14 @@ def local_month(now: datetime, tz: tzinfo) -> str:
     return month_name(local.year, local.month)
 
 
+def month_or_current(text: str, now: datetime, tz: tzinfo) -> str:
+    """The month asked for ('2026-11'), or the current local one for anything else."""
+    try:
+        return month_name(*parse_month(text))
+    except ValueError:
+        return local_month(now, tz)
+
+
 def month_window(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
     """The month's first moment and the next month's first moment, as naive UTC."""
     year, mon = parse_month(month)

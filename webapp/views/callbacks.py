@@ -17,7 +17,8 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import callback_stats, callbacks, complaints, jobs
+from ..domain import callback_stats, callbacks, complaints, jobs, months
+from ..domain.workdays import LOCAL
 from ..htmx import is_partial, render
 from ..i18n import labels
 from ..payloads import callback_payload
@@ -125,10 +126,8 @@ def record_pdf(task_id: int):
 
 
 def _month() -> str:
-    month = request.args.get("month", "")
-    if len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit():
-        return month
-    return utcnow().strftime("%Y-%m")
+    """The month asked for, else this month in the estates' time zone (not UTC's)."""
+    return months.month_or_current(request.args.get("month", ""), utcnow(), LOCAL)
 
 
 @bp.get("/stats")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -17,7 +16,8 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import inspection_stats, inspections, people, places
+from ..domain import inspection_stats, inspections, months, people, places
+from ..domain.workdays import LOCAL
 from ..payloads import inspection_payload
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
@@ -155,10 +155,8 @@ def make_job(result_id: int):
 
 
 def _month() -> str:
-    month = request.args.get("month", "")
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        return month
-    return utcnow().strftime("%Y-%m")
+    """The month asked for, else this month in the estates' time zone (not UTC's)."""
+    return months.month_or_current(request.args.get("month", ""), utcnow(), LOCAL)
 
 
 @bp.get("/summary")

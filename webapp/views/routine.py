@@ -32,11 +32,8 @@ def _choice(args: Any) -> tuple[int, str, str]:
     estate_id = int(raw) if raw.isdigit() else current_user.estate_ids[0]
     if estate_id not in current_user.estate_ids:
         abort(404)
-    month = str(args.get("month") or "")
-    try:
-        months.parse_month(month)
-    except ValueError:
-        month = this_month
+    month = months.month_or_current(str(args.get("month") or ""), utcnow(),
+                                    months.zone(_zone_name()))
     return estate_id, month, this_month
 
 
