@@ -102,7 +102,10 @@ def test_desk_handles_a_complaint_from_intake_to_follow_up(page: Page, server: S
     expect(status).to_have_attribute("data-status", "closed")
     expect(page.locator("[data-actions] form")).to_have_count(0)
     assert page.url == url
-    expect(page.locator("[data-history] [data-event]")).to_have_count(4)
+    events = page.locator("[data-history] [data-event]")
+    expect(events).to_have_count(6)  # every step, the recording first
+    assert events.evaluate_all("els => els.map(e => e.dataset.event)") == [
+        "create", "verify", "route", "investigate", "answer", "follow_up"]
 
     (c,) = server.query(
         "SELECT status, path, department, satisfied, outcome FROM complaints WHERE id = ?",

@@ -45,8 +45,10 @@ def test_desk_handles_a_complaint_through_dispatch_result_and_follow_up(app, cli
         assert response.status_code == 303, (action, response.get_data(as_text=True)[:300])
     page = Page(client.get(url).get_data(as_text=True))
     assert page.find("data-status", "closed")
+    # Every step, from the recording on, the ones with nothing typed too.
     assert [d["data-event"] for d in page.find("data-event")] == [
-        "verify", "route", "investigate", "follow_up"]
+        "create", "verify", "route", "investigate", "answer", "follow_up"]
+    assert "→ 保洁绿化部" in page.text("data-event", "route")
     db = connect(app.config["DATABASE"])
     assert db.execute("SELECT count(*) FROM callback_tasks WHERE source='complaint' AND "
                       "source_id = ?", [cid]).fetchone()[0] == 1

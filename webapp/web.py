@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
             "STATUSES": jobs.STATUSES,
             "ACTIONS": jobs.ACTIONS,
             "DUE_NAMES": jobs.DUE_NAMES,
+            "C_ACTIONS": complaints.ACTIONS,
             "C_CHANNELS": complaints.CHANNELS,
             "C_IDENTITIES": complaints.IDENTITIES,
             "C_LEVELS": complaints.LEVELS,

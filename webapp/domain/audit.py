@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,3 +37,20 @@ def record(
         ],
     )
 
+
+
+def history(db: Database, entity: str, entity_id: int,
+            notes: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """A record's history, oldest first: each audited step with its detail and the notes
+    (`op_id`, `text`) written by the same command."""
+    by_op: dict[str, list[str]] = {}
+    for n in notes:
+        by_op.setdefault(n["op_id"], []).append(n["text"])
+    entries = list(db.query(
+        "SELECT a.at, a.action, a.replayed, a.op_id, a.detail, u.display_name FROM audit_log a"
+        " LEFT JOIN users u ON u.id = a.user_id WHERE a.entity = ? AND a.entity_id = ?"
+        " ORDER BY a.id", [entity, entity_id]))
+    for e in entries:
+        e["notes"] = by_op.pop(e["op_id"], [])
+        e["detail"] = json.loads(e["detail"] or "{}")
+    return entries

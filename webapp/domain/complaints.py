@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import audit
 from .text import N_
 
 CHANNELS = {
@@ -147,6 +148,15 @@ def notes(db: Database, complaint_id: int) -> list[dict[str, Any]]:
     return list(db.query(
         "SELECT n.*, u.display_name FROM complaint_notes n LEFT JOIN users u ON u.id = n.user_id"
         " WHERE n.complaint_id = ? ORDER BY n.id", [complaint_id]))
+
+
+def history(db: Database, complaint_id: int,
+            written: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every step from the complaint's recording on, with what was written at each
+    (`written`: its notes, when the caller has them already)."""
+    if written is None:
+        written = notes(db, complaint_id)
+    return audit.history(db, "complaint", complaint_id, written)
 
 
 def evidence(db: Database, complaint_id: int) -> list[dict[str, Any]]:

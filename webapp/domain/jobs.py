@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import unit_labels
+from . import audit, unit_labels
 from .text import N_
 
 __all__ = ["N_"]
@@ -142,20 +142,7 @@ def job_notes(db: Database, job_id: int) -> list[dict[str, Any]]:
 
 def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
     """The job's history: each audited step with the notes written in the same command."""
-    notes: dict[str, list[str]] = {}
-    for n in job_notes(db, job_id):
-        notes.setdefault(n["op_id"], []).append(n["text"])
-    entries = list(
-        db.query(
-            "SELECT a.at, a.action, a.replayed, a.op_id, u.display_name FROM audit_log a "
-            "LEFT JOIN users u ON u.id = a.user_id WHERE a.entity = 'job' AND a.entity_id = ? "
-            "ORDER BY a.id",
-            [job_id],
-        )
-    )
-    for e in entries:
-        e["notes"] = notes.pop(e["op_id"], [])
-    return entries
+    return audit.history(db, "job", job_id, job_notes(db, job_id))
 
 
 def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:

@@ -75,7 +75,8 @@ def page(c: dict[str, Any], **extra: Any) -> dict[str, Any]:
     db = get_db()
     with_levels([c])
     staff = people.staff_for(db, c["estate_id"])
-    return {"c": c, "notes": complaints.notes(db, c["id"]),
+    written = complaints.notes(db, c["id"])
+    return {"c": c, "notes": written, "history": complaints.history(db, c["id"], written),
             "evidence": complaints.evidence(db, c["id"]), "staff": staff,
             "allowed": lambda kind: c["status"] in complaints.TRANSITIONS[kind],
             "errors": {}, "values": {}, **extra}
