@@ -233,3 +233,22 @@ def test_the_scanner_is_kept_for_offline_use(client, auth):
     auth.logout()
     auth.login("desk")
     assert "/scan" not in client.get("/sync/manifest").get_json()["pages"]
+
+
+def test_a_label_that_will_not_scan_is_found_by_what_it_says(app, client, auth):
+    auth.login("supervisor")
+    db = connect(app.config["DATABASE"])
+    unit = db.execute("SELECT u.id FROM units u JOIN buildings b ON b.id = u.building_id "
+                      "WHERE b.name = '1栋' AND u.number = '101' AND u.estate_id = 1"
+                      ).fetchone()[0]
+    db.close()
+    one = client.get("/scan?label=１-101")  # as a Chinese keyboard may type it
+    assert one.status_code == 302 and one.headers["Location"].endswith(f"/places/unit/{unit}")
+    garage = client.get("/scan?label=地下车库")
+    assert garage.status_code == 302 and "/places/area/" in garage.headers["Location"]
+    # Part of a name several places share: the list to choose from.
+    several = Page(client.get("/scan?label=车库").get_data(as_text=True)).find("data-place")
+    assert {d["data-place"].split(":")[0] for d in several} == {"area", "equipment"}
+    missing = Page(client.get("/scan?label=99-9999").get_data(as_text=True))
+    assert missing.errors["label"] and missing.values["label"] == "99-9999"
+    assert not missing.find("data-found")

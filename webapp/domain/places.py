@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import unit_labels
 from .text import N_
 
 PLACE_TYPES = {"unit": N_("Unit"), "area": N_("Common area"), "equipment": N_("Equipment")}
@@ -245,3 +246,28 @@ def history(db: Database, place_type: str, place_id: int, limit: int = 20
              for c in place_complaints(db, place_type, place_id, limit=limit)]
     rows.sort(key=lambda r: r["received_at"], reverse=True)
     return rows[:limit]
+
+
+def find_by_label(db: Database, estate_ids: list[int], text: str, limit: int = 20
+                  ) -> list[dict[str, Any]]:
+    """The places of the estates that what is printed on a label names, for a code that
+    cannot be scanned: a unit as people write it ('1-502', unit_labels), or common
+    areas and equipment whose name holds the text ('水泵')."""
+    text = unit_labels.plain(text)
+    if not estate_ids or not text:
+        return []
+    found: list[dict[str, Any]] = []
+    label = unit_labels.parse(text)
+    if label is not None:
+        found += [{"place_type": "unit", "id": u["id"], "estate_id": u["estate_id"],
+                   "name": f"{u['building_name']}-{u['number']}"}
+                  for u in unit_labels.find(db, estate_ids, label)]
+    marks = ",".join("?" * len(estate_ids))
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    found += db.query(
+        f"SELECT 'area' AS place_type, id, estate_id, name FROM common_areas"
+        f" WHERE estate_id IN ({marks}) AND name LIKE ? ESCAPE '\\'"
+        f" UNION ALL SELECT 'equipment', id, estate_id, name FROM equipment"
+        f" WHERE estate_id IN ({marks}) AND name LIKE ? ESCAPE '\\' ORDER BY 4 LIMIT ?",
+        [*estate_ids, like, *estate_ids, like, limit])
+    return found[:limit]

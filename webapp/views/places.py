@@ -296,8 +296,14 @@ def labels_pdf():
 @bp.get("/scan")
 @require("place.scan")
 def scan():
-    """Scan a code with the phone's camera (or a photo of it) and open what it points to."""
-    return render_template("places/scan.html")
+    """Scan a code with the phone's camera (or a photo of it) and open what it points to;
+    or, for a label that will not scan, type what is printed on it (`label`)."""
+    text = request.args.get("label", "").strip()[:100]
+    found = places.find_by_label(get_db(), current_user.estate_ids, text) if text else []
+    if len(found) == 1:
+        return redirect(url_for("places.detail", place_type=found[0]["place_type"],
+                                place_id=found[0]["id"]))
+    return render_template("places/scan.html", label=text, found=found)
 
 
 @bp.cli.command("issue-qr")
