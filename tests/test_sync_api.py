@@ -233,3 +233,20 @@ def test_a_callback_replays_through_the_batch(app, client, auth):
     assert result["status"] == "applied"
     assert db.execute("SELECT status FROM callback_tasks WHERE id = ?", [task]).fetchone()[0] \
         == "done"
+
+
+def test_manifest_maps_codes_to_the_kept_pages_they_open(app, client, auth):
+    # With no signal a scanned code's own address cannot be answered: the phone opens
+    # the page it keeps for that place instead.
+    from webapp.domain import places
+
+    job = job_in(app, "accepted")
+    db = connect(app.config["DATABASE"])
+    unit = db.execute("SELECT unit_id FROM jobs WHERE id = ?", [job]).fetchone()[0]
+    token = places.live_token(db, "unit", unit)
+    db.close()
+    auth.login("tech")
+    body = client.get("/sync/manifest", headers=ORIGIN).json
+    assert body["codes"][f"/q/{token}"] == f"/units/{unit}"
+    assert set(body["codes"].values()) <= set(body["pages"])
+    # (A supervisor's round places map to their checklists: e2e/test_inspections.py.)

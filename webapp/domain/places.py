@@ -39,6 +39,23 @@ def live_token(db: Database, place_type: str, place_id: int) -> str | None:
     return row[0] if row else None
 
 
+def live_tokens(db: Database, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The live token of each of these places that has one."""
+    wanted = set(refs)
+    by_type: dict[str, list[int]] = {}
+    for place_type, place_id in wanted:
+        by_type.setdefault(place_type, []).append(place_id)
+    out: dict[tuple[str, int], str] = {}
+    for place_type, ids in by_type.items():
+        for i in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[i:i + 500]
+            out.update(((place_type, r[0]), r[1]) for r in db.execute(
+                f"SELECT place_id, token FROM qr_tokens WHERE place_type = ? AND place_id IN"
+                f" ({','.join('?' * len(chunk))}) AND revoked_at IS NULL",
+                [place_type, *chunk]))
+    return out
+
+
 def current_token(db: Database, place_type: str, place_id: int, now: datetime) -> str:
     """The place's live token, issuing one on first use."""
     token = live_token(db, place_type, place_id)

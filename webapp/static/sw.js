@@ -11,6 +11,8 @@ var PAGES = "pages-" + VERSION;
 // worker that the browser stopped and started again does not refetch everything.
 var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var STAMP = "/__refreshed";
+// A scanned code's address -> the kept page it opens with no signal (the manifest's codes).
+var CODES = "/__codes";
 var refreshing = null;
 var again = false;  // a forced refresh asked for while one ran: run it after
 
@@ -73,8 +75,11 @@ function refill() {
     return caches.open(PAGES).then(function (cache) {
       var wanted = {};
       manifest.pages.forEach(function (p) { wanted[new URL(p, self.location).href] = true; });
-      return cache.keys().then(function (keys) {
+      return cache.put(CODES, new Response(JSON.stringify(manifest.codes || {}))).then(function () {
+        return cache.keys();
+      }).then(function (keys) {
         wanted[new URL(STAMP, self.location).href] = true;
+        wanted[new URL(CODES, self.location).href] = true;
         return Promise.all(keys.filter(function (req) { return !wanted[req.url]; })
           .map(function (req) { return cache.delete(req); }));
       }).then(function () {
@@ -98,6 +103,17 @@ self.addEventListener("message", function (event) {
 self.addEventListener("sync", function (event) {
   if (event.tag === "outbox") event.waitUntil(Outbox.flush());
 });
+
+// A code scanned with no signal: its address needs the server, so go to the page kept
+// for that place (the round's checklist, the unit of a job) when there is one.
+function keptPageOfCode(path) {
+  if (path.indexOf("/q/") !== 0) return null;
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match(CODES).then(function (r) { return r ? r.json() : {}; });
+  }).then(function (codes) {
+    return codes[path] ? Response.redirect(codes[path], 302) : null;
+  });
+}
 
 function isPage(request) {
   return request.mode === "navigate" ||
@@ -140,6 +156,8 @@ self.addEventListener("fetch", function (event) {
         return hit || caches.open(PAGES).then(function (cache) {
           return cache.match(request, { ignoreVary: true, ignoreSearch: true });
         });
+      }).then(function (hit) {
+        return hit || keptPageOfCode(url.pathname);
       }).then(function (hit) {
         return hit || caches.open(PAGES).then(function (c) { return c.match("/offline"); });
       }).then(function (hit) {

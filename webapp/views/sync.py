@@ -21,7 +21,7 @@ from sync import Command, Invalid, clock
 
 from ..auth import utcnow
 from ..db import get_db
-from ..domain import callbacks, devices, files, inspections, jobs
+from ..domain import callbacks, devices, files, inspections, jobs, places
 from ..domain.handlers import HANDLERS
 from ..payloads import OUTBOX
 
@@ -97,8 +97,11 @@ def outbox():
 
 @bp.get("/sync/manifest")
 def manifest():
-    """The pages and assets this user's phone should keep for working offline."""
+    """The pages and assets this user's phone should keep for working offline, and
+    `codes`: which kept page a scanned code opens when there is no signal (the code's
+    own address needs the server), for the places of the worker's jobs and rounds."""
     pages = list(SHELL_PAGES)
+    opens: dict[tuple[str, int], str] = {}  # place -> the kept page its code opens
     if current_user.is_field:
         pages.append(url_for("jobs.mine"))
         for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
@@ -106,6 +109,7 @@ def manifest():
             pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+                opens[("unit", job["unit_id"])] = pages[-1]
     if current_user.can("feedback.send"):
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
     if current_user.can("place.scan"):
@@ -116,14 +120,17 @@ def manifest():
                                              inspections.local_day(utcnow())):
             pages.append(url_for("inspections.visit", place_type=p["place_type"],
                                  place_id=p["place_id"]))
+            opens[(p["place_type"], p["place_id"])] = pages[-1]  # the round's checklist
     if current_user.can("callback.work"):
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,
                                     utcnow()):
             pages.append(url_for("callbacks.task", task_id=task["id"]))
     assets = [url_for("static", filename=a) for a in ASSETS]
+    codes = {url_for("places.qr", token=token): opens[place]
+             for place, token in places.live_tokens(get_db(), opens).items()}
     return jsonify(version=asset_version(), user_id=current_user.id,
-                   pages=list(dict.fromkeys(pages)), assets=assets)
+                   pages=list(dict.fromkeys(pages)), assets=assets, codes=codes)
 
 
 @bp.route("/sync/files/<sha256>", methods=["GET"])
