@@ -60,6 +60,11 @@ def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext
     context.set_offline(True)
     page.goto(f"/jobs/{job_id}")
     page.locator("[data-action=arrive]").click()
+    # Before the work is recorded the kept sign page asks to finish it first.
+    page.goto(f"/jobs/{job_id}/sign")
+    expect(page.locator("[data-sign-later]")).to_be_visible()
+    expect(page.locator("[data-form=signoff]")).to_be_hidden()
+    page.goto(f"/jobs/{job_id}")
     done = page.locator("[data-form=complete]")
     expect(done).to_be_visible()
     done.locator("[name=work_done]").fill("疏通阳台地漏，清出毛发")

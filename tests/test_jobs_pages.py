@@ -313,12 +313,19 @@ def test_sign_page_is_open_to_the_assignee_before_the_work_is_recorded(app, clie
     from tests.jobflow import job_in
 
     db = connect(app.config["DATABASE"])
-    ids = {status: job_in(db, status) for status in ("accepted", "closed")}
+    ids = {status: job_in(db, status) for status in ("accepted", "completed", "closed")}
     db.close()
     auth.login("tech")
     page = Page(client.get(f"/jobs/{ids['accepted']}/sign").get_data(as_text=True))
     line = page.find("data-work-done", f"job:{ids['accepted']}")
     assert page.find("data-form", "signoff") and len(line) == 1 and "hidden" in line[0]
+    # ...but the form waits for the work: until then the page says to finish it first.
+    (later,) = page.find("data-sign-later")
+    (form_box,) = page.find("data-when-status", "completed")
+    assert "hidden" not in later and "hidden" in form_box
+    done = Page(client.get(f"/jobs/{ids['completed']}/sign").get_data(as_text=True))
+    assert "hidden" in done.find("data-sign-later")[0]
+    assert "hidden" not in done.find("data-when-status", "completed")[0]
     closed = client.get(f"/jobs/{ids['closed']}/sign")
     assert closed.status_code == 302
     assert closed.headers["Location"].endswith(f"/jobs/{ids['closed']}")

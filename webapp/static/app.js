@@ -334,6 +334,8 @@
     if (!canvas || !window.SignaturePad) return;
     var pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)" });
     fitCanvas(pad);
+    // Shown later (queued.js reveals the form once the work is saved) or turned sideways.
+    if (window.ResizeObserver) new ResizeObserver(function () { fitCanvas(pad); }).observe(canvas);
     var form = canvas.closest("form");
     form.signaturePad = pad;
     form.querySelector("[data-signature-clear]").addEventListener("click", function () {
@@ -357,7 +359,9 @@
     canvas.width = width;
     canvas.height = Math.round(canvas.offsetHeight * ratio);
     canvas.getContext("2d").scale(ratio, ratio);
+    var strokes = pad.toData();  // what was drawn stays, redrawn at the new size
     pad.clear();
+    pad.fromData(strokes);
   }
 
   // Parts of a form shown for some answers: data-when="a b" on the value of the
