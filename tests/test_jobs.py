@@ -182,3 +182,13 @@ def test_the_reporters_phone_is_kept_as_plain_digits(db):
     phone = db.execute("SELECT reporter_phone FROM jobs WHERE id = ?",
                        [out.result["job_id"]]).fetchone()[0]
     assert phone == "13800138000"
+
+
+def test_a_long_phone_is_refused_not_cut_short(db):
+    import sync
+
+    with pytest.raises(sync.Invalid) as refused:
+        run(db, "desk", "job.create", "job:new", estate_id=1, unit_id=1, reporter_name="陈",
+            reporter_phone="+86 (010) 6552-9988 1234", source="phone", category="plumbing",
+            job_class="small", description="水龙头漏水", photos=[])
+    assert set(refused.value.errors) == {"reporter_phone"}

@@ -138,7 +138,8 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         unit = next(iter(db.query("SELECT estate_id FROM units WHERE id = ?", [unit_id])), None)
         if unit is None or unit["estate_id"] != estate_id:
             errors["unit_id"] = N_("Choose a unit of this estate from the list.")
-    name, phone = _text(p, "reporter_name", 50), _text(p, "reporter_phone", 20)
+    # The phone is not cut short: a cut number would pass as a different one.
+    name, phone = _text(p, "reporter_name", 50), _text(p, "reporter_phone")
     description = _text(p, "description")
     if not name:
         errors["reporter_name"] = N_("Enter the reporter's surname.")

@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from sync import Command, Invalid, Rejected
 
-from . import audit, people
+from . import audit, people, phones
 from .text import N_
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
@@ -59,6 +59,9 @@ def validate(
     estates = list(p.get("estate_ids") or [])
     if not estates or any(e not in allowed_estates for e in estates):
         errors["estate_ids"] = N_("Choose at least one of your estates.")
+    phone = str(p.get("phone") or "").strip()
+    if phone and (wrong := phones.problem(phone)) is not None:  # optional, but a number
+        errors["phone"] = wrong
     password = str(p.get("password") or "")
     if (user_id is None or password) and len(password) < MIN_PASSWORD:
         errors["password"] = N_("At least 8 characters.")
@@ -84,7 +87,7 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         "display_name": p["display_name"].strip(),
         "department": p["department"],
         "role": p["role"],
-        "phone": str(p.get("phone") or "").strip(),
+        "phone": phones.normalise(str(p.get("phone") or "")),
         "active": 1 if p.get("active", True) else 0,
     }
     if p.get("password"):
