@@ -24,3 +24,14 @@ def test_local_time_is_beijing_time(app):
     with app.test_request_context():
         assert local_time("2026-11-10T16:30:00") == "2026-11-11 00:30"
         assert local_time(datetime(2026, 11, 10, 0, 0)) == "2026-11-10 08:00"
+
+
+def test_a_display_zone_other_than_the_rules_zone_is_refused(tmp_path):
+    # Times shown and the dates rules count (numbers, working days, months) must agree.
+    import pytest
+
+    from webapp import create_app
+
+    with pytest.raises(RuntimeError, match="Asia/Shanghai"):
+        create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "t",
+                    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris"})

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from .domain import workdays
+
 
 def _secret_key(instance_path: str) -> str:
     """Read the instance's secret key, creating one on first start.
@@ -35,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=timedelta(days=14),
         BABEL_DEFAULT_LOCALE="zh",
-        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_DEFAULT_TIMEZONE=workdays.LOCAL.key,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_MINUTES=15,
@@ -46,6 +48,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_prefixed_env("WUYE")
     else:
         app.config.from_mapping(test_config)
+    if app.config["BABEL_DEFAULT_TIMEZONE"] != workdays.LOCAL.key:
+        # Times shown and dates the rules count (numbers, working days, months) must agree.
+        raise RuntimeError(
+            f"BABEL_DEFAULT_TIMEZONE is {app.config['BABEL_DEFAULT_TIMEZONE']!r}, but the"
+            f" estates' rules count days in {workdays.LOCAL.key} (webapp/domain/workdays.py)")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)

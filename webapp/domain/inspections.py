@@ -15,14 +15,14 @@ The checklist is then the first active template of that kind (lowest id).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from . import places, unit_labels
 from .text import N_
-from .workdays import LOCAL
+from .workdays import local_date
 
 # Template kinds (the `place_kind` of inspection_templates).
 PLACE_KINDS = {
@@ -68,7 +68,7 @@ def iso(value: datetime) -> str:
 
 def local_day(at: datetime) -> str:
     """The estates' calendar day of a stored (naive UTC) time."""
-    return at.replace(tzinfo=UTC).astimezone(LOCAL).date().isoformat()
+    return local_date(at).isoformat()
 
 
 # --- Templates -------------------------------------------------------------------------

@@ -7,11 +7,11 @@ sheet's number disagreed with its own received time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlite_utils import Database
 
-from .workdays import LOCAL
+from .workdays import local_date
 
 # Which table each letter numbers.
 TABLES = {"J": "jobs", "C": "complaints"}
@@ -19,7 +19,7 @@ TABLES = {"J": "jobs", "C": "complaints"}
 
 def next_number(db: Database, letter: str, now: datetime) -> str:
     """The next number for `now` (naive UTC); called inside the write transaction."""
-    day = now.replace(tzinfo=UTC).astimezone(LOCAL).strftime("%Y%m%d")
+    day = local_date(now).strftime("%Y%m%d")
     prefix = f"{letter}{day}-"
     row = db.execute(f"SELECT number FROM {TABLES[letter]} WHERE number LIKE ? "
                      "ORDER BY number DESC LIMIT 1", [prefix + "%"]).fetchone()

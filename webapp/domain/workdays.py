@@ -8,8 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-# Estates keep local days; stored times are naive UTC.
+# Estates keep local days; stored times are naive UTC. The one time zone of the app:
+# create_app refuses a configured display zone that differs from it.
 LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def local_date(at: datetime) -> date:
+    """The estates' calendar day of a stored (naive UTC) time."""
+    return at.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL).date()
 
 
 def overrides(db: Database, estate_id: int) -> dict[date, bool]:
