@@ -265,8 +265,10 @@
     var words = document.querySelector('template[data-msg="due"]');
     if (!words) return;
     var w = words.dataset;
+    // The server's clock: the phone's, corrected by what the last sync measured.
+    var now = Date.now() + (Number(localStorage.getItem("clock_offset_ms")) || 0);
     document.querySelectorAll("[data-due-at]").forEach(function (el) {
-      var ms = Date.parse(el.dataset.dueAt) - Date.now();
+      var ms = Date.parse(el.dataset.dueAt) - now;
       var minutes = Math.floor(Math.abs(ms) / 60000);
       var d = Math.floor(minutes / 1440), h = Math.floor(minutes % 1440 / 60), m = minutes % 60;
       var t = d ? fill(w.days, { d: d, h: h }) : h ? fill(w.hours, { h: h, m: String(m).padStart(2, "0") })

@@ -203,6 +203,10 @@
       }
       return r.json();
     }).then(function (body) {
+      // The phone's clock error, for pages that count down deadlines (not in a worker).
+      if (typeof localStorage !== "undefined" && typeof body.clock_offset_seconds === "number") {
+        localStorage.setItem("clock_offset_ms", String(Math.round(body.clock_offset_seconds * 1000)));
+      }
       var byId = {};
       (body.results || []).forEach(function (res) { byId[res.op_id] = res; });
       return Promise.all(batch.map(function (i) {
