@@ -88,6 +88,10 @@ def test_a_past_month_shows_no_form(client, auth):
     page = Page(client.get("/routine?estate_id=1&month=2020-01").get_data(as_text=True))
     assert page.find("data-past") and "routine.plan" not in page.forms
     assert not page.find("data-plan-by-manager")
+    # The manager looking far ahead is told when the plan can be made, not that the
+    # manager makes it.
+    ahead = Page(client.get("/routine?estate_id=1&month=2099-01").get_data(as_text=True))
+    assert ahead.find("data-plan-later") and not ahead.find("data-plan-by-manager")
 
 
 def test_the_month_list_swaps_only_the_plan_for_htmx(client, auth):
