@@ -50,6 +50,8 @@ def history(db: Database, entity: str, entity_id: int,
         "SELECT a.at, a.action, a.replayed, a.op_id, a.detail, u.display_name FROM audit_log a"
         " LEFT JOIN users u ON u.id = a.user_id WHERE a.entity = ? AND a.entity_id = ?"
         " ORDER BY a.id", [entity, entity_id]))
+    # Every command that writes a note also records its step here (the handlers'
+    # `_done`/`audit.record`), so no note is left without an entry to show it under.
     for e in entries:
         e["notes"] = by_op.pop(e["op_id"], [])
         e["detail"] = json.loads(e["detail"] or "{}")

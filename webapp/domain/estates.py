@@ -7,7 +7,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import unit_labels
-from .text import N_
+from .text import N_, plain
 
 
 def list_estates(db: Database, ids: list[int]) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def search_units(db: Database, estate_id: int, q: str, limit: int = 12) -> list[
     parsed = unit_labels.parse(q)
     named = [u["id"] for u in unit_labels.find(db, [estate_id], parsed)] if parsed else []
     marks = ",".join("?" * len(named)) or "NULL"
-    like = f"%{unit_labels.plain(q)}%"
+    like = f"%{plain(q)}%"
     return list(
         db.query(
             f"""SELECT u.id, u.number, b.name AS building_name,

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, files, people, places, unit_labels
+from . import audit, files, people, places
 from .feedback import (
     CATEGORIES,
     DEPARTMENT_CATEGORY,
@@ -25,7 +25,7 @@ from .feedback import (
 )
 from .job_commands import insert_job
 from .jobs import CLASSES
-from .text import N_
+from .text import N_, plain
 
 
 def iso(value: datetime) -> str:
@@ -48,7 +48,7 @@ def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) 
             errors["building_id"] = N_("Choose the building.")
             return None
         # Full-width digits as a Chinese keyboard types them, as the other unit fields take.
-        number = unit_labels.plain(_text(p, "unit_number", 20)).replace(" ", "")
+        number = plain(_text(p, "unit_number", 20)).replace(" ", "")
         unit_id = find_unit(db, building, number) if number else None
         if unit_id is None:
             errors["unit_number"] = N_("There is no such room in this building.")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from sync import Command, Invalid
 
 from . import audit, people, phones
 from .jobs import N_
+from .text import plain
 
 COLUMNS = ("estate_code", "building", "unit", "floor", "resident_name", "resident_phone",
            "is_owner")
@@ -94,13 +94,8 @@ def decode(data: bytes) -> str:
         raise Unreadable(UNREADABLE) from None
 
 
-def _plain(value: str) -> str:
-    """Full-width digits and letters (１２０２, ＣＨ) as typed on a Chinese keyboard, made plain."""
-    return unicodedata.normalize("NFKC", value).strip()
-
-
 def _header(cells: list[str]) -> tuple[dict[str, int], list[RowError]]:
-    names = [_plain(c).lower() for c in cells]
+    names = [plain(c).lower() for c in cells]
     errors = []
     index: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -132,7 +127,7 @@ def _row(
     def bad(msgid: str, **params: str) -> None:
         errors.append(RowError(line, msgid, params))
 
-    code = _plain(cell["estate_code"]).upper()
+    code = plain(cell["estate_code"]).upper()
     estate_id = estates.get(code)
     if not code:
         bad(N_("The estate code is missing."))
@@ -140,7 +135,7 @@ def _row(
         bad(N_("Unknown estate code %(code)s."), code=code)
     elif estate_id not in allowed:
         bad(N_("Estate %(code)s is not one of your estates."), code=code)
-    building, unit = _plain(cell["building"]), _plain(cell["unit"])
+    building, unit = plain(cell["building"]), plain(cell["unit"])
     if not building:
         bad(N_("The building is missing."))
     if not unit:
@@ -150,18 +145,18 @@ def _row(
         if len(value) > MAX_LENGTH[column]:
             bad(N_("%(column)s is too long (at most %(max)s characters)."),
                 column=column, max=str(MAX_LENGTH[column]))
-    floor_text = _plain(cell["floor"])
+    floor_text = plain(cell["floor"])
     floor = None
     if floor_text:
         if re.fullmatch(r"-?\d{1,3}", floor_text):
             floor = int(floor_text)
         else:
             bad(N_("Floor %(floor)s is not a whole number."), floor=floor_text)
-    phone_text = _plain(cell["resident_phone"])
+    phone_text = plain(cell["resident_phone"])
     phone = phones.normalise(phone_text)
     if phone and phones.problem(phone) is not None:
         bad(N_("Phone number %(phone)s is not valid."), phone=phone_text)
-    owner_text = _plain(cell["is_owner"]).lower()
+    owner_text = plain(cell["is_owner"]).lower()
     if owner_text not in OWNER_VALUES:
         bad(N_("is_owner must be 1, 0, 是 or 否, not %(value)s."), value=owner_text)
     if not name and (phone_text or owner_text):

@@ -4,9 +4,8 @@ report from a code and the CSV import, and a message that says what is wrong."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from .text import N_
+from .text import N_, plain
 
 # Spaces, dashes and brackets are how people group digits; a leading + is a country code.
 SEPARATORS = re.compile(r"[\s\-()]")
@@ -18,7 +17,7 @@ def normalise(text: str) -> str:
     """The number as stored: ASCII digits without separators, `１３８-0013 8000` ->
     `13800138000` (a Chinese keyboard may type full-width digits; `tel:` links and the
     board's search by digits need plain ones)."""
-    return SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip())
+    return SEPARATORS.sub("", plain(text))
 
 
 def problem(text: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import unit_labels
-from .text import N_
+from .text import N_, plain
 
 PLACE_TYPES = {"unit": N_("Unit"), "area": N_("Common area"), "equipment": N_("Equipment")}
 TOKEN_BYTES = 16  # 128 bits from the OS's CSPRNG; never sequential, never derived
@@ -270,7 +270,7 @@ def find_by_label(db: Database, estate_ids: list[int], text: str, limit: int = 2
     """The places of the estates that what is printed on a label names, for a code that
     cannot be scanned: a unit as people write it ('1-502', unit_labels), or common
     areas and equipment whose name holds the text ('水泵')."""
-    text = unit_labels.plain(text)
+    text = plain(text)
     if not estate_ids or not text:
         return []
     found: list[dict[str, Any]] = []

@@ -12,16 +12,15 @@ A building is matched on its name without the suffix ('1' names the building
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
+from .text import plain
+
 # Longest first: '号楼' before '号'. Not '楼' alone: '5楼502' says the fifth floor.
 SUFFIXES = ("号楼", "栋", "幢", "座", "号", "#")
-# Dashes people type or paste for '-' (NFKC already makes '－' of a Chinese keyboard '-').
-_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−﹣"), "-")
 # A building, a suffix and/or '-' or a space, then a room. The room holds no suffix
 # character, so '1栋' or '1号楼' alone is no room, and no '楼', so '5楼502' is no label.
 _LABEL = re.compile(
@@ -35,12 +34,6 @@ _SUFFIX_END = re.compile("(?:" + "|".join(SUFFIXES) + ")$")
 class UnitLabel:
     building: str | None  # as typed, with its suffix ('1栋', '1'); None: a room alone
     room: str
-
-
-def plain(text: str) -> str:
-    """Full-width digits, letters and dashes made plain, spaces trimmed and single."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    return " ".join(text.split())
 
 
 def parse(text: str) -> UnitLabel | None:
