@@ -192,3 +192,21 @@ def test_a_long_phone_is_refused_not_cut_short(db):
             reporter_phone="+86 (010) 6552-9988 1234", source="phone", category="plumbing",
             job_class="small", description="水龙头漏水", photos=[])
     assert set(refused.value.errors) == {"reporter_phone"}
+
+
+def test_history_shows_when_a_step_was_done_not_when_it_arrived(db):
+    import uuid as uuid_
+
+    import sync
+    from webapp.domain import jobs
+    from webapp.domain.handlers import HANDLERS
+
+    job_id = job_in(db, "assigned")
+    done = NOW - timedelta(hours=2)  # accepted with no signal, sent two hours later
+    cmd = sync.Command(op_id=str(uuid_.uuid4()), kind="job.accept", target=f"job:{job_id}",
+                       payload={}, user_id=uid(db, "tech"), device_id="phone", replayed=True,
+                       acted_at=done)
+    assert sync.apply(db, cmd, HANDLERS, NOW).status == "applied"
+    accepted = [e for e in jobs.timeline(db, job_id) if e["action"] == "accept"]
+    assert len(accepted) == 1 and accepted[0]["replayed"]
+    assert accepted[0]["at"][:19] == done.isoformat()[:19]

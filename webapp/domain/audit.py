@@ -41,15 +41,19 @@ def record(
 
 def history(db: Database, entity: str, entity_id: int,
             notes: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
-    """A record's history, oldest first: each audited step with its detail and the notes
-    (`op_id`, `text`) written by the same command."""
+    """A record's history in the order the server applied it: each audited step with its
+    detail, the time it was done, and the notes (`op_id`, `text`) written by the same
+    command."""
     by_op: dict[str, list[str]] = {}
     for n in notes:
         by_op.setdefault(n["op_id"], []).append(n["text"])
+    # When the step was done (a step sent later from a phone arrives after it), else
+    # when the server recorded it.
     entries = list(db.query(
-        "SELECT a.at, a.action, a.replayed, a.op_id, a.detail, u.display_name FROM audit_log a"
-        " LEFT JOIN users u ON u.id = a.user_id WHERE a.entity = ? AND a.entity_id = ?"
-        " ORDER BY a.id", [entity, entity_id]))
+        "SELECT coalesce(c.acted_at, a.at) AS at, a.action, a.replayed, a.op_id, a.detail,"
+        " u.display_name FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
+        " LEFT JOIN commands c ON c.op_id = a.op_id"
+        " WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id", [entity, entity_id]))
     # Every command that writes a note also records its step here (the handlers'
     # `_done`/`audit.record`), so no note is left without an entry to show it under.
     for e in entries:
