@@ -112,6 +112,10 @@ def add_pool_tasks(app, n, due):
 
 
 def test_the_list_counts_its_tasks_and_show_more_reaches_every_one(app, client, auth):
+    db = connect(app.config["DATABASE"])
+    before = db.execute("SELECT count(*) FROM callback_tasks WHERE status = 'open'"
+                        " AND pool = 'callback'").fetchone()[0]
+    db.close()
     add_pool_tasks(app, 147, (datetime.now(UTC) + timedelta(days=1)).isoformat(
         timespec="seconds").replace("+00:00", ""))
     auth.login("callback")
@@ -120,9 +124,9 @@ def test_the_list_counts_its_tasks_and_show_more_reaches_every_one(app, client, 
         "SELECT id FROM callback_tasks WHERE status = 'open' AND pool = 'callback'"
         " ORDER BY due_at, id")]
     db.close()
-    assert len(expected) == 150  # the demo's 3 and the plan's 147
+    assert len(expected) == before + 147  # the demo's and the plan's
     page = Page(client.get("/callbacks").get_data(as_text=True))
-    assert page.find("data-due-count")[0]["data-due-count"] == "150"
+    assert page.find("data-due-count")[0]["data-due-count"] == str(len(expected))
     seen = [d["data-task"] for d in page.find("data-task")]
     assert seen == expected[:50]
     while page.find("data-more"):
@@ -212,7 +216,8 @@ def test_tries_are_counted_in_english_plurals(app, client, auth):
     listed = Page(client.get("/callbacks").get_data(as_text=True))
     assert listed.text("data-attempts", "1") == "1 try so far"
     assert listed.text("data-attempts", "2") == "2 tries so far"
-    assert listed.text("data-due-count") == "6 callbacks to do"
+    due = int(listed.find("data-due-count")[0]["data-due-count"])
+    assert due > 1 and listed.text("data-due-count") == f"{due} callbacks to do"
     task = Page(client.get(f"/callbacks/{one}").get_data(as_text=True))
     assert task.text("data-attempts") == "1 try so far"
 
