@@ -83,7 +83,7 @@ def test_record_pdf_and_statistics(app, client, auth):
     rows = list(csv.reader(io.StringIO(
         client.get(f"/callbacks/stats.csv?month={month}").get_data(as_text=True).lstrip("\ufeff"))))
     measures = {r[1]: r[2] for r in rows[1:]}
-    assert rows[0] == ["月份", "指标", "数值"]
+    assert rows[0] == ["月份", "指标", "数值", "代码"]
     assert int(measures["应回访"]) >= 1 and "按时完成" in measures
 
 
@@ -228,7 +228,8 @@ def test_statistics_csv_names_its_measures_in_the_users_language(client, auth):
     rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
     measures = {r[1]: r[2] for r in rows[1:]}
-    assert rows[0] == ["Month", "Measure", "Value"]
+    assert rows[0] == ["Month", "Measure", "Value", "Key"]
+    english = {r[3]: r[1] for r in rows[1:]}
     assert {"Due", "Done on time", "Late", "Not reached at least once", "Still open",
             "Complaints by level: Major", "Complaints by category: Parking"} <= set(measures)
     assert "Satisfaction, Overall satisfaction: average (1–5)" in measures
@@ -236,6 +237,8 @@ def test_statistics_csv_names_its_measures_in_the_users_language(client, auth):
     rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
     labels = [r[1] for r in rows[1:]]
+    # The keys are the same in every language, row for row.
+    assert {r[3] for r in rows[1:]} == set(english) and english["due"] == "Due"
     assert labels[:5] == ["应回访", "按时完成", "超时", "曾未联系上", "未完成"]
     # The vocabularies' Chinese, not their keys.
     assert any("停车" in label for label in labels) and any("重大" in label for label in labels)

@@ -142,22 +142,28 @@ def stats():
         counts=callback_stats.complaint_counts(db, current_user.estate_ids, month, now))
 
 
-def _csv_rows(cb: dict[str, Any], counts: dict[str, dict[str, int]]) -> list[tuple[str, Any]]:
-    """(measure, value): each measure named in the user's language, as on the page."""
+def _csv_rows(cb: dict[str, Any], counts: dict[str, dict[str, int]]
+              ) -> list[tuple[str, str, Any]]:
+    """(key, measure, value): each measure named in the user's language, as on the page,
+    and by a key that stays the same in every language (for spreadsheets built on it)."""
     L = labels()
-    rows: list[tuple[str, Any]] = [(L.cb_measures[k], cb[k]) for k in callback_stats.MEASURES]
+    rows: list[tuple[str, str, Any]] = [(k, L.cb_measures[k], cb[k])
+                                        for k in callback_stats.MEASURES]
     for dim, s in cb["satisfaction"].items():
         name = L.cb_dimensions.get(dim, dim)
-        rows.append((_("Satisfaction, %(dimension)s: average (1–5)", dimension=name),
+        rows.append((f"satisfaction.{dim}.average",
+                     _("Satisfaction, %(dimension)s: average (1–5)", dimension=name),
                      s["average"]))
-        rows.append((_("Satisfaction, %(dimension)s: per cent satisfied", dimension=name),
+        rows.append((f"satisfaction.{dim}.satisfied_pct",
+                     _("Satisfaction, %(dimension)s: per cent satisfied", dimension=name),
                      s["satisfied_pct"]))
     groups = (("level", _("Complaints by level: %(name)s"), L.c_levels),
               ("category", _("Complaints by category: %(name)s"), L.c_categories),
               ("building", _("Complaints by building: %(name)s"), {}))
     for group, title, names in groups:
         # A key with no label (a building's name, a retired category) stands as it is.
-        rows += [(title % {"name": names.get(key, key)}, n) for key, n in counts[group].items()]
+        rows += [(f"complaints.{group}.{key}", title % {"name": names.get(key, key)}, n)
+                 for key, n in counts[group].items()]
     return rows
 
 
@@ -172,8 +178,8 @@ def stats_csv():
     out = io.StringIO()
     out.write("\ufeff")
     w = csv.writer(out)
-    w.writerow([_("Month"), _("Measure"), _("Value")])
-    w.writerows([month, label, value] for label, value in _csv_rows(cb, counts))
+    w.writerow([_("Month"), _("Measure"), _("Value"), _("Key")])
+    w.writerows([month, label, value, key] for key, label, value in _csv_rows(cb, counts))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="callbacks-{month}.csv"'
     return response
