@@ -94,3 +94,16 @@ def test_complaint_evidence_photos_are_served_within_the_estate(client, auth):
     auth.logout()
     auth.login("desk2")
     assert client.get(f"/files/{sha}").status_code == 404
+
+
+def test_complaint_categories_are_not_named_as_departments(app):
+    # In Chinese a complaint is about 治安 or 环境卫生, not about 安保部 or 保洁绿化部.
+    from webapp.domain import complaints, people
+
+    with app.test_request_context():
+        from webapp.i18n import _translations
+
+        t = _translations().ugettext
+        departments = {t(label) for label in people.DEPARTMENTS.values()}
+        categories = {t(label) for label in complaints.CATEGORIES.values()}
+    assert not departments & categories

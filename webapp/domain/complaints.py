@@ -40,8 +40,9 @@ LEVEL_HELP = {
 CATEGORIES = {
     "service": N_("Service attitude"),
     "repairs": N_("Repairs"),
-    "security": N_("Security"),
-    "cleaning": N_("Cleaning and greening"),
+    # Not the departments' msgids: in Chinese a complaint is about 治安, not about 安保部.
+    "security": N_("Safety and order"),
+    "cleaning": N_("Cleanliness and greenery"),
     "facilities": N_("Facilities and equipment"),
     "fees": N_("Fees"),
     "neighbours": N_("Neighbours and noise"),
