@@ -33,6 +33,13 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
     pick.click()
     expect(form.locator("[data-unit-query]")).to_have_value(unit_label)
     expect(form.locator("[data-unit-id]")).not_to_have_value("")
+    # Editing the box after a pick undoes the pick (the server then reads the text).
+    form.locator("[data-unit-query]").press("End")
+    form.locator("[data-unit-query]").press("Backspace")
+    expect(form.locator("[data-unit-id]")).to_have_value("")
+    form.locator("[data-unit-query]").fill("101")
+    form.locator("[data-unit-pick]").first.click()
+    expect(form.locator("[data-unit-id]")).not_to_have_value("")
     form.locator("[name=reporter_name]").fill("陈")
     form.locator("[name=reporter_phone]").fill("13800138000")
     form.locator("[name=category]").select_option("plumbing")

@@ -351,3 +351,33 @@ def test_my_jobs_says_how_many_pool_jobs_it_leaves_out(app, client, auth, monkey
     assert page.find("data-pool-hidden") == [
         {"tag": "li", "class": "muted pad", "data-pool-hidden": str(total - 2)}]
     assert len([d for d in page.find("data-status", "pooled") if d["tag"] == "span"]) == 2
+
+
+def test_a_typed_unit_counts_when_the_list_was_not_tapped(app, client, auth):
+    auth.login("desk")
+    # One unit named: taken, as if picked.
+    job_id = create(client, unit_id="", unit_label="", unit_query="1-101")
+    assert job_row(app, job_id)["unit_id"] == 1
+    # None, or several: not dropped in silence; the box keeps what was typed.
+    for typed in ("9-999", "101"):
+        refused = post(client, "/jobs/new", **{**INTAKE, "unit_id": "", "unit_label": "",
+                                               "unit_query": typed})
+        page = Page(refused.get_data(as_text=True))
+        assert refused.status_code == 422 and page.errors["unit_id"], typed
+        assert page.values["unit_query"] == typed and page.textareas["description"]
+    # Nothing typed: a report without a unit (a common area), as before.
+    bare = create(client, unit_id="", unit_label="", unit_query="")
+    assert job_row(app, bare)["unit_id"] is None
+
+
+def test_a_typed_unit_counts_on_a_complaint_too(app, client, auth):
+    auth.login("desk")
+    from tests.test_complaints_pages import INTAKE as COMPLAINT
+
+    made = post(client, "/complaints/new", **{**COMPLAINT, "unit_id": "", "unit_label": "",
+                                              "unit_query": "1栋101"})
+    assert made.status_code == 303
+    db = connect(app.config["DATABASE"])
+    cid = int(made.headers["Location"].rsplit("/", 1)[1])
+    assert db.execute("SELECT unit_id FROM complaints WHERE id = ?", [cid]).fetchone()[0] == 1
+    db.close()

@@ -330,6 +330,17 @@
     pick.closest("[data-unit-results]").innerHTML = "";
   });
 
+  // A unit picked, then the box edited: the pick no longer holds (the server reads
+  // what is typed instead).
+  document.addEventListener("input", function (ev) {
+    if (!ev.target.matches("[data-unit-query]")) return;
+    var form = ev.target.closest("form");
+    if (ev.target.value !== form.querySelector("[data-unit-label]").value) {
+      form.querySelector("[data-unit-id]").value = "";
+      form.querySelector("[data-unit-label]").value = "";
+    }
+  });
+
   // --- Signature pad: strokes and an image go with the form.
   function initSignature() {
     var canvas = document.querySelector("[data-signature-pad]");

@@ -17,6 +17,7 @@ from ..domain import complaints, people
 from ..domain.settings import estate_settings
 from ..htmx import render
 from ..payloads import complaint_payload
+from . import units
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 INTAKE = ("estate_id", "unit_id", "unit_label", "complainant_name", "contact", "identity",
@@ -60,6 +61,9 @@ def new():
         values.update(channel="phone", identity="owner", level="minor",
                       estate_id=str(current_user.estate_ids[0]) if current_user.estate_ids else "")
         return render_template("complaints/new.html", values=values, errors={})
+    errors = units.picked(values, request.form.get("unit_query", ""))
+    if errors:
+        return render_template("complaints/new.html", values=values, errors=errors), 422
     fields: dict[str, Any] = {k: values[k] for k in INTAKE if k != "unit_label"}
     try:
         fields["unit_id"] = int(values["unit_id"]) if values["unit_id"].isdigit() else None

@@ -18,6 +18,7 @@ from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
 from ..payloads import job_payload
+from . import units
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 BOARD_PAGE = 25  # rows per step of the board; "show more" fetches the next
@@ -96,6 +97,9 @@ def new():
                                             request.args.get("place_id", 0, type=int),
                                             current_user.estate_ids))
         return render_template("jobs/new.html", values=values, errors={})
+    errors = units.picked(values, request.form.get("unit_query", ""))
+    if errors:
+        return render_template("jobs/new.html", values=values, errors=errors), 422
     payload: dict[str, Any] = {k: values[k] for k in INTAKE_FIELDS if k != "unit_label"}
     try:
         payload["unit_id"] = int(values["unit_id"]) if values["unit_id"] else None

@@ -8,7 +8,8 @@ from flask_login import current_user
 from .. import commands
 from ..auth import require
 from ..db import get_db
-from ..domain import estates
+from ..domain import estates, unit_labels
+from ..domain.text import N_
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 
@@ -26,6 +27,26 @@ def search():
         estate_id = 0
     rows = estates.search_units(get_db(), estate_id, q) if q and estate_id else []
     return render_template("units/_search.html", rows=rows, q=q)
+
+
+def picked(values: dict[str, str], typed: str) -> dict[str, str]:
+    """Settle an intake form's unit in `values`: the unit picked from the list, else the
+    one unit of the estate the typed label names ('1-101' typed, the list not tapped).
+    Returns the form's errors: a typed unit that names none or several is not dropped
+    in silence, and what was typed stays in the box."""
+    values["unit_query"] = typed.strip()
+    if values["unit_id"] or not values["unit_query"]:
+        return {}
+    estate_id = int(values["estate_id"]) if values["estate_id"].isdigit() else 0
+    label = unit_labels.parse(values["unit_query"])
+    found = (unit_labels.find(get_db(), [estate_id], label)
+             if label and estate_id in current_user.estate_ids else [])
+    if len(found) == 1:
+        values["unit_id"] = str(found[0]["id"])
+        values["unit_label"] = f"{found[0]['building_name']}-{found[0]['number']}"
+        return {}
+    return {"unit_id": N_("Choose the unit from the list, or clear the box for a report "
+                          "without a unit.")}
 
 
 @bp.get("/<int:unit_id>")
