@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from webapp.auth import utcnow
+from webapp.db import connect
+from webapp.domain import files
+
 from .conftest import Server, draw_signature, login
-from .offline import cache_for_offline, expect_pending, new_job, poll
+from .offline import cache_for_offline, expect_pending, jpeg, new_job, poll
 
 
 def test_saved_pages_follow_a_change_of_language(page: Page, context: BrowserContext,
@@ -82,3 +86,28 @@ def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext
     poll(page, "() => Outbox.pendingCount().then(n => n === 0)", timeout=20_000)
     job = server.query("SELECT status, work_done FROM jobs WHERE id = ?", [job_id])[0]
     assert (job["status"], job["work_done"]) == ("closed", "疏通阳台地漏，清出毛发")
+
+
+def test_the_reported_photo_opens_offline(page: Page, context: BrowserContext, server: Server):
+    # On site with no signal, the worker still sees the problem the resident photographed.
+    db = connect(server.database)
+    try:
+        sha = files.store(db, server.files_dir, jpeg((220, 120, 40)), "image/jpeg", utcnow())
+        db.conn.commit()
+    finally:
+        db.close()
+    job = server.command("desk", "job.create", "job:new", estate_id=1, unit_id=6,
+                         reporter_name="何", reporter_phone="13900000002", source="phone",
+                         category="plumbing", job_class="small", description="墙面渗水",
+                         photos=[sha])
+    server.command("desk", "job.dispatch", f"job:{job['job_id']}",
+                   to=f"user:{server.user_id('tech2')}")
+    login(page, "tech2")
+    cache_for_offline(page)
+    context.set_offline(True)
+    page.goto(f"/jobs/{job['job_id']}")
+    photo = page.locator(f"[data-photos] img[src$='{sha}']")
+    expect(photo).to_be_visible()
+    poll(page, "sha => [...document.images].some(i => i.src.endsWith(sha) && i.complete"
+               " && i.naturalWidth > 0)", sha)
+    context.set_offline(False)

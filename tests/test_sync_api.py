@@ -250,3 +250,21 @@ def test_manifest_maps_codes_to_the_kept_pages_they_open(app, client, auth):
     assert body["codes"][f"/q/{token}"] == f"/units/{unit}"
     assert set(body["codes"].values()) <= set(body["pages"])
     # (A supervisor's round places map to their checklists: e2e/test_inspections.py.)
+
+
+def test_manifest_lists_the_photos_of_the_workers_jobs(app, client, auth):
+    auth.login("tech")
+    data = jpeg()
+    sha = hashlib.sha256(data).hexdigest()
+    assert client.put(f"/sync/files/{sha}", data=data, headers=ORIGIN).status_code == 201
+    job = job_in(app, "arrived")
+    db = connect(app.config["DATABASE"])
+    db.execute("INSERT INTO job_photos (job_id, sha256, stage, op_id) VALUES (?,?,?,?)",
+               [job, sha, "intake", "test"])
+    db.conn.commit()
+    db.close()
+    body = client.get("/sync/manifest", headers=ORIGIN).json
+    assert body["files"].count(f"/files/{sha}") == 1
+    auth.logout()
+    auth.login("tech3")  # another estate: not theirs to keep
+    assert f"/files/{sha}" not in client.get("/sync/manifest", headers=ORIGIN).json["files"]

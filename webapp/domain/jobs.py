@@ -140,6 +140,16 @@ def job_notes(db: Database, job_id: int) -> list[dict[str, Any]]:
     )
 
 
+def photo_hashes(db: Database, job_ids: list[int]) -> list[str]:
+    """The photos of these jobs (reported and of the work), each once."""
+    if not job_ids:
+        return []
+    marks = ",".join("?" * len(job_ids))
+    return [r[0] for r in db.execute(
+        f"SELECT DISTINCT sha256 FROM job_photos WHERE job_id IN ({marks}) ORDER BY sha256",
+        job_ids)]
+
+
 def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
     """The job's history: each audited step with the notes written in the same command."""
     return audit.history(db, "job", job_id, job_notes(db, job_id))

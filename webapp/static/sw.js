@@ -74,7 +74,9 @@ function refill() {
     if (!manifest) return null;
     return caches.open(PAGES).then(function (cache) {
       var wanted = {};
-      manifest.pages.forEach(function (p) { wanted[new URL(p, self.location).href] = true; });
+      manifest.pages.concat(manifest.files || []).forEach(function (p) {
+        wanted[new URL(p, self.location).href] = true;
+      });
       return cache.put(CODES, new Response(JSON.stringify(manifest.codes || {}))).then(function () {
         return cache.keys();
       }).then(function (keys) {
@@ -83,12 +85,20 @@ function refill() {
         return Promise.all(keys.filter(function (req) { return !wanted[req.url]; })
           .map(function (req) { return cache.delete(req); }));
       }).then(function () {
+        var files = (manifest.files || []).map(function (f) {
+          // Named by their content: fetched once, never again.
+          return cache.match(f).then(function (hit) {
+            return hit || fetch(f, { credentials: "same-origin" }).then(function (r) {
+              return r.ok ? cache.put(f, r) : null;
+            });
+          }).catch(function () { return null; });
+        });
         return Promise.all(manifest.pages.map(function (p) {
           return fetch(p, { credentials: "same-origin", redirect: "follow" }).then(function (r) {
             if (r.ok && !r.redirected) return cache.put(p, r);
             return null;
           }).catch(function () { return null; });
-        }));
+        }).concat(files));
       });
     });
   });
@@ -129,6 +139,13 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(caches.match(request).then(function (hit) {
       return hit || fetch(request);
     }));
+    return;
+  }
+  if (url.pathname.indexOf("/files/") === 0) {
+    // A photo of the worker's jobs kept on the phone (content-named: never stale).
+    event.respondWith(caches.open(PAGES).then(function (cache) {
+      return cache.match(request);
+    }).then(function (hit) { return hit || fetch(request); }));
     return;
   }
   if (!isPage(request) || request.headers.get("HX-Request")) return;

@@ -102,14 +102,18 @@ def manifest():
     own address needs the server), for the places of the worker's jobs and rounds."""
     pages = list(SHELL_PAGES)
     opens: dict[tuple[str, int], str] = {}  # place -> the kept page its code opens
+    photos: list[str] = []  # the jobs' photos: named by content, fetched once
     if current_user.is_field:
         pages.append(url_for("jobs.mine"))
-        for job in jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids):
+        mine = jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids)
+        for job in mine:
             pages.append(url_for("jobs.detail", job_id=job["id"]))
             pages.append(url_for("jobs.sign", job_id=job["id"]))
             if job["unit_id"]:
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
                 opens[("unit", job["unit_id"])] = pages[-1]
+        photos = [url_for("files.show", sha256=sha)
+                  for sha in jobs.photo_hashes(get_db(), [j["id"] for j in mine])]
     if current_user.can("feedback.send"):
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
     if current_user.can("place.scan"):
@@ -130,7 +134,8 @@ def manifest():
     codes = {url_for("places.qr", token=token): opens[place]
              for place, token in places.live_tokens(get_db(), opens).items()}
     return jsonify(version=asset_version(), user_id=current_user.id,
-                   pages=list(dict.fromkeys(pages)), assets=assets, codes=codes)
+                   pages=list(dict.fromkeys(pages)), assets=assets, codes=codes,
+                   files=photos)
 
 
 @bp.route("/sync/files/<sha256>", methods=["GET"])
