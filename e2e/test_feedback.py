@@ -44,6 +44,8 @@ def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, se
     queued.locator("[data-continue]").click()
     expect(page).to_have_url("/feedback/mine")
     expect(page.locator("[data-list=my-feedback]")).to_be_visible()
+    # ...where what waits on the phone is listed, so the report does not seem lost.
+    expect(page.locator("[data-queued-feedback-row]")).to_have_count(1)
 
     # Signal again: the outbox sends it, once.
     ctx.set_offline(False)
@@ -66,6 +68,7 @@ def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, se
                         "WHERE op_id = ?", [item["op_id"]]) == [{"n": 1, "replayed": 1}]
     page.goto("/feedback/mine")
     expect(page.locator(f"[data-feedback='{fb['id']}']")).to_contain_text(note)
+    expect(page.locator("[data-queued-feedback-row]")).to_have_count(0)
     ctx.close()
 
     # The desk sees it at the top of the queue, new, with its photo.

@@ -123,6 +123,11 @@ def test_the_rounds_checklist_works_offline_and_is_sent_once(page: Page, context
     form.locator("[data-action=record]").click()
     expect(page.locator("[data-queued]")).to_be_visible(timeout=10_000)
     wait_pending(page, 1)
+    # The kept round shows the place as inspected, not as still to visit.
+    page.goto("/inspections")
+    lift_row = page.locator(f"[data-round-place='area:{lift['id']}']")
+    expect(lift_row.locator("[data-visited-queued]")).to_be_visible()
+    expect(lift_row.locator("[data-not-visited]")).to_be_hidden()
     (item,) = page.evaluate("() => Outbox.all().then(a => a.map(i => ({op_id: i.op_id, "
                             "kind: i.kind, target: i.target})))")
     assert (item["kind"], item["target"]) == ("inspection.record", f"area:{lift['id']}")

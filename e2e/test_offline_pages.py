@@ -64,6 +64,8 @@ def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext
     context.set_offline(True)
     page.goto(f"/jobs/{job_id}")
     page.locator("[data-action=arrive]").click()
+    # The status shown follows the step saved on the phone.
+    expect(page.locator("[data-job-page] .badge[data-status]")).to_have_text("到场")
     # Before the work is recorded the kept sign page asks to finish it first.
     page.goto(f"/jobs/{job_id}/sign")
     expect(page.locator("[data-sign-later]")).to_be_visible()

@@ -24,8 +24,51 @@
       box.querySelectorAll("[data-when-status]").forEach(function (el) {
         el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
       });
+      // One notice at a time: the step just saved says so itself.
       var here = box.querySelector("[data-queued-here]");
-      if (here) here.hidden = queued === 0;
+      if (here) here.hidden = queued === 0 || !!document.querySelector("[data-queued]");
+      var names = document.querySelector("template[data-status-names]");
+      var badge = document.querySelector("[data-job-page] .badge[data-status]");
+      var name = names && names.content.querySelector('[data-name="' + status + '"]');
+      if (queued && badge && name) badge.textContent = name.textContent;
+    });
+  }
+
+  function live(i) { return i.state !== "synced" && i.state !== "attention"; }
+
+  // The round: a place inspected with no signal shows so, not "not visited yet".
+  function showRound() {
+    var rows = document.querySelectorAll('[data-round-place][data-visited="0"]');
+    if (!rows.length || !Outbox) return;
+    Outbox.all().then(function (items) {
+      rows.forEach(function (row) {
+        var saved = items.some(function (i) {
+          return i.kind === "inspection.record" && i.target === row.dataset.roundPlace && live(i);
+        });
+        row.querySelector("[data-visited-queued]").hidden = !saved;
+        row.querySelector("[data-not-visited]").hidden = saved;
+      });
+    });
+  }
+
+  // Feedback I sent: what waits on the phone, above what reached the server.
+  function showFeedback() {
+    var list = document.querySelector('[data-list="my-feedback"]');
+    var tpl = list && list.querySelector("template[data-queued-feedback]");
+    if (!tpl || !Outbox) return;
+    Outbox.all().then(function (items) {
+      list.querySelectorAll("[data-queued-feedback-row]").forEach(function (r) { r.remove(); });
+      // Each goes right under the template: the newest, added last, ends up on top.
+      items.filter(function (i) { return i.kind === "feedback.create" && live(i); })
+        .forEach(function (i) {
+          var row = tpl.content.firstElementChild.cloneNode(true);
+          row.querySelector("[data-label]").textContent = i.label;
+          row.querySelector("[data-when]").textContent = new Date(i.device_time)
+            .toLocaleString(document.documentElement.lang || undefined);
+          tpl.after(row);
+        });
+      var empty = list.querySelector("[data-empty]");
+      if (empty) empty.hidden = !!list.querySelector("[data-queued-feedback-row]");
     });
   }
   // The sign page: what the resident signs for, also when it is only on this phone.
@@ -80,6 +123,8 @@
       renderOutbox();
       showSteps();
       showQueuedWork();
+      showRound();
+      showFeedback();
     }
   };
 })();
