@@ -196,6 +196,7 @@ def test_the_whole_path_through_the_pages(app, client, auth):
     assert page.find("data-signature", "signed")
     events = [d["data-event"] for d in page.find("data-event")]
     assert events == ["create", "dispatch", "accept", "arrive", "complete", "signoff"]
+    assert "→ 王师傅" in page.text("data-event", "dispatch")  # whom it went to
 
 
 def test_double_submit_of_the_same_form_applies_once(app, client, auth):

@@ -151,8 +151,16 @@ def photo_hashes(db: Database, job_ids: list[int]) -> list[str]:
 
 
 def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
-    """The job's history: each audited step with the notes written in the same command."""
-    return audit.history(db, "job", job_id, job_notes(db, job_id))
+    """The job's history: each audited step with the notes written in the same command,
+    and for a dispatch the name of whom it went to (`to_name`)."""
+    entries = audit.history(db, "job", job_id, job_notes(db, job_id))
+    ids = {e["detail"]["assignee_id"] for e in entries if e["detail"].get("assignee_id")}
+    names = dict(db.execute(
+        f"SELECT id, display_name FROM users WHERE id IN ({','.join('?' * len(ids))})",
+        list(ids)).fetchall()) if ids else {}
+    for e in entries:
+        e["to_name"] = names.get(e["detail"].get("assignee_id"))
+    return entries
 
 
 def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:

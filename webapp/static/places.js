@@ -123,7 +123,8 @@
       console.error(e);
       stop();
       view.hidden = true;
-      start.hidden = false;
+      // Permission refused: the button asks again. No camera at all: nothing to offer.
+      start.hidden = !!e && e.name === "NotFoundError";
       status.textContent = say("nocamera");
     });
   }

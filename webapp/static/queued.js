@@ -34,6 +34,14 @@
     });
   }
 
+  // "2026-11-23 08:05", as the server writes times (the phone's own zone).
+  function when(iso) {
+    var d = new Date(iso);
+    function two(n) { return String(n).padStart(2, "0"); }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes());
+  }
+
   function live(i) { return i.state !== "synced" && i.state !== "attention"; }
 
   // The round: a place inspected with no signal shows so, not "not visited yet".
@@ -63,8 +71,7 @@
         .forEach(function (i) {
           var row = tpl.content.firstElementChild.cloneNode(true);
           row.querySelector("[data-label]").textContent = i.label;
-          row.querySelector("[data-when]").textContent = new Date(i.device_time)
-            .toLocaleString(document.documentElement.lang || undefined);
+          row.querySelector("[data-when]").textContent = when(i.device_time);
           tpl.after(row);
         });
       var empty = list.querySelector("[data-empty]");
@@ -104,8 +111,7 @@
         li.querySelector("[data-label]").textContent = i.label;
         li.querySelector("[data-state]").textContent = names[i.state] || i.state;
         li.querySelector("[data-state]").dataset.state = i.state;
-        li.querySelector("[data-when]").textContent = new Date(i.device_time)
-          .toLocaleString(document.documentElement.lang || undefined);
+        li.querySelector("[data-when]").textContent = when(i.device_time);
         li.querySelector("[data-message]").textContent = i.message || "";
         var dismiss = li.querySelector("[data-dismiss]");
         dismiss.hidden = i.state !== "attention";
