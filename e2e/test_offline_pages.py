@@ -90,11 +90,11 @@ def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext
     assert (job["status"], job["work_done"]) == ("closed", "疏通阳台地漏，清出毛发")
 
 
-def test_the_reported_photo_opens_offline(page: Page, context: BrowserContext, server: Server):
-    # On site with no signal, the worker still sees the problem the resident photographed.
+def job_with_photo(server: Server, worker: str, colour: tuple[int, int, int]) -> tuple[int, str]:
+    """A job reported with a photo, dispatched to `worker`: (job id, the photo's hash)."""
     db = connect(server.database)
     try:
-        sha = files.store(db, server.files_dir, jpeg((220, 120, 40)), "image/jpeg", utcnow())
+        sha = files.store(db, server.files_dir, jpeg(colour), "image/jpeg", utcnow())
         db.conn.commit()
     finally:
         db.close()
@@ -103,13 +103,33 @@ def test_the_reported_photo_opens_offline(page: Page, context: BrowserContext, s
                          category="plumbing", job_class="small", description="墙面渗水",
                          photos=[sha])
     server.command("desk", "job.dispatch", f"job:{job['job_id']}",
-                   to=f"user:{server.user_id('tech2')}")
+                   to=f"user:{server.user_id(worker)}")
+    return job["job_id"], sha
+
+
+def test_the_reported_photo_opens_offline(page: Page, context: BrowserContext, server: Server):
+    # On site with no signal, the worker still sees the problem the resident photographed.
+    job_id, sha = job_with_photo(server, "tech2", (220, 120, 40))
     login(page, "tech2")
     cache_for_offline(page)
     context.set_offline(True)
-    page.goto(f"/jobs/{job['job_id']}")
+    page.goto(f"/jobs/{job_id}")
     photo = page.locator(f"[data-photos] img[src$='{sha}']")
     expect(photo).to_be_visible()
     poll(page, "sha => [...document.images].some(i => i.src.endsWith(sha) && i.complete"
                " && i.naturalWidth > 0)", sha)
     context.set_offline(False)
+
+
+def test_what_the_phone_kept_leaves_with_the_person_who_signs_out(page: Page, server: Server):
+    # A shared phone: the next person sees none of the last one's jobs or photos.
+    job_id, sha = job_with_photo(server, "tech2", (40, 90, 200))
+    login(page, "tech2")
+    cache_for_offline(page)
+    assert page.evaluate("u => caches.match(u).then(r => !!r)", f"/jobs/{job_id}")
+    page.locator("[data-logout]").click()
+    poll(page, "u => caches.match(u).then(r => !r)", f"/jobs/{job_id}")
+    login(page, "tech3")  # another estate
+    page.goto("/jobs/mine")
+    assert page.evaluate("u => fetch(u).then(r => r.status)", f"/files/{sha}") == 404
+    assert page.evaluate("u => caches.match(u).then(r => !!r)", f"/jobs/{job_id}") is False

@@ -301,10 +301,15 @@
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function () {
-      // A new language: the saved pages are in the old one, fetch them again now.
-      var lang = document.documentElement.lang, had = localStorage.getItem("lang");
-      localStorage.setItem("lang", lang);
-      var changed = had !== null && had !== lang;
+      // A new language, or another person on this phone: the saved pages are the old
+      // one's, fetch them again now.
+      var changed = false;
+      [["lang", document.documentElement.lang], ["cached_user", document.body.dataset.userId]]
+        .forEach(function (pair) {
+          var had = localStorage.getItem(pair[0]);
+          localStorage.setItem(pair[0], pair[1]);
+          changed = changed || (had !== null && had !== pair[1]);
+        });
       refreshCache(changed);
     }).catch(function (e) { console.error(e); });
     navigator.serviceWorker.addEventListener("controllerchange", function () {
@@ -314,6 +319,16 @@
       if (ev.data && ev.data.type === "cached") document.body.dataset.cached = "1";
     });
   }
+
+  // Signing out: the pages and photos kept for this person leave the phone with them
+  // (what waits in the outbox stays until they sign in again).
+  document.addEventListener("submit", function (ev) {
+    if (!ev.target.querySelector("[data-logout]")) return;
+    localStorage.removeItem("cached_user");
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "forget" });
+    }
+  });
 
   // --- Unit picking on the intake form.
   document.addEventListener("click", function (ev) {

@@ -108,6 +108,7 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "refresh") event.waitUntil(refresh(!!data.force));
   if (data.type === "flush") event.waitUntil(Outbox.flush());
+  if (data.type === "forget") event.waitUntil(caches.delete(PAGES));
 });
 
 self.addEventListener("sync", function (event) {
@@ -142,10 +143,12 @@ self.addEventListener("fetch", function (event) {
     return;
   }
   if (url.pathname.indexOf("/files/") === 0) {
-    // A photo of the worker's jobs kept on the phone (content-named: never stale).
-    event.respondWith(caches.open(PAGES).then(function (cache) {
-      return cache.match(request);
-    }).then(function (hit) { return hit || fetch(request); }));
+    // A photo of the worker's jobs: the server first, as it decides who may see it;
+    // the copy kept on the phone when there is no signal.
+    event.respondWith(fetch(request).catch(function () {
+      return caches.open(PAGES).then(function (cache) { return cache.match(request); })
+        .then(function (hit) { return hit || Response.error(); });
+    }));
     return;
   }
   if (!isPage(request) || request.headers.get("HX-Request")) return;
