@@ -84,6 +84,10 @@ def test_arrival_to_signature_with_no_signal(page: Page, context: BrowserContext
     page.locator("[data-form=signoff] [name=signer_name]").fill("王阿姨")
     page.locator("[data-action=signoff]").click()
     expect_pending(page, 3)
+    # Opened again, the kept page has nothing left to sign (not a blank page).
+    page.goto(f"/jobs/{job_id}/sign")
+    expect(page.locator("[data-sign-none]")).to_be_visible()
+    expect(page.locator("[data-form=signoff]")).to_be_hidden()
     context.set_offline(False)
     poll(page, "() => Outbox.pendingCount().then(n => n === 0)", timeout=20_000)
     job = server.query("SELECT status, work_done FROM jobs WHERE id = ?", [job_id])[0]
@@ -133,3 +137,24 @@ def test_what_the_phone_kept_leaves_with_the_person_who_signs_out(page: Page, se
     page.goto("/jobs/mine")
     assert page.evaluate("u => fetch(u).then(r => r.status)", f"/files/{sha}") == 404
     assert page.evaluate("u => caches.match(u).then(r => !!r)", f"/jobs/{job_id}") is False
+
+
+def test_pages_show_only_the_signed_in_persons_waiting_items(page: Page, context: BrowserContext,
+                                                             server: Server):
+    # On a shared phone the last person's unsent feedback waits for them; it is not
+    # listed as this person's.
+    login(page, "guard")
+    cache_for_offline(page)
+    context.set_offline(True)
+    page.goto("/feedback/mine")
+    for who in ("guard", "cleaner"):
+        page.evaluate("""uid => Outbox.add({op_id: crypto.randomUUID(), user_id: uid,
+            kind: "feedback.create", target: "feedback:new", base_version: null,
+            device_id: "e2e", device_time: new Date().toISOString(), fields: {note: "x"},
+            blobs: [], label: "环境反馈", return_url: "/feedback/mine", queued: true})""",
+                      server.user_id(who))
+    page.reload()
+    expect(page.locator("[data-queued-feedback-row]")).to_have_count(1)
+    # Made-up items: they leave the phone before the signal comes back.
+    page.evaluate("() => Outbox.all().then(a => Promise.all(a.map(i => Outbox.remove(i.op_id))))")
+    context.set_offline(False)

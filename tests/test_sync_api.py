@@ -266,5 +266,5 @@ def test_manifest_lists_the_photos_of_the_workers_jobs(app, client, auth):
     body = client.get("/sync/manifest", headers=ORIGIN).json
     assert body["files"].count(f"/files/{sha}") == 1
     auth.logout()
-    auth.login("tech3")  # another estate: not theirs to keep
+    auth.login("tech2")  # same estate, department and pool, but not their job
     assert f"/files/{sha}" not in client.get("/sync/manifest", headers=ORIGIN).json["files"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, session
 from flask_babel import Babel, get_locale, get_translations
@@ -14,6 +13,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from .domain.text import N_
+from .domain.workdays import LOCAL
 
 LOCALES = {"zh_CN": "中文", "en": "English"}
 # Babel reads "zh_CN" as zh_Hans_CN, which gettext would not find; the Chinese
@@ -29,22 +29,20 @@ def select_locale() -> str:
 
 
 def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Render a stored UTC time in the configured zone."""
+    """Render a stored UTC time in the estates' zone (the one the rules count days in)."""
     if not value:
         return ""
     dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return dt.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+    return dt.replace(tzinfo=UTC).astimezone(LOCAL).strftime(fmt)
 
 
 def to_utc(local: str) -> datetime | None:
-    """Parse a `datetime-local` input in the configured zone to naive UTC."""
+    """Parse a `datetime-local` input in the estates' zone to naive UTC."""
     try:
         dt = datetime.fromisoformat(local)
     except ValueError:
         return None
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return dt.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return dt.replace(tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
 
 
 def duration(delta: timedelta) -> str:

@@ -34,8 +34,7 @@ def is_workday(day: date, calendar: dict[date, bool]) -> bool:
 
 def end_of_working_days(start: datetime, n: int, calendar: dict[date, bool]) -> datetime:
     """The end (local midnight) of the n-th working day after `start`'s local day, in UTC."""
-    local = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL).date()
-    day, counted = local, 0
+    day, counted = local_date(start), 0
     while counted < n:
         day += timedelta(days=1)
         if is_workday(day, calendar):

@@ -6,6 +6,13 @@
   "use strict";
   var Outbox = window.Outbox;
 
+  // Waiting to be sent, and recorded by whoever is signed in now (on a shared phone
+  // the last person's items wait for them, and are not this person's).
+  function waiting(i) {
+    return i.state !== "synced" && i.state !== "attention" &&
+      String(i.user_id) === document.body.dataset.userId;
+  }
+
   // --- The job page offline: show the next step once this one is in the outbox.
   var NEXT = { "job.claim": "accepted", "job.accept": "accepted", "job.arrive": "arrived",
     "job.pause": "paused", "job.complete": "completed", "job.signoff": "closed",
@@ -16,8 +23,7 @@
     Outbox.all().then(function (items) {
       var status = box.dataset.status, queued = 0;
       items.forEach(function (i) {
-        if (i.target === box.dataset.jobSteps && i.state !== "synced" && NEXT[i.kind] &&
-            i.state !== "attention") {
+        if (i.target === box.dataset.jobSteps && NEXT[i.kind] && waiting(i)) {
           status = NEXT[i.kind]; queued++;
         }
       });
@@ -27,10 +33,15 @@
       // One notice at a time: the step just saved says so itself.
       var here = box.querySelector("[data-queued-here]");
       if (here) here.hidden = queued === 0 || !!document.querySelector("[data-queued]");
+      // The badge says where the saved steps lead, and the server's status again once
+      // a saved step is refused.
       var names = document.querySelector("template[data-status-names]");
       var badge = document.querySelector("[data-job-page] .badge[data-status]");
       var name = names && names.content.querySelector('[data-name="' + status + '"]');
-      if (queued && badge && name) badge.textContent = name.textContent;
+      if (badge && name) {
+        badge.textContent = name.textContent;
+        badge.className = "badge st-" + status;
+      }
     });
   }
 
@@ -42,7 +53,6 @@
       two(d.getHours()) + ":" + two(d.getMinutes());
   }
 
-  function live(i) { return i.state !== "synced" && i.state !== "attention"; }
 
   // The round: a place inspected with no signal shows so, not "not visited yet".
   function showRound() {
@@ -51,7 +61,9 @@
     Outbox.all().then(function (items) {
       rows.forEach(function (row) {
         var saved = items.some(function (i) {
-          return i.kind === "inspection.record" && i.target === row.dataset.roundPlace && live(i);
+          // ...today: an inspection saved on an earlier day is not this round's.
+          return i.kind === "inspection.record" && i.target === row.dataset.roundPlace &&
+            waiting(i) && new Date(i.device_time).toDateString() === new Date().toDateString();
         });
         row.querySelector("[data-visited-queued]").hidden = !saved;
         row.querySelector("[data-not-visited]").hidden = saved;
@@ -67,7 +79,7 @@
     Outbox.all().then(function (items) {
       list.querySelectorAll("[data-queued-feedback-row]").forEach(function (r) { r.remove(); });
       // Each goes right under the template: the newest, added last, ends up on top.
-      items.filter(function (i) { return i.kind === "feedback.create" && live(i); })
+      items.filter(function (i) { return i.kind === "feedback.create" && waiting(i); })
         .forEach(function (i) {
           var row = tpl.content.firstElementChild.cloneNode(true);
           row.querySelector("[data-label]").textContent = i.label;
@@ -85,7 +97,7 @@
     Outbox.all().then(function (items) {
       items.forEach(function (i) {
         if (i.target === line.dataset.workDone && i.kind === "job.complete" &&
-            i.state !== "synced" && i.state !== "attention" && i.fields.work_done) {
+            waiting(i) && i.fields.work_done) {
           line.querySelector("[data-work-text]").textContent = i.fields.work_done;
           line.hidden = false;
         }

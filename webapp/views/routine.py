@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from sync import Invalid
@@ -14,26 +14,22 @@ from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import estates, months, routine
+from ..domain.workdays import LOCAL
 from ..htmx import render
 
 bp = Blueprint("routine", __name__, url_prefix="/routine")
 
 
-def _zone_name() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-
-
 def _choice(args: Any) -> tuple[int, str, str]:
     """(estate, month, this month) from the query or form; 404 for an estate not served."""
-    this_month = months.local_month(utcnow(), months.zone(_zone_name()))
+    this_month = months.local_month(utcnow(), LOCAL)
     raw = str(args.get("estate_id") or "")
     if not current_user.estate_ids:
         abort(404)
     estate_id = int(raw) if raw.isdigit() else current_user.estate_ids[0]
     if estate_id not in current_user.estate_ids:
         abort(404)
-    month = months.month_or_current(str(args.get("month") or ""), utcnow(),
-                                    months.zone(_zone_name()))
+    month = months.month_or_current(str(args.get("month") or ""), utcnow(), LOCAL)
     return estate_id, month, this_month
 
 
@@ -67,7 +63,7 @@ def index():
         abort(403)
     estate_id, month, this_month = _choice(request.form)
     seed = request.form.get("seed", "").strip()
-    payload = {"month": request.form.get("month", ""), "tz": _zone_name(),
+    payload = {"month": request.form.get("month", ""), "tz": LOCAL.key,
                "seed": seed or secrets.randbits(32)}
     try:
         outcome = commands.run("routine.plan", f"estate:{estate_id}", payload)
