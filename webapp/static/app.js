@@ -1,5 +1,5 @@
 /* The page's helpers: command ids made on the device, the outbox for field forms,
-   photo resizing, the signature pad, unit picking. No framework; htmx does the
+   photo resizing, the signature pad. No framework; htmx does the
    partial updates, outbox.js keeps and replays commands. */
 (function () {
   "use strict";
@@ -327,32 +327,6 @@
     localStorage.removeItem("cached_user");
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "forget" });
-    }
-  });
-
-  // --- Unit picking on the intake form.
-  document.addEventListener("click", function (ev) {
-    var pick = ev.target.closest("[data-unit-pick]");
-    if (!pick) return;
-    var form = pick.closest("form");
-    form.querySelector("[data-unit-id]").value = pick.dataset.unitPick;
-    form.querySelector("[data-unit-label]").value = pick.dataset.label;
-    form.querySelector("[data-unit-query]").value = pick.dataset.label;
-    // Offer the resident on record; the desk overwrites it if someone else called.
-    form.querySelectorAll("[data-fill]").forEach(function (input) {
-      if (!input.value) input.value = pick.dataset[input.dataset.fill] || "";
-    });
-    pick.closest("[data-unit-results]").innerHTML = "";
-  });
-
-  // A unit picked, then the box edited: the pick no longer holds (the server reads
-  // what is typed instead).
-  document.addEventListener("input", function (ev) {
-    if (!ev.target.matches("[data-unit-query]")) return;
-    var form = ev.target.closest("form");
-    if (ev.target.value !== form.querySelector("[data-unit-label]").value) {
-      form.querySelector("[data-unit-id]").value = "";
-      form.querySelector("[data-unit-label]").value = "";
     }
   });
 

@@ -31,7 +31,7 @@ MAX_BATCH = 100
 # scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
 PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js", "app.js")
 ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
-                        "vendor/jsqr-1.4.0.min.js")
+                        "vendor/jsqr-1.4.0.min.js", "intake.js")
 SHELL_PAGES = ("/offline", "/outbox")
 
 
