@@ -128,6 +128,10 @@ def test_the_rounds_checklist_works_offline_and_is_sent_once(page: Page, context
     lift_row = page.locator(f"[data-round-place='area:{lift['id']}']")
     expect(lift_row.locator("[data-visited-queued]")).to_be_visible()
     expect(lift_row.locator("[data-not-visited]")).to_be_hidden()
+    # ...and counts it: those the server has, plus this one.
+    round_box = page.locator("[data-round]").filter(has=lift_row)
+    visited = round_box.locator('[data-visited="1"]').count()
+    expect(round_box.locator("[data-round-progress]")).to_contain_text(f"{visited + 1}/")
     (item,) = page.evaluate("() => Outbox.all().then(a => a.map(i => ({op_id: i.op_id, "
                             "kind: i.kind, target: i.target})))")
     assert (item["kind"], item["target"]) == ("inspection.record", f"area:{lift['id']}")

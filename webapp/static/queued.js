@@ -68,6 +68,14 @@
         row.querySelector("[data-visited-queued]").hidden = !saved;
         row.querySelector("[data-not-visited]").hidden = saved;
       });
+      // The count counts them too.
+      document.querySelectorAll("[data-round]").forEach(function (round) {
+        var count = round.querySelector("[data-round-progress]");
+        var done = round.querySelectorAll('[data-visited="1"]').length +
+          round.querySelectorAll("[data-visited-queued]:not([hidden])").length;
+        count.textContent = count.dataset.words.replace("{n}", done)
+          .replace("{m}", count.dataset.total);
+      });
     });
   }
 
