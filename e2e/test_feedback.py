@@ -46,6 +46,7 @@ def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, se
     expect(page.locator("[data-list=my-feedback]")).to_be_visible()
     # ...where what waits on the phone is listed, so the report does not seem lost.
     expect(page.locator("[data-queued-feedback-row]")).to_have_count(1)
+    expect(page.locator("[data-queued-feedback-row] [data-note]")).to_have_text(note)
 
     # Signal again: the outbox sends it, once.
     ctx.set_offline(False)

@@ -92,6 +92,7 @@
           var row = tpl.content.firstElementChild.cloneNode(true);
           row.querySelector("[data-label]").textContent = i.label;
           row.querySelector("[data-when]").textContent = when(i.device_time);
+          row.querySelector("[data-note]").textContent = i.fields.note || "";  // which one
           tpl.after(row);
         });
       var empty = list.querySelector("[data-empty]");
