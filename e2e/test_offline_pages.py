@@ -27,6 +27,8 @@ def test_saved_pages_follow_a_change_of_language(page: Page, context: BrowserCon
     page.goto("/outbox")
     expect(page.locator("h1")).to_have_text("Outbox")
     context.set_offline(False)
+    page.locator("[data-locale=zh_CN]").click()  # the guard's language as it was
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
 def test_the_saved_list_shows_a_step_just_taken(page: Page, context: BrowserContext,
@@ -158,3 +160,27 @@ def test_pages_show_only_the_signed_in_persons_waiting_items(page: Page, context
     # Made-up items: they leave the phone before the signal comes back.
     page.evaluate("() => Outbox.all().then(a => Promise.all(a.map(i => Outbox.remove(i.op_id))))")
     context.set_offline(False)
+
+
+def test_the_outbox_names_items_in_todays_language(page: Page, server: Server):
+    login(page, "cleaner")
+    page.goto("/outbox")
+    if page.locator("html").get_attribute("lang") == "en":  # left so by another test
+        page.locator("[data-locale=zh_CN]").click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    add = """([subject, label]) => Outbox.add({op_id: crypto.randomUUID(),
+        user_id: -1, kind: "job.arrive", target: "job:1", base_version: null,
+        device_id: "e2e", device_time: new Date().toISOString(), fields: {}, blobs: [],
+        label: label, subject: subject, return_url: "/outbox", queued: true})"""
+    # Held for someone else, so they stay put; one saved before items had a subject.
+    page.evaluate(add, ["J20261122-0007", "J20261122-0007 · 到场"])
+    page.evaluate(add, [None, "旧的说法"])
+    page.locator("[data-locale=en]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/outbox")
+    labels = page.locator("[data-outbox-list] [data-label]")
+    expect(labels).to_have_count(2)
+    assert sorted(labels.all_text_contents()) == ["J20261122-0007 · Arrived on site", "旧的说法"]
+    page.evaluate("() => Outbox.all().then(a => Promise.all(a.map(i => Outbox.remove(i.op_id))))")
+    page.locator("[data-locale=zh_CN]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")

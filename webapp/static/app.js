@@ -153,6 +153,7 @@
       base_version: Number((form.querySelector("[name=base_version]") || {}).value) || null,
       device_id: deviceId(), device_time: new Date().toISOString(),
       fields: {}, blobs: [], label: form.dataset.label || form.dataset.command,
+      subject: form.dataset.subject === undefined ? null : form.dataset.subject,
       return_url: form.dataset.return || location.pathname, queued: false
     };
     clearErrors(form);

@@ -114,6 +114,14 @@
     });
   }
 
+  // An item named in today's language: what it is about (a job number, a place) and
+  // its kind; items saved before items had a subject keep the label they were saved with.
+  function label(i, kinds) {
+    var name = kinds[i.kind];
+    if (!name || i.subject === null || i.subject === undefined) return i.label;
+    return i.subject ? i.subject + " · " + name : name;
+  }
+
   // --- The outbox page.
   function renderOutbox() {
     var list = document.querySelector("[data-outbox-list]");
@@ -123,13 +131,18 @@
       names[li.dataset.state] = li.textContent;
     });
     var tpl = document.querySelector("template[data-outbox-item]");
+    var kinds = {};
+    var named = document.querySelector("template[data-kind-names]");
+    if (named) named.content.querySelectorAll("[data-kind]").forEach(function (el) {
+      kinds[el.dataset.kind] = el.textContent;
+    });
     Outbox.all().then(function (items) {
       list.innerHTML = "";
       items.slice().reverse().forEach(function (i) {
         var li = tpl.content.firstElementChild.cloneNode(true);
         li.dataset.opId = i.op_id;
         li.dataset.stateNow = i.state;
-        li.querySelector("[data-label]").textContent = i.label;
+        li.querySelector("[data-label]").textContent = label(i, kinds);
         li.querySelector("[data-state]").textContent = names[i.state] || i.state;
         li.querySelector("[data-state]").dataset.state = i.state;
         li.querySelector("[data-when]").textContent = when(i.device_time);

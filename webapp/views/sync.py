@@ -23,6 +23,7 @@ from ..auth import utcnow
 from ..db import get_db
 from ..domain import callbacks, devices, files, inspections, jobs, places
 from ..domain.handlers import HANDLERS
+from ..domain.text import N_
 from ..payloads import OUTBOX
 
 bp = Blueprint("sync", __name__)
@@ -89,10 +90,19 @@ def offline():
     return render_template("sync/offline.html")
 
 
+def outbox_kinds() -> dict[str, str]:
+    """What each kind of item in the outbox is called (msgids), so the list reads in
+    the language of today, not of the day the item was saved."""
+    kinds = {f"job.{action}": label for action, label in jobs.ACTIONS.items()}
+    kinds.update({"feedback.create": N_("Environment feedback"), "callback.record":
+                  N_("Callback"), "inspection.record": N_("Inspection")})
+    return kinds
+
+
 @bp.get("/outbox")
 def outbox():
     """What this phone has saved and sent; the list itself lives on the phone."""
-    return render_template("sync/outbox.html")
+    return render_template("sync/outbox.html", kinds=outbox_kinds())
 
 
 @bp.get("/sync/manifest")
