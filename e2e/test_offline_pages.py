@@ -118,6 +118,9 @@ def test_the_reported_photo_opens_offline(page: Page, context: BrowserContext, s
     job_id, sha = job_with_photo(server, "tech2", (220, 120, 40))
     login(page, "tech2")
     cache_for_offline(page)
+    # The refresh also measured the phone's clock against the server's (here the same).
+    offset = page.evaluate("() => localStorage.getItem('clock_offset_ms')")
+    assert offset is not None and abs(int(offset)) < 60_000
     context.set_offline(True)
     page.goto(f"/jobs/{job_id}")
     photo = page.locator(f"[data-photos] img[src$='{sha}']")

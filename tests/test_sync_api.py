@@ -268,3 +268,11 @@ def test_manifest_lists_the_photos_of_the_workers_jobs(app, client, auth):
     auth.logout()
     auth.login("tech2")  # same estate, department and pool, but not their job
     assert f"/files/{sha}" not in client.get("/sync/manifest", headers=ORIGIN).json["files"]
+
+
+def test_manifest_carries_the_server_time_for_the_phones_clock(client, auth):
+    auth.login("tech")
+    before = utcnow().replace(microsecond=0)
+    stamp = client.get("/sync/manifest", headers=ORIGIN).json["server_time"]
+    assert stamp.endswith("Z")
+    assert abs(datetime.fromisoformat(stamp[:-1]) - before) < timedelta(seconds=5)

@@ -317,7 +317,11 @@
       refreshCache(true);
     });
     navigator.serviceWorker.addEventListener("message", function (ev) {
-      if (ev.data && ev.data.type === "cached") document.body.dataset.cached = "1";
+      if (!ev.data || ev.data.type !== "cached") return;
+      if (typeof ev.data.clock_offset_ms === "number") {
+        localStorage.setItem("clock_offset_ms", String(ev.data.clock_offset_ms));
+      }
+      document.body.dataset.cached = "1";
     });
   }
 

@@ -37,9 +37,13 @@ self.addEventListener("activate", function (event) {
   );
 });
 
+var clockOffsetMs = null;  // server clock minus this phone's, at the last manifest
+
 function tellPages() {
   return self.clients.matchAll().then(function (clients) {
-    clients.forEach(function (c) { c.postMessage({ type: "cached" }); });
+    clients.forEach(function (c) {
+      c.postMessage({ type: "cached", clock_offset_ms: clockOffsetMs });
+    });
   });
 }
 
@@ -72,6 +76,7 @@ function refill() {
     return r.json();
   }).then(function (manifest) {
     if (!manifest) return null;
+    if (manifest.server_time) clockOffsetMs = Date.parse(manifest.server_time) - Date.now();
     return caches.open(PAGES).then(function (cache) {
       var wanted = {};
       manifest.pages.concat(manifest.files || []).forEach(function (p) {

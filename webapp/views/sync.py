@@ -143,9 +143,11 @@ def manifest():
     assets = [url_for("static", filename=a) for a in ASSETS]
     codes = {url_for("places.qr", token=token): opens[place]
              for place, token in places.live_tokens(get_db(), opens).items()}
+    # server_time: the phone measures its clock error on every refresh, not only
+    # when it has steps to send (pages count deadlines down on the server's clock).
     return jsonify(version=asset_version(), user_id=current_user.id,
                    pages=list(dict.fromkeys(pages)), assets=assets, codes=codes,
-                   files=photos)
+                   files=photos, server_time=utcnow().isoformat(timespec="seconds") + "Z")
 
 
 @bp.route("/sync/files/<sha256>", methods=["GET"])
