@@ -15,6 +15,7 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
+from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import callback_stats, callbacks, complaints, jobs, months
@@ -37,8 +38,8 @@ def load(task_id: int) -> dict[str, Any]:
 def _cursor() -> tuple[str, int] | None:
     """The "show more" cursor (`after_due`, `after`); one that no task can have is
     ignored, so the list starts at the top rather than failing."""
-    due, after = request.args.get("after_due", ""), request.args.get("after", type=int)
-    if after is None or not 0 < after < 2**63:
+    due, after = request.args.get("after_due", ""), record_id("after")
+    if after is None:
         return None
     try:
         return callbacks.iso(datetime.fromisoformat(due)), after
@@ -49,8 +50,8 @@ def _cursor() -> tuple[str, int] | None:
 def _saved(now: datetime) -> dict[str, Any] | None:
     """The task just recorded (`saved=<id>`, from the form's redirect or the outbox's
     return address) and what became of it, for the confirmation above the list."""
-    task_id = request.args.get("saved", type=int)
-    if task_id is None or not 0 < task_id < 2**63:
+    task_id = record_id("saved")
+    if task_id is None:
         return None
     task_ = callbacks.get_task(get_db(), task_id)
     if task_ is None or task_["estate_id"] not in current_user.estate_ids:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
+from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import jobs, people, places
@@ -58,9 +59,7 @@ def board():
     """The desk's job board, filtered by status and a search."""
     status = request.args.get("status", "open")
     q = request.args.get("q", "").strip()
-    before = request.args.get("before", type=int)
-    if before is not None and not 0 < before < 2**63:  # not a job id SQLite can hold
-        before = None
+    before = record_id("before")
     rows = jobs.board(get_db(), current_user.estate_ids, status, q, BOARD_PAGE + 1, before)
     more = rows[BOARD_PAGE - 1]["id"] if len(rows) > BOARD_PAGE else None
     context = {"rows": with_deadlines(rows[:BOARD_PAGE]), "status": status, "q": q,
