@@ -110,12 +110,13 @@ def manifest():
     """The pages and assets this user's phone should keep for working offline, and
     `codes`: which kept page a scanned code opens when there is no signal (the code's
     own address needs the server), for the places of the worker's jobs and rounds."""
+    db, now = get_db(), utcnow()
     pages = list(SHELL_PAGES)
     opens: dict[tuple[str, int], str] = {}  # place -> the kept page its code opens
     photos: list[str] = []  # the jobs' photos: named by content, fetched once
     if current_user.is_field:
         pages.append(url_for("jobs.mine"))
-        mine = jobs.my_jobs(get_db(), current_user.row, current_user.estate_ids)
+        mine = jobs.my_jobs(db, current_user.row, current_user.estate_ids)
         for job in mine:
             pages.append(url_for("jobs.detail", job_id=job["id"]))
             pages.append(url_for("jobs.sign", job_id=job["id"]))
@@ -123,31 +124,29 @@ def manifest():
                 pages.append(url_for("units.detail", unit_id=job["unit_id"]))
                 opens[("unit", job["unit_id"])] = pages[-1]
         photos = [url_for("files.show", sha256=sha)
-                  for sha in jobs.photo_hashes(get_db(), [j["id"] for j in mine])]
+                  for sha in jobs.photo_hashes(db, [j["id"] for j in mine])]
     if current_user.can("feedback.send"):
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
     if current_user.can("place.scan"):
         pages.append(url_for("places.scan"))
     if current_user.can("inspection.do"):
         pages.append(url_for("inspections.index"))
-        for p in inspections.my_round_places(get_db(), current_user.id,
-                                             inspections.local_day(utcnow())):
+        for p in inspections.my_round_places(db, current_user.id, inspections.local_day(now)):
             pages.append(url_for("inspections.visit", place_type=p["place_type"],
                                  place_id=p["place_id"]))
             opens[(p["place_type"], p["place_id"])] = pages[-1]  # the round's checklist
     if current_user.can("callback.work"):
         pages.append(url_for("callbacks.today"))
-        for task in callbacks.today(get_db(), current_user.row, current_user.estate_ids,
-                                    utcnow()):
+        for task in callbacks.today(db, current_user.row, current_user.estate_ids, now):
             pages.append(url_for("callbacks.task", task_id=task["id"]))
     assets = [url_for("static", filename=a) for a in ASSETS]
     codes = {url_for("places.qr", token=token): opens[place]
-             for place, token in places.live_tokens(get_db(), opens).items()}
+             for place, token in places.live_tokens(db, opens).items()}
     # server_time: the phone measures its clock error on every refresh, not only
     # when it has steps to send (pages count deadlines down on the server's clock).
     return jsonify(version=asset_version(), user_id=current_user.id,
                    pages=list(dict.fromkeys(pages)), assets=assets, codes=codes,
-                   files=photos, server_time=utcnow().isoformat(timespec="seconds") + "Z")
+                   files=photos, server_time=now.isoformat(timespec="seconds") + "Z")
 
 
 @bp.route("/sync/files/<sha256>", methods=["GET"])
