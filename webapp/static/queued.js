@@ -17,32 +17,30 @@
   var NEXT = { "job.claim": "accepted", "job.accept": "accepted", "job.arrive": "arrived",
     "job.pause": "paused", "job.complete": "completed", "job.signoff": "closed",
     "job.decline": "new" };
-  function showSteps() {
+  function showSteps(items) {
     var box = document.querySelector("[data-job-steps]");
-    if (!box || !Outbox) return;
-    Outbox.all().then(function (items) {
-      var status = box.dataset.status, queued = 0;
-      items.forEach(function (i) {
-        if (i.target === box.dataset.jobSteps && NEXT[i.kind] && waiting(i)) {
-          status = NEXT[i.kind]; queued++;
-        }
-      });
-      box.querySelectorAll("[data-when-status]").forEach(function (el) {
-        el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
-      });
-      // One notice at a time: the step just saved says so itself.
-      var here = box.querySelector("[data-queued-here]");
-      if (here) here.hidden = queued === 0 || !!document.querySelector("[data-queued]");
-      // The badge says where the saved steps lead, and the server's status again once
-      // a saved step is refused.
-      var names = document.querySelector("template[data-status-names]");
-      var badge = document.querySelector("[data-job-page] .badge[data-status]");
-      var name = names && names.content.querySelector('[data-name="' + status + '"]');
-      if (badge && name) {
-        badge.textContent = name.textContent;
-        badge.className = "badge st-" + status;
+    if (!box) return;
+    var status = box.dataset.status, queued = 0;
+    items.forEach(function (i) {
+      if (i.target === box.dataset.jobSteps && NEXT[i.kind] && waiting(i)) {
+        status = NEXT[i.kind]; queued++;
       }
     });
+    box.querySelectorAll("[data-when-status]").forEach(function (el) {
+      el.hidden = el.dataset.whenStatus.split(" ").indexOf(status) < 0;
+    });
+    // One notice at a time: the step just saved says so itself.
+    var here = box.querySelector("[data-queued-here]");
+    if (here) here.hidden = queued === 0 || !!document.querySelector("[data-queued]");
+    // The badge says where the saved steps lead, and the server's status again once
+    // a saved step is refused.
+    var names = document.querySelector("template[data-status-names]");
+    var badge = document.querySelector("[data-job-page] .badge[data-status]");
+    var name = names && names.content.querySelector('[data-name="' + status + '"]');
+    if (badge && name) {
+      badge.textContent = name.textContent;
+      badge.className = "badge st-" + status;
+    }
   }
 
   // "2026-11-23 08:05", as the server writes times (the phone's own zone).
@@ -53,64 +51,57 @@
       two(d.getHours()) + ":" + two(d.getMinutes());
   }
 
-
   // The round: a place inspected with no signal shows so, not "not visited yet".
-  function showRound() {
+  function showRound(items) {
     var rows = document.querySelectorAll('[data-round-place][data-visited="0"]');
-    if (!rows.length || !Outbox) return;
-    Outbox.all().then(function (items) {
-      rows.forEach(function (row) {
-        var saved = items.some(function (i) {
-          // ...today: an inspection saved on an earlier day is not this round's.
-          return i.kind === "inspection.record" && i.target === row.dataset.roundPlace &&
-            waiting(i) && new Date(i.device_time).toDateString() === new Date().toDateString();
-        });
-        row.querySelector("[data-visited-queued]").hidden = !saved;
-        row.querySelector("[data-not-visited]").hidden = saved;
+    if (!rows.length) return;
+    rows.forEach(function (row) {
+      var saved = items.some(function (i) {
+        // ...today: an inspection saved on an earlier day is not this round's.
+        return i.kind === "inspection.record" && i.target === row.dataset.roundPlace &&
+          waiting(i) && new Date(i.device_time).toDateString() === new Date().toDateString();
       });
-      // The count counts them too.
-      document.querySelectorAll("[data-round]").forEach(function (round) {
-        var count = round.querySelector("[data-round-progress]");
-        var done = round.querySelectorAll('[data-visited="1"]').length +
-          round.querySelectorAll("[data-visited-queued]:not([hidden])").length;
-        count.textContent = count.dataset.words.replace("{n}", done)
-          .replace("{m}", count.dataset.total);
-      });
+      row.querySelector("[data-visited-queued]").hidden = !saved;
+      row.querySelector("[data-not-visited]").hidden = saved;
+    });
+    // The count counts them too.
+    document.querySelectorAll("[data-round]").forEach(function (round) {
+      var count = round.querySelector("[data-round-progress]");
+      var done = round.querySelectorAll('[data-visited="1"]').length +
+        round.querySelectorAll("[data-visited-queued]:not([hidden])").length;
+      count.textContent = count.dataset.words.replace("{n}", done)
+        .replace("{m}", count.dataset.total);
     });
   }
 
   // Feedback I sent: what waits on the phone, above what reached the server.
-  function showFeedback() {
+  function showFeedback(items) {
     var list = document.querySelector('[data-list="my-feedback"]');
     var tpl = list && list.querySelector("template[data-queued-feedback]");
-    if (!tpl || !Outbox) return;
-    Outbox.all().then(function (items) {
-      list.querySelectorAll("[data-queued-feedback-row]").forEach(function (r) { r.remove(); });
-      // Each goes right under the template: the newest, added last, ends up on top.
-      items.filter(function (i) { return i.kind === "feedback.create" && waiting(i); })
-        .forEach(function (i) {
-          var row = tpl.content.firstElementChild.cloneNode(true);
-          row.querySelector("[data-label]").textContent = i.label;
-          row.querySelector("[data-when]").textContent = when(i.device_time);
-          row.querySelector("[data-note]").textContent = i.fields.note || "";  // which one
-          tpl.after(row);
-        });
-      var empty = list.querySelector("[data-empty]");
-      if (empty) empty.hidden = !!list.querySelector("[data-queued-feedback-row]");
-    });
+    if (!tpl) return;
+    list.querySelectorAll("[data-queued-feedback-row]").forEach(function (r) { r.remove(); });
+    // Each goes right under the template: the newest, added last, ends up on top.
+    items.filter(function (i) { return i.kind === "feedback.create" && waiting(i); })
+      .forEach(function (i) {
+        var row = tpl.content.firstElementChild.cloneNode(true);
+        row.querySelector("[data-label]").textContent = i.label;
+        row.querySelector("[data-when]").textContent = when(i.device_time);
+        row.querySelector("[data-note]").textContent = i.fields.note || "";  // which one
+        tpl.after(row);
+      });
+    var empty = list.querySelector("[data-empty]");
+    if (empty) empty.hidden = !!list.querySelector("[data-queued-feedback-row]");
   }
   // The sign page: what the resident signs for, also when it is only on this phone.
-  function showQueuedWork() {
+  function showQueuedWork(items) {
     var line = document.querySelector("[data-work-done]");
-    if (!line || !Outbox) return;
-    Outbox.all().then(function (items) {
-      items.forEach(function (i) {
-        if (i.target === line.dataset.workDone && i.kind === "job.complete" &&
-            waiting(i) && i.fields.work_done) {
-          line.querySelector("[data-work-text]").textContent = i.fields.work_done;
-          line.hidden = false;
-        }
-      });
+    if (!line) return;
+    items.forEach(function (i) {
+      if (i.target === line.dataset.workDone && i.kind === "job.complete" &&
+          waiting(i) && i.fields.work_done) {
+        line.querySelector("[data-work-text]").textContent = i.fields.work_done;
+        line.hidden = false;
+      }
     });
   }
 
@@ -123,9 +114,9 @@
   }
 
   // --- The outbox page.
-  function renderOutbox() {
+  function renderOutbox(items) {
     var list = document.querySelector("[data-outbox-list]");
-    if (!list || !Outbox) return;
+    if (!list) return;
     var names = {};
     document.querySelectorAll("[data-state-names] [data-state]").forEach(function (li) {
       names[li.dataset.state] = li.textContent;
@@ -136,35 +127,34 @@
     if (named) named.content.querySelectorAll("[data-kind]").forEach(function (el) {
       kinds[el.dataset.kind] = el.textContent;
     });
-    Outbox.all().then(function (items) {
-      list.innerHTML = "";
-      items.slice().reverse().forEach(function (i) {
-        var li = tpl.content.firstElementChild.cloneNode(true);
-        li.dataset.opId = i.op_id;
-        li.dataset.stateNow = i.state;
-        li.querySelector("[data-label]").textContent = label(i, kinds);
-        li.querySelector("[data-state]").textContent = names[i.state] || i.state;
-        li.querySelector("[data-state]").dataset.state = i.state;
-        li.querySelector("[data-when]").textContent = when(i.device_time);
-        li.querySelector("[data-message]").textContent = i.message || "";
-        var dismiss = li.querySelector("[data-dismiss]");
-        dismiss.hidden = i.state !== "attention";
-        dismiss.addEventListener("click", function () { Outbox.remove(i.op_id); });
-        list.appendChild(li);
-      });
-      document.querySelector("[data-outbox-empty]").hidden = items.some(function (i) {
-        return i.state !== "synced";
-      });
+    list.innerHTML = "";
+    items.slice().reverse().forEach(function (i) {
+      var li = tpl.content.firstElementChild.cloneNode(true);
+      li.dataset.opId = i.op_id;
+      li.dataset.stateNow = i.state;
+      li.querySelector("[data-label]").textContent = label(i, kinds);
+      li.querySelector("[data-state]").textContent = names[i.state] || i.state;
+      li.querySelector("[data-state]").dataset.state = i.state;
+      li.querySelector("[data-when]").textContent = when(i.device_time);
+      li.querySelector("[data-message]").textContent = i.message || "";
+      var dismiss = li.querySelector("[data-dismiss]");
+      dismiss.hidden = i.state !== "attention";
+      dismiss.addEventListener("click", function () { Outbox.remove(i.op_id); });
+      list.appendChild(li);
+    });
+    document.querySelector("[data-outbox-empty]").hidden = items.some(function (i) {
+      return i.state !== "synced";
     });
   }
 
+  // The outbox is read once for all of them.
   window.Queued = {
     show: function () {
-      renderOutbox();
-      showSteps();
-      showQueuedWork();
-      showRound();
-      showFeedback();
+      if (!Outbox) return;
+      Outbox.all().then(function (items) {
+        [renderOutbox, showSteps, showQueuedWork, showRound, showFeedback]
+          .forEach(function (show) { show(items); });
+      });
     }
   };
 })();
