@@ -1,4 +1,5 @@
-"""Administration commands for the `flask` CLI: importing units and residents."""
+"""Administration commands for the `flask` CLI: importing units and residents, the
+first estate and administrator of a new company, backups and restoring one."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale, gettext
 
 import sync
 
+from . import backup
 from .auth import utcnow
-from .db import get_db
-from .domain import imports
+from .db import get_db, migrate
+from .domain import company, imports
 from .domain.handlers import HANDLERS
+from .domain.text import N_
+
+
+def say(msgid: str, **variables: Any) -> str:
+    """A message in the app's language (Chinese unless configured otherwise): a command
+    has no signed-in user whose choice to follow."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return gettext(msgid, **variables)
 
 
 def _user(username: str | None) -> dict[str, Any]:
@@ -59,5 +70,121 @@ def import_units_command(file: Path, username: str | None) -> None:
                f"{r['residents']} residents created")
 
 
+@click.command("create-company")
+@click.option("--estate-name", help="The first estate's name, e.g. 翠湖花园.")
+@click.option("--estate-code", help="Its short code in capitals, e.g. CH.")
+@click.option("--address", default="", help="Its address (optional).")
+@click.option("--username", help="The first administrator's username.")
+@click.option("--display-name", help="The administrator's name as colleagues know it.")
+@click.option("--generate-password", is_flag=True,
+              help="Make a strong password and print it once, instead of asking for one.")
+@with_appcontext
+def create_company_command(estate_name: str | None, estate_code: str | None, address: str,
+                           username: str | None, display_name: str | None,
+                           generate_password: bool) -> None:
+    """Start an empty company: its first estate and first administrator."""
+    db = get_db()
+    migrate(db)
+    if not company.is_empty(db):  # before asking anything; the command checks again
+        raise click.ClickException(say(N_(
+            "This database already has estates or staff: a company is created only once, "
+            "on an empty database.")))
+    payload = {
+        "estate_name": estate_name or click.prompt(say(N_("Estate name"))),
+        "estate_code": estate_code or click.prompt(say(N_("Estate code (capitals, e.g. CH)"))),
+        "address": address,
+        "username": username or click.prompt(say(N_("Administrator's username"))),
+        "display_name": display_name or click.prompt(say(N_("Administrator's name")),
+                                                     default=say(N_("Administrator"))),
+    }
+    payload["password"] = company.generate_password() if generate_password else click.prompt(
+        say(N_("Password")), hide_input=True,
+        confirmation_prompt=say(N_("The same password again")))
+    cmd = sync.Command(op_id=str(uuid.uuid4()), kind="company.create", target="company",
+                       payload=payload, user_id=None, device_id="cli")
+    try:
+        outcome = sync.apply(db, cmd, company.HANDLERS, utcnow())
+    except sync.Invalid as exc:
+        for name, msgid in exc.errors.items():
+            click.echo(f"{name}: {say(msgid)}", err=True)
+        raise click.ClickException(say(N_("Nothing was created."))) from None
+    if not outcome.ok:
+        raise click.ClickException(say(outcome.result.get("message", N_("Refused."))))
+    click.echo(say(N_("Created the estate %(estate)s (%(code)s) and its administrator "
+                      "%(username)s."), estate=payload["estate_name"].strip(),
+                   code=company.estate_code(payload["estate_code"]),
+                   username=payload["username"].strip()))
+    if generate_password:
+        click.echo(say(N_("Password (shown only now; write it down): %(password)s"),
+                       password=payload["password"]))
+
+
+def _bar(label: str) -> backup.Progress:
+    """A progress bar on the terminal, drawn as a copy's steps report (done, total)."""
+    shown = {"done": 0}
+    bar = click.progressbar(length=1, label=label, file=click.get_text_stream("stderr"))
+
+    def update(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - shown["done"])
+        shown["done"] = done
+        if done >= total:
+            bar.render_finish()
+
+    return update
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Copy the database (safely, while the server runs) and new photos into DEST."""
+    result = backup.backup(Path(current_app.config["DATABASE"]),
+                           Path(current_app.config["FILES_DIR"]), dest, utcnow(),
+                           _bar(say(N_("Database"))), _bar(say(N_("Files"))))
+    click.echo(say(N_("Backed up to %(folder)s: integrity check ok; %(copied)s new files "
+                      "copied, %(kept)s already there."), folder=str(result.folder),
+                   copied=result.files_copied, kept=result.files_kept))
+    if result.missing:
+        raise click.ClickException(say(N_("%(n)s files the database names are missing on "
+                                          "the server, e.g. %(sha)s."),
+                                       n=len(result.missing), sha=result.missing[0]))
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace the existing database (it is kept beside, renamed).")
+@with_appcontext
+def restore_command(src: Path, force: bool) -> None:
+    """Bring back a backup: SRC is a backup folder (its newest copy) or one dated folder.
+    Stop the server first."""
+    database = Path(current_app.config["DATABASE"])
+    kept = current_app.extensions.pop("db_pool", None)
+    if kept is not None:
+        kept.close()  # no connection of ours stays open on the file being replaced
+    try:
+        result = backup.restore(src, database, Path(current_app.config["FILES_DIR"]),
+                                utcnow(), force, _bar(say(N_("Database"))),
+                                _bar(say(N_("Files"))))
+    except backup.Refused as exc:
+        message = {
+            "exists": N_("%(detail)s already holds a database. Nothing was changed. To "
+                         "replace it, stop the server and add --force."),
+            "no_copy": N_("No database copy found in %(detail)s."),
+            "damaged": N_("The copy is damaged, nothing was changed: %(detail)s"),
+        }[exc.reason]
+        raise click.ClickException(say(message, detail=exc.detail)) from None
+    click.echo(say(N_("Restored %(copy)s into %(path)s (integrity check ok); %(n)s files "
+                      "copied."), copy=str(result.source), path=str(database),
+                   n=result.files_copied))
+    if result.replaced is not None:
+        click.echo(say(N_("The database that was there is kept as %(old)s."),
+                       old=str(result.replaced)))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_units_command)
+    app.cli.add_command(create_company_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
