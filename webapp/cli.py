@@ -3,6 +3,7 @@ first estate and administrator of a new company, backups and restoring one."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def create_company_command(estate_name: str | None, estate_code: str | None, add
 def _bar(label: str) -> backup.Progress:
     """A progress bar on the terminal, drawn as a copy's steps report (done, total)."""
     shown = {"done": 0}
-    bar = click.progressbar(length=1, label=label, file=click.get_text_stream("stderr"))
+    bar = click.progressbar(length=1, label=label, file=sys.stderr)
 
     def update(done: int, total: int) -> None:
         bar.length = max(total, 1)
