@@ -67,6 +67,8 @@ def test_generated_password_is_printed_once_and_signs_in(empty_app):
     (logged,) = rows(empty_app, "SELECT payload FROM commands")
     assert password not in logged["payload"]
     assert signs_in(empty_app, "boss", password)
+    # Litestream (deploy/litestream.yml) replicates only a database in WAL mode.
+    assert rows(empty_app, "PRAGMA journal_mode") == [{"journal_mode": "wal"}]
 
 
 def test_password_is_asked_twice_hidden(empty_app):
