@@ -34,7 +34,7 @@
   function show(part) {
     var el = box();
     if (!el || installed() || dismissed()) return false;
-    el.querySelector("[data-install-prompt]").hidden = part !== "prompt";
+    el.querySelector("[data-install-add]").hidden = part !== "prompt";
     el.querySelector("[data-install-ios]").hidden = part !== "ios";
     el.hidden = false;
     return true;
