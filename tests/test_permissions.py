@@ -90,7 +90,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "inspections.save_template",  # test_inspections_pages
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
-          "places.qr", "places.report", "places.reissue"}  # public or posts: test_places
+          "places.qr", "places.report", "places.reissue",  # public or posts: test_places
+          "install.manifest"}  # public: the login page links it (test_install)
 
 
 def test_every_route_is_in_the_matrix(app):

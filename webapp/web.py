@@ -59,13 +59,24 @@ def _method_not_allowed(e: HTTPException):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    from .views import admin, feedback, files, inspections, places, routine, sync, units, users
+    from .views import (
+        admin,
+        feedback,
+        files,
+        inspections,
+        install,
+        places,
+        routine,
+        sync,
+        units,
+        users,
+    )
     from .views import callbacks as callbacks_views
     from .views import complaints as complaints_views
     from .views import jobs as jobs_views
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
-                   sync, routine, feedback, places, inspections):
+                   sync, routine, feedback, places, inspections, install):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)
@@ -118,5 +129,8 @@ def init_app(app: Flask) -> None:
             "ROLES": people.ROLES,
             "estates_for_user": lambda: estates.list_estates(get_db(), current_user.estate_ids),
             "PAGE_ASSETS": sync.PAGE_ASSETS,
+            "THEME_COLOR": install.THEME_COLOR,
+            "FAVICON": install.FAVICON,
+            "APPLE_TOUCH_ICON": install.APPLE_TOUCH_ICON,
         }
     )

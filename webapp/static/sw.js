@@ -156,6 +156,16 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
+  if (SHELL_URLS.indexOf(url.pathname) >= 0 && !isPage(request)) {
+    // A kept file that is not a page (the web app manifest): the server first, for the
+    // user's language; the kept copy when there is no signal.
+    event.respondWith(fetch(request).catch(function () {
+      return caches.match(request, { ignoreVary: true }).then(function (hit) {
+        return hit || Response.error();
+      });
+    }));
+    return;
+  }
   if (!isPage(request) || request.headers.get("HX-Request")) return;
   // Pages: the network first (fresh when online), the saved copy when not.
   event.respondWith(

@@ -25,6 +25,7 @@ from ..domain import callbacks, devices, files, inspections, jobs, places
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..payloads import OUTBOX
+from . import install
 
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
@@ -32,8 +33,11 @@ MAX_BATCH = 100
 # scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
 PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js", "app.js")
 ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
-                        "vendor/jsqr-1.4.0.min.js", "intake.js")
-SHELL_PAGES = ("/offline", "/outbox")
+                        "vendor/jsqr-1.4.0.min.js", "intake.js", "install.js",
+                        *install.ICON_FILES)
+# Kept at install of the service worker; the manifest too, so a page opened with no
+# signal still has its name and icons.
+SHELL_PAGES = ("/offline", "/outbox", install.MANIFEST_URL)
 
 
 def asset_version() -> str:
