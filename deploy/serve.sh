@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 export FLASK_APP=webapp
-eval "$("$BIN/flask" serve-env)"
+settings=$("$BIN/flask" serve-env)  # a bad setting stops here, with flask's message
+eval "$settings"
 # Caddy keeps everything it writes (CA, certificates, state) in the instance folder.
 mkdir -p "$SERVE_CADDY_DATA"
 export XDG_DATA_HOME="$SERVE_CADDY_DATA/data" XDG_CONFIG_HOME="$SERVE_CADDY_DATA/config"

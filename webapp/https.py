@@ -130,5 +130,9 @@ def serve_settings(config: Mapping[str, Any], lan: str) -> dict[str, str]:
 @with_appcontext
 def serve_env_command() -> None:
     """Print the production settings as shell exports (read by deploy/serve.sh)."""
-    for key, value in serve_settings(current_app.config, lan_address()).items():
+    try:
+        settings = serve_settings(current_app.config, lan_address())
+    except (TypeError, ValueError) as exc:  # e.g. HTTPS_PORT=abc
+        raise click.ClickException(f"a setting for `make serve` is not valid: {exc}") from None
+    for key, value in settings.items():
         click.echo(f"export {key}={shlex.quote(value)}")
