@@ -211,8 +211,9 @@ def test_serve_env_prints_shell_exports_from_the_apps_configuration(make_app):
     assert exported["SERVE_CADDY_DATA"] == str(Path(app.config["CADDY_DATA"]).resolve())
 
 
-def test_serve_env_refuses_a_bad_setting_with_a_message(make_app):
-    result = make_app(HTTPS_PORT="abc").test_cli_runner().invoke(args=["serve-env"])
+@pytest.mark.parametrize("bad", [{"HTTPS_PORT": "abc"}, {"CADDY_TLS": "self-signed"}])
+def test_serve_env_refuses_a_bad_setting_with_a_message(make_app, bad):
+    result = make_app(**bad).test_cli_runner().invoke(args=["serve-env"])
     assert result.exit_code == 1
     assert "not valid" in result.output and "export" not in result.output
 

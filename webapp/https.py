@@ -107,6 +107,8 @@ def serve_settings(config: Mapping[str, Any], lan: str) -> dict[str, str]:
     """Everything deploy/serve.sh and deploy/Caddyfile need, from the app's configuration;
     WUYE_* entries are for the app itself (gunicorn inherits them)."""
     host = str(config.get("DOMAIN") or lan)
+    if tls_mode(config) not in ("public", "internal"):
+        raise ValueError(f"CADDY_TLS is {config['CADDY_TLS']!r}, not 'public' or 'internal'")
     https_port = int(config["HTTPS_PORT"])
     public = str(config.get("PUBLIC_URL") or f"https://{_netloc(host, https_port, 443)}")
     return {
