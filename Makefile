@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
 #   make run   - venv, install, migrate, load the demo estate, serve on :5000
 #   make test  - install what tests need (chromium, CJK fonts), run unit and browser tests
+# Production: make serve - install, migrate, then gunicorn behind Caddy (HTTPS), no demo
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := webapp
 
-.PHONY: run test unit e2e bench translations messages install install-test system-deps clean
+.PHONY: run serve test unit e2e bench translations messages install install-test system-deps \
+	caddy-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,13 +33,25 @@ messages: $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --no-wrap --sort-output -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --no-wrap -i webapp/translations/messages.pot -d webapp/translations
 
-# Debian's Chromium (Playwright cannot download its own) and CJK fonts for PDFs.
-system-deps:
+# Debian's Caddy for `make serve` and the HTTPS browser test. Installing the package also
+# starts its own service on ports 80 and 443 (/etc/caddy/Caddyfile): that one is switched
+# off, since deploy/serve.sh runs Caddy with deploy/Caddyfile.
+caddy-deps:
+	@if ! command -v caddy >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq caddy; \
+	  $$SUDO systemctl disable --now caddy.service >/dev/null 2>&1 || true; \
+	fi
+
+# Debian's Chromium (Playwright cannot download its own), CJK fonts for PDFs, Caddy and
+# NSS's certutil (the browser trusts Caddy's test CA) for the HTTPS test.
+system-deps: caddy-deps
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	command -v certutil >/dev/null || missing="$$missing libnss3-tools"; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
@@ -46,6 +60,11 @@ system-deps:
 run: install
 	$(BIN)/flask demo
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'webapp:create_app()'
+
+# Production (docs/DEPLOY.md): no demo data; configured by instance/config.py and WUYE_*.
+serve: install caddy-deps
+	$(BIN)/flask migrate
+	deploy/serve.sh
 
 unit: install-test
 	$(BIN)/python -m pytest -q tests

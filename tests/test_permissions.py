@@ -51,6 +51,7 @@ GET_MATRIX = {
     "admin.estate_settings": ("/admin/estates/1/settings", {"manager", "admin"}),
     "admin.import_units": ("/admin/import", {"admin"}),
     "admin.calendar": ("/admin/estates/1/calendar", {"manager", "admin"}),
+    "admin.connect": ("/admin/connect", {"admin"}),
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
     "routine.index": ("/routine?estate_id=1", OFFICE),
@@ -91,7 +92,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "sync.service_worker", "sync.offline", "sync.outbox",  # shells, no personal data
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
-          "install.manifest"}  # public: the login page links it (test_install)
+          "install.manifest",  # public: the login page links it (test_install)
+          "admin.root_certificate"}  # 404 without Caddy's CA: test_connect
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -42,6 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_MINUTES=15,
         WTF_CSRF_TIME_LIMIT=None,
+        # Behind a proxy (webapp/https.py, docs/DEPLOY.md). `make serve` sets PROXY_COUNT
+        # to 1 (Caddy) and PUBLIC_URL to the https address phones use.
+        PROXY_COUNT=0,
+        PUBLIC_URL="",
+        # `make serve` only: a domain name for public certificates, or none for the LAN
+        # address with Caddy's own CA; ports, Caddy's folder, gunicorn behind it.
+        DOMAIN="",
+        CADDY_TLS="",  # "public" or "internal"; by default from DOMAIN
+        HTTPS_PORT=443,
+        HTTP_PORT=80,
+        CADDY_DATA=os.path.join(app.instance_path, "caddy"),
+        GUNICORN_BIND="127.0.0.1:8000",
+        GUNICORN_WORKERS=2,
+        GUNICORN_THREADS=4,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -57,8 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import auth, badges, cli, db, demo, i18n, layout, web
+    from . import auth, badges, cli, db, demo, https, i18n, layout, web
 
+    https.init_app(app)
     db.init_app(app)
     demo.init_app(app)
     i18n.init_app(app)

@@ -7,10 +7,12 @@ import io
 from typing import Any
 
 import qrcode
-from flask import Response, current_app, has_request_context, render_template, request, url_for
+from flask import Response, render_template
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.svg import SvgPathImage
 
+from .https import external_url
 from .pdf import render_pdf
 
 PER_PAGE = 15
@@ -37,12 +39,15 @@ def qr_data_uri(url: str) -> str:
 
 
 def qr_url(token: str) -> str:
-    """The plain URL a phone's camera opens: https when the site is served so, or when
-    PREFERRED_URL_SCHEME says so (behind a proxy that ends TLS the request looks http)."""
-    https = current_app.config.get("PREFERRED_URL_SCHEME") == "https" or (
-        has_request_context() and request.scheme == "https")
-    return url_for("places.qr", token=token, _external=True,
-                   _scheme="https" if https else "http")
+    """The plain URL a phone's camera opens, on the configured public address if any."""
+    return external_url("places.qr", token=token)
+
+
+def qr_svg_data_uri(url: str) -> str:
+    """The URL as a QR code for a page (SVG, sharp at any size), as a data: URI."""
+    img = qrcode.make(url, image_factory=SvgPathImage, error_correction=ERROR_CORRECT_M,
+                      border=4)
+    return "data:image/svg+xml;base64," + base64.b64encode(img.to_string()).decode("ascii")
 
 
 def sheet_html(places: list[dict[str, Any]]) -> str:

@@ -1,17 +1,28 @@
-"""Administration: estates, their settings, and importing units and residents."""
+"""Administration: estates, their settings, importing units and residents, and
+connecting phones to the app over HTTPS."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from sync import Invalid
 
-from .. import commands
+from .. import commands, https
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import estates, imports, settings, workdays
 from ..domain.jobs import N_
+from ..labels import qr_svg_data_uri
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -98,3 +109,31 @@ def calendar(estate_id: int):
     rows = workdays.entries(get_db(), estate_id, year)
     return render_template("admin/calendar.html", estate=estate, year=year, rows=rows,
                            values=values, errors=errors), 422 if errors else 200
+
+
+@bp.get("/connect")
+@require("user.manage")
+def connect():
+    """Connect staff phones: the app's address, and with Caddy's own CA its root
+    certificate to install first."""
+    address = https.external_url("home")
+    pem = https.root_cert(current_app.config)
+    ca = None
+    if pem is not None:
+        url = https.ca_url(current_app.config, address)
+        ca = {"url": url, "qr": qr_svg_data_uri(url), "fingerprint": https.fingerprint(pem)}
+    return render_template("admin/connect.html", address=address,
+                           address_qr=qr_svg_data_uri(address), ca=ca)
+
+
+@bp.get("/connect/ca.crt")
+@require("user.manage")
+def root_certificate():
+    """Caddy's root certificate, for the device showing the connect page (phones get it
+    over plain http from Caddy, see deploy/Caddyfile)."""
+    pem = https.root_cert(current_app.config)
+    if pem is None:
+        abort(404)
+    return Response(pem, mimetype=https.CA_MIMETYPE, headers={
+        "Content-Disposition": 'attachment; filename="wuye-ca.crt"',
+        "Cache-Control": "no-cache"})

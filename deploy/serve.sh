@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Production: gunicorn on loopback behind Caddy (HTTPS), started and stopped together.
+# `make serve` installs and migrates first; settings come from instance/config.py and
+# WUYE_* variables through `flask serve-env` (webapp/https.py), docs/DEPLOY.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export FLASK_APP=webapp
+settings=$("$BIN/flask" serve-env)  # a bad setting stops here, with flask's message
+eval "$settings"
+# Caddy keeps everything it writes (CA, certificates, state) in the instance folder.
+mkdir -p "$SERVE_CADDY_DATA"
+export XDG_DATA_HOME="$SERVE_CADDY_DATA/data" XDG_CONFIG_HOME="$SERVE_CADDY_DATA/config"
+
+# The one place the app server's command line is built (a replicator may wrap it).
+GUNICORN=("$BIN/gunicorn" --workers "$SERVE_GUNICORN_WORKERS"
+          --threads "$SERVE_GUNICORN_THREADS" --bind "$SERVE_UPSTREAM"
+          --access-logfile - 'webapp:create_app()')
+CADDY=(caddy run --config deploy/Caddyfile --adapter caddyfile)
+
+children=()
+stop() {
+	trap - INT TERM EXIT
+	kill -TERM "${children[@]}" 2>/dev/null || true
+	wait || true
+}
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
+
+"${GUNICORN[@]}" &
+children+=($!)
+"${CADDY[@]}" &
+children+=($!)
+echo "serving $SERVE_PUBLIC_URL (Caddy: $SERVE_TLS certificates; app on $SERVE_UPSTREAM)"
+# Whichever stops first (a crash, a port in use) takes the other down with it.
+wait -n
