@@ -16,6 +16,12 @@ export XDG_DATA_HOME="$SERVE_CADDY_DATA/data" XDG_CONFIG_HOME="$SERVE_CADDY_DATA
 GUNICORN=("$BIN/gunicorn" --workers "$SERVE_GUNICORN_WORKERS"
           --threads "$SERVE_GUNICORN_THREADS" --bind "$SERVE_UPSTREAM"
           --access-logfile - 'webapp:create_app()')
+# With a replica configured, Litestream runs gunicorn as its child: the app never serves
+# without replication, and what is left of the WAL is shipped when gunicorn stops.
+if [ -n "$WUYE_REPLICA_URL" ]; then
+	exec_line=$(printf "'%s' " "${GUNICORN[@]}")  # -exec splits like a shell
+	GUNICORN=("$BIN/litestream" replicate -config deploy/litestream.yml -exec "$exec_line")
+fi
 CADDY=(caddy run --config deploy/Caddyfile --adapter caddyfile)
 
 children=()
@@ -31,6 +37,7 @@ trap stop EXIT
 children+=($!)
 "${CADDY[@]}" &
 children+=($!)
-echo "serving $SERVE_PUBLIC_URL (Caddy: $SERVE_TLS certificates; app on $SERVE_UPSTREAM)"
+echo "serving $SERVE_PUBLIC_URL (Caddy: $SERVE_TLS certificates; app on $SERVE_UPSTREAM;" \
+	"replica: ${WUYE_REPLICA_URL:-none})"
 # Whichever stops first (a crash, a port in use) takes the other down with it.
 wait -n

@@ -66,10 +66,12 @@ class Stack:
         else:
             conn = http.client.HTTPConnection(ADDRESS, self.http_port, timeout=5)
         port = self.https_port if secure else self.http_port
-        conn.request("GET", path, headers={"Host": f"{HOST}:{port}"})
-        response = conn.getresponse()
-        response.read()
-        conn.close()
+        try:  # closed on failure too: the stack is asked until it answers
+            conn.request("GET", path, headers={"Host": f"{HOST}:{port}"})
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
         return response
 
 
@@ -95,7 +97,9 @@ def stack(tmp_path) -> Iterator[Stack]:
     data = tmp_path / "caddy"
     env.update(WUYE_DOMAIN=HOST, WUYE_CADDY_TLS="internal", WUYE_HTTPS_PORT=str(https_port),
                WUYE_HTTP_PORT=str(http_port), WUYE_GUNICORN_BIND=f"127.0.0.1:{app_port}",
-               WUYE_CADDY_DATA=str(data))
+               WUYE_CADDY_DATA=str(data),
+               # Litestream runs gunicorn as its child, replicating to a folder.
+               WUYE_REPLICA_URL=(tmp_path / "replica").as_uri())
     log = tmp_path / "serve.log"
     with log.open("ab") as out:
         proc = subprocess.Popen([str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, env=env,
@@ -203,6 +207,22 @@ def test_offline_work_over_https_reaches_the_server_once(
     assert job == {"status": "closed", "work_done": "更换阀芯"}
     assert server.query("SELECT sha256, op_id FROM job_photos WHERE job_id = ?", [job_id]) == [
         {"sha256": sha(photo), "op_id": op_ids[0]}]
+
+    # The replica that serve.sh's Litestream keeps has the job as the server has it, once
+    # its sync interval has passed.
+    restored = tmp_path / "restored.db"
+    deadline = time.monotonic() + 15
+    while True:
+        restored.unlink(missing_ok=True)
+        subprocess.run([str(ROOT / ".venv/bin/litestream"), "restore", "-o", str(restored),
+                        (tmp_path / "replica").as_uri()], check=True, capture_output=True)
+        copy = Server(server.url, str(restored), server.files_dir)
+        found = copy.query("SELECT status FROM jobs WHERE id = ?", [job_id])
+        if found == [{"status": "closed"}] or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert found == [{"status": "closed"}]
+    assert command_counts(copy, op_ids) == {op: 1 for op in op_ids}
 
 
 def test_serve_stops_gunicorn_and_caddy_together(stack: Stack):

@@ -176,7 +176,7 @@ def test_a_label_sheet_behind_the_proxy_decodes_to_the_public_url(make_app, tmp_
 BASE = {"DOMAIN": "", "CADDY_TLS": "", "HTTPS_PORT": 443, "HTTP_PORT": 80, "PUBLIC_URL": "",
         "CADDY_DATA": "/srv/wuye/instance/caddy", "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "GUNICORN_BIND": "127.0.0.1:8000", "GUNICORN_WORKERS": 2, "GUNICORN_THREADS": 4,
-        "PROXY_COUNT": 0}
+        "PROXY_COUNT": 0, "DATABASE": "/srv/wuye/instance/wuye.db"}
 
 
 def test_without_a_domain_caddy_uses_its_own_ca_on_the_lan_address():
@@ -209,6 +209,21 @@ def test_serve_env_prints_shell_exports_from_the_apps_configuration(make_app):
     exported = dict(shlex.split(line)[1].split("=", 1) for line in result.output.splitlines())
     assert exported["WUYE_PUBLIC_URL"] == "https://wuye.example.com:8443"
     assert exported["SERVE_CADDY_DATA"] == str(Path(app.config["CADDY_DATA"]).resolve())
+
+
+def test_serve_env_gives_litestream_the_database_and_its_replica(make_app):
+    app = make_app(REPLICA_URL="s3://bucket-1250000000/wuye", REPLICA_REGION="ap-guangzhou",
+                   REPLICA_ENDPOINT="https://cos.ap-guangzhou.myqcloud.com")
+    result = app.test_cli_runner().invoke(args=["serve-env"])
+    exported = dict(shlex.split(line)[1].split("=", 1) for line in result.output.splitlines())
+    assert exported["WUYE_DATABASE"] == str(Path(app.config["DATABASE"]).resolve())
+    assert (exported["WUYE_REPLICA_URL"], exported["WUYE_REPLICA_REGION"],
+            exported["WUYE_REPLICA_ENDPOINT"], exported["WUYE_REPLICA_FORCE_PATH_STYLE"]) == (
+        "s3://bucket-1250000000/wuye", "ap-guangzhou", "https://cos.ap-guangzhou.myqcloud.com",
+        "")
+    # None configured: serve.sh starts no replicator.
+    plain = make_app().test_cli_runner().invoke(args=["serve-env"]).output
+    assert "export WUYE_REPLICA_URL=''" in plain.splitlines()
 
 
 @pytest.mark.parametrize("bad", [{"HTTPS_PORT": "abc"}, {"CADDY_TLS": "self-signed"}])

@@ -56,6 +56,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         GUNICORN_BIND="127.0.0.1:8000",
         GUNICORN_WORKERS=2,
         GUNICORN_THREADS=4,
+        # `make serve` only: where Litestream streams the database (deploy/litestream.yml);
+        # none: no replication. docs/DEPLOY.md gives the values for each kind of store.
+        REPLICA_URL="",
+        REPLICA_ENDPOINT="",
+        REPLICA_REGION="",
+        REPLICA_FORCE_PATH_STYLE="",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

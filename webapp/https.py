@@ -23,6 +23,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 ROOT_CERT = Path("pki", "authorities", "local", "root.crt")
 CA_PATH = "/ca.crt"  # the root certificate over plain http, served by Caddy
 CA_MIMETYPE = "application/x-x509-ca-cert"
+# What deploy/litestream.yml reads; with no REPLICA_URL, serve.sh runs no replicator.
+REPLICA_SETTINGS = ("REPLICA_URL", "REPLICA_ENDPOINT", "REPLICA_REGION",
+                    "REPLICA_FORCE_PATH_STYLE")
 
 
 def init_app(app: Flask) -> None:
@@ -123,6 +126,9 @@ def serve_settings(config: Mapping[str, Any], lan: str) -> dict[str, str]:
         "SERVE_GUNICORN_WORKERS": str(int(config["GUNICORN_WORKERS"])),
         "SERVE_GUNICORN_THREADS": str(int(config["GUNICORN_THREADS"])),
         "WUYE_PUBLIC_URL": public,
+        # Litestream reads the database and its replica from these (deploy/litestream.yml).
+        "WUYE_DATABASE": str(Path(config["DATABASE"]).resolve()),
+        **{f"WUYE_{key}": str(config.get(key) or "") for key in REPLICA_SETTINGS},
         # Caddy is one proxy; a load balancer in front of it would make two.
         "WUYE_PROXY_COUNT": str(max(int(config["PROXY_COUNT"]), 1)),
     }
