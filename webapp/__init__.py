@@ -42,6 +42,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_MINUTES=15,
         WTF_CSRF_TIME_LIMIT=None,
+        # flask-compress: brotli, else gzip, for text only (photos and PDFs are
+        # compressed already). Static files are streamed by Flask, so they are
+        # compressed as streams; bodies under 500 bytes gain less than the header costs.
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "text/plain",
+                            "application/javascript", "application/json",
+                            "application/manifest+json", "image/svg+xml"],
+        COMPRESS_MIN_SIZE=500,
+        COMPRESS_BR_LEVEL=4,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -57,8 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import auth, badges, cli, db, demo, i18n, layout, web
+    from . import assets, auth, badges, cli, db, demo, i18n, layout, web
 
+    assets.init_compression(app)
     db.init_app(app)
     demo.init_app(app)
     i18n.init_app(app)
@@ -67,4 +78,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     layout.init_app(app)
     badges.init_app(app)
     cli.init_app(app)
+    assets.init_app(app)
     return app

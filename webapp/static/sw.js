@@ -1,9 +1,10 @@
-/* Service worker (served at /sw.js with `const VERSION = "..."` and the shell's files,
-   `const SHELL_URLS = [...]`, prepended: views/sync.py).
+/* Service worker (served at /sw.js with `const VERSION = "..."`, the shell's files
+   `const SHELL_URLS = [...]` and `const OUTBOX_URL` prepended: views/sync.py; static
+   files have versioned addresses, webapp/assets.py).
    Keeps the app shell and the signed-in worker's pages so they open with no signal,
    and replays the outbox through Background Sync. See docs/SYNC.md. */
-/* global VERSION, SHELL_URLS, Outbox */
-importScripts("/static/outbox.js");
+/* global VERSION, SHELL_URLS, OUTBOX_URL, Outbox */
+importScripts(OUTBOX_URL);
 
 var SHELL = "shell-" + VERSION;
 var PAGES = "pages-" + VERSION;
@@ -142,7 +143,8 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/sync/") === 0 || url.pathname === "/sw.js") return;
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) {
+    // Versioned addresses: the same address is the same file, however it was encoded.
+    event.respondWith(caches.match(request, { ignoreVary: true }).then(function (hit) {
       return hit || fetch(request);
     }));
     return;

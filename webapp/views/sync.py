@@ -19,6 +19,7 @@ from flask_login import current_user
 import sync
 from sync import Command, Invalid, clock
 
+from .. import assets
 from ..auth import utcnow
 from ..db import get_db
 from ..domain import callbacks, devices, files, inspections, jobs, places
@@ -38,16 +39,7 @@ SHELL_PAGES = ("/offline", "/outbox")
 
 def asset_version() -> str:
     """A hash of the static files: a new release gets a new service-worker cache."""
-    cached = current_app.extensions.get("asset_version")
-    if cached is None:
-        digest = hashlib.sha256()
-        static = Path(current_app.static_folder or "")
-        for path in sorted(static.rglob("*")):
-            if path.is_file():
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-        cached = current_app.extensions["asset_version"] = digest.hexdigest()[:12]
-    return cached
+    return assets.version()
 
 
 def _json_error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
@@ -73,11 +65,14 @@ def guard():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from the site root so its scope is the whole app; the asset
-    version and the shell's files are written in from here."""
+    version, the shell's files and the outbox script's address (versioned like every
+    static file) are written in from here."""
     path = Path(current_app.static_folder or "") / "sw.js"
     shell = [*SHELL_PAGES, *(url_for("static", filename=a) for a in ASSETS)]
     body = (f'const VERSION = "{asset_version()}";\n'
-            f"const SHELL_URLS = {json.dumps(shell)};\n" + path.read_text())
+            f"const SHELL_URLS = {json.dumps(shell)};\n"
+            f"const OUTBOX_URL = {json.dumps(url_for('static', filename='outbox.js'))};\n"
+            + path.read_text())
     response = Response(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
