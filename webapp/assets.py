@@ -47,6 +47,21 @@ def version() -> str:
     return cached
 
 
+def release() -> str:
+    """One hash of the app's own files (code, templates, catalogs, static files): a new
+    release changes what pages look like, so every kept page's version changes."""
+    cached = current_app.extensions.get("release")
+    if cached is None:
+        package = Path(current_app.root_path)
+        digest = hashlib.sha256()
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".po":
+                digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+        cached = current_app.extensions["release"] = digest.hexdigest()[:12]
+    return cached
+
+
 def add_version(endpoint: str, values: dict[str, Any]) -> None:
     if endpoint == "static" and "filename" in values and "v" not in values:
         v = file_version(values["filename"])
