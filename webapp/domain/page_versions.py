@@ -37,6 +37,11 @@ def token(*parts: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+def page_token(context: str, url: str, part: str) -> str:
+    """A page's version: the context, its address and its data's token."""
+    return hashlib.sha256(f"{context}\0{url}\0{part}".encode()).hexdigest()[:16]
+
+
 def _marks(ids: list[int]) -> str:
     return ",".join("?" * len(ids))
 
@@ -84,10 +89,14 @@ def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
 
 
 def unit_pages(db: Database, unit_ids: list[int]) -> dict[int, str]:
-    """Per unit: what its page reads (the same queries): the unit, its residents, its
-    flags and the jobs it lists (any worker's: another's job on the unit shows too)."""
-    return {u: token(estates.get_unit(db, u), estates.residents(db, u),
-                     sorted(estates.unit_flags(db, u)), estates.unit_jobs(db, u))
+    """Per unit: what its page reads (the same queries, for all the units at once): the
+    unit, its residents, its flags and the jobs it lists (any worker's: another's job
+    on the unit shows there too)."""
+    units = estates.get_units(db, unit_ids)
+    residents = estates.residents_of(db, unit_ids)
+    flags = estates.units_flags(db, unit_ids)
+    listed = estates.units_jobs(db, unit_ids)
+    return {u: token(units.get(u), residents[u], sorted(flags[u]), listed[u])
             for u in unit_ids}
 
 

@@ -29,7 +29,7 @@ from flask_wtf.csrf import generate_csrf
 import sync
 from sync import Command, Invalid, clock
 
-from .. import assets
+from .. import assets, layout
 from ..auth import utcnow
 from ..db import get_db
 from ..domain import callbacks, devices, files, inspections, jobs, page_versions, places
@@ -111,6 +111,20 @@ def outbox():
     return render_template("sync/outbox.html", kinds=outbox_kinds())
 
 
+def _by_id(endpoint: str, key: str) -> str:
+    """`url_for(endpoint, key=…)` as a format string with `{}` for the id (or code), built
+    once:
+    the manifest names a hundred pages, and the routing map's build is most of its cost."""
+    mark = 987654321
+
+    def build() -> str:
+        url = url_for(endpoint, **{key: mark})
+        assert url.count(str(mark)) == 1, url
+        return url.replace(str(mark), "{}")
+
+    return layout.once(("url_by_id", endpoint), build)
+
+
 def page_context(db) -> str:
     """What every kept page shows around its content, as one token: who is signed in
     (name, role, estates, language), this release's code and files, the estates'
@@ -148,13 +162,14 @@ def manifest():
         job_tokens = page_versions.job_pages(db, mine)
         unit_tokens = page_versions.unit_pages(
             db, list(dict.fromkeys(j["unit_id"] for j in mine if j["unit_id"])))
+        detail, sign = _by_id("jobs.detail", "job_id"), _by_id("jobs.sign", "job_id")
+        unit_page = _by_id("units.detail", "unit_id")
         for job in mine:
-            for url in (url_for("jobs.detail", job_id=job["id"]),
-                        url_for("jobs.sign", job_id=job["id"])):
+            for url in (detail.format(job["id"]), sign.format(job["id"])):
                 pages.append(url)
                 parts[url] = job_tokens[job["id"]]
             if job["unit_id"]:
-                pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+                pages.append(unit_page.format(job["unit_id"]))
                 parts[pages[-1]] = unit_tokens[job["unit_id"]]
                 opens[("unit", job["unit_id"])] = pages[-1]
         photos = [url_for("files.show", sha256=sha)
@@ -176,10 +191,12 @@ def manifest():
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(db, current_user.row, current_user.estate_ids, now):
             pages.append(url_for("callbacks.task", task_id=task["id"]))
-    assets_ = [url_for("static", filename=a) for a in ASSETS]
-    codes = {url_for("places.qr", token=token): opens[place]
+    assets_ = layout.once(("kept_assets",),
+                          lambda: [url_for("static", filename=a) for a in ASSETS])
+    code = _by_id("places.qr", "token")
+    codes = {code.format(token): opens[place]
              for place, token in places.live_tokens(db, opens).items()}
-    versions = {p: page_versions.token(context, p, part) for p, part in parts.items()}
+    versions = {p: page_versions.page_token(context, p, part) for p, part in parts.items()}
     # server_time: the phone measures its clock error on every refresh, not only
     # when it has steps to send (pages count deadlines down on the server's clock).
     return jsonify(version=asset_version(), user_id=current_user.id,
