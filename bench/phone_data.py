@@ -159,32 +159,40 @@ def full_round(port: int, pid: int, headers: list[str]) -> dict[str, Any]:
 
 
 def browser_loads(base: str, port: int) -> dict[str, Any]:
-    """The list's first load (nothing cached) and a repeat visit, in Chromium."""
+    """The list's first load (nothing cached) and a repeat visit, in Chromium: with the
+    service worker, and without one (its own requests are not slowed by the emulation,
+    which applies to the page's; without it the repeat visit is the page's network and
+    the browser's HTTP cache alone)."""
     from playwright.sync_api import sync_playwright
 
     cookies = sign_in(port, "tech", DEMO_PASSWORD)
-    runs = []
+    out: dict[str, Any] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        for _ in range(LOADS):
-            context = browser.new_context(**p.devices["Pixel 5"], base_url=base,
-                                          locale="zh-CN")
-            context.add_cookies([{"name": k, "value": v, "url": base}
-                                 for k, v in cookies.items()])
-            runs.append(one_profile(context))
-            context.close()
+        for worker in (True, False):
+            runs = []
+            for _ in range(LOADS):
+                context = browser.new_context(
+                    **p.devices["Pixel 5"], base_url=base, locale="zh-CN",
+                    service_workers="allow" if worker else "block")
+                context.add_cookies([{"name": k, "value": v, "url": base}
+                                     for k, v in cookies.items()])
+                runs.append(one_profile(context, worker))
+                context.close()
+            first, repeat, sizes = zip(*runs, strict=True)
+            out["sw" if worker else "no_sw"] = {
+                "first": statistics.median(first), "repeat": statistics.median(repeat),
+                "first_all": first, "repeat_all": repeat, "bytes": statistics.median(sizes)}
         browser.close()
-    first, repeat, sizes = zip(*runs, strict=True)
-    return {"first": statistics.median(first), "repeat": statistics.median(repeat),
-            "first_all": first, "repeat_all": repeat, "bytes": statistics.median(sizes)}
+    return out
 
 
-def one_profile(context) -> tuple[float, float, int]:
-    """A fresh profile: the first load, its bytes, then (the service worker installed
-    and its pages kept) a repeat visit."""
+def one_profile(context, worker: bool) -> tuple[float, float, int]:
+    """A fresh profile: the first load and its bytes, then a repeat visit (with the
+    service worker: once it is installed and has kept the worker's pages)."""
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -199,7 +207,9 @@ def one_profile(context) -> tuple[float, float, int]:
     first = usable(page)
     page.wait_for_load_state("load")
     size = sum(n for url, n in got if "/sync/" not in url and not url.endswith("/sw.js"))
-    page.wait_for_function("() => document.body.dataset.cached === '1'", timeout=120_000)
+    if worker:
+        page.wait_for_function("() => document.body.dataset.cached === '1'",
+                               timeout=120_000)
     return first, usable(page), size
 
 
@@ -244,6 +254,7 @@ def report(quiet: dict, busy: dict, old: dict, old_br: dict, b: dict) -> str:
     def ok(good: bool) -> str:
         return "pass" if good else "FAIL"
 
+    sw, bare = b["sw"], b["no_sw"]
     per_shift_old = old["bytes"] * REFRESHES
     return (
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. The demo estate with "
@@ -259,24 +270,32 @@ def report(quiet: dict, busy: dict, old: dict, old_br: dict, b: dict) -> str:
         f"{busy['requests']} | {kb(busy['bytes'])} | {busy['cpu']:.2f} s | ≤ 2 MB | "
         f"{ok(busy['bytes'] <= 2 * 1024 * 1024)} |\n"
         f"| before: every page every time, uncompressed ({old['pages']} pages a round) | "
-        f"{old['pages'] * REFRESHES} | {(old['pages'] + 1) * REFRESHES} | "
+        f"{old['pages'] * REFRESHES:,} | {(old['pages'] + 1) * REFRESHES:,} | "
         f"{kb(per_shift_old)} | {old['cpu'] * REFRESHES:.2f} s | | |\n"
-        f"| every page every time, brotli | {old_br['pages'] * REFRESHES} | "
-        f"{(old_br['pages'] + 1) * REFRESHES} | {kb(old_br['bytes'] * REFRESHES)} | "
+        f"| every page every time, brotli | {old_br['pages'] * REFRESHES:,} | "
+        f"{(old_br['pages'] + 1) * REFRESHES:,} | {kb(old_br['bytes'] * REFRESHES)} | "
         f"{old_br['cpu'] * REFRESHES:.2f} s | | |\n\n"
         "The technician's list in Chromium, Pixel 5, slow 4G (1.6 Mbit/s down, 750 kbit/s "
         "up, 150 ms), CPU slowed 4×; usable = DOMContentLoaded (HTML parsed, deferred "
-        f"scripts run, the list on screen); median of {LOADS} fresh browser profiles:\n\n"
+        f"scripts run, the list on screen); median of {LOADS} fresh browser profiles each "
+        "(all five in brackets). The emulation slows the page's own requests; the service "
+        "worker's (it fetches a page navigation on the page's behalf) are not slowed, so "
+        "the repeat visit is also measured with no service worker:\n\n"
         "| measure | result | target | |\n|---|---|---|---|\n"
-        f"| first load, nothing cached: usable | {b['first']:.2f} s "
-        f"({', '.join(f'{x:.2f}' for x in b['first_all'])}) | ≤ 2.0 s | "
-        f"{ok(b['first'] <= 2.0)} |\n"
-        f"| repeat visit (static files kept, service worker running) | {b['repeat']:.2f} s "
-        f"({', '.join(f'{x:.2f}' for x in b['repeat_all'])}) | ≤ 0.8 s | "
-        f"{ok(b['repeat'] <= 0.8)} |\n"
+        f"| first load, nothing cached: usable | {sw['first']:.2f} s ({runs(sw['first_all'])})"
+        f" | ≤ 2.0 s | {ok(sw['first'] <= 2.0)} |\n"
+        f"| repeat visit, service worker running | {sw['repeat']:.2f} s "
+        f"({runs(sw['repeat_all'])}) | ≤ 0.8 s | {ok(sw['repeat'] <= 0.8)} |\n"
+        f"| repeat visit, no service worker (page over the slow network, static files "
+        f"from the HTTP cache) | {bare['repeat']:.2f} s ({runs(bare['repeat_all'])}) "
+        f"| ≤ 0.8 s | {ok(bare['repeat'] <= 0.8)} |\n"
         f"| first load on the wire (page and its files, headers included) | "
-        f"{b['bytes'] / 1024:.1f} KB | ≤ 40 KB | {ok(b['bytes'] <= 40 * 1024)} |\n"
+        f"{sw['bytes'] / 1024:.1f} KB | ≤ 40 KB | {ok(sw['bytes'] <= 40 * 1024)} |\n"
     )
+
+
+def runs(values) -> str:
+    return ", ".join(f"{x:.2f}" for x in values)
 
 
 def main() -> None:
