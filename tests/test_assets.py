@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -120,6 +121,10 @@ def test_pages_and_scripts_are_compressed_brotli_first(client, auth):
                  headers={"Accept-Encoding": "br"})
     assert script.headers["Content-Encoding"] == "br"
     assert brotli.decompress(script.get_data()) == (STATIC / "app.js").read_bytes()
+    deflated = get(client, f"/static/app.js?v={digest('app.js')}",
+                   headers={"Accept-Encoding": "gzip, deflate"})
+    assert deflated.headers["Content-Encoding"] == "deflate"
+    assert zlib.decompress(deflated.get_data()) == (STATIC / "app.js").read_bytes()
     manifest = client.get("/sync/manifest", headers={"Accept-Encoding": "gzip"})
     assert manifest.headers["Content-Encoding"] == "gzip"
 

@@ -196,8 +196,12 @@ self.addEventListener("fetch", function (event) {
   if (url.pathname.indexOf("/sync/") === 0 || url.pathname === "/sw.js") return;
   if (url.pathname.indexOf("/static/") === 0) {
     // Versioned addresses: the same address is the same file, however it was encoded.
+    // An address of another release with no signal: this release's file of that name.
     event.respondWith(caches.match(request, { ignoreVary: true }).then(function (hit) {
-      return hit || fetch(request);
+      return hit || fetch(request).catch(function () {
+        return caches.match(request, { ignoreVary: true, ignoreSearch: true })
+          .then(function (same) { return same || Response.error(); });
+      });
     }));
     return;
   }
