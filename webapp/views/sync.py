@@ -134,7 +134,8 @@ def page_context(db) -> str:
     return page_versions.token(
         [user.id, user.role, user.department, user.display_name, user.estate_ids,
          str(get_locale())], assets.release(),
-        hashlib.sha256(str(session.get("csrf_token")).encode()).hexdigest(),
+        hashlib.sha256(str(session.get(current_app.config.get(
+            "WTF_CSRF_FIELD_NAME", "csrf_token"))).encode()).hexdigest(),
         page_versions.reference(db, user.estate_ids))
 
 
