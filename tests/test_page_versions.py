@@ -38,15 +38,19 @@ def test_a_step_moves_only_that_jobs_version(db):
     assert page_versions.job_pages(db, tech_jobs(db)) == after  # stable when nothing moves
 
 
-def test_a_note_a_photo_or_a_signature_moves_the_version_without_a_new_status(db):
+def test_a_note_or_a_photo_moves_the_version_with_the_same_row(db):
     job = job_in(db, "arrived")
-    rows = tech_jobs(db)
+    rows = tech_jobs(db)  # the row as read before: only what hangs off it changes
     before = page_versions.job_pages(db, rows)[job]
-    # Same row as read before (the status did not change), one more history entry:
-    # a fact added by a refused command (flag) or a note must still show.
     db.execute("INSERT INTO job_notes (job_id, user_id, kind, text, at, op_id) "
                "VALUES (?, ?, 'note', '加一句', ?, 'x')", [job, uid(db, "tech"), NOW.isoformat()])
-    assert page_versions.job_pages(db, rows)[job] != before
+    with_note = page_versions.job_pages(db, rows)[job]
+    assert with_note != before
+    db.execute("INSERT INTO files (sha256, mime, size, created_at) VALUES ('ab', 'image/jpeg',"
+               " 1, ?)", [NOW.isoformat()])
+    db.execute("INSERT INTO job_photos (job_id, sha256, stage, op_id) VALUES (?, 'ab', 'work',"
+               " 'y')", [job])
+    assert page_versions.job_pages(db, rows)[job] not in (before, with_note)
 
 
 def test_the_list_version_follows_its_rows_and_the_hidden_pool(db):
