@@ -87,6 +87,7 @@ bench: install-test system-deps
 	$(BIN)/python -m bench.sync
 	$(BIN)/python -m bench.routine
 	$(BIN)/python -m bench.places
+	$(BIN)/python -m bench.phone_data
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

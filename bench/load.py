@@ -28,12 +28,15 @@ from urllib.parse import urlencode, urljoin, urlsplit
 class Client:
     """One keep-alive connection with its own cookie jar."""
 
-    def __init__(self, port: int, cookies: dict[str, str] | None = None):
+    def __init__(self, port: int, cookies: dict[str, str] | None = None,
+                 headers: list[str] | None = None):
         self.port = port
         self.cookies = dict(cookies or {})
         self.sock: socket.socket | None = None
         self.buf = b""
         self.headers: dict[str, str] = {}
+        self.extra = list(headers or [])  # e.g. "Accept-Encoding: br", as a browser sends
+        self.sent = self.received = 0  # bytes on the wire, both ways
 
     def close(self) -> None:
         if self.sock is not None:
@@ -43,7 +46,7 @@ class Client:
     def request(self, method: str, path: str, tag: str = "-", form: dict | None = None,
                 ) -> tuple[int, bytes]:
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}",
-                 "User-Agent: wuye-bench", f"X-Bench: {tag}"]
+                 "User-Agent: wuye-bench", f"X-Bench: {tag}", *self.extra]
         if self.cookies:
             lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         body = b""
@@ -58,6 +61,7 @@ class Client:
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 self.sock.sendall(raw)
+                self.sent += len(raw)
                 return self._response()
             except (ConnectionError, EOFError):
                 self.close()  # the server closed an idle keep-alive connection
@@ -70,6 +74,7 @@ class Client:
         data = self.sock.recv(262144)
         if not data:
             raise EOFError
+        self.received += len(data)
         self.buf += data
 
     def _response(self) -> tuple[int, bytes]:
@@ -87,6 +92,8 @@ class Client:
                 self.cookies[name] = rest.split(";", 1)[0]
             headers[key] = value
         self.headers = headers
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            return status, self._chunks()
         if "content-length" not in headers:
             raise RuntimeError(f"response without Content-Length: {lines[0]} {headers}")
         length = int(headers["content-length"])
@@ -96,6 +103,21 @@ class Client:
         if headers.get("connection", "").lower() == "close":
             self.close()
         return status, body
+
+
+    def _chunks(self) -> bytes:
+        """A chunked body (a streamed, compressed static file), as sent."""
+        body = b""
+        while True:
+            while b"\r\n" not in self.buf:
+                self._recv()
+            size_line, _, self.buf = self.buf.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            while len(self.buf) < size + 2:
+                self._recv()
+            body, self.buf = body + self.buf[:size], self.buf[size + 2:]
+            if size == 0:
+                return body
 
 
 def sign_in(port: int, username: str, password: str) -> dict[str, str]:

@@ -62,6 +62,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         REPLICA_ENDPOINT="",
         REPLICA_REGION="",
         REPLICA_FORCE_PATH_STYLE="",
+        # flask-compress: brotli, else gzip, for text only (photos and PDFs are
+        # compressed already). Static files are streamed by Flask, so they are
+        # compressed as streams: brotli, else deflate (the library's advice: not gzip);
+        # bodies under 500 bytes gain less than the header costs.
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["br", "deflate"],
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "text/plain",
+                            "application/javascript", "application/json",
+                            "application/manifest+json", "image/svg+xml"],
+        COMPRESS_MIN_SIZE=500,
+        COMPRESS_BR_LEVEL=4,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -77,8 +88,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import auth, badges, cli, db, demo, https, i18n, layout, web
+    from . import assets, auth, badges, cli, db, demo, https, i18n, layout, web
 
+    assets.init_compression(app)  # first: its after-request hook must run last
     https.init_app(app)
     db.init_app(app)
     demo.init_app(app)
@@ -88,4 +100,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     layout.init_app(app)
     badges.init_app(app)
     cli.init_app(app)
+    assets.init_app(app)
     return app

@@ -41,31 +41,51 @@ def search_units(db: Database, estate_id: int, q: str, limit: int = 12) -> list[
 
 
 def get_unit(db: Database, unit_id: int) -> dict[str, Any] | None:
-    return next(
-        iter(
-            db.query(
-                "SELECT u.*, b.name AS building_name, e.name AS estate_name FROM units u "
-                "JOIN buildings b ON b.id = u.building_id JOIN estates e ON e.id = u.estate_id "
-                "WHERE u.id = ?",
-                [unit_id],
-            )
-        ),
-        None,
-    )
+    return get_units(db, [unit_id]).get(unit_id)
+
+
+def get_units(db: Database, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Units by id, with their building's and estate's names (the unit page's head)."""
+    return {u["id"]: u for u in db.query(
+        "SELECT u.*, b.name AS building_name, e.name AS estate_name FROM units u "
+        "JOIN buildings b ON b.id = u.building_id JOIN estates e ON e.id = u.estate_id "
+        f"WHERE u.id IN ({_marks(unit_ids)})", unit_ids)} if unit_ids else {}
+
+
+def _marks(ids: list[int]) -> str:
+    return ",".join("?" * len(ids))
 
 
 def residents(db: Database, unit_id: int) -> list[dict[str, Any]]:
-    return list(db.query("SELECT * FROM residents WHERE unit_id = ? ORDER BY id", [unit_id]))
+    return residents_of(db, [unit_id])[unit_id]
+
+
+def residents_of(db: Database, unit_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {u: [] for u in unit_ids}
+    if unit_ids:
+        for r in db.query(f"SELECT * FROM residents WHERE unit_id IN ({_marks(unit_ids)})"
+                          " ORDER BY id", unit_ids):
+            out[r["unit_id"]].append(r)
+    return out
 
 
 def unit_jobs(db: Database, unit_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT id, number, status, category, received_at FROM jobs WHERE unit_id = ? "
-            "ORDER BY id DESC LIMIT ?",
-            [unit_id, limit],
-        )
-    )
+    return units_jobs(db, [unit_id], limit)[unit_id]
+
+
+def units_jobs(db: Database, unit_ids: list[int],
+               limit: int = 20) -> dict[int, list[dict[str, Any]]]:
+    """The newest `limit` jobs of each unit."""
+    out: dict[int, list[dict[str, Any]]] = {u: [] for u in unit_ids}
+    if unit_ids:
+        for r in db.query(
+            "SELECT unit_id, id, number, status, category, received_at FROM (SELECT *,"
+            " row_number() OVER (PARTITION BY unit_id ORDER BY id DESC) AS n FROM jobs"
+            f" WHERE unit_id IN ({_marks(unit_ids)})) WHERE n <= ? ORDER BY unit_id, id DESC",
+            [*unit_ids, limit],
+        ):
+            out[r.pop("unit_id")].append(r)
+    return out
 
 
 # Flags that make a household a key customer (door-to-door callbacks, DOMAIN.md).
@@ -73,7 +93,17 @@ UNIT_FLAGS = {"unpaid_fees": N_("Long-unpaid fees"), "important_owner": N_("Impo
 
 
 def unit_flags(db: Database, unit_id: int) -> set[str]:
-    return {r[0] for r in db.execute("SELECT flag FROM unit_flags WHERE unit_id = ?", [unit_id])}
+    return units_flags(db, [unit_id])[unit_id]
+
+
+def units_flags(db: Database, unit_ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {u: set() for u in unit_ids}
+    if unit_ids:
+        for unit_id, flag in db.execute(
+                f"SELECT unit_id, flag FROM unit_flags WHERE unit_id IN ({_marks(unit_ids)})",
+                unit_ids):
+            out[unit_id].add(flag)
+    return out
 
 
 def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler

@@ -223,6 +223,14 @@ def pool_size(db: Database, user: dict[str, Any], estate_ids: list[int]) -> int:
         f" AND estate_id IN ({marks})", [user["department"], *estate_ids]).fetchone()[0]
 
 
+def pool_hidden(db: Database, user: dict[str, Any], estate_ids: list[int],
+                rows: list[dict[str, Any]]) -> int:
+    """How many pool jobs the worker's list (`rows`, from my_jobs) does not show: only a
+    full pool was cut short, so count the rest only then."""
+    pooled = sum(r["status"] == "pooled" for r in rows)
+    return pool_size(db, user, estate_ids) - pooled if pooled >= POOL_SHOWN else 0
+
+
 # SQLite allows 500 terms in a compound SELECT; past this many estates the board
 # takes them in one part.
 BOARD_MAX_PARTS = 200

@@ -1,9 +1,10 @@
-/* Service worker (served at /sw.js with `const VERSION = "..."` and the shell's files,
-   `const SHELL_URLS = [...]`, prepended: views/sync.py).
+/* Service worker (served at /sw.js with `const VERSION = "..."`, the shell's files
+   `const SHELL_URLS = [...]` and `const OUTBOX_URL` prepended: views/sync.py; static
+   files have versioned addresses, webapp/assets.py).
    Keeps the app shell and the signed-in worker's pages so they open with no signal,
    and replays the outbox through Background Sync. See docs/SYNC.md. */
-/* global VERSION, SHELL_URLS, Outbox */
-importScripts("/static/outbox.js");
+/* global VERSION, SHELL_URLS, OUTBOX_URL, Outbox */
+importScripts(OUTBOX_URL);
 
 var SHELL = "shell-" + VERSION;
 var PAGES = "pages-" + VERSION;
@@ -13,6 +14,8 @@ var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var STAMP = "/__refreshed";
 // A scanned code's address -> the kept page it opens with no signal (the manifest's codes).
 var CODES = "/__codes";
+// Page address -> the version (manifest.versions) of the copy kept.
+var VERSIONS = "/__versions";
 var refreshing = null;
 var again = false;  // a forced refresh asked for while one ran: run it after
 
@@ -58,7 +61,9 @@ function refresh(force) {
     return cache.match(STAMP).then(function (hit) { return hit ? hit.text() : "0"; })
       .then(function (last) {
         if (!force && Date.now() - Number(last) < REFRESH_EVERY_MS) return null;
-        return cache.put(STAMP, new Response(String(Date.now()))).then(refill);
+        return cache.put(STAMP, new Response(String(Date.now()))).then(function () {
+          return serial(refill);
+        });
       });
   }).then(tellPages, tellPages).then(function () {
     refreshing = null;
@@ -70,6 +75,35 @@ function refresh(force) {
   return refreshing;
 }
 
+// Writes to the kept pages and their versions run one after another: a page opened
+// while a refresh runs must not put an older copy over the one the refresh got.
+var chain = Promise.resolve();
+function serial(task) {
+  chain = chain.then(task, task);
+  return chain;
+}
+
+// A kept page opened online: keep this newer copy, and forget its version (it was
+// rendered at some time near the manifest's, maybe before it), so the next refresh
+// fetches it again rather than trust it.
+function keepNavigated(request, copy) {
+  var url = new URL(request.url);
+  var key = url.pathname + url.search;
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match(request, { ignoreVary: true }).then(function (had) {
+      if (!had) return null;
+      return cache.put(request, copy).then(function () {
+        return cache.match(VERSIONS);
+      }).then(function (r) { return r ? r.json() : {}; }).then(function (versions) {
+        delete versions[key];
+        return cache.put(VERSIONS, new Response(JSON.stringify(versions)));
+      });
+    });
+  }).catch(function () { return null; });
+}
+
+// Fetch the manifest; keep exactly the pages and photos it lists, fetching a page only
+// when its version (manifest.versions, kept in VERSIONS) differs from the one held.
 function refill() {
   return fetch("/sync/manifest", { credentials: "same-origin" }).then(function (r) {
     if (!r.ok) return null;
@@ -82,11 +116,16 @@ function refill() {
       manifest.pages.concat(manifest.files || []).forEach(function (p) {
         wanted[new URL(p, self.location).href] = true;
       });
+      [STAMP, CODES, VERSIONS].forEach(function (p) {
+        wanted[new URL(p, self.location).href] = true;
+      });
+      var held = {};
       return cache.put(CODES, new Response(JSON.stringify(manifest.codes || {}))).then(function () {
+        return cache.match(VERSIONS);
+      }).then(function (r) { return r ? r.json() : {}; }).then(function (versions) {
+        held = versions;
         return cache.keys();
       }).then(function (keys) {
-        wanted[new URL(STAMP, self.location).href] = true;
-        wanted[new URL(CODES, self.location).href] = true;
         return Promise.all(keys.filter(function (req) { return !wanted[req.url]; })
           .map(function (req) { return cache.delete(req); }));
       }).then(function () {
@@ -98,12 +137,26 @@ function refill() {
             });
           }).catch(function () { return null; });
         });
-        return Promise.all(manifest.pages.map(function (p) {
-          return fetch(p, { credentials: "same-origin", redirect: "follow" }).then(function (r) {
-            if (r.ok && !r.redirected) return cache.put(p, r);
-            return null;
+        var versions = manifest.versions || {};
+        var now = {};  // the versions held after this refresh
+        var pages = manifest.pages.map(function (p) {
+          var v = versions[p];
+          return cache.match(p, { ignoreVary: true }).then(function (hit) {
+            if (hit && v && held[p] === v) {
+              now[p] = v;
+              return null;
+            }
+            return fetch(p, { credentials: "same-origin", redirect: "follow" }).then(function (r) {
+              if (!r.ok || r.redirected) return null;
+              // The version read before the fetch: the page is at least that new. A
+              // change in between gives a new version next time, and a fetch too many.
+              return cache.put(p, r).then(function () { if (v) now[p] = v; });
+            });
           }).catch(function () { return null; });
-        }).concat(files));
+        });
+        return Promise.all(pages.concat(files)).then(function () {
+          return cache.put(VERSIONS, new Response(JSON.stringify(now)));
+        });
       });
     });
   });
@@ -142,8 +195,13 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/sync/") === 0 || url.pathname === "/sw.js") return;
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) {
-      return hit || fetch(request);
+    // Versioned addresses: the same address is the same file, however it was encoded.
+    // An address of another release with no signal: this release's file of that name.
+    event.respondWith(caches.match(request, { ignoreVary: true }).then(function (hit) {
+      return hit || fetch(request).catch(function () {
+        return caches.match(request, { ignoreVary: true, ignoreSearch: true })
+          .then(function (same) { return same || Response.error(); });
+      });
     }));
     return;
   }
@@ -172,11 +230,7 @@ self.addEventListener("fetch", function (event) {
     fetch(request).then(function (response) {
       if (response.ok && !response.redirected) {
         var copy = response.clone();
-        caches.open(PAGES).then(function (cache) {
-          return cache.match(request).then(function (had) {
-            return had ? cache.put(request, copy) : null;
-          });
-        });
+        event.waitUntil(serial(function () { return keepNavigated(request, copy); }));
       }
       return response;
     }).catch(function () {

@@ -74,10 +74,9 @@ def board():
 def mine():
     """A field worker's jobs, what is due first at the top."""
     db, user, estates = get_db(), current_user.row, current_user.estate_ids
-    rows = with_deadlines(jobs.my_jobs(db, user, estates))
-    pooled = sum(r["status"] == "pooled" for r in rows)
-    # Only a full pool was cut short: count the rest then.
-    pool_hidden = jobs.pool_size(db, user, estates) - pooled if pooled >= jobs.POOL_SHOWN else 0
+    rows = jobs.my_jobs(db, user, estates)
+    pool_hidden = jobs.pool_hidden(db, user, estates, rows)
+    with_deadlines(rows)
     far = utcnow().replace(year=9999)
     rows.sort(key=lambda r: (r["status"] == "completed", r["next_due"].due if r["next_due"]
                              else far))

@@ -12,18 +12,30 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 import sync
 from sync import Command, Invalid, clock
 
+from .. import assets, layout
 from ..auth import utcnow
 from ..db import get_db
-from ..domain import callbacks, devices, files, inspections, jobs, places
+from ..domain import callbacks, devices, files, inspections, jobs, page_versions, places
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
+from ..i18n import get_locale
 from ..payloads import OUTBOX
 from . import install
 
@@ -42,16 +54,7 @@ SHELL_PAGES = ("/offline", "/outbox", install.MANIFEST_URL)
 
 def asset_version() -> str:
     """A hash of the static files: a new release gets a new service-worker cache."""
-    cached = current_app.extensions.get("asset_version")
-    if cached is None:
-        digest = hashlib.sha256()
-        static = Path(current_app.static_folder or "")
-        for path in sorted(static.rglob("*")):
-            if path.is_file():
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-        cached = current_app.extensions["asset_version"] = digest.hexdigest()[:12]
-    return cached
+    return assets.version()
 
 
 def _json_error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
@@ -77,11 +80,14 @@ def guard():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from the site root so its scope is the whole app; the asset
-    version and the shell's files are written in from here."""
+    version, the shell's files and the outbox script's address (versioned like every
+    static file) are written in from here."""
     path = Path(current_app.static_folder or "") / "sw.js"
     shell = [*SHELL_PAGES, *(url_for("static", filename=a) for a in ASSETS)]
     body = (f'const VERSION = "{asset_version()}";\n'
-            f"const SHELL_URLS = {json.dumps(shell)};\n" + path.read_text())
+            f"const SHELL_URLS = {json.dumps(shell)};\n"
+            f"const OUTBOX_URL = {json.dumps(url_for('static', filename='outbox.js'))};\n"
+            + path.read_text())
     response = Response(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -109,30 +115,77 @@ def outbox():
     return render_template("sync/outbox.html", kinds=outbox_kinds())
 
 
+def _by_id(endpoint: str, key: str) -> str:
+    """`url_for(endpoint, key=…)` as a format string with `{}` for the id (or code), built
+    once:
+    the manifest names a hundred pages, and the routing map's build is most of its cost."""
+    mark = 987654321
+
+    def build() -> str:
+        url = url_for(endpoint, **{key: mark})
+        assert url.count(str(mark)) == 1, url
+        return url.replace(str(mark), "{}")
+
+    return layout.once(("url_by_id", endpoint), build)
+
+
+def page_context(db) -> str:
+    """What every kept page shows around its content, as one token: who is signed in
+    (name, role, estates, language), this release's code and files, the estates'
+    settings and staff, and the session (a page's forms carry its CSRF token)."""
+    generate_csrf()  # the session's token exists before the pages are fetched
+    user = current_user
+    return page_versions.token(
+        [user.id, user.role, user.department, user.display_name, user.estate_ids,
+         str(get_locale())], assets.release(),
+        hashlib.sha256(str(session.get(current_app.config.get(
+            "WTF_CSRF_FIELD_NAME", "csrf_token"))).encode()).hexdigest(),
+        page_versions.reference(db, user.estate_ids))
+
+
 @bp.get("/sync/manifest")
 def manifest():
     """The pages and assets this user's phone should keep for working offline, and
     `codes`: which kept page a scanned code opens when there is no signal (the code's
-    own address needs the server), for the places of the worker's jobs and rounds."""
+    own address needs the server), for the places of the worker's jobs and rounds.
+
+    `versions` gives a kept page's version (domain/page_versions.py): the phone
+    fetches it again only when that differs from the one it holds. A page without one
+    is fetched on every refresh."""
     db, now = get_db(), utcnow()
+    context = page_context(db)
     pages = list(SHELL_PAGES)
+    parts: dict[str, str] = {p: "" for p in SHELL_PAGES}  # page -> its data's token
     opens: dict[tuple[str, int], str] = {}  # place -> the kept page its code opens
     photos: list[str] = []  # the jobs' photos: named by content, fetched once
     if current_user.is_field:
-        pages.append(url_for("jobs.mine"))
         mine = jobs.my_jobs(db, current_user.row, current_user.estate_ids)
+        listed = url_for("jobs.mine")
+        pages.append(listed)
+        parts[listed] = page_versions.job_list(
+            mine, jobs.pool_hidden(db, current_user.row, current_user.estate_ids, mine))
+        job_tokens = page_versions.job_pages(db, mine)
+        unit_tokens = page_versions.unit_pages(
+            db, list(dict.fromkeys(j["unit_id"] for j in mine if j["unit_id"])))
+        detail, sign = _by_id("jobs.detail", "job_id"), _by_id("jobs.sign", "job_id")
+        unit_page = _by_id("units.detail", "unit_id")
         for job in mine:
-            pages.append(url_for("jobs.detail", job_id=job["id"]))
-            pages.append(url_for("jobs.sign", job_id=job["id"]))
+            for url in (detail.format(job["id"]), sign.format(job["id"])):
+                pages.append(url)
+                parts[url] = job_tokens[job["id"]]
             if job["unit_id"]:
-                pages.append(url_for("units.detail", unit_id=job["unit_id"]))
+                pages.append(unit_page.format(job["unit_id"]))
+                parts[pages[-1]] = unit_tokens[job["unit_id"]]
                 opens[("unit", job["unit_id"])] = pages[-1]
         photos = [url_for("files.show", sha256=sha)
                   for sha in jobs.photo_hashes(db, [j["id"] for j in mine])]
     if current_user.can("feedback.send"):
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
+        parts[pages[-2]] = page_versions.feedback_form(db, current_user.estate_ids)
+        parts[pages[-1]] = page_versions.feedback_sent(db, current_user.id)
     if current_user.can("place.scan"):
         pages.append(url_for("places.scan"))
+        parts[pages[-1]] = ""  # the scanner shows nothing of the data
     if current_user.can("inspection.do"):
         pages.append(url_for("inspections.index"))
         for p in inspections.my_round_places(db, current_user.id, inspections.local_day(now)):
@@ -143,14 +196,18 @@ def manifest():
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(db, current_user.row, current_user.estate_ids, now):
             pages.append(url_for("callbacks.task", task_id=task["id"]))
-    assets = [url_for("static", filename=a) for a in ASSETS]
-    codes = {url_for("places.qr", token=token): opens[place]
+    assets_ = layout.once(("kept_assets",),
+                          lambda: [url_for("static", filename=a) for a in ASSETS])
+    code = _by_id("places.qr", "token")
+    codes = {code.format(token): opens[place]
              for place, token in places.live_tokens(db, opens).items()}
+    versions = {p: page_versions.page_token(context, p, part) for p, part in parts.items()}
     # server_time: the phone measures its clock error on every refresh, not only
     # when it has steps to send (pages count deadlines down on the server's clock).
     return jsonify(version=asset_version(), user_id=current_user.id,
-                   pages=list(dict.fromkeys(pages)), assets=assets, codes=codes,
-                   files=photos, server_time=now.isoformat(timespec="seconds") + "Z")
+                   pages=list(dict.fromkeys(pages)), versions=versions, assets=assets_,
+                   codes=codes, files=photos,
+                   server_time=now.isoformat(timespec="seconds") + "Z")
 
 
 @bp.route("/sync/files/<sha256>", methods=["GET"])

@@ -1,0 +1,141 @@
+"""What goes over the phone's data: versioned static addresses, caching headers,
+compression."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import brotli
+
+from webapp.views.sync import ASSETS
+
+STATIC = Path(__file__).resolve().parent.parent / "webapp" / "static"
+
+
+class Refs(HTMLParser):
+    """The stylesheets and scripts a page loads."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.urls: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "link" and a.get("rel") == "stylesheet":
+            self.urls.append(a["href"])
+        elif tag == "script" and a.get("src"):
+            self.urls.append(a["src"])
+
+
+def get(client, url: str, **kw):
+    """A response read and closed (static files are streamed from an open file)."""
+    response = client.get(url, **kw)
+    response.get_data()
+    response.close()
+    return response
+
+
+def digest(name: str) -> str:
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+
+
+def test_pages_load_static_files_by_their_content_hash(client, auth):
+    auth.login("tech")
+    urls = Refs(client.get("/jobs/mine").get_data(as_text=True)).urls
+    assert urls
+    for url in urls:
+        parts = urlsplit(url)
+        name = parts.path.removeprefix("/static/")
+        assert parse_qs(parts.query)["v"] == [digest(name)]
+
+
+def test_a_current_address_is_kept_a_year_and_any_other_revalidates(client, app):
+    with app.test_request_context():
+        from flask import url_for
+        current = url_for("static", filename="app.js")
+    kept = get(client, current)
+    assert kept.status_code == 200
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    for stale in ("/static/app.js", "/static/app.js?v=0123456789"):
+        response = get(client, stale)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_any_file_under_static_is_versioned(app, client, tmp_path):
+    # A file added in another release (an icon, a web manifest) needs no list.
+    app.static_folder = str(tmp_path)
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "icon-192.png").write_bytes(b"\x89PNG one")
+    with app.test_request_context():
+        from flask import url_for
+        url = url_for("static", filename="icons/icon-192.png")
+        assert url_for("static", filename="missing.js") == "/static/missing.js"
+    assert parse_qs(urlsplit(url).query)["v"] == [
+        hashlib.sha256(b"\x89PNG one").hexdigest()[:10]]
+    assert get(client, url).headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_pages_are_private_and_revalidated(client, auth):
+    auth.login("tech")
+    for path in ("/jobs/mine", "/outbox", "/login"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-cache"
+    assert client.get("/healthz").headers["Cache-Control"] == "no-store"
+    assert client.get("/sw.js").headers["Cache-Control"] == "no-cache"
+
+
+def test_service_worker_imports_the_versioned_outbox_and_keeps_versioned_assets(client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    line = next(x for x in body.splitlines() if x.startswith("const OUTBOX_URL = "))
+    url = json.loads(line.removeprefix("const OUTBOX_URL = ").rstrip(";"))
+    assert parse_qs(urlsplit(url).query)["v"] == [digest("outbox.js")]
+    assert 'importScripts("/static/' not in body
+    shell = json.loads(next(x for x in body.splitlines() if x.startswith("const SHELL_URLS"))
+                       .removeprefix("const SHELL_URLS = ").rstrip(";"))
+    for name in ASSETS:
+        assert f"/static/{name}?v={digest(name)}" in shell
+
+
+def test_pages_and_scripts_are_compressed_brotli_first(client, auth):
+    auth.login("tech")
+    page = client.get("/jobs/mine", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert page.headers["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in page.headers["Vary"]
+    html = brotli.decompress(page.get_data()).decode()
+    assert 'data-nav="mine"' in html
+    plain = client.get("/jobs/mine")
+    assert "Content-Encoding" not in plain.headers
+    assert len(page.get_data()) < len(plain.get_data()) / 3
+    gz = client.get("/jobs/mine", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers["Content-Encoding"] == "gzip"
+    assert 'data-nav="mine"' in gzip.decompress(gz.get_data()).decode()
+    # A static file is streamed: compressed as a stream, the same bytes unpacked.
+    script = get(client, f"/static/app.js?v={digest('app.js')}",
+                 headers={"Accept-Encoding": "br"})
+    assert script.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(script.get_data()) == (STATIC / "app.js").read_bytes()
+    deflated = get(client, f"/static/app.js?v={digest('app.js')}",
+                   headers={"Accept-Encoding": "gzip, deflate"})
+    assert deflated.headers["Content-Encoding"] == "deflate"
+    assert zlib.decompress(deflated.get_data()) == (STATIC / "app.js").read_bytes()
+    manifest = client.get("/sync/manifest", headers={"Accept-Encoding": "gzip"})
+    assert manifest.headers["Content-Encoding"] == "gzip"
+
+
+def test_photos_and_pdfs_are_not_compressed_again(app, client, auth, tmp_path):
+    app.static_folder = str(tmp_path)
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 4000)
+    image = get(client, "/static/photo.png", headers={"Accept-Encoding": "br, gzip"})
+    assert image.status_code == 200 and "Content-Encoding" not in image.headers
+    auth.login("desk")
+    sheet = client.get("/jobs/1/sheet.pdf", headers={"Accept-Encoding": "br, gzip"})
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+    assert "Content-Encoding" not in sheet.headers
+    assert sheet.get_data().startswith(b"%PDF")

@@ -1,0 +1,110 @@
+"""Versions of the pages a worker's phone keeps for offline use (the manifest's
+`versions`), computed from the data each page shows, without rendering it.
+
+The service worker fetches a kept page again only when its version differs from the
+one it holds. So a version must change whenever anything the page shows changes; it
+may also change when nothing visible did (a refetch too many costs a few KB, a stale
+page costs a wasted trip). Each function below reads what the page's view reads, in
+a few queries for all the pages at once; what every page shows around its content
+(user, role, estates, language, release, the session's CSRF token) is the `context`
+the caller mixes into each token (`token(context, part)`).
+
+Pages are not hashed as rendered: they carry a CSRF token and countdown text that
+differ on every render, and rendering them all is the cost this avoids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import estates, feedback
+
+# What many pages show and changes rarely: estate settings, holidays and imports
+# (audited as 'estate') and staff names (audited as 'user'). Any such change moves
+# every version.
+REFERENCE_ENTITIES = ("estate", "user")
+
+
+def token(*parts: Any) -> str:
+    """A short, stable digest of `parts` (JSON; dates and the like as text)."""
+    data = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def page_token(context: str, url: str, part: str) -> str:
+    """A page's version: the context, its address and its data's token."""
+    return hashlib.sha256(f"{context}\0{url}\0{part}".encode()).hexdigest()[:16]
+
+
+def _marks(ids: list[int]) -> str:
+    return ",".join("?" * len(ids))
+
+
+def reference(db: Database, estate_ids: list[int]) -> list[Any]:
+    """The last audited change to settings, calendars, imports or staff, and the
+    estates' stored settings (deadlines are counted from them)."""
+    marks = ",".join("?" * len(REFERENCE_ENTITIES))
+    last = db.execute(f"SELECT entity, max(id) FROM audit_log WHERE entity IN ({marks})"
+                      " GROUP BY entity ORDER BY entity", REFERENCE_ENTITIES).fetchall()
+    settings = db.execute(
+        f"SELECT estate_id, key, value FROM estate_settings WHERE estate_id IN"
+        f" ({_marks(estate_ids)}) ORDER BY estate_id, key", estate_ids).fetchall() \
+        if estate_ids else []
+    return [last, settings]
+
+
+def job_pages(db: Database, rows: list[dict[str, Any]]) -> dict[int, str]:
+    """Per job (rows as jobs.JOB_SELECT gives them: the job with the names it shows):
+    the job, and how many photos, notes, history entries and signatures it has and
+    the newest of each (all are only ever added to). The job page and its sign-off
+    page show the same data."""
+    ids = [r["id"] for r in rows]
+    counts: dict[int, list[Any]] = defaultdict(list)
+    if ids:
+        m = _marks(ids)
+        for kind, job_id, n, newest in db.execute(
+            f"SELECT 'p', job_id, count(*), max(id) FROM job_photos WHERE job_id IN ({m})"
+            f" GROUP BY job_id UNION ALL "
+            f"SELECT 'n', job_id, count(*), max(id) FROM job_notes WHERE job_id IN ({m})"
+            f" GROUP BY job_id UNION ALL "
+            f"SELECT 's', job_id, count(*), max(id) FROM signatures WHERE job_id IN ({m})"
+            f" GROUP BY job_id UNION ALL "
+            f"SELECT 'a', entity_id, count(*), max(id) FROM audit_log WHERE entity = 'job'"
+            f" AND entity_id IN ({m}) GROUP BY entity_id ORDER BY 1, 2", ids * 4):
+            counts[job_id].append((kind, n, newest))
+    return {r["id"]: token(r, counts[r["id"]]) for r in rows}
+
+
+def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
+    """The worker's list: its rows (in the order the query gave them; the page sorts
+    them by deadline, which follows from the rows and the settings) and how many pool
+    jobs it does not show."""
+    return token(rows, pool_hidden)
+
+
+def unit_pages(db: Database, unit_ids: list[int]) -> dict[int, str]:
+    """Per unit: what its page reads (the same queries, for all the units at once): the
+    unit, its residents, its flags and the jobs it lists (any worker's: another's job
+    on the unit shows there too)."""
+    units = estates.get_units(db, unit_ids)
+    residents = estates.residents_of(db, unit_ids)
+    flags = estates.units_flags(db, unit_ids)
+    listed = estates.units_jobs(db, unit_ids)
+    return {u: token(units.get(u), residents[u], sorted(flags[u]), listed[u])
+            for u in unit_ids}
+
+
+def feedback_form(db: Database, estate_ids: list[int]) -> str:
+    """The feedback form: the places it offers."""
+    return token(feedback.places_for(db, estate_ids)) if estate_ids else token([])
+
+
+def feedback_sent(db: Database, user_id: int) -> str:
+    """The worker's sent feedback and what the desk made of it."""
+    return token(feedback.mine(db, user_id))
