@@ -27,8 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,15 +34,14 @@ from typing import Any
 import brotli
 
 import sync
-from webapp.db import connect, migrate
-from webapp.demo import DEMO_PASSWORD, load
+from webapp.db import connect
+from webapp.demo import DEMO_PASSWORD
 from webapp.domain.handlers import HANDLERS
 
 from .doc import write_section
 from .load import Client, sign_in
-from .sync import cmd, free_port, machine, make_jobs, now
+from .sync import cmd, machine, now, serve_demo
 
-ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "<!-- phone-data:start -->", "<!-- phone-data:end -->"
 REFRESHES, CHANGES, EXTRA_JOBS = 96, 20, 20
 # What Chromium sends; the server answers brotli.
@@ -223,27 +220,8 @@ def usable(page) -> float:
 
 
 def serve(tmp: Path) -> tuple[subprocess.Popen, int, Path, list[int]]:
-    db_path = tmp / "phone.db"
-    db = connect(str(db_path))
-    migrate(db)
-    load(db, now())
-    job_ids = make_jobs(db, EXTRA_JOBS)  # dispatched to the technician, not yet accepted
-    db.close()
-    port = free_port()
-    env = {**os.environ, "WUYE_DATABASE": str(db_path), "WUYE_FILES_DIR": str(tmp / "files"),
-           "WUYE_SECRET_KEY": "bench"}
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--threads", "4", "--bind",
-         f"127.0.0.1:{port}", "webapp:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    return server, port, db_path, job_ids
+    # The extra jobs are dispatched to the technician, not yet accepted.
+    return serve_demo(tmp, "phone.db", EXTRA_JOBS)
 
 
 def kb(n: float) -> str:

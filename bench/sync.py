@@ -104,16 +104,14 @@ def photo(i: int) -> bytes:
     return buf.getvalue()
 
 
-def replay(tmp: Path) -> dict:
-    """200 queued commands with 20 photos, replayed by Chromium against gunicorn."""
-    from playwright.sync_api import sync_playwright
-
-    db_path = tmp / "replay.db"
+def serve_demo(tmp: Path, name: str, jobs: int) -> tuple[subprocess.Popen, int, Path, list[int]]:
+    """The demo estate with `jobs` more jobs dispatched to the technician, served by
+    gunicorn as `make run` serves it (its own process group), once it answers."""
+    db_path = tmp / name
     db = connect(str(db_path))
     migrate(db)
     load(db, now())
-    jobs = make_jobs(db, REPLAY_JOBS)
-    tech = db.execute("SELECT id FROM users WHERE username = 'tech'").fetchone()[0]
+    job_ids = make_jobs(db, jobs)
     db.close()
     port = free_port()
     env = {**os.environ, "WUYE_DATABASE": str(db_path), "WUYE_FILES_DIR": str(tmp / "files"),
@@ -123,14 +121,25 @@ def replay(tmp: Path) -> dict:
          f"127.0.0.1:{port}", "webapp:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port, db_path, job_ids
+
+
+def replay(tmp: Path) -> dict:
+    """200 queued commands with 20 photos, replayed by Chromium against gunicorn."""
+    from playwright.sync_api import sync_playwright
+
+    server, port, db_path, jobs = serve_demo(tmp, "replay.db", REPLAY_JOBS)
+    db = connect(str(db_path))
+    tech = db.execute("SELECT id FROM users WHERE username = 'tech'").fetchone()[0]
+    db.close()
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
         photos = [photo(i) for i in range(REPLAY_PHOTOS)]
         with sync_playwright() as p:
             browser = p.chromium.launch(

@@ -249,15 +249,20 @@ def find_handlers(node, name: str) -> list[dict]:
     return found
 
 
-@pytest.mark.skipif(not shutil.which("caddy"), reason="`make system-deps` installs caddy")
-def test_the_caddyfile_as_caddy_reads_it(tmp_path):
-    settings = https.serve_settings({**BASE, "CADDY_DATA": str(tmp_path)}, "192.168.1.20")
+def caddy_config(settings: dict[str, str], home: Path) -> dict:
+    """deploy/Caddyfile as Caddy itself reads it with these settings (its JSON)."""
     adapted = subprocess.run(
         ["caddy", "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"),
          "--adapter", "caddyfile"],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **settings},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), **settings},
         capture_output=True, text=True, check=True)
-    config = json.loads(adapted.stdout)
+    return json.loads(adapted.stdout)
+
+
+@pytest.mark.skipif(not shutil.which("caddy"), reason="`make system-deps` installs caddy")
+def test_the_caddyfile_as_caddy_reads_it(tmp_path):
+    settings = https.serve_settings({**BASE, "CADDY_DATA": str(tmp_path)}, "192.168.1.20")
+    config = caddy_config(settings, tmp_path)
     assert config["admin"] == {"disabled": True}
     assert config["storage"] == {"module": "file_system", "root": str(tmp_path)}
     (policy,) = config["apps"]["tls"]["automation"]["policies"]
@@ -291,11 +296,6 @@ def test_the_caddyfile_as_caddy_reads_it(tmp_path):
 @pytest.mark.skipif(not shutil.which("caddy"), reason="`make system-deps` installs caddy")
 def test_with_a_domain_the_caddyfile_leaves_certificates_to_acme(tmp_path):
     settings = https.serve_settings({**BASE, "DOMAIN": "wuye.example.com"}, "192.168.1.20")
-    adapted = subprocess.run(
-        ["caddy", "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"),
-         "--adapter", "caddyfile"],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **settings},
-        capture_output=True, text=True, check=True)
-    config = json.loads(adapted.stdout)
+    config = caddy_config(settings, tmp_path)
     assert "automation" not in config["apps"].get("tls", {})  # Caddy's default: ACME
     assert find_handlers(config, "reverse_proxy")
