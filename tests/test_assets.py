@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import brotli
 
+from webapp import assets
 from webapp.views.sync import ASSETS
 
 STATIC = Path(__file__).resolve().parent.parent / "webapp" / "static"
@@ -139,3 +140,11 @@ def test_photos_and_pdfs_are_not_compressed_again(app, client, auth, tmp_path):
     assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
     assert "Content-Encoding" not in sheet.headers
     assert sheet.get_data().startswith(b"%PDF")
+
+
+def test_asking_for_files_that_do_not_exist_remembers_nothing(app, client):
+    with app.test_request_context():
+        assets.file_version("app.js")
+    for i in range(50):
+        assert client.get(f"/static/nothere{i}.js?v=1").status_code == 404
+    assert not any(name.startswith("nothere") for name in app.extensions["static_versions"])

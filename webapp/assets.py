@@ -26,11 +26,12 @@ PAGES = "private, no-cache"
 
 def file_version(filename: str) -> str | None:
     """The first 10 hex digits of the file's SHA-256, or None for no such file."""
-    versions: dict[str, str | None] = current_app.extensions.setdefault("static_versions", {})
+    versions: dict[str, str] = current_app.extensions.setdefault("static_versions", {})
     if filename not in versions:
         path = safe_join(current_app.static_folder or "", filename)
-        versions[filename] = (hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
-                              if path and Path(path).is_file() else None)
+        if not path or not Path(path).is_file():
+            return None  # not remembered: a client could fill the table with names
+        versions[filename] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
     return versions[filename]
 
 

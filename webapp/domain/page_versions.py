@@ -24,10 +24,11 @@ from sqlite_utils import Database
 
 from . import estates, feedback
 
-# What many pages show and changes rarely: estate settings, holidays and imports
-# (audited as 'estate') and staff names (audited as 'user'). Any such change moves
-# every version.
-REFERENCE_ENTITIES = ("estate", "user")
+# What many pages show and changes rarely, besides the estates' settings (read as they
+# are): staff names (audited as 'user', anywhere) and the working-day calendar of the
+# user's estates (audited as 'estate' 'calendar'). Other estate-wide entries (labels
+# printed, a unit import) change nothing a kept page shows that its own token misses.
+REFERENCE_ACTIONS = ("calendar",)
 
 
 def token(*parts: Any) -> str:
@@ -47,16 +48,19 @@ def _marks(ids: list[int]) -> str:
 
 
 def reference(db: Database, estate_ids: list[int]) -> list[Any]:
-    """The last audited change to settings, calendars, imports or staff, and the
-    estates' stored settings (deadlines are counted from them)."""
-    marks = ",".join("?" * len(REFERENCE_ENTITIES))
-    last = db.execute(f"SELECT entity, max(id) FROM audit_log WHERE entity IN ({marks})"
-                      " GROUP BY entity ORDER BY entity", REFERENCE_ENTITIES).fetchall()
+    """The last change to staff or to the calendar of these estates, and the estates'
+    stored settings (deadlines are counted from them)."""
+    marks = _marks(list(REFERENCE_ACTIONS))
+    last = db.execute(
+        "SELECT (SELECT max(id) FROM audit_log WHERE entity = 'user'),"
+        f" (SELECT max(id) FROM audit_log WHERE entity = 'estate' AND action IN ({marks})"
+        f" AND entity_id IN ({_marks(estate_ids)}))",
+        [*REFERENCE_ACTIONS, *estate_ids]).fetchone()
     settings = db.execute(
         f"SELECT estate_id, key, value FROM estate_settings WHERE estate_id IN"
         f" ({_marks(estate_ids)}) ORDER BY estate_id, key", estate_ids).fetchall() \
         if estate_ids else []
-    return [last, settings]
+    return [list(last), settings]
 
 
 def job_pages(db: Database, rows: list[dict[str, Any]]) -> dict[int, str]:

@@ -32,7 +32,16 @@ from sync import Command, Invalid, clock
 from .. import assets, layout
 from ..auth import utcnow
 from ..db import get_db
-from ..domain import callbacks, devices, files, inspections, jobs, page_versions, places
+from ..domain import (
+    callbacks,
+    devices,
+    feedback,
+    files,
+    inspections,
+    jobs,
+    page_versions,
+    places,
+)
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..i18n import get_locale
@@ -132,7 +141,8 @@ def _by_id(endpoint: str, key: str) -> str:
 def page_context(db) -> str:
     """What every kept page shows around its content, as one token: who is signed in
     (name, role, estates, language), this release's code and files, the estates'
-    settings and staff, and the session (a page's forms carry its CSRF token)."""
+    settings and staff, the session (a page's forms carry its CSRF token), and the
+    header's count of new feedback where it shows."""
     generate_csrf()  # the session's token exists before the pages are fetched
     user = current_user
     return page_versions.token(
@@ -140,7 +150,9 @@ def page_context(db) -> str:
          str(get_locale())], assets.release(),
         hashlib.sha256(str(session.get(current_app.config.get(
             "WTF_CSRF_FIELD_NAME", "csrf_token"))).encode()).hexdigest(),
-        page_versions.reference(db, user.estate_ids))
+        page_versions.reference(db, user.estate_ids),
+        # The header's count of new feedback, for those who handle it (every page).
+        feedback.new_count(db, user.estate_ids) if user.can("feedback.handle") else None)
 
 
 @bp.get("/sync/manifest")
