@@ -37,7 +37,10 @@ trap stop EXIT
 children+=($!)
 "${CADDY[@]}" &
 children+=($!)
+# The replica's kind only: its address may carry credentials.
+replica=none
+[ -z "$WUYE_REPLICA_URL" ] || replica="${WUYE_REPLICA_URL%%:*}"
 echo "serving $SERVE_PUBLIC_URL (Caddy: $SERVE_TLS certificates; app on $SERVE_UPSTREAM;" \
-	"replica: ${WUYE_REPLICA_URL:-none})"
+	"replica: $replica)"
 # Whichever stops first (a crash, a port in use) takes the other down with it.
 wait -n

@@ -91,8 +91,8 @@ def test_without_a_proxy_a_forged_forwarded_for_changes_nothing(make_app):
 
 
 def test_only_the_proxys_own_hop_is_believed(make_app):
-    """A client's own X-Forwarded-For is kept by Caddy in front of the real address: with one
-    proxy, the last address is the one counted, however many the client made up."""
+    """A made-up X-Forwarded-For before the real address (as a proxy that appends would
+    pass it on): with one proxy, the last address is the one counted."""
     app = make_app(PROXY_COUNT=1, LOGIN_MAX_FAILURES=2)
     codes = [fail_login(client_at(app, PROXY, f"10.9.9.{n}, 203.0.113.7")).status_code
              for n in range(3)]
@@ -209,6 +209,13 @@ def test_serve_env_prints_shell_exports_from_the_apps_configuration(make_app):
     exported = dict(shlex.split(line)[1].split("=", 1) for line in result.output.splitlines())
     assert exported["WUYE_PUBLIC_URL"] == "https://wuye.example.com:8443"
     assert exported["SERVE_CADDY_DATA"] == str(Path(app.config["CADDY_DATA"]).resolve())
+    assert exported["WUYE_COMPRESS_REGISTER"] == "false"  # Caddy compresses
+
+
+def test_the_app_leaves_compression_to_caddy_when_serve_says_so(make_app):
+    app = make_app(COMPRESS_REGISTER=False)
+    response = app.test_client().get("/login", headers={"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
 
 
 def test_serve_env_gives_litestream_the_database_and_its_replica(make_app):
@@ -224,6 +231,44 @@ def test_serve_env_gives_litestream_the_database_and_its_replica(make_app):
     # None configured: serve.sh starts no replicator.
     plain = make_app().test_cli_runner().invoke(args=["serve-env"]).output
     assert "export WUYE_REPLICA_URL=''" in plain.splitlines()
+
+
+def test_two_proxies_count_both_hops_but_take_scheme_and_host_from_the_nearest(make_app):
+    """A load balancer before Caddy: X-Forwarded-For carries two hops, while Caddy sets
+    the scheme and host once (the same-origin check of /sync needs them)."""
+    app = make_app(PROXY_COUNT=2)
+    seen = {}
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+        seen.update(addr=request.remote_addr, url=request.host_url)
+        return "ok"
+
+    app.test_client().get("/whoami", environ_base={"REMOTE_ADDR": PROXY}, headers={
+        "X-Forwarded-For": "203.0.113.7, 10.0.0.2", "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "wuye.example.com"})
+    assert seen == {"addr": "203.0.113.7", "url": "https://wuye.example.com/"}
+
+
+def test_serve_env_keeps_a_false_setting_false(make_app):
+    # WUYE_REPLICA_FORCE_PATH_STYLE=false (COS, as DEPLOY.md says) is read as JSON: False.
+    app = make_app(REPLICA_FORCE_PATH_STYLE=False)
+    result = app.test_cli_runner().invoke(args=["serve-env"])
+    assert "export WUYE_REPLICA_FORCE_PATH_STYLE=false" in result.output.splitlines()
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", "192.168.1.20:8000", "[::]:8000"])
+def test_serve_env_refuses_an_app_server_reachable_from_the_network(make_app, bind):
+    result = make_app(GUNICORN_BIND=bind).test_cli_runner().invoke(args=["serve-env"])
+    assert result.exit_code == 1 and "loopback" in result.output
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8000", "[::1]:8000", "localhost:8000",
+                                  "unix:/run/wuye.sock"])
+def test_serve_env_takes_an_app_server_on_loopback(make_app, bind):
+    assert make_app(GUNICORN_BIND=bind).test_cli_runner().invoke(
+        args=["serve-env"]).exit_code == 0
 
 
 @pytest.mark.parametrize("bad", [{"HTTPS_PORT": "abc"}, {"CADDY_TLS": "self-signed"}])
@@ -247,6 +292,11 @@ def find_handlers(node, name: str) -> list[dict]:
         for value in node:
             found += find_handlers(value, name)
     return found
+
+
+def hsts(config: dict) -> bool:
+    return any("Strict-Transport-Security" in h.get("response", {}).get("set", {})
+               for h in find_handlers(config, "headers"))
 
 
 def caddy_config(settings: dict[str, str], home: Path) -> dict:
@@ -278,8 +328,8 @@ def test_the_caddyfile_as_caddy_reads_it(tmp_path):
         {"handler": "request_body", "max_size": 32 * 1024 * 1024}]
     (encode,) = find_handlers(secure, "encode")
     assert set(encode["encodings"]) == {"zstd", "gzip"}
-    assert any("Strict-Transport-Security" in h.get("response", {}).get("set", {})
-               for h in find_handlers(secure, "headers"))
+    # No HSTS with Caddy's own CA: a new CA must not lock phones out for a year.
+    assert not hsts(secure)
     # Plain http: the root certificate, and a redirect to https for everything else.
     assert not find_handlers(plain, "reverse_proxy")
     (redirect,) = find_handlers(plain, "static_response")
@@ -299,3 +349,4 @@ def test_with_a_domain_the_caddyfile_leaves_certificates_to_acme(tmp_path):
     config = caddy_config(settings, tmp_path)
     assert "automation" not in config["apps"].get("tls", {})  # Caddy's default: ACME
     assert find_handlers(config, "reverse_proxy")
+    assert hsts(config)  # public certificates: browsers keep to https for a year

@@ -33,7 +33,9 @@ def init_app(app: Flask) -> None:
     if count > 0:
         # Only the last `count` hops are believed: a client's own X-Forwarded-For cannot
         # escape the sign-in throttle or the public report's per-address limit.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Each proxy appends to X-Forwarded-For, but the scheme and host are set once,
+        # by the proxy nearest the app (Caddy replaces what came before it).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=1, x_host=1)
     if str(app.config["PUBLIC_URL"]).startswith("https://"):
         # Fixed per deployment, not read from each request's forwarded scheme: a session
         # cookie must never go out without Secure because a proxy header was missing.
@@ -106,12 +108,38 @@ def lan_address() -> str:
             return "127.0.0.1"
 
 
+def _env_value(value: Any) -> str:
+    """A setting as an environment variable: WUYE_X=false arrives as False (the app
+    reads its environment as JSON) and must leave as 'false', not as nothing."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def loopback_bind(bind: str) -> bool:
+    """gunicorn's address behind Caddy must not be reachable from the network: the app
+    believes the X-Forwarded-For it gets, so a phone talking to gunicorn directly could
+    choose its own address for the sign-in throttle."""
+    if bind.startswith("unix:"):
+        return True
+    host = bind.rsplit(":", 1)[0].strip("[]") if ":" in bind else bind
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve_settings(config: Mapping[str, Any], lan: str) -> dict[str, str]:
     """Everything deploy/serve.sh and deploy/Caddyfile need, from the app's configuration;
     WUYE_* entries are for the app itself (gunicorn inherits them)."""
     host = str(config.get("DOMAIN") or lan)
     if tls_mode(config) not in ("public", "internal"):
         raise ValueError(f"CADDY_TLS is {config['CADDY_TLS']!r}, not 'public' or 'internal'")
+    if not loopback_bind(str(config["GUNICORN_BIND"])):
+        raise ValueError(f"GUNICORN_BIND is {config['GUNICORN_BIND']!r}: behind Caddy the app"
+                         " server listens on loopback only (127.0.0.1:PORT or unix:PATH)")
     https_port = int(config["HTTPS_PORT"])
     public = str(config.get("PUBLIC_URL") or f"https://{_netloc(host, https_port, 443)}")
     return {
@@ -128,7 +156,9 @@ def serve_settings(config: Mapping[str, Any], lan: str) -> dict[str, str]:
         "WUYE_PUBLIC_URL": public,
         # Litestream reads the database and its replica from these (deploy/litestream.yml).
         "WUYE_DATABASE": str(Path(config["DATABASE"]).resolve()),
-        **{f"WUYE_{key}": str(config.get(key) or "") for key in REPLICA_SETTINGS},
+        **{f"WUYE_{key}": _env_value(config.get(key)) for key in REPLICA_SETTINGS},
+        # Caddy compresses (in Go, off the app's Python workers); the app need not.
+        "WUYE_COMPRESS_REGISTER": "false",
         # Caddy is one proxy; a load balancer in front of it would make two.
         "WUYE_PROXY_COUNT": str(max(int(config["PROXY_COUNT"]), 1)),
     }
