@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 import sync
 from webapp import create_app
 from webapp.db import connect, migrate, pool
-from webapp.domain import company, settings
+from webapp.domain import company, settings, users
 from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW, op
@@ -147,6 +147,12 @@ def test_the_web_cannot_send_it():
     assert "company.create" not in HANDLERS
 
 
-def test_password_problem_uses_the_hints():
-    assert company.password_problem("cuihuhuayuan", ["cuihuhuayuan"]) is not None
-    assert company.password_problem(STRONG, ["boss"]) is None
+def test_the_admins_password_is_checked_by_the_staff_rule_with_their_names_as_hints():
+    # The one rule of domain/users.py: the name colleagues know them by is a hint too.
+    fields = {"estate_name": "翠湖花园", "estate_code": "CH", "username": "boss",
+              "password": "qianshifu2026"}
+    assert "password" not in company.validate({**fields, "display_name": "王总"})
+    assert company.validate({**fields, "display_name": "qianshifu"})["password"] == (
+        users.password_problem("qianshifu2026", ["qianshifu"]))
+    assert company.validate({**fields, "estate_name": "qianshifu", "display_name": "王总"}
+                            )["password"]

@@ -2,12 +2,15 @@
 
 import uuid
 
+import pytest
+
 from webapp.db import connect
+from webapp.domain import users
 
 from .pages import Page
 
 NEW = dict(username="tech9", display_name="钱师傅", department="maintenance",
-           role="technician", phone="13900000000", password="longenough", active="1",
+           role="technician", phone="13900000000", password="copper-lantern-orbit-42", active="1",
            estate_ids="1")
 
 
@@ -27,7 +30,7 @@ def test_admin_creates_an_account_that_can_sign_in(app, client, auth):
     assert post(client, "/admin/users/new", **NEW).status_code == 303
     assert row(app, "tech9")["role"] == "technician"
     auth.logout()
-    assert auth.login("tech9", "longenough").headers["Location"] == "/"
+    assert auth.login("tech9", "copper-lantern-orbit-42").headers["Location"] == "/"
 
 
 def test_bad_input_is_explained_and_kept_but_the_password_is_not_echoed(client, auth):
@@ -39,6 +42,43 @@ def test_bad_input_is_explained_and_kept_but_the_password_is_not_echoed(client, 
     assert set(page.errors) == {"username", "password", "estate_ids"}
     assert page.values["username"] == "A B" and page.values["password"] == ""
     assert page.values["display_name"] == "钱师傅"
+
+
+@pytest.mark.parametrize("weak", ["12345678", "password1", "tech9tech9tech9"])
+def test_a_common_password_is_refused_with_the_reason_and_the_rest_kept(app, client, auth, weak):
+    auth.login("admin")
+    response = post(client, "/admin/users/new", **{**NEW, "password": weak})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert set(page.errors) == {"password"}
+    assert page.errors["password"] == "密码太容易被猜中：请用更长的密码，或几个词组合。"
+    assert page.values["password"] == ""
+    assert {k: page.values[k] for k in ("username", "display_name", "phone")} == {
+        "username": "tech9", "display_name": "钱师傅", "phone": "13900000000"}
+    assert row(app, "tech9") is None
+
+
+def test_a_weak_new_password_on_an_edit_is_refused(app, client, auth):
+    auth.login("admin")
+    tech = row(app, "tech")
+    response = post(client, f"/admin/users/{tech['id']}", **{**NEW, "username": "tech",
+                    "password": "12345678"})
+    assert response.status_code == 422
+    assert row(app, "tech")["password_hash"] == tech["password_hash"]
+
+
+def test_the_persons_name_is_a_hint(app, client, auth):
+    auth.login("admin")
+    named = {**NEW, "display_name": "qianshifu", "password": "qianshifu2026"}
+    assert post(client, "/admin/users/new", **named).status_code == 422
+    assert post(client, "/admin/users/new", **{**named, "display_name": "钱师傅"}
+                ).status_code == 303
+
+
+def test_the_password_rule_uses_the_hints():
+    assert users.password_problem("cuihuhuayuan", []) is None
+    assert users.password_problem("cuihuhuayuan", ["cuihuhuayuan"]) is not None
+    assert users.password_problem("short", []) == "At least 8 characters."
 
 
 def test_duplicate_username_is_refused(client, auth):
@@ -53,7 +93,7 @@ def test_the_password_never_reaches_the_command_log(app, client, auth):
     db = connect(app.config["DATABASE"])
     payloads = [r[0] for r in db.execute("SELECT payload FROM commands WHERE kind='user.save'")]
     db.close()
-    assert payloads and all("longenough" not in p for p in payloads)
+    assert payloads and all("copper-lantern-orbit-42" not in p for p in payloads)
 
 
 def test_editing_keeps_the_password_when_left_empty_and_can_disable(app, client, auth):

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlite_utils import Database
 from werkzeug.security import generate_password_hash
-from zxcvbn import zxcvbn
 
 from sync import Command, Handler, Invalid, Rejected
 
@@ -23,22 +22,10 @@ from .text import N_, plain
 
 # Short letters-and-digits codes like the ones in import files ('CH', 'JX').
 ESTATE_CODE = re.compile(r"^[A-Z0-9]{1,12}$")
-# zxcvbn's scale: 3 is "safely unguessable: moderate protection from offline attacks".
-MIN_STRENGTH = 3
 
 
 def is_empty(db: Database) -> bool:
     return not db["estates"].count and not db["users"].count
-
-
-def password_problem(password: str, hints: list[str]) -> str | None:
-    """Why a password is too weak (a msgid), or None. `hints` are words an attacker
-    would try first: the username, the estate's name and code."""
-    if len(password) < users.MIN_PASSWORD:
-        return N_("At least 8 characters.")
-    if zxcvbn(password, user_inputs=[h for h in hints if h])["score"] < MIN_STRENGTH:
-        return N_("This password is too easy to guess: use a longer one, or several words.")
-    return None
 
 
 def generate_password() -> str:
@@ -62,8 +49,9 @@ def validate(p: Mapping[str, Any]) -> dict[str, str]:
         errors["username"] = N_("3 to 32 lower-case letters, digits, dot, dash or underscore.")
     if not str(p.get("display_name") or "").strip():
         errors["display_name"] = N_("Enter the name colleagues know them by.")
-    hints = [username, str(p.get("estate_name") or ""), estate_code(p.get("estate_code"))]
-    if (weak := password_problem(str(p.get("password") or ""), hints)) is not None:
+    hints = [username, str(p.get("display_name") or "").strip(),
+             str(p.get("estate_name") or ""), estate_code(p.get("estate_code"))]
+    if (weak := users.password_problem(str(p.get("password") or ""), hints)) is not None:
         errors["password"] = weak
     return errors
 

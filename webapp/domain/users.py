@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 from werkzeug.security import generate_password_hash
+from zxcvbn import zxcvbn
 
 from sync import Command, Invalid, Rejected
 
@@ -17,6 +18,19 @@ from .text import N_
 
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 8
+# zxcvbn's scale: 3 is "safely unguessable: moderate protection from offline attacks".
+MIN_STRENGTH = 3
+
+
+def password_problem(password: str, hints: list[str]) -> str | None:
+    """Why a password is too weak (a msgid), or None: the one rule for every account.
+    `hints` are words an attacker would try first: the username, the person's name,
+    the estate's name and code."""
+    if len(password) < MIN_PASSWORD:
+        return N_("At least 8 characters.")
+    if zxcvbn(password, user_inputs=[h for h in hints if h])["score"] < MIN_STRENGTH:
+        return N_("This password is too easy to guess: use a longer one, or several words.")
+    return None
 
 
 def list_users(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
@@ -63,8 +77,10 @@ def validate(
     if phone and (wrong := phones.problem(phone)) is not None:  # optional, but a number
         errors["phone"] = wrong
     password = str(p.get("password") or "")
-    if (user_id is None or password) and len(password) < MIN_PASSWORD:
-        errors["password"] = N_("At least 8 characters.")
+    if user_id is None or password:  # empty on an edit keeps the old one
+        hints = [username, str(p.get("display_name") or "").strip()]
+        if (weak := password_problem(password, hints)) is not None:
+            errors["password"] = weak
     return errors
 
 
