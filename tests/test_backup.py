@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -216,3 +218,175 @@ def test_restore_refuses_a_damaged_copy(app, runner, tmp_path):
     result = target.test_cli_runner().invoke(args=["restore", str(tmp_path / "bk")])
     assert result.exit_code != 0
     assert not (tmp_path / "new.db").exists()
+
+
+def dated(dest: Path) -> list[Path]:
+    return sorted(p for p in dest.iterdir() if p.name != backup.FILES) if dest.exists() else []
+
+
+def other_app(tmp_path, database: Path):
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE": str(database),
+                       "FILES_DIR": str(tmp_path / "files")})
+
+
+def test_backup_of_a_missing_database_creates_nothing(tmp_path):
+    missing = tmp_path / "instance" / "wuye.db"  # e.g. the cron job without the env file
+    result = other_app(tmp_path, missing).test_cli_runner().invoke(
+        args=["backup", str(tmp_path / "bk")])
+    assert result.exit_code != 0
+    assert f"{missing} 处没有数据库" in result.output and "Traceback" not in result.output
+    assert not missing.exists()  # not made by opening it
+    assert dated(tmp_path / "bk") == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all"])
+def test_backup_of_a_file_that_is_not_the_apps_database_is_refused(tmp_path, content):
+    other = tmp_path / "other.db"
+    other.write_bytes(content)
+    result = other_app(tmp_path, other).test_cli_runner().invoke(
+        args=["backup", str(tmp_path / "bk")])
+    assert result.exit_code != 0
+    assert "不是本应用的数据库" in result.output and "Traceback" not in result.output
+    assert other.read_bytes() == content
+    assert dated(tmp_path / "bk") == []
+
+
+def test_backup_of_another_sqlite_database_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE commands (x)")  # one of the app's tables, not both
+    result = other_app(tmp_path, other).test_cli_runner().invoke(
+        args=["backup", str(tmp_path / "bk")])
+    assert result.exit_code != 0 and "files" in result.output
+    assert dated(tmp_path / "bk") == []
+
+
+def test_a_copy_failing_its_check_is_explained_and_leaves_no_folder(app, runner, tmp_path,
+                                                                    monkeypatch):
+    dest = tmp_path / "bk"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    good = dated(dest)
+    monkeypatch.setattr(backup, "integrity", lambda path: "Page 5: never used")
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "副本未通过完整性检查" in result.output and "Page 5: never used" in result.output
+    assert dated(dest) == good  # the good copy is still the newest
+    assert backup.find_copy(dest) == good[0] / backup.DB_NAME
+
+
+def test_a_database_error_during_backup_is_explained_and_leaves_no_folder(app, runner, tmp_path,
+                                                                          monkeypatch):
+    def fails(path):
+        raise sqlite3.OperationalError("no such table: files")
+
+    monkeypatch.setattr(backup, "referenced_files", fails)
+    result = runner.invoke(args=["backup", str(tmp_path / "bk")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "备份失败" in result.output and "no such table: files" in result.output
+    assert dated(tmp_path / "bk") == []
+
+
+@pytest.mark.parametrize("name", ["x?y.db", "a#b.db"])
+def test_the_check_reads_the_file_named_even_with_uri_characters(tmp_path, name):
+    damaged = tmp_path / name
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 4000)
+    assert backup.integrity(damaged) != "ok"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no cut-off name made
+    good = tmp_path / "c#d?e" / "中文.db"
+    good.parent.mkdir()
+    with closing(sqlite3.connect(good)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    assert backup.integrity(good) == "ok"
+
+
+def wal_database(app) -> Path:
+    """The test database in WAL mode, as the migrations leave the server's."""
+    database = Path(app.config["DATABASE"])
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    return database
+
+
+def mark(database: Path, name: str) -> None:
+    db = connect(str(database))
+    try:
+        db.execute("UPDATE users SET display_name = ? WHERE username = 'desk'", [name])
+        db.conn.commit()
+    finally:
+        db.close()
+
+
+def marked(database: Path) -> str:
+    conn = backup.read_only(database)
+    try:
+        return conn.execute("SELECT display_name FROM users WHERE username = 'desk'"
+                            ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_restore_refuses_while_the_server_holds_the_database(app, runner, tmp_path):
+    database = wal_database(app)
+    assert runner.invoke(args=["backup", str(tmp_path / "bk")]).exit_code == 0
+    server = connect(str(database))  # as an idle pooled connection after a request
+    try:
+        server.execute("SELECT count(*) FROM users").fetchone()
+        refused = runner.invoke(args=["restore", "--force", str(tmp_path / "bk")])
+        assert refused.exit_code != 0 and "Traceback" not in refused.output
+        assert "请先停止服务" in refused.output
+        assert sorted(p.name for p in database.parent.glob(database.name + "*")) == [
+            database.name, database.name + "-shm", database.name + "-wal"]
+        assert server.execute("SELECT count(*) FROM users").fetchone()[0] > 0  # still works
+        mark(database, "服务中")
+    finally:
+        server.close()
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    done = runner.invoke(args=["restore", "--force", str(tmp_path / "bk")])
+    assert done.exit_code == 0, done.output
+    assert marked(database) != "服务中"
+
+
+def test_a_restore_that_fails_leaves_the_database_in_wal_mode(app, tmp_path, monkeypatch):
+    database = wal_database(app)
+    backup.backup(database, Path(app.config["FILES_DIR"]), tmp_path / "bk", NOW)
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backup, "copy_database", fails)
+    with pytest.raises(OSError):
+        backup.restore(tmp_path / "bk", database, Path(app.config["FILES_DIR"]), NOW,
+                       force=True)
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_two_restores_in_one_second_keep_both_databases(app, tmp_path):
+    database, files_dir = wal_database(app), Path(app.config["FILES_DIR"])
+    backup.backup(database, files_dir, tmp_path / "bk", NOW)
+    mark(database, "第一")
+    first = backup.restore(tmp_path / "bk", database, files_dir, NOW, force=True)
+    mark(database, "第二")
+    # A leftover WAL under the next free name must not become another file's WAL.
+    stray = Path(f"{first.replaced}-1-wal")
+    stray.write_bytes(b"not this database's WAL")
+    second = backup.restore(tmp_path / "bk", database, files_dir, NOW, force=True)
+    assert first.replaced != second.replaced
+    assert Path(f"{second.replaced}-wal") != stray
+    assert stray.read_bytes() == b"not this database's WAL"
+    assert [marked(first.replaced), marked(second.replaced)] == ["第一", "第二"]
+    assert backup.integrity(first.replaced) == backup.integrity(second.replaced) == "ok"
+    assert marked(database) not in ("第一", "第二")
+
+
+def test_the_nightly_backup_loads_the_services_environment():
+    # Without it the job backs up another database (the default instance/wuye.db).
+    deploy = (Path(__file__).parent.parent / "docs" / "DEPLOY.md").read_text()
+    env_file = re.search(r"^EnvironmentFile=(\S+)$", deploy, re.M).group(1)
+    nightly = [line for line in deploy.splitlines()
+               if re.match(r"^[\d*]+ [\d*]+ .*flask --app webapp backup ", line)]
+    assert nightly, "no cron line for the backup"
+    for line in nightly:
+        loads = line.index(f"set -a; . {env_file}; set +a;")
+        assert loads < line.index("flask --app webapp backup")

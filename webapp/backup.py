@@ -28,11 +28,17 @@ STEP_PAGES = 1024
 
 # (done, total) after each step: pages for the database, files for the files.
 Progress = Callable[[int, int], None]
+# Tables every database of this app has (the first migration's): a file without them
+# is another database, e.g. a path set wrong, and is not backed up as if it were ours.
+APP_TABLES = ("commands", "files")
 
 
 class Refused(Exception):
-    """A restore that did not start: `reason` is 'exists' (a database is there and
-    `force` was not given), 'no_copy' or 'damaged' (the source)."""
+    """A backup or restore that did not start or was undone, with nothing kept.
+    `reason`: 'no_database' or 'not_app' (backup's source); 'exists' (a database is
+    there and `force` was not given), 'no_copy', 'damaged' (restore's source) or
+    'in_use' (the server has the database open); 'copy_damaged' (a fresh copy failed
+    its check)."""
 
     def __init__(self, reason: str, detail: str):
         super().__init__(detail)
@@ -55,9 +61,16 @@ class RestoreResult:
     replaced: Path | None  # where the database that was there before was moved
 
 
+def read_only(path: Path) -> sqlite3.Connection:
+    """Open a database that must already exist, never creating or writing it. The
+    path is percent-encoded: a '?' or '#' in it would otherwise end the file name."""
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                           isolation_level=None, timeout=30)
+
+
 def integrity(path: Path) -> str:
     """SQLite's own check of every page and index: 'ok', or what is wrong."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = read_only(path)
     try:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
     except sqlite3.DatabaseError as exc:  # not a database at all
@@ -74,7 +87,7 @@ def copy_database(source: Path, target: Path, progress: Progress | None = None,
     into place only once it passed `PRAGMA integrity_check`."""
     tmp = target.with_name(target.name + ".part")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(source, isolation_level=None, timeout=30)
+    src = read_only(source)
     dst = sqlite3.connect(tmp)
     try:
         # One read transaction over all steps: in WAL mode the copy is of this one
@@ -99,7 +112,7 @@ def copy_database(source: Path, target: Path, progress: Progress | None = None,
     problem = integrity(tmp)
     if problem != "ok":
         tmp.unlink()
-        raise RuntimeError(f"integrity check of the copy failed: {problem}")
+        raise Refused("copy_damaged", problem)
     os.replace(tmp, target)
     return total
 
@@ -131,7 +144,7 @@ def copy_files(source: Path, target: Path, progress: Progress | None = None) -> 
 
 
 def referenced_files(db_path: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = read_only(db_path)
     try:
         return [r[0] for r in conn.execute("SELECT sha256 FROM files ORDER BY sha256")]
     finally:
@@ -144,8 +157,11 @@ def backup(database: Path, files_dir: Path, dest: Path, now: datetime,
     """Copy the database into a new dated folder of `dest`, then the new files.
 
     The database first: a file is on disk before the row naming it commits, so every
-    file the copy names is there when the files are copied after it.
+    file the copy names is there when the files are copied after it. A source that is
+    missing or not this app's database is refused before anything is made; on any
+    failure the dated folder is removed, so it never stands as the newest copy.
     """
+    check_source(database)
     dest.mkdir(parents=True, exist_ok=True)
     folder = dest / now.strftime(STAMP)
     n = 0
@@ -156,11 +172,34 @@ def backup(database: Path, files_dir: Path, dest: Path, now: datetime,
         except FileExistsError:
             n += 1
             folder = dest / f"{now.strftime(STAMP)}-{n}"
-    pages = copy_database(database, folder / DB_NAME, db_progress)
-    copied, kept = copy_files(files_dir, dest / FILES, files_progress)
-    missing = [sha for sha in referenced_files(folder / DB_NAME)
-               if not (dest / FILES / sha[:2] / sha).exists()]
+    try:
+        pages = copy_database(database, folder / DB_NAME, db_progress)
+        copied, kept = copy_files(files_dir, dest / FILES, files_progress)
+        missing = [sha for sha in referenced_files(folder / DB_NAME)
+                   if not (dest / FILES / sha[:2] / sha).exists()]
+    except BaseException:
+        # Files already copied into the shared folder stay: each is whole and named
+        # by its content, so the next run need not copy it again.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return BackupResult(folder, pages, copied, kept, missing)
+
+
+def check_source(database: Path) -> None:
+    """Refuse a database that is not there, or is not this app's."""
+    if not database.is_file():
+        raise Refused("no_database", str(database))
+    try:
+        conn = read_only(database)
+        try:
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:  # not a database at all
+        raise Refused("not_app", f"{database}: {exc}") from None
+    if lacking := [t for t in APP_TABLES if t not in tables]:
+        raise Refused("not_app", f"{database}: no table {', '.join(lacking)}")
 
 
 def find_copy(source: Path) -> Path:
@@ -181,9 +220,10 @@ def restore(source: Path, database: Path, files_dir: Path, now: datetime, force:
             files_progress: Progress | None = None) -> RestoreResult:
     """Bring a backup back: the database (checked first) and the files it needs.
 
-    An existing database is not overwritten unless `force`; then it is moved aside
-    (with its WAL, whose pages belong to it and must never meet the restored file)
-    and its new name is returned.
+    An existing database is not overwritten unless `force`, nor while another
+    connection (the server) has it open; then it is moved aside under a name of its
+    own (with its WAL, whose pages belong to it and must never meet the restored
+    file) and its new name is returned.
     """
     copy = find_copy(source)
     problem = integrity(copy)
@@ -191,6 +231,8 @@ def restore(source: Path, database: Path, files_dir: Path, now: datetime, force:
         raise Refused("damaged", f"{copy}: {problem}")
     if database.exists() and not force:
         raise Refused("exists", str(database))
+    if database.exists():
+        release(database, probe=True)  # refused before the copy's time is spent
     database.parent.mkdir(parents=True, exist_ok=True)
     staged = database.with_name(database.name + ".restoring")
     staged.unlink(missing_ok=True)
@@ -202,11 +244,57 @@ def restore(source: Path, database: Path, files_dir: Path, now: datetime, force:
         conn.close()
     replaced = None
     if database.exists():
-        replaced = database.with_name(f"{database.name}.replaced-{now.strftime(STAMP)}")
-        for suffix in ("", "-wal", "-shm"):
-            old = Path(str(database) + suffix)
-            if old.exists():
-                os.replace(old, Path(str(replaced) + suffix))
+        try:
+            release(database)  # again: the server may have been started meanwhile
+        except Refused:
+            staged.unlink()
+            raise
+        replaced = _aside(database, now)
     os.replace(staged, database)
     copied, _kept = copy_files(copy.parent.parent / FILES, files_dir, files_progress)
     return RestoreResult(copy, copied, replaced)
+
+
+# A database's companions: they belong to that one file and move with it.
+COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def release(database: Path, probe: bool = False) -> None:
+    """Refuse if another connection has the database open; else leave it one file
+    (or, to `probe`, as it was).
+
+    Leaving WAL mode needs every other connection closed: each connection that has
+    read a WAL database keeps a shared lock on it until it is closed, so with no
+    waiting (timeout 0) SQLite answers SQLITE_BUSY while the server runs. When it
+    succeeds, the WAL is checkpointed into the file and removed.
+    """
+    try:
+        conn = sqlite3.connect(database, isolation_level=None, timeout=0)
+        try:
+            was = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+            if probe and was == "wal":  # the WAL mode is set once, by a migration
+                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise Refused("in_use", str(database)) from None
+        raise
+    except sqlite3.DatabaseError:
+        pass  # not a database: nobody serves from it, it is only moved aside
+
+
+def _aside(database: Path, now: datetime) -> Path:
+    """Move the database and its companions to a name none of them has yet (two
+    restores in one second each keep theirs, as two backups each get a folder)."""
+    base = f"{database.name}.replaced-{now.strftime(STAMP)}"
+    replaced, n = database.with_name(base), 0
+    while any(Path(str(replaced) + s).exists() for s in COMPANIONS):
+        n += 1
+        replaced = database.with_name(f"{base}-{n}")
+    for suffix in COMPANIONS:
+        old = Path(str(database) + suffix)
+        if old.exists():
+            os.replace(old, Path(str(replaced) + suffix))
+    return replaced

@@ -3,6 +3,7 @@ first estate and administrator of a new company, backups and restoring one."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import uuid
 from pathlib import Path
@@ -135,14 +136,37 @@ def _bar(label: str) -> backup.Progress:
     return update
 
 
+# Why a backup or restore was refused or undone (backup.Refused's reasons).
+REFUSED = {
+    "no_database": N_("There is no database at %(detail)s, nothing was backed up. Check "
+                      "the database setting (WUYE_DATABASE, as the server has it)."),
+    "not_app": N_("This is not the app's database, nothing was backed up: %(detail)s. "
+                  "Check the database setting (WUYE_DATABASE, as the server has it)."),
+    "copy_damaged": N_("The copy failed its integrity check and was not kept; the "
+                       "database may be damaged: %(detail)s"),
+    "exists": N_("%(detail)s already holds a database. Nothing was changed. To "
+                 "replace it, stop the server and add --force."),
+    "no_copy": N_("No database copy found in %(detail)s."),
+    "damaged": N_("The copy is damaged, nothing was changed: %(detail)s"),
+    "in_use": N_("%(detail)s is open in another program (the server is running?). "
+                 "Nothing was changed. Stop the server first (systemctl stop wuye)."),
+}
+
+
 @click.command("backup")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(dest: Path) -> None:
     """Copy the database (safely, while the server runs) and new photos into DEST."""
-    result = backup.backup(Path(current_app.config["DATABASE"]),
-                           Path(current_app.config["FILES_DIR"]), dest, utcnow(),
-                           _bar(say(N_("Database"))), _bar(say(N_("Files"))))
+    try:
+        result = backup.backup(Path(current_app.config["DATABASE"]),
+                               Path(current_app.config["FILES_DIR"]), dest, utcnow(),
+                               _bar(say(N_("Database"))), _bar(say(N_("Files"))))
+    except backup.Refused as exc:
+        raise click.ClickException(say(REFUSED[exc.reason], detail=exc.detail)) from None
+    except (sqlite3.Error, OSError) as exc:  # e.g. a full disk: the dated folder is gone
+        raise click.ClickException(say(N_("The backup failed and nothing of it was kept: "
+                                          "%(detail)s"), detail=str(exc))) from None
     click.echo(say(N_("Backed up to %(folder)s: integrity check ok; %(copied)s new files "
                       "copied, %(kept)s already there."), folder=str(result.folder),
                    copied=result.files_copied, kept=result.files_kept))
@@ -169,13 +193,7 @@ def restore_command(src: Path, force: bool) -> None:
                                 utcnow(), force, _bar(say(N_("Database"))),
                                 _bar(say(N_("Files"))))
     except backup.Refused as exc:
-        message = {
-            "exists": N_("%(detail)s already holds a database. Nothing was changed. To "
-                         "replace it, stop the server and add --force."),
-            "no_copy": N_("No database copy found in %(detail)s."),
-            "damaged": N_("The copy is damaged, nothing was changed: %(detail)s"),
-        }[exc.reason]
-        raise click.ClickException(say(message, detail=exc.detail)) from None
+        raise click.ClickException(say(REFUSED[exc.reason], detail=exc.detail)) from None
     click.echo(say(N_("Restored %(copy)s into %(path)s (integrity check ok); %(n)s files "
                       "copied."), copy=str(result.source), path=str(database),
                    n=result.files_copied))
