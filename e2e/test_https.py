@@ -175,6 +175,16 @@ def test_offline_work_over_https_reaches_the_server_once(
 
     browser = launch(playwright, browser_type_launch_args, trusting_home(tmp_path, stack.ca))
     try:
+        # The administrator's page for connecting phones fits a phone's screen.
+        admin = browser.new_context(**context_args)
+        admin_page = admin.new_page()
+        login(admin_page, "admin")
+        admin_page.goto("/admin/connect")
+        expect(admin_page.locator("[data-fingerprint]")).to_be_visible()
+        assert admin_page.evaluate(
+            "document.documentElement.scrollWidth <= innerWidth"), "the page scrolls sideways"
+        admin.close()
+
         ctx = browser.new_context(**context_args)
         page = ctx.new_page()
         login(page, "tech")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
@@ -18,8 +19,8 @@ from webapp.domain.handlers import HANDLERS
 from .conftest import NOW, op
 
 STRONG = "滨江路-lantern-orbit-42"
-OPTIONS = ["--estate-name", "翠湖花园", "--estate-code", "ch", "--username", "boss",
-           "--display-name", "王总"]
+OPTIONS = ["--estate-name", "翠湖花园", "--estate-code", "ch", "--address", "",
+           "--username", "boss", "--display-name", "王总"]
 
 
 @pytest.fixture
@@ -80,12 +81,30 @@ def test_password_is_asked_twice_hidden(empty_app):
 
 
 def test_prompts_for_what_options_do_not_give(empty_app):
-    answers = ["锦绣家园", "JX", "admin2", "", STRONG, STRONG]
+    answers = ["锦绣家园", "JX", "锦绣路1号", "admin2", "", STRONG, STRONG]
     result = empty_app.test_cli_runner().invoke(
         args=["create-company"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
-    assert [e["code"] for e in rows(empty_app, "SELECT code FROM estates")] == ["JX"]
+    assert [(e["code"], e["address"]) for e in rows(empty_app, "SELECT * FROM estates")] == [
+        ("JX", "锦绣路1号")]
     assert signs_in(empty_app, "admin2", STRONG)
+
+
+def test_two_different_passwords_are_asked_again_in_chinese(empty_app):
+    result = empty_app.test_cli_runner().invoke(
+        args=["create-company", *OPTIONS], input=f"{STRONG}\nother-{STRONG}\n{STRONG}\n{STRONG}\n")
+    assert result.exit_code == 0, result.output
+    assert "两次输入的密码不一致" in result.output and "do not match" not in result.output
+    assert signs_in(empty_app, "boss", STRONG)
+
+
+def test_import_without_a_company_says_which_database_it_read(empty_app, tmp_path):
+    csv = tmp_path / "units.csv"
+    csv.write_text("estate_code,building,unit,floor,resident_name,resident_phone,is_owner\n")
+    result = empty_app.test_cli_runner().invoke(args=["import-units", str(csv)])
+    assert result.exit_code == 1
+    assert "WUYE_DATABASE" in result.output and "Traceback" not in result.output
+    assert not Path(empty_app.config["DATABASE"]).exists()  # no empty file left behind
 
 
 @pytest.mark.parametrize("weak", ["demo1234", "password", "boss2026", "short"])
@@ -98,11 +117,12 @@ def test_weak_password_is_refused_and_nothing_created(empty_app, weak):
 
 
 def test_bad_estate_code_is_refused(empty_app):
-    args = ["create-company", "--estate-name", "翠湖花园", "--estate-code", "翠湖",
+    args = ["create-company", "--estate-name", "翠湖花园", "--estate-code", "翠湖", "--address", "",
             "--username", "boss", "--display-name", "王总", "--generate-password"]
     result = empty_app.test_cli_runner().invoke(args=args)
     assert result.exit_code != 0
-    assert "estate_code" in result.output
+    # The field as its prompt names it, in the app's language; not the payload's key.
+    assert "小区代码" in result.output and "estate_code" not in result.output
     assert rows(empty_app, "SELECT * FROM estates") == []
 
 

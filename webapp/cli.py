@@ -31,8 +31,20 @@ def say(msgid: str, **variables: Any) -> str:
         return gettext(msgid, **variables)
 
 
+def _company_db():
+    """The configured database, if it holds a company: a command run without the
+    service's settings (WUYE_DATABASE) must say so, not create an empty file."""
+    path = Path(current_app.config["DATABASE"])
+    if not path.is_file() or "users" not in get_db().table_names():
+        raise click.ClickException(say(N_(
+            "No company in the database %(path)s: load the service's settings (its "
+            "WUYE_DATABASE) first, or start a company with flask create-company."),
+            path=str(path)))
+    return get_db()
+
+
 def _user(username: str | None) -> dict[str, Any]:
-    db = get_db()
+    db = _company_db()
     if username:
         sql, params = "SELECT * FROM users WHERE username = ? AND active = 1", [username]
     else:
@@ -75,7 +87,7 @@ def import_units_command(file: Path, username: str | None) -> None:
 @click.command("create-company")
 @click.option("--estate-name", help="The first estate's name, e.g. 翠湖花园.")
 @click.option("--estate-code", help="Its short code in capitals, e.g. CH.")
-@click.option("--address", default="", help="Its address (optional).")
+@click.option("--address", help="Its address (optional).")
 @click.option("--username", help="The first administrator's username.")
 @click.option("--display-name", help="The administrator's name as colleagues know it.")
 @click.option("--generate-password", is_flag=True,
@@ -94,21 +106,20 @@ def create_company_command(estate_name: str | None, estate_code: str | None, add
     payload = {
         "estate_name": estate_name or click.prompt(say(N_("Estate name"))),
         "estate_code": estate_code or click.prompt(say(N_("Estate code (capitals, e.g. CH)"))),
-        "address": address,
+        "address": address if address is not None else click.prompt(
+            say(N_("Estate address (optional)")), default="", show_default=False),
         "username": username or click.prompt(say(N_("Administrator's username"))),
         "display_name": display_name or click.prompt(say(N_("Administrator's name")),
                                                      default=say(N_("Administrator"))),
     }
-    payload["password"] = company.generate_password() if generate_password else click.prompt(
-        say(N_("Password")), hide_input=True,
-        confirmation_prompt=say(N_("The same password again")))
+    payload["password"] = company.generate_password() if generate_password else _password()
     cmd = sync.Command(op_id=str(uuid.uuid4()), kind="company.create", target="company",
                        payload=payload, user_id=None, device_id="cli")
     try:
         outcome = sync.apply(db, cmd, company.HANDLERS, utcnow())
     except sync.Invalid as exc:
         for name, msgid in exc.errors.items():
-            click.echo(f"{name}: {say(msgid)}", err=True)
+            click.echo(f"{say(FIELDS.get(name, name))}：{say(msgid)}", err=True)
         raise click.ClickException(say(N_("Nothing was created."))) from None
     if not outcome.ok:
         raise click.ClickException(say(outcome.result.get("message", N_("Refused."))))
@@ -119,6 +130,21 @@ def create_company_command(estate_name: str | None, estate_code: str | None, add
     if generate_password:
         click.echo(say(N_("Password (shown only now; write it down): %(password)s"),
                        password=payload["password"]))
+
+
+# What create-company's fields are called in its messages (its prompts' words).
+FIELDS = {"estate_name": N_("Estate name"), "estate_code": N_("Estate code (capitals, e.g. CH)"),
+          "username": N_("Administrator's username"), "display_name": N_("Administrator's name"),
+          "password": N_("Password")}
+
+
+def _password() -> str:
+    """Asked twice, hidden; asked again, in the app's language, until both agree."""
+    while True:
+        first = click.prompt(say(FIELDS["password"]), hide_input=True)
+        if click.prompt(say(N_("The same password again")), hide_input=True) == first:
+            return first
+        click.echo(say(N_("The two passwords differ. Type them again.")), err=True)
 
 
 def _bar(label: str) -> backup.Progress:
