@@ -1,22 +1,35 @@
-"""The Jinja environment: `row.field` on a database row without an exception.
+"""The Jinja environment: rows read without an exception, fixed words translated once.
 
 Rows reach the templates as plain dicts (sqlite-utils), and `{{ j.number }}` makes
 Jinja try the attribute first: `getattr(dict, 'number')` raises AttributeError and
 only then is the key read. That exception cost 2-3 µs per field, some 40 µs per row
 of a job list: more than the list's query. Here a dict's key is read directly when it
 is not one of dict's own attributes, so every lookup resolves to what Jinja's would.
+
+A page says `_('Sign out')` and the like dozens of times (the job page about fifty),
+each a call through Jinja's context, the catalog and Markup on every request. The words
+only change with the language, so each language gets its own copy of the environment
+(`overlay`), whose templates are compiled with such calls (a literal msgid, no
+variables) already replaced by their translation: the page holds them as text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
 from flask.templating import Environment as FlaskEnvironment
+from flask_babel import get_locale, get_translations
+from jinja2 import nodes
+from jinja2.visitor import NodeTransformer
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
+GETTEXT_NAMES = ("_", "gettext")  # as i18n.init_app names them for templates
 
 
 class Environment(FlaskEnvironment):
+    locale: str | None = None  # set on a language's copy
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
@@ -24,3 +37,51 @@ class Environment(FlaskEnvironment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def for_locale(self, locale: str) -> Environment:
+        """This environment's copy for one language (made once, shares its globals,
+        filters and loader, keeps its own compiled templates)."""
+        copies = self.__dict__.setdefault("_copies", {})
+        found = copies.get(locale)
+        if found is None:
+            found = copies[locale] = self.overlay()
+            found.locale = locale
+            found._copies = {}
+        return found
+
+    def _load_template(self, name: str, globals: Any) -> Any:
+        if self.locale is None and has_request_context():
+            locale = get_locale()
+            if locale is not None:
+                return self.for_locale(str(locale))._load_template(name, globals)
+        return super()._load_template(name, globals)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        if self.locale is not None and has_request_context() and str(get_locale()) == self.locale:
+            _Translated(self, get_translations().ugettext).visit(tree)
+        return tree
+
+
+
+class _Translated(NodeTransformer):
+    """Replaces `_('literal')` with its translation, as the call would return it
+    (Markup when autoescaping). Calls with variables or a % in the text stay calls
+    (the call always applies %)."""
+
+    def __init__(self, environment: Environment, gettext: Any) -> None:
+        self.environment, self.gettext = environment, gettext
+
+    def visit_Call(self, call: nodes.Call) -> nodes.Node:
+        call = self.generic_visit(call)
+        if not (isinstance(call.node, nodes.Name) and call.node.name in GETTEXT_NAMES
+                and len(call.args) == 1 and isinstance(call.args[0], nodes.Const)
+                and isinstance(call.args[0].value, str) and not call.kwargs
+                and call.dyn_args is None and call.dyn_kwargs is None):
+            return call
+        text = self.gettext(call.args[0].value)
+        if "%" in text or "%" in call.args[0].value:
+            return call
+        const = nodes.MarkSafeIfAutoescape(nodes.Const(text, lineno=call.lineno),
+                                           lineno=call.lineno)
+        return const.set_environment(self.environment)
