@@ -12,7 +12,8 @@ only change with the language, so each language gets its own copy of the environ
 (`overlay`), whose templates are compiled with such calls (a literal msgid, no
 variables) already replaced by their translation: the page holds them as text.
 
-A template's globals are a plain dict (see make_globals).
+Printing `{{ 'x' if cond }}` costs no Undefined (`_Simpler`), and a template's
+globals are a plain dict (`make_globals`).
 """
 
 from __future__ import annotations
@@ -67,23 +68,40 @@ class Environment(FlaskEnvironment):
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
+        gettext = None
         if self.locale is not None and has_request_context() and str(get_locale()) == self.locale:
-            _Translated(self, get_translations().ugettext).visit(tree)
+            gettext = get_translations().ugettext
+        _Simpler(self, gettext).visit(tree)
         return tree
 
 
 
-class _Translated(NodeTransformer):
-    """Replaces `_('literal')` with its translation, as the call would return it
-    (Markup when autoescaping). Calls with variables or a % in the text stay calls
-    (the call always applies %)."""
+class _Simpler(NodeTransformer):
+    """Rewrites a template's tree into one that prints the same for less work.
 
-    def __init__(self, environment: Environment, gettext: Any) -> None:
+    - `{{ 'x' if cond }}`: Jinja prints the missing else as an Undefined, made with
+      its message on every render (and escaped through an AttributeError); an empty
+      string prints the same.
+    - With `gettext`: `_('literal')` is replaced by its translation, as the call
+      would return it (Markup when autoescaping). Calls with variables or a % in
+      the text stay calls (the call always applies %).
+    """
+
+    def __init__(self, environment: Environment, gettext: Any = None) -> None:
         self.environment, self.gettext = environment, gettext
+
+    def visit_Output(self, output: nodes.Output) -> nodes.Node:
+        output = self.generic_visit(output)
+        for child in output.nodes:
+            if isinstance(child, nodes.CondExpr) and child.expr2 is None:
+                child.expr2 = nodes.Const("", lineno=child.lineno).set_environment(
+                    self.environment)
+        return output
 
     def visit_Call(self, call: nodes.Call) -> nodes.Node:
         call = self.generic_visit(call)
-        if not (isinstance(call.node, nodes.Name) and call.node.name in GETTEXT_NAMES
+        if self.gettext is None or not (
+                isinstance(call.node, nodes.Name) and call.node.name in GETTEXT_NAMES
                 and len(call.args) == 1 and isinstance(call.args[0], nodes.Const)
                 and isinstance(call.args[0].value, str) and not call.kwargs
                 and call.dyn_args is None and call.dyn_kwargs is None):
