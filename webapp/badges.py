@@ -40,6 +40,10 @@ class Kit:
         sample = url_for("jobs.detail", job_id=0)
         assert sample.endswith("/0"), sample
         self.job_url = sample[:-1]
+        # A job's step and sign-off pages are its page's address and a word.
+        for step in (url_for("jobs.act", job_id=0, action="accept"),
+                     url_for("jobs.sign", job_id=0)):
+            assert step.rsplit("/", 1)[0] == sample, step
 
 
 def kit() -> Kit:
@@ -79,17 +83,19 @@ def due_badge(d: Deadline | None, k: Kit | None = None) -> Markup:
                   f'<span data-due-text>{text}</span></span>')
 
 
-def job_url(job_id: int, k: Kit | None = None) -> str:
+def job_url(job_id: int, step: str | None = None, k: Kit | None = None) -> str:
     """`url_for('jobs.detail', job_id=…)` for a row, without the routing map's cost
-    per row: the URL is built once and the id put in its place."""
-    return f"{(k or kit()).job_url}{job_id}"
+    per row: the URL is built once and the id put in its place. With a step, the
+    address of `jobs.act` (`accept`, ...) or of `jobs.sign` (`sign`)."""
+    url = f"{(k or kit()).job_url}{job_id}"
+    return f"{url}/{step}" if step else url
 
 
 # The filters take the Kit from the page's context.
 FILTERS = {
     "status_badge": pass_context(lambda c, status: status_badge(status, _kit(c))),
     "due_badge": pass_context(lambda c, d: due_badge(d, _kit(c))),
-    "job_url": pass_context(lambda c, job_id: job_url(job_id, _kit(c))),
+    "job_url": pass_context(lambda c, job_id, step=None: job_url(job_id, step, _kit(c))),
 }
 
 
