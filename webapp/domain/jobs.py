@@ -150,10 +150,13 @@ def photo_hashes(db: Database, job_ids: list[int]) -> list[str]:
         job_ids)]
 
 
-def timeline(db: Database, job_id: int) -> list[dict[str, Any]]:
+def timeline(db: Database, job_id: int,
+             notes: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The job's history: each audited step with the notes written in the same command,
-    and for a dispatch the name of whom it went to (`to_name`)."""
-    entries = audit.history(db, "job", job_id, job_notes(db, job_id))
+    and for a dispatch the name of whom it went to (`to_name`). `notes`: the job's
+    notes (`job_notes`), when the caller has them already."""
+    entries = audit.history(db, "job", job_id,
+                            job_notes(db, job_id) if notes is None else notes)
     ids = {e["detail"]["assignee_id"] for e in entries if e["detail"].get("assignee_id")}
     names = dict(db.execute(
         f"SELECT id, display_name FROM users WHERE id IN ({','.join('?' * len(ids))})",
