@@ -12,8 +12,9 @@ only change with the language, so each language gets its own copy of the environ
 (`overlay`), whose templates are compiled with such calls (a literal msgid, no
 variables) already replaced by their translation: the page holds them as text.
 
-Printing `{{ 'x' if cond }}` costs no Undefined (`_Simpler`), and a template's
-globals are a plain dict (`make_globals`).
+Printing `{{ 'x' if cond }}` costs no Undefined (`_Simpler`), a printed value is
+escaped without a Markup around it (`_escape`), and a template's globals are a plain
+dict (`make_globals`).
 """
 
 from __future__ import annotations
@@ -23,15 +24,50 @@ from typing import Any
 from flask import has_request_context
 from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale, get_translations
+from jinja2 import Template as JinjaTemplate
 from jinja2 import nodes
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup, escape
+
+try:  # markupsafe 3's escaping itself, without wrapping the result in Markup
+    from markupsafe import _escape_inner
+except ImportError:  # pragma: no cover - another markupsafe: Jinja's escape as it is
+    _escape_inner = None
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 GETTEXT_NAMES = ("_", "gettext")  # as i18n.init_app names them for templates
 
 
+def _escape(value: Any) -> str:
+    """What a compiled template calls on each `{{ … }}` it prints when autoescaping.
+
+    Jinja's is markupsafe.escape, which wraps each escaped value in a new Markup (and
+    a Markup in another); a job list prints some 400 values. Jinja only joins what it
+    prints (into a page, a block or a macro's result, which it marks safe as a whole),
+    so the escaped text itself does: the same characters."""
+    if type(value) is str:
+        return _escape_inner(value)
+    if type(value) is Markup:
+        return value
+    return escape(value)
+
+
+class Template(JinjaTemplate):
+    @classmethod
+    def from_code(cls, environment: Any, code: Any, globals: Any, uptodate: Any = None) -> Any:
+        """Jinja's from_code, with `_escape` for the compiled code's `escape`."""
+        namespace = {"environment": environment, "__file__": code.co_filename}
+        exec(code, namespace)
+        if _escape_inner is not None:
+            namespace["escape"] = _escape
+        rv = cls._from_namespace(environment, namespace, globals)
+        rv._uptodate = uptodate
+        return rv
+
+
 class Environment(FlaskEnvironment):
     locale: str | None = None  # set on a language's copy
+    template_class = Template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
