@@ -74,9 +74,10 @@ def report(ctx: dict[str, Any]) -> str:
             f"| {ms(c1.get('p50'))} / {ms(c1.get('p95'))} | {rps} | {pct} "
             f"| {ms(s8.get('p95'))} | {kb(html)} | {kb(total)} |")
         if page["kind"] in ("field", "desk"):
-            checks.append((f"p95 server time ≤ {TARGET_P95_MS:.0f} ms", page["label"],
-                           f"{s1['p95']:.1f} ms (one client; {s8['p95']:.1f} ms with "
-                           f"{WORKERS * THREADS})", s1["p95"] <= TARGET_P95_MS))
+            checks.append((f"p95 server time ≤ {TARGET_P95_MS:.0f} ms with "
+                           f"{WORKERS * THREADS} clients", page["label"],
+                           f"{s8['p95']:.1f} ms ({s1['p95']:.1f} ms with one client)",
+                           s8["p95"] <= TARGET_P95_MS))
             checks.append((f"throughput ≥ {TARGET_THROUGHPUT:.0%} of the bare stack's list page's",
                            page["label"], f"{share:.0%} ({c8['rps']:.0f} vs {ref_rps:.0f}/s)",
                            share >= TARGET_THROUGHPUT))
@@ -209,13 +210,14 @@ then cached in `bench/out/`); a run takes about two minutes after that.
   service worker would for the technician: its app shell, then the manifest and
   every page it lists.
 
-Targets: p95 ≤ 25 ms for the technician's job list, the job page and the desk's
-board; their throughput ≥ 50 % of the bare stack's list page's in the same run
-(`bench/floor_app.py`'s `/rows`: Flask, flask-login, flask-wtf and Jinja printing 23
-rows from a constant list, served by a second gunicorn with the same flags beside the
-product and driven by the same load process); a field page's HTML ≤ 14 KB compressed
-and its first load with all assets ≤ 60 KB. The trivial route (`/healthz`: `SELECT 1`
-on a pooled connection, no template) and a static file are reported beside them.
+Targets: p95 server time ≤ 25 ms with eight clients for the technician's job list,
+the job page and the desk's board; their throughput ≥ 50 % of the bare stack's list
+page's in the same run (`bench/floor_app.py`'s `/rows`: Flask, flask-login, flask-wtf
+and Jinja printing 23 rows from a constant list, served by a second gunicorn with the
+same flags beside the product and driven by the same load process); a field page's
+HTML ≤ 14 KB compressed and its first load with all assets ≤ 60 KB. The trivial route
+(`/healthz`: `SELECT 1` on a pooled connection, no template) and a static file are
+reported beside them.
 
 Read the figures with the setup in mind: the load process shares the machine's
 cores with the server, and so does any other work on the machine (the results
