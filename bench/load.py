@@ -261,17 +261,29 @@ def main(plan_file: str, result_file: str) -> None:
             c.request("GET", page["paths"][n % len(page["paths"])], "warmup")
         c.close()
     for phase in plan["phases"]:
-        for page in plan["pages"]:
-            if phase["name"] not in page["phases"]:
-                continue
-            tag = f"{page['name']}|{phase['name']}"
-            port = port_of[page["name"]]
-            res = drive(port, sessions[(port, page["user"])], page["paths"], tag,
-                        phase["concurrency"], phase["max_requests"], phase["max_seconds"])
-            out["pages"][page["name"]]["phases"][phase["name"]] = res
-            print(f"  {tag:<24} {res['requests']:>6} requests  {res['rps']:8.1f}/s  "
-                  f"p95 {res['client_ms']['p95']:6.1f} ms (client)", flush=True)
-            time.sleep(0.5)
+        # In rounds, the pages one after another in each: other work on the machine then
+        # falls on every page of a round alike, and a page's share of another's is taken
+        # within a round.
+        rounds = phase.get("rounds", 1)
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(rounds):
+            for page in plan["pages"]:
+                if phase["name"] not in page["phases"]:
+                    continue
+                tag = f"{page['name']}|{phase['name']}"
+                port = port_of[page["name"]]
+                res = drive(port, sessions[(port, page["user"])], page["paths"], tag,
+                            phase["concurrency"], phase["max_requests"] // rounds,
+                            phase["max_seconds"] / rounds)
+                runs.setdefault(page["name"], []).append(res)
+                print(f"  {tag:<24} {res['requests']:>6} requests  {res['rps']:8.1f}/s  "
+                      f"p95 {res['client_ms']['p95']:6.1f} ms (client)", flush=True)
+                time.sleep(0.5)
+        for name, results in runs.items():
+            out["pages"][name]["phases"][phase["name"]] = {
+                **results[0], "rps": statistics.median(r["rps"] for r in results),
+                "rounds": [r["rps"] for r in results],
+                "requests": sum(r["requests"] for r in results)}
     if plan.get("offline_user"):
         out["offline"] = offline(plan["port"], sessions[(plan["port"], plan["offline_user"])])
     with open(result_file, "w") as f:
