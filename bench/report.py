@@ -213,12 +213,15 @@ then cached in `bench/out/`); a run takes about two minutes after that.
 - `bench/inprocess.py` (not part of `make bench`) measures what a page costs the
   server's CPU in-process: the test client against the data set, best of several
   runs, the bare stack's pages beside the product's; `--profile PAGE` prints
-  cProfile's view of one. Throughput runs on a shared machine vary by 10–15 %; this
-  hardly does, so it is what to measure changes with.
+  cProfile's view of one. It counts the server's CPU only and takes each page's best
+  run, the pages in turns, so it moves less than throughput does; on a busy machine
+  it still moves by 10–20 %: compare versions run one after the other.
 - `bench/load.py` is the load process, separate from the server: it signs in
   (with the login form's CSRF token), weighs each page and its stylesheets and
   scripts (gzip -9), then runs one client for latency and eight for throughput,
-  each bounded by a request count and a time limit. Last it fetches what the
+  each bounded by a request count and a time limit; the eight clients run in three
+  rounds, every page once a round, and a page's share of the reference is taken
+  within a round (the median is reported). Last it fetches what the
   service worker would for the technician: its app shell, then the manifest and
   every page it lists.
 
