@@ -51,7 +51,8 @@ def kit() -> Kit:
 
 
 def _kit(context: Context) -> Kit:
-    found = context.get("_badges")
+    # The render's variables (`parent`) hold it: a dict read, three times a row.
+    found = context.parent.get("_badges")
     return found if found is not None else kit()
 
 
