@@ -264,13 +264,18 @@ def drive(port: int, cookies: dict[str, str], paths: list[str], tag: str, concur
 
 def main(plan_file: str, result_file: str) -> None:
     plan = json.loads(open(plan_file).read())
-    port, password = plan["port"], plan["password"]
-    sessions: dict[str | None, dict[str, str]] = {None: {}}
-    for user in {p["user"] for p in plan["pages"] if p["user"]}:
-        sessions[user] = sign_in(port, user, password)
+    password = plan["password"]
+    # A page may be served by another server (the stack's floor, bench.floor_app).
+    port_of = {p["name"]: p.get("port", plan["port"]) for p in plan["pages"]}
+    sessions: dict[tuple[int, str | None], dict[str, str]] = {}
+    for page in plan["pages"]:
+        key = (port_of[page["name"]], page["user"])
+        if key not in sessions:
+            sessions[key] = sign_in(key[0], page["user"], password) if page["user"] else {}
     out: dict[str, Any] = {"pages": {}}
     for page in plan["pages"]:
-        cookies = sessions[page["user"]]
+        port = port_of[page["name"]]
+        cookies = sessions[(port, page["user"])]
         out["pages"][page["name"]] = {"sizes": [sizes(port, cookies, p) for p in page["paths"]],
                                       "phases": {}}
         c = Client(port, cookies)
@@ -278,18 +283,31 @@ def main(plan_file: str, result_file: str) -> None:
             c.request("GET", page["paths"][n % len(page["paths"])], "warmup")
         c.close()
     for phase in plan["phases"]:
-        for page in plan["pages"]:
-            if phase["name"] not in page["phases"]:
-                continue
-            tag = f"{page['name']}|{phase['name']}"
-            res = drive(port, sessions[page["user"]], page["paths"], tag, phase["concurrency"],
-                        phase["max_requests"], phase["max_seconds"])
-            out["pages"][page["name"]]["phases"][phase["name"]] = res
-            print(f"  {tag:<24} {res['requests']:>6} requests  {res['rps']:8.1f}/s  "
-                  f"p95 {res['client_ms']['p95']:6.1f} ms (client)", flush=True)
-            time.sleep(0.5)
+        # In rounds, the pages one after another in each: other work on the machine then
+        # falls on every page of a round alike, and a page's share of another's is taken
+        # within a round.
+        rounds = phase.get("rounds", 1)
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(rounds):
+            for page in plan["pages"]:
+                if phase["name"] not in page["phases"]:
+                    continue
+                tag = f"{page['name']}|{phase['name']}"
+                port = port_of[page["name"]]
+                res = drive(port, sessions[(port, page["user"])], page["paths"], tag,
+                            phase["concurrency"], phase["max_requests"] // rounds,
+                            phase["max_seconds"] / rounds)
+                runs.setdefault(page["name"], []).append(res)
+                print(f"  {tag:<24} {res['requests']:>6} requests  {res['rps']:8.1f}/s  "
+                      f"p95 {res['client_ms']['p95']:6.1f} ms (client)", flush=True)
+                time.sleep(0.5)
+        for name, results in runs.items():
+            out["pages"][name]["phases"][phase["name"]] = {
+                **results[0], "rps": statistics.median(r["rps"] for r in results),
+                "rounds": [r["rps"] for r in results],
+                "requests": sum(r["requests"] for r in results)}
     if plan.get("offline_user"):
-        out["offline"] = offline(port, sessions[plan["offline_user"]])
+        out["offline"] = offline(plan["port"], sessions[(plan["port"], plan["offline_user"])])
     with open(result_file, "w") as f:
         json.dump(out, f, indent=2)
 

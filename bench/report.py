@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from .doc import write_section
 from .run import (
     BEGIN,
     END,
+    REFERENCE,
     TARGET_FIRST_LOAD,
     TARGET_HTML,
     TARGET_P95_MS,
@@ -48,10 +50,17 @@ def offline_lines(ctx: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def round_share(c8: dict[str, Any], ref: dict[str, Any]) -> float:
+    """The page's requests/s as a share of the reference's in the same round; the
+    median over the rounds."""
+    return statistics.median(r / f for r, f in zip(c8["rounds"], ref["rounds"], strict=True))
+
+
 def report(ctx: dict[str, Any]) -> str:
     info, mach, load, srv = ctx["info"], ctx["machine"], ctx["load"], ctx["server"]
     counts = info["counts"]
-    ref_rps = load["pages"]["trivial"]["phases"]["c8"]["rps"]
+    ref_c8 = load["pages"][REFERENCE]["phases"]["c8"]
+    ref_rps = ref_c8["rps"]
     rows, checks = [], []
     for page in ctx["pages"]:
         res = load["pages"][page["name"]]
@@ -59,7 +68,7 @@ def report(ctx: dict[str, Any]) -> str:
         s8 = srv.get(f"{page['name']}|c8", {}).get("ms", {})
         c1 = res["phases"].get("c1", {}).get("client_ms", {})
         c8 = res["phases"].get("c8")
-        share = c8["rps"] / ref_rps if c8 else None
+        share = round_share(c8, ref_c8) if c8 else None
         html = max(s["html_gzip"] for s in res["sizes"])
         total = max(s["total_gzip"] for s in res["sizes"])
         label = page["label"] + ("" if page["kind"] != "info" else " *(info)*")
@@ -73,11 +82,16 @@ def report(ctx: dict[str, Any]) -> str:
             f"| {ms(c1.get('p50'))} / {ms(c1.get('p95'))} | {rps} | {pct} "
             f"| {ms(s8.get('p95'))} | {kb(html)} | {kb(total)} |")
         if page["kind"] in ("field", "desk"):
-            checks.append((f"p95 server time ≤ {TARGET_P95_MS:.0f} ms", page["label"],
-                           f"{s1['p95']:.1f} ms (one client; {s8['p95']:.1f} ms with "
-                           f"{WORKERS * THREADS})", s1["p95"] <= TARGET_P95_MS))
-            checks.append((f"throughput ≥ {TARGET_THROUGHPUT:.0%} of the trivial route's",
-                           page["label"], f"{share:.0%} ({c8['rps']:.0f} vs {ref_rps:.0f}/s)",
+            checks.append((f"p95 server time ≤ {TARGET_P95_MS:.0f} ms with "
+                           f"{WORKERS * THREADS} clients", page["label"],
+                           f"{s8['p95']:.1f} ms ({s1['p95']:.1f} ms with one client)",
+                           s8["p95"] <= TARGET_P95_MS))
+            checks.append((f"throughput ≥ {TARGET_THROUGHPUT:.0%} of the bare stack's list page's",
+                           page["label"], f"{share:.0%} (median of {len(c8['rounds'])} "
+                           f"rounds: {c8['rps']:.0f} vs {ref_rps:.0f}/s; "
+                           + ", ".join(f"{r / f:.0%}" for r, f in
+                                       zip(c8["rounds"], ref_c8["rounds"], strict=True))
+                           + ")",
                            share >= TARGET_THROUGHPUT))
         if page["kind"] == "field":
             checks.append(("HTML ≤ 14 KB compressed", page["label"], f"{html:,} B",
@@ -140,7 +154,8 @@ def report(ctx: dict[str, Any]) -> str:
         f"{len(job['paths'])} job pages).",
         "",
         "| Page | Path | Server p50 / p95 ms | Client p50 / p95 ms | req/s at "
-        f"{WORKERS * THREADS} | % of trivial | Server p95 ms at {WORKERS * THREADS} | HTML gz "
+        f"{WORKERS * THREADS} | % of the bare stack's list | Server p95 ms at "
+        f"{WORKERS * THREADS} | HTML gz "
         "| Page + assets gz |",
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
@@ -192,20 +207,32 @@ then cached in `bench/out/`); a run takes about two minutes after that.
   estate. Change what it makes, bump its `VERSION`.
 - `bench/run.py` copies the cached data set, applies pending migrations to the
   copy, explains and times the list queries, starts gunicorn on a free loopback
-  port with an access log of server times (`%(D)s`), runs the load, and writes
-  this file.
+  port with an access log of server times (`%(D)s`), and a second one serving the
+  bare stack (`bench/floor_app.py`) as the throughput reference, runs the load,
+  and writes this file.
+- `bench/inprocess.py` (not part of `make bench`) measures what a page costs the
+  server's CPU in-process: the test client against the data set, best of several
+  runs, the bare stack's pages beside the product's; `--profile PAGE` prints
+  cProfile's view of one. It counts the server's CPU only and takes each page's best
+  run, the pages in turns, so it moves less than throughput does; on a busy machine
+  it still moves by 10–20 %: compare versions run one after the other.
 - `bench/load.py` is the load process, separate from the server: it signs in
   (with the login form's CSRF token), weighs each page and its stylesheets and
   scripts (gzip -9), then runs one client for latency and eight for throughput,
-  each bounded by a request count and a time limit. Last it fetches what the
+  each bounded by a request count and a time limit; the eight clients run in three
+  rounds, every page once a round, and a page's share of the reference is taken
+  within a round (the median is reported). Last it fetches what the
   service worker would for the technician: its app shell, then the manifest and
   every page it lists.
 
-Targets: p95 ≤ 25 ms for the technician's job list, the job page and the desk's
-board; their throughput ≥ 50 % of a trivial route's on the same server (the
-`/healthz`: a Flask view that runs `SELECT 1` on a pooled connection, no template; a static
-file is reported beside it); a field page's HTML ≤ 14 KB
-compressed and its first load with all assets ≤ 60 KB.
+Targets: p95 server time ≤ 25 ms with eight clients for the technician's job list,
+the job page and the desk's board; their throughput ≥ 50 % of the bare stack's list
+page's in the same run (`bench/floor_app.py`'s `/rows`: Flask, flask-login, flask-wtf
+and Jinja printing 23 rows from a constant list, served by a second gunicorn with the
+same flags beside the product and driven by the same load process); a field page's
+HTML ≤ 14 KB compressed and its first load with all assets ≤ 60 KB. The trivial route
+(`/healthz`: `SELECT 1` on a pooled connection, no template) and a static file are
+reported beside them.
 
 Read the figures with the setup in mind: the load process shares the machine's
 cores with the server, and so does any other work on the machine (the results

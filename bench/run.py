@@ -50,8 +50,12 @@ LOG_FORMAT = '%({x-bench}i)s %(s)s %(D)s %(B)s "%(r)s"'
 
 PHASES = [
     {"name": "c1", "concurrency": 1, "max_requests": 300, "max_seconds": 10},
-    {"name": "c8", "concurrency": WORKERS * THREADS, "max_requests": 10_000, "max_seconds": 15},
+    {"name": "c8", "concurrency": WORKERS * THREADS, "max_requests": 15_000, "max_seconds": 15,
+     "rounds": 3},
 ]
+# The throughput target's reference: the bare stack's list page (bench.floor_app),
+# served beside the product by a second gunicorn with the same flags, in the same run.
+FLOOR_APP, FLOOR_USER, REFERENCE = "bench.floor_app:create_app()", "floor", "floor_rows"
 TARGET_P95_MS = 25.0
 TARGET_THROUGHPUT = 0.5
 TARGET_HTML = 14 * 1024
@@ -271,12 +275,16 @@ def pages_plan(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any
     both, c1 = ["c1", "c8"], ["c1"]
     return [
         {"name": "trivial", "label": "Trivial route: /healthz, a view that runs SELECT 1 on "
-         "the database (reference)", "user": None, "paths": ["/healthz"], "phases": both,
-         "kind": "reference"},
+         "the database", "user": None, "paths": ["/healthz"], "phases": both,
+         "kind": "info"},
         {"name": "static", "label": "A static file (app.css)", "user": None,
          "paths": ["/static/app.css"], "phases": both, "kind": "info"},
         {"name": "login", "label": "Sign-in page (template, no query)", "user": None,
          "paths": ["/login"], "phases": both, "kind": "info"},
+        {"name": "floor_rows", "label": "The bare stack's list page (`bench/floor_app.py` "
+         "`/rows`: 23 rows from a constant list, no query; the throughput reference)",
+         "user": FLOOR_USER, "paths": ["/rows"], "phases": both, "kind": "reference",
+         "port": "floor"},
         {"name": "signed_in", "label": "Signed-in page, no rows (the technician's outbox: "
          "user loaded, base template, no query)", "user": tech, "paths": ["/outbox"],
          "phases": both, "kind": "info"},
@@ -324,14 +332,19 @@ def run(started: float, mach: dict[str, str], info: dict[str, Any]) -> None:
     out = generate.OUT
     plan_file, result_file = out / "plan.json", out / "result.json"
     access_log, error_log = out / "access.log", out / "error.log"
-    port = free_port()
+    port, floor_port = free_port(), free_port()
+    for page in pages:  # the floor's page is served by its own server
+        if page.get("port") == "floor":
+            page["port"] = floor_port
+    floor_log, floor_errors = out / "floor-ref-access.log", out / "floor-ref-error.log"
     plan_file.write_text(json.dumps({"port": port, "password": info["password"],
                                      "pages": pages, "phases": PHASES, "warmup": 20,
                                      "offline_user": info["users"]["tech"]["username"]}))
     log(f"serving on 127.0.0.1:{port}; load from a separate process")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     stat_before = cpu_stat()
-    with server(port, access_log, error_log):
+    with server(port, access_log, error_log), \
+            server(floor_port, floor_log, floor_errors, app=FLOOR_APP):
         subprocess.run([sys.executable, "-m", "bench.load", str(plan_file), str(result_file)],
                        cwd=ROOT, check=True, timeout=900)
         mid = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -343,7 +356,8 @@ def run(started: float, mach: dict[str, str], info: dict[str, Any]) -> None:
 
     ctx = {
         "info": info, "machine": mach, "prep": prep, "queries": qs, "pages": pages,
-        "load": json.loads(result_file.read_text()), "server": server_times(access_log),
+        "load": json.loads(result_file.read_text()),
+        "server": {**server_times(access_log), **server_times(floor_log)},
         "cpu": {"load": cpu(before, mid), "server": cpu(mid, after),
                 **{k: stat_after[k] - stat_before[k] for k in stat_before}},
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import templating
 from .domain import workdays
 
 
@@ -26,6 +27,7 @@ def _secret_key(instance_path: str) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: defaults, then instance/config.py, then WUYE_* environment."""
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_environment = templating.Environment  # before anything builds app.jinja_env
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE=os.path.join(app.instance_path, "wuye.db"),

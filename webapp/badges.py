@@ -2,29 +2,65 @@
 
 These are filters (`{{ j.status|status_badge }}`, `{{ j.next_due|due_badge }}`) rather
 than Jinja macros because a macro call costs 8–13 µs: on a 50-row board the badges
-alone took longer than the query. The markup is small and lives only here.
+alone took longer than the query. What they print depends only on the language and
+where the app is mounted, apart from a deadline's time: that is built once per process
+(`Kit`), and a page's templates get it in their context (`_badges`), so a row pays for
+neither a translation nor a lookup of the request.
 """
 
 from __future__ import annotations
 
-from flask import Flask, url_for
+from typing import Any
+
+from flask import Flask, has_request_context, url_for
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from .domain.deadlines import Deadline
 from .domain.text import N_
-from .i18n import _translations, duration, labels
+from .i18n import _translations, get_locale, labels
 from .layout import once
 
 # f-strings with escape(): Markup.format goes through string.Formatter, ~5 µs a call.
 
 
-def status_badge(status: str) -> Markup:
-    s = escape(status)
-    return Markup(f'<span class="badge st-{s}" data-status="{s}">'
-                  f'{escape(labels().statuses[status])}</span>')
+class Kit:
+    """The fixed parts of the badges and job links in one language."""
+
+    def __init__(self) -> None:
+        t, words = _translations().ugettext, labels()
+        self.words = words
+        self.statuses = {
+            k: Markup(f'<span class="badge st-{escape(k)}" data-status="{escape(k)}">'
+                      f'{escape(label)}</span>')
+            for k, label in words.statuses.items()}
+        self.due_names = {k: escape(label) for k, label in words.due.items()}
+        self.overdue, self.left = t(N_("Overdue %(t)s")), t(N_("%(t)s left"))
+        sample = url_for("jobs.detail", job_id=0)
+        assert sample.endswith("/0"), sample
+        self.job_url = sample[:-1]
+        # A job's step and sign-off pages are its page's address and a word.
+        for step in (url_for("jobs.act", job_id=0, action="accept"),
+                     url_for("jobs.sign", job_id=0)):
+            assert step.rsplit("/", 1)[0] == sample, step
 
 
-def due_badge(d: Deadline | None) -> Markup:
+def kit() -> Kit:
+    return once(("badges", str(get_locale())), Kit)
+
+
+def _kit(context: Context) -> Kit:
+    # The render's variables (`parent`) hold it: a dict read, three times a row.
+    found = context.parent.get("_badges")
+    return found if found is not None else kit()
+
+
+def status_badge(status: str, k: Kit | None = None) -> Markup:
+    return (k or kit()).statuses[status]
+
+
+def due_badge(d: Deadline | None, k: Kit | None = None) -> Markup:
     """The deadline's name and the time left, or how long it is overdue.
 
     `data-due-at` (UTC) lets the page count down by itself (app.js): a list left open,
@@ -33,30 +69,41 @@ def due_badge(d: Deadline | None) -> Markup:
     """
     if d is None:
         return Markup("")
-    t = _translations().ugettext
-    name = escape(labels().due[d.name])
-    at = d.due.strftime("%Y-%m-%dT%H:%M:%SZ")
+    k = k or kit()
+    name = k.due_names[d.name]
+    # Naive UTC, as every stored time; isoformat() is the quickest way to print it, and
+    # its first 19 characters are strftime('%Y-%m-%dT%H:%M:%S').
+    at = d.due.isoformat()[:19]
+    left = k.words.duration(d.remaining)
     if d.breached:
-        text = escape(t(N_("Overdue %(t)s")) % {"t": duration(d.remaining)})
-        return Markup(f'<span class="due overdue" data-due="overdue" data-due-at="{at}">'
+        text = escape(k.overdue % {"t": left})
+        return Markup(f'<span class="due overdue" data-due="overdue" data-due-at="{at}Z">'
                       f'{name} · <span data-due-text>{text}</span></span>')
-    text = escape(t(N_("%(t)s left")) % {"t": duration(d.remaining)})
-    return Markup(f'<span class="due" data-due="ok" data-due-at="{at}">{name} · '
+    text = escape(k.left % {"t": left})
+    return Markup(f'<span class="due" data-due="ok" data-due-at="{at}Z">{name} · '
                   f'<span data-due-text>{text}</span></span>')
 
 
-def job_url(job_id: int) -> str:
+def job_url(job_id: int, step: str | None = None, k: Kit | None = None) -> str:
     """`url_for('jobs.detail', job_id=…)` for a row, without the routing map's cost
-    per row: the URL is built once and the id put in its place."""
-    return f"{once(('job_url',), _job_url_prefix)}{job_id}"
+    per row: the URL is built once and the id put in its place. With a step, the
+    address of `jobs.act` (`accept`, ...) or of `jobs.sign` (`sign`)."""
+    url = f"{(k or kit()).job_url}{job_id}"
+    return f"{url}/{step}" if step else url
 
 
-def _job_url_prefix() -> str:
-    sample = url_for("jobs.detail", job_id=0)
-    assert sample.endswith("/0"), sample
-    return sample[:-1]
+# The filters take the Kit from the page's context.
+FILTERS = {
+    "status_badge": pass_context(lambda c, status: status_badge(status, _kit(c))),
+    "due_badge": pass_context(lambda c, d: due_badge(d, _kit(c))),
+    "job_url": pass_context(lambda c, job_id, step=None: job_url(job_id, step, _kit(c))),
+}
+
+
+def _context() -> dict[str, Any]:
+    return {"_badges": kit()} if has_request_context() else {}
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(status_badge=status_badge, due_badge=due_badge,
-                                 job_url=job_url)
+    app.jinja_env.filters.update(FILTERS)
+    app.context_processor(_context)

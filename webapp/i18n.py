@@ -47,15 +47,7 @@ def to_utc(local: str) -> datetime | None:
 
 def duration(delta: timedelta) -> str:
     """'2 h 05 min' style, with a sign handled by the caller."""
-    t = _translations().ugettext
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rem = divmod(minutes, 1440)
-    hours, mins = divmod(rem, 60)
-    if days:
-        return t(N_("%(d)s d %(h)s h")) % {"d": days, "h": hours}
-    if hours:
-        return t(N_("%(h)s h %(m)s min")) % {"h": hours, "m": f"{mins:02d}"}
-    return t(N_("%(m)s min")) % {"m": mins}
+    return labels().duration(delta)
 
 
 # Vocabularies (key -> English msgid) that list pages show on every row.
@@ -63,24 +55,40 @@ VOCABULARIES: dict[str, dict[str, str]] = {}
 
 
 class Labels:
-    """The vocabularies translated once per request: `labels().statuses[key]`."""
+    """The vocabularies in one language (`labels().statuses[key]`) and the words of a
+    time left. Catalogs do not change while the process runs, so each language's is
+    translated once per process, not on every request or row."""
 
-    def __init__(self) -> None:
-        self._done: dict[str, dict[str, str]] = {}
+    def __init__(self, translations: Any) -> None:
+        t = translations.ugettext
+        for name, vocabulary in VOCABULARIES.items():
+            setattr(self, name, {k: t(v) for k, v in vocabulary.items()})
+        self._days = t(N_("%(d)s d %(h)s h"))
+        self._hours = t(N_("%(h)s h %(m)s min"))
+        self._minutes = t(N_("%(m)s min"))
 
-    def __getattr__(self, name: str) -> dict[str, str]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._done:
-            t = _translations().ugettext
-            self._done[name] = {k: t(v) for k, v in VOCABULARIES[name].items()}
-        return self._done[name]
+    def duration(self, delta: timedelta) -> str:
+        minutes = int(abs(delta).total_seconds() // 60)
+        days, rem = divmod(minutes, 1440)
+        hours, mins = divmod(rem, 60)
+        if days:
+            return self._days % {"d": days, "h": hours}
+        if hours:
+            return self._hours % {"h": hours, "m": f"{mins:02d}"}
+        return self._minutes % {"m": mins}
 
 
 def labels() -> Labels:
-    if "_labels" not in g:
-        g._labels = Labels()
-    return g._labels
+    """The request's language's Labels."""
+    found = g.get("_labels")
+    if found is None:
+        locale = str(get_locale())
+        per_locale = current_app.extensions.setdefault("labels", {})
+        found = per_locale.get(locale)
+        if found is None:
+            found = per_locale[locale] = Labels(_translations())
+        g._labels = found
+    return found
 
 
 def _translations():

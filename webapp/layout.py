@@ -70,6 +70,15 @@ def nav_links() -> list[tuple[str, str, str]]:
     return links_for(current_user.role) if current_user.is_authenticated else []
 
 
+# What the header links to on every page: no arguments, so they only change with where
+# the app is mounted.
+HEADER_ENDPOINTS = ("home", "sync.outbox", "auth.set_locale", "auth.logout")
+
+
+def header_urls() -> dict[str, str]:
+    return once(("header_urls",), lambda: {e: url_for(e) for e in HEADER_ENDPOINTS})
+
+
 def fragment(template: str) -> Markup:
     """A template that depends only on the language (no user, no request data),
     rendered once."""
@@ -77,4 +86,5 @@ def fragment(template: str) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment)
+    app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment,
+                                 header_urls=header_urls)

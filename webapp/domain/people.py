@@ -82,12 +82,10 @@ def can(user: Mapping[str, Any] | None, capability: str) -> bool:
 
 
 def estate_ids(db: Database, user_id: int) -> list[int]:
-    return [
-        r["estate_id"]
-        for r in db.query(
-            "SELECT estate_id FROM user_estates WHERE user_id = ? ORDER BY estate_id", [user_id]
-        )
-    ]
+    # execute(), not query(): read on every request (the signed-in user), and query()
+    # adds a savepoint and a dict per row.
+    return [r[0] for r in db.execute(
+        "SELECT estate_id FROM user_estates WHERE user_id = ? ORDER BY estate_id", [user_id])]
 
 
 def get_user(db: Database, user_id: int | None) -> dict[str, Any] | None:

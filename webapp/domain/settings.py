@@ -79,11 +79,13 @@ BY_KEY = {s.key: s for s in SETTINGS}
 def estate_settings(db: Database, estate_id: int) -> dict[str, int]:
     """The estate's settings: stored values over the defaults."""
     values = {s.key: s.default for s in SETTINGS}
-    for row in db.query(
+    # execute(), not query(): read on every list page, and query() adds a savepoint and
+    # a dict per row.
+    for key, value in db.execute(
         "SELECT key, value FROM estate_settings WHERE estate_id = ?", [estate_id]
     ):
-        if row["key"] in BY_KEY:
-            values[row["key"]] = int(row["value"])
+        if key in BY_KEY:
+            values[key] = int(value)
     return values
 
 

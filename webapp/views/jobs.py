@@ -115,11 +115,12 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
     db = get_db()
     with_deadlines([job])
     staff = people.staff_for(db, job["estate_id"]) if current_user.can("job.dispatch") else []
+    notes = jobs.job_notes(db, job["id"])
     return {
         "job": job,
         "photos": jobs.job_photos(db, job["id"]),
-        "notes": jobs.job_notes(db, job["id"]),
-        "timeline": jobs.timeline(db, job["id"]),
+        "notes": notes,
+        "timeline": jobs.timeline(db, job["id"], notes),
         "signature": jobs.latest_signature(db, job["id"]),
         "staff": staff,
         "allowed": jobs.allowed,

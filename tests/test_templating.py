@@ -1,0 +1,55 @@
+"""The Jinja environment's shortcuts print what Jinja itself would."""
+
+from jinja2 import DictLoader
+from markupsafe import Markup
+
+from .pages import Page
+
+PAGE = """{% macro cell(v) %}<i>{{ v }}</i>{% endmacro %}{% set block %}{{ text }}{% endset -%}
+<p data-plain>{{ text }}</p><p data-markup>{{ safe }}</p><p data-number>{{ number }}</p>
+<p data-macro>{{ cell(text) }}</p><p data-block>{{ block }}</p>
+<p data-cond>{{ 'yes' if flag }}</p><p data-row>{{ row.number }}|{{ row.missing }}</p>
+<p data-method>{{ row.keys()|list|length }}</p><p data-word>{{ _('Sign out') }}</p>
+<p data-word-var>{{ _('%(m)s min', m=5) }}</p>"""
+
+
+def render(app, client, locale: str) -> dict[str, str]:
+    app.jinja_env.loader = DictLoader({"t.html": PAGE})
+    client.post("/locale", data={"locale": locale})
+    with app.test_request_context(headers={"Cookie": _cookie(client)}):
+        from flask import render_template
+
+        html = render_template("t.html", text="<b>&'\"", safe=Markup("<em>ok</em>"), number=42,
+                               flag=False, row={"number": "J1", "keys": "shadow"})
+    page = Page(html)
+    return {k.removeprefix("data-"): page.texts[i] for i, d in enumerate(page.data)
+            for k in d if k.startswith("data-")} | {"html": html}
+
+
+def _cookie(client) -> str:
+    cookie = client.get_cookie("session")
+    return f"session={cookie.value}" if cookie else ""
+
+
+def test_values_are_escaped_once_and_safe_text_is_not(app, client):
+    out = render(app, client, "zh_CN")
+    assert "<p data-plain>&lt;b&gt;&amp;&#39;&#34;</p>" in out["html"]
+    assert "<p data-markup><em>ok</em></p>" in out["html"]
+    assert out["number"] == "42"
+    # A macro's result and a captured block are safe as a whole, not escaped again.
+    assert "<p data-macro><i>&lt;b&gt;&amp;&#39;&#34;</i></p>" in out["html"]
+    assert "<p data-block>&lt;b&gt;&amp;&#39;&#34;</p>" in out["html"]
+
+
+def test_shortcuts_resolve_as_jinja_does(app, client):
+    out = render(app, client, "zh_CN")
+    assert out["cond"] == ""
+    assert out["row"] == "J1|"  # a row's key; a missing one prints nothing
+    assert out["method"] == "2"  # dict's own attribute wins over a key of that name
+
+
+def test_fixed_words_are_translated_per_language(app, client):
+    assert render(app, client, "zh_CN")["word"] == "退出"
+    assert render(app, client, "en")["word"] == "Sign out"
+    assert render(app, client, "zh_CN")["word"] == "退出"
+    assert render(app, client, "en")["word-var"] == "5 min"
