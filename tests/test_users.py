@@ -166,3 +166,16 @@ def test_a_change_of_name_or_phone_keeps_the_persons_sessions(app, client, auth)
                     **{**EDIT, "display_name": "张师傅二", "phone": "13900000001"})
     assert response.status_code == 303
     assert phone.get("/jobs/mine").status_code == 200
+
+
+def test_an_administrator_setting_their_own_password_stays_signed_in_here(app, client, auth):
+    other = app.test_client()
+    other.post("/login", data={"username": "admin", "password": "demo1234"})
+    auth.login("admin")
+    me = row(app, "admin")
+    response = post(client, f"/admin/users/{me['id']}", username="admin",
+                    display_name="系统管理员", department="management", role="admin",
+                    active="1", estate_ids=["1", "2"], password="copper-lantern-orbit-42")
+    assert response.status_code == 303
+    assert client.get("/admin/users").status_code == 200
+    assert other.get("/admin/users").status_code == 302

@@ -125,6 +125,18 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def sign_in_again() -> None:
+    """After a change that ended all of the current user's sessions (their password),
+    keep this device signed in under the new version, remembered if it was."""
+    db = get_db()
+    row = people.get_user(db, current_user.id)
+    if row is None or not row["active"]:
+        logout_user()
+        return
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(user_for(db, row), remember=remembered in request.cookies)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with username and password."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from sync import Invalid
 
 from .. import commands
-from ..auth import require, user_for
-from ..db import get_db
-from ..domain import people
+from ..auth import require, sign_in_again
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 FIELDS = ("current_password", "password", "password_again")
@@ -32,9 +30,5 @@ def password():
     if not outcome.ok:
         return render_template("account/password.html",
                                errors={"_": outcome.result.get("message", "")}), 409
-    # The change ended every session, this one too: sign this device in again under
-    # the new version, remembered if it was.
-    db = get_db()
-    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    login_user(user_for(db, people.get_user(db, current_user.id)), remember=remembered)
+    sign_in_again()  # the change ended every session, this one too
     return redirect(url_for("account.password", changed=1), 303)
