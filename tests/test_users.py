@@ -156,6 +156,7 @@ def test_a_change_of_access_or_password_ends_the_persons_sessions(app, client, a
     answer = phone.get("/jobs/mine")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     assert client.get("/admin/users").status_code == 200  # the administrator's go on
+    assert last_save(app)["sessions_ended"] is True
 
 
 def test_a_change_of_name_or_phone_keeps_the_persons_sessions(app, client, auth):
@@ -166,6 +167,17 @@ def test_a_change_of_name_or_phone_keeps_the_persons_sessions(app, client, auth)
                     **{**EDIT, "display_name": "张师傅二", "phone": "13900000001"})
     assert response.status_code == 303
     assert phone.get("/jobs/mine").status_code == 200
+    assert last_save(app)["sessions_ended"] is False
+
+
+def last_save(app):
+    import json
+
+    db = connect(app.config["DATABASE"])
+    detail = db.execute("SELECT detail FROM audit_log WHERE entity = 'user' AND action = 'save'"
+                        " ORDER BY id DESC LIMIT 1").fetchone()[0]
+    db.close()
+    return json.loads(detail)
 
 
 def test_an_administrator_setting_their_own_password_stays_signed_in_here(app, client, auth):

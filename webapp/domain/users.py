@@ -139,14 +139,16 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         )
     # What they may do, or whether they may sign in, changed: their open sessions were
     # granted under the old rules, so they sign in again.
-    if before is not None and (
+    ended = before is not None and bool(
         p.get("password")
         or any(before[k] != fields[k] for k in ("role", "department", "active"))
         or estates_before != people.estate_ids(db, user_id)
-    ):
+    )
+    if ended:
         end_sessions(db, user_id)
     detail = {k: v for k, v in fields.items() if k != "password_hash"}
     audit.record(db, cmd, now, "save", "user", user_id,
-                 {**detail, "password_changed": bool(p.get("password"))})
+                 {**detail, "password_changed": bool(p.get("password")),
+                  "sessions_ended": ended})
     return {"user_id": user_id}
 
