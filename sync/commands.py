@@ -17,8 +17,9 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 OP_ID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
-# Payload fields never written to the command log (a password being set).
-REDACTED = frozenset({"password"})
+# Payload fields never written to the command log (a password being set, or the one
+# typed to prove who is changing it).
+REDACTED = frozenset({"password", "password_again", "current_password"})
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,13 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def login(self, username: str = "desk", password: str = DEMO_PASSWORD):
-        return self._client.post("/login", data={"username": username, "password": password})
+    def login(self, username: str = "desk", password: str = DEMO_PASSWORD,
+              remember: bool = True):
+        # As the form sends it: "keep me signed in" is ticked unless unticked.
+        data = {"username": username, "password": password}
+        if remember:
+            data["remember"] = "1"
+        return self._client.post("/login", data=data)
 
     def logout(self):
         return self._client.post("/logout")

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -144,3 +145,158 @@ def test_a_form_address_opened_as_a_page_goes_to_the_form_s_page(client, auth):
     assert lost.status_code == 405
     page = Page(lost.get_data(as_text=True))
     assert page.find("data-error-page", "405") and page.has_html
+
+
+# --- Sessions end -------------------------------------------------------------------------
+
+def signed_in_client(app, username="tech", remember=True):
+    client = app.test_client()
+    data = {"username": username, "password": "demo1234"}
+    if remember:
+        data["remember"] = "1"
+    assert client.post("/login", data=data).status_code == 302
+    return client
+
+
+def with_cookies(app, cookies: dict):
+    """A new browser that holds only these cookies (copied from another one)."""
+    client = app.test_client()
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return client
+
+
+def opens_jobs(client) -> bool:
+    response = client.get("/jobs/mine")
+    return response.status_code == 200
+
+
+def test_signing_out_ends_the_session_and_the_remember_cookie(app):
+    client = signed_in_client(app)
+    copied = {n: client.get_cookie(n).value for n in ("session", "remember_token")}
+    assert opens_jobs(with_cookies(app, copied))
+    client.post("/logout")
+    assert not opens_jobs(client)
+    # The cookies copied before signing out open nothing, together or one at a time.
+    for names in (("session", "remember_token"), ("session",), ("remember_token",)):
+        replay = with_cookies(app, {n: copied[n] for n in names})
+        response = replay.get("/jobs/mine")
+        assert response.status_code == 302 and "/login" in response.headers["Location"], names
+
+
+def test_signing_out_ends_the_users_sessions_on_other_devices(app):
+    phone, computer = signed_in_client(app), signed_in_client(app, remember=False)
+    other = signed_in_client(app, "tech2")
+    computer.post("/logout")
+    assert not opens_jobs(phone)
+    assert opens_jobs(other)  # someone else's sessions go on
+    again = signed_in_client(app)
+    assert opens_jobs(again)
+
+
+def test_the_remember_token_changes_with_each_new_sign_in_after_a_sign_out(app):
+    first = signed_in_client(app).get_cookie("remember_token").value
+    client = with_cookies(app, {"remember_token": first})
+    client.post("/logout")
+    assert signed_in_client(app).get_cookie("remember_token").value != first
+
+
+def test_a_cookie_naming_the_bare_user_id_opens_nothing(app):
+    # A cookie in the old form (before the session version) or made up is refused.
+    from webapp.auth import load_user
+
+    with app.test_request_context():
+        tech = connect_row(app, "tech")
+        assert load_user(str(tech["id"])) is None
+        assert load_user(f"{tech['id']}:x") is None
+        assert load_user(f"{tech['id']}:{tech['session_version']}").id == tech["id"]
+
+
+def connect_row(app, username):
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    try:
+        return next(db.query("SELECT * FROM users WHERE username = ?", [username]))
+    finally:
+        db.close()
+
+
+def test_keep_me_signed_in_is_ticked_by_default_and_can_be_unticked(app, client):
+    page = Page(client.get("/login").get_data(as_text=True))
+    [box] = page.find("data-remember")
+    assert box["type"] == "checkbox" and "checked" in box
+    days = app.config["REMEMBER_COOKIE_DURATION"].days
+    assert f"{days} 天" in page.text("data-form", "login")
+    unticked = client.post("/login", data={"username": "desk", "password": "demo1234"})
+    assert unticked.status_code == 302 and client.get_cookie("remember_token") is None
+    ticked = app.test_client()
+    ticked.post("/login", data={"username": "desk", "password": "demo1234", "remember": "1"})
+    lasts = ticked.get_cookie("remember_token").expires - datetime.now(UTC)
+    assert abs(lasts - app.config["REMEMBER_COOKIE_DURATION"]) < timedelta(minutes=1)
+
+
+def test_an_unticked_box_stays_unticked_after_a_wrong_password(client):
+    response = client.post("/login", data={"username": "desk", "password": "nope"})
+    [box] = Page(response.get_data(as_text=True)).find("data-remember")
+    assert "checked" not in box
+
+
+# --- Throttling ---------------------------------------------------------------------------
+
+def attempt(client, username, password="wrong", addr="10.0.0.1"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": addr}).status_code
+
+
+def test_one_persons_typos_do_not_lock_out_their_office(app, client):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert attempt(client, "desk") == 401
+    assert attempt(client, "desk", "demo1234") == 429
+    # Colleagues behind the same address still sign in.
+    assert attempt(app.test_client(), "tech", "demo1234") == 302
+
+
+def test_guessing_one_account_from_many_addresses_is_limited(app, client):
+    app.config["LOGIN_ACCOUNT_MAX_FAILURES"] = 7
+    for n in range(7):
+        assert attempt(client, "desk", addr=f"10.1.0.{n}") == 401
+    response = client.post("/login", data={"username": "desk", "password": "demo1234"},
+                           environ_base={"REMOTE_ADDR": "10.2.0.1"})
+    assert response.status_code == 429
+    assert "请等 15 分钟" in response.get_data(as_text=True)
+    assert attempt(app.test_client(), "tech", "demo1234", addr="10.2.0.1") == 302
+
+
+def test_one_address_trying_many_usernames_hits_a_larger_ceiling(app, client):
+    app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 6
+    for n in range(6):
+        assert attempt(client, f"guess{n}") == 401
+    assert attempt(app.test_client(), "tech", "demo1234") == 429
+    assert attempt(app.test_client(), "tech", "demo1234", addr="10.0.0.2") == 302
+
+
+@pytest.mark.parametrize("username", ["nobody", "disabled"])
+def test_an_unknown_or_disabled_account_costs_one_password_check_too(
+        app, client, monkeypatch, username):
+    from webapp import auth
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    db.execute("UPDATE users SET username = 'disabled', active = 0 WHERE username = 'tech2'")
+    db.close()
+    checked = []
+    real = auth.check_password_hash
+
+    def check(pwhash, password):
+        checked.append(pwhash)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", check)
+    assert attempt(client, username, "demo1234") == 401
+    if username == "disabled":
+        assert checked == [connect_row(app, "disabled")["password_hash"]]
+    else:
+        # A dummy hashed like a real password: werkzeug's method and cost.
+        assert len(checked) == 1
+        assert checked[0].split("$")[0] == auth.hash_password("x").split("$")[0]

@@ -126,7 +126,8 @@ def test_the_forwarded_scheme_and_host_make_the_same_origin_check_pass(make_app)
 
 def signed_in(app):
     client = app.test_client()
-    response = client.post("/login", data={"username": "tech", "password": DEMO_PASSWORD})
+    response = client.post("/login", data={"username": "tech", "password": DEMO_PASSWORD,
+                                            "remember": "1"})
     assert response.status_code == 302
     return client
 

@@ -54,6 +54,7 @@ GET_MATRIX = {
     "admin.connect": ("/admin/connect", {"admin"}),
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
+    "account.password": ("/account/password", ALL),
     "routine.index": ("/routine?estate_id=1", OFFICE),
     "complaints.index": ("/complaints", OFFICE),
     "complaints.new": ("/complaints/new", {"desk", "callback", "manager", "admin"}),

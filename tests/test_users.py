@@ -128,3 +128,66 @@ def test_a_staff_phone_is_checked_and_kept_as_digits(app, client, auth):
     assert page.errors["phone"] == "号码太短:电话号码至少5位数字。"
     assert post(client, "/admin/users/new", **{**NEW, "phone": "139 0000-0000"}).status_code == 303
     assert row(app, "tech9")["phone"] == "13900000000"
+
+
+def tech_signed_in(app):
+    phone = app.test_client()
+    assert phone.post("/login", data={"username": "tech", "password": "demo1234",
+                                      "remember": "1"}).status_code == 302
+    return phone
+
+
+EDIT = {**NEW, "username": "tech", "display_name": "张师傅", "password": "", "phone": ""}
+
+
+@pytest.mark.parametrize("change", [
+    {"role": "cleaner"},
+    {"department": "cleaning"},
+    {"active": "0"},
+    {"password": "copper-lantern-orbit-42"},
+    {"estate_ids": ["1", "2"]},
+])
+def test_a_change_of_access_or_password_ends_the_persons_sessions(app, client, auth, change):
+    phone = tech_signed_in(app)
+    auth.login("admin")
+    tech = row(app, "tech")
+    response = post(client, f"/admin/users/{tech['id']}", **{**EDIT, **change})
+    assert response.status_code == 303
+    answer = phone.get("/jobs/mine")
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    assert client.get("/admin/users").status_code == 200  # the administrator's go on
+    assert last_save(app)["sessions_ended"] is True
+
+
+def test_a_change_of_name_or_phone_keeps_the_persons_sessions(app, client, auth):
+    phone = tech_signed_in(app)
+    auth.login("admin")
+    tech = row(app, "tech")
+    response = post(client, f"/admin/users/{tech['id']}",
+                    **{**EDIT, "display_name": "张师傅二", "phone": "13900000001"})
+    assert response.status_code == 303
+    assert phone.get("/jobs/mine").status_code == 200
+    assert last_save(app)["sessions_ended"] is False
+
+
+def last_save(app):
+    import json
+
+    db = connect(app.config["DATABASE"])
+    detail = db.execute("SELECT detail FROM audit_log WHERE entity = 'user' AND action = 'save'"
+                        " ORDER BY id DESC LIMIT 1").fetchone()[0]
+    db.close()
+    return json.loads(detail)
+
+
+def test_an_administrator_setting_their_own_password_stays_signed_in_here(app, client, auth):
+    other = app.test_client()
+    other.post("/login", data={"username": "admin", "password": "demo1234"})
+    auth.login("admin")
+    me = row(app, "admin")
+    response = post(client, f"/admin/users/{me['id']}", username="admin",
+                    display_name="系统管理员", department="management", role="admin",
+                    active="1", estate_ids=["1", "2"], password="copper-lantern-orbit-42")
+    assert response.status_code == 303
+    assert client.get("/admin/users").status_code == 200
+    assert other.get("/admin/users").status_code == 302

@@ -41,7 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=workdays.LOCAL.key,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        # Failed sign-ins within the window (auth._throttled): per username from one
+        # address, per account from any address, per address for any username.
         LOGIN_MAX_FAILURES=5,
+        LOGIN_ACCOUNT_MAX_FAILURES=20,
+        LOGIN_ADDRESS_MAX_FAILURES=100,
         LOGIN_WINDOW_MINUTES=15,
         WTF_CSRF_TIME_LIMIT=None,
         # Behind a proxy (webapp/https.py, docs/DEPLOY.md). `make serve` sets PROXY_COUNT

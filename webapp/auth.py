@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,10 +22,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import get_db
-from .domain import people
+from .domain import people, users
 from .i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -41,7 +43,14 @@ class User(UserMixin):
         self.department = row["department"]
         self.locale = row["locale"]
         self.display_name = row["display_name"]
+        self.session_version = row["session_version"]
         self.estate_ids = estate_ids
+
+    def get_id(self) -> str:
+        # flask-login's alternative token: what the session and the remember cookie hold.
+        # With the version in it, raising users.session_version makes every cookie
+        # issued before stop matching (users.end_sessions).
+        return f"{self.id}:{self.session_version}"
 
     def can(self, capability: str) -> bool:
         return people.can(self.row, capability)
@@ -52,11 +61,20 @@ class User(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(token: str) -> User | None:
+    """The user a session or remember cookie names, if it was issued under their
+    current session version; cookies from before the version field (a bare id) fail."""
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
     db = get_db()
     row = people.get_user(db, int(user_id))
-    if row is None or not row["active"]:
+    if row is None or not row["active"] or row["session_version"] != int(version):
         return None
+    return user_for(db, row)
+
+
+def user_for(db: Database, row: dict[str, Any]) -> User:
     return User(row, people.estate_ids(db, row["id"]))
 
 
@@ -68,18 +86,33 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check an unknown username's password against, made like real ones, so
+    that a wrong username takes as long as a wrong password and does not give itself
+    away by answering faster."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def _throttled(username: str, addr: str) -> bool:
-    since = (utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])).isoformat()
+    """Too many recent failures: for this username from this address (someone's typos
+    lock only them out, not the office behind the same address), for this account from
+    any address (guessing spread over many addresses), or from this address for any
+    username (a larger ceiling)."""
+    config = current_app.config
+    since = (utcnow() - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])).isoformat()
     db = get_db()
-    per_user = db.execute(
-        "SELECT count(*) FROM login_failures WHERE username = ? AND remote_addr = ? AND at > ?",
-        [username, addr, since],
-    ).fetchone()[0]
-    per_addr = db.execute(
-        "SELECT count(*) FROM login_failures WHERE remote_addr = ? AND at > ?", [addr, since]
-    ).fetchone()[0]
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    return per_user >= limit or per_addr >= limit * 4
+
+    def failures(where: str, params: list[str]) -> int:
+        return db.execute(f"SELECT count(*) FROM login_failures WHERE {where} AND at > ?",
+                          [*params, since]).fetchone()[0]
+
+    return (
+        failures("username = ? AND remote_addr = ?", [username, addr])
+        >= config["LOGIN_MAX_FAILURES"]
+        or failures("username = ?", [username]) >= config["LOGIN_ACCOUNT_MAX_FAILURES"]
+        or failures("remote_addr = ?", [addr]) >= config["LOGIN_ADDRESS_MAX_FAILURES"]
+    )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -92,37 +125,58 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def sign_in_again() -> None:
+    """After a change that ended all of the current user's sessions (their password),
+    keep this device signed in under the new version, remembered if it was."""
+    db = get_db()
+    row = people.get_user(db, current_user.id)
+    if row is None or not row["active"]:
+        logout_user()
+        return
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(user_for(db, row), remember=remembered in request.cookies)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with username and password."""
     error, status = None, 200
     username = request.form.get("username", "").strip()
+    # Ticked unless unticked: a phone restarted in the field must not lose its session
+    # (its outbox waits for one to send); a shared computer's user unticks it.
+    remember = request.method == "GET" or request.form.get("remember") == "1"
     if request.method == "POST":
         addr = request.remote_addr or ""
         if _throttled(username, addr):
-            error, status = _("Too many failed attempts. Wait 15 minutes and try again."), 429
+            error = _("Too many failed attempts. Wait %(minutes)d minutes and try again.",
+                      minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+            status = 429
         else:
             db = get_db()
             row = next(iter(db.query("SELECT * FROM users WHERE username = ?", [username])), None)
-            if row and row["active"] and check_password_hash(
-                row["password_hash"], request.form.get("password", "")
-            ):
+            # Always one hash check, also for an unknown or disabled account.
+            matches = check_password_hash(row["password_hash"] if row else _dummy_hash(),
+                                          request.form.get("password", ""))
+            if row and row["active"] and matches:
                 session.clear()
-                # Remembered: a phone restarted in the field must not lose its session
-                # (its outbox waits for one to send).
-                login_user(load_user(str(row["id"])), remember=True)
+                login_user(user_for(db, row), remember=remember)
                 return redirect(safe_next(request.args.get("next")) or url_for("home"))
             db.execute(
                 "INSERT INTO login_failures (username, remote_addr, at) VALUES (?,?,?)",
                 [username, addr, utcnow().isoformat()],
             )
             error, status = _("Wrong username or password."), 401
-    return render_template("auth/login.html", error=error, username=username), status
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]  # seconds from WUYE_*
+    days = (duration if isinstance(duration, timedelta) else timedelta(seconds=duration)).days
+    return render_template("auth/login.html", error=error, username=username,
+                           remember=remember, remember_days=days), status
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out, here and on every other device: a copied cookie opens nothing after."""
+    if current_user.is_authenticated:
+        users.end_sessions(get_db(), current_user.id)
     logout_user()
     return redirect(url_for("auth.login"))
 

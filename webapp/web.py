@@ -60,6 +60,7 @@ def _method_not_allowed(e: HTTPException):
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     from .views import (
+        account,
         admin,
         feedback,
         files,
@@ -76,7 +77,7 @@ def init_app(app: Flask) -> None:
     from .views import jobs as jobs_views
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
-                   sync, routine, feedback, places, inspections, install):
+                   sync, routine, feedback, places, inspections, install, account):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

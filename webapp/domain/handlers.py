@@ -5,6 +5,7 @@ from __future__ import annotations
 from sync import Handler
 
 from . import (
+    account,
     callback_commands,
     complaint_commands,
     estates,
@@ -26,6 +27,7 @@ HANDLERS: dict[str, Handler] = {
     **PLACE_HANDLERS,
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
+    **account.HANDLERS,
     "estate.settings": settings.save_command,
     "estate.calendar": workdays.calendar_command,
     "unit.flags": estates.flags_command,

@@ -33,6 +33,13 @@ def password_problem(password: str, hints: list[str]) -> str | None:
     return None
 
 
+def end_sessions(db: Database, user_id: int) -> None:
+    """Sign the user out everywhere: every session and remember cookie carries the
+    version it was issued under (auth.User.get_id), so raising it ends them all."""
+    db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?",
+               [user_id])
+
+
 def list_users(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
     """Staff who serve at least one of these estates, with their estates' names."""
     if not estate_ids:
@@ -108,6 +115,8 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     }
     if p.get("password"):
         fields["password_hash"] = generate_password_hash(p["password"])
+    before = None if user_id is None else people.get_user(db, user_id)
+    estates_before = [] if user_id is None else people.estate_ids(db, user_id)
     if user_id is None:
         cols = ", ".join(fields)
         user_id = db.execute(
@@ -128,8 +137,18 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             "INSERT OR IGNORE INTO user_estates (user_id, estate_id) VALUES (?,?)",
             [user_id, estate_id],
         )
+    # What they may do, or whether they may sign in, changed: their open sessions were
+    # granted under the old rules, so they sign in again.
+    ended = before is not None and bool(
+        p.get("password")
+        or any(before[k] != fields[k] for k in ("role", "department", "active"))
+        or estates_before != people.estate_ids(db, user_id)
+    )
+    if ended:
+        end_sessions(db, user_id)
     detail = {k: v for k, v in fields.items() if k != "password_hash"}
     audit.record(db, cmd, now, "save", "user", user_id,
-                 {**detail, "password_changed": bool(p.get("password"))})
+                 {**detail, "password_changed": bool(p.get("password")),
+                  "sessions_ended": ended})
     return {"user_id": user_id}
 

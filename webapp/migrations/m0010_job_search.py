@@ -1,4 +1,4 @@
-"""The board's search index."""
+"""The board's search index; the users' session versions."""
 
 from sqlite_utils import Database
 
@@ -43,3 +43,13 @@ def job_search(db: Database) -> None:
         END;
         """
     )
+
+
+@migrations(name="0011_session_version")
+def session_version(db: Database) -> None:
+    # Part of every session's and remember cookie's user id (auth.User.get_id): raising
+    # it on sign-out, a password change, deactivation or a change of role or estates
+    # makes every cookie issued before stop matching. Failed sign-ins are also counted
+    # per address across usernames (auth._throttled), which needs its own index.
+    db["users"].add_column("session_version", int, not_null_default=0)
+    db.execute("CREATE INDEX login_failures_addr ON login_failures(remote_addr, at)")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
-from ..auth import require
+from ..auth import require, sign_in_again
 from ..db import get_db
 from ..domain import estates, people, users
 
@@ -55,4 +55,6 @@ def edit(user_id: int | None):
     except Invalid as exc:
         values["password"] = ""  # never echo a password back into the page
         return _form(user, values, exc.errors, 422)
+    if user_id == current_user.id:
+        sign_in_again()  # a new password of their own ended their sessions, this one too
     return redirect(url_for("users.index"), 303)
