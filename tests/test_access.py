@@ -233,3 +233,23 @@ def test_the_job_page_masks_the_reporter_once_the_job_is_closed(app, client, aut
     auth.login("desk")
     shown = reporter(client.get(f"/jobs/{job}").get_data(as_text=True))
     assert "data-masked" not in shown and "13800000000" in shown["text"]
+
+
+def test_a_unit_page_kept_on_the_phone_follows_the_rule(app, client, auth):
+    """The phone keeps the unit page of the worker's job, in full; reassigned, the job
+    and its unit leave the manifest, and the page fetched again is masked."""
+    db = connect(app.config["DATABASE"])
+    job = job_in(db, "assigned")  # 王师傅's, on unit 1
+    db.close()
+    auth.login("tech")
+    manifest = client.get("/sync/manifest", headers={"Origin": "http://localhost"}).get_json()
+    assert "/units/1" in manifest["pages"]
+    rows = residents_on(client.get("/units/1").get_data(as_text=True))
+    assert rows and not any("data-masked" in r for r in rows)
+    db = connect(app.config["DATABASE"])
+    step(db, job, "job.reassign")
+    db.close()
+    manifest = client.get("/sync/manifest", headers={"Origin": "http://localhost"}).get_json()
+    assert "/units/1" not in manifest["pages"]
+    rows = residents_on(client.get("/units/1").get_data(as_text=True))
+    assert rows and all("data-masked" in r for r in rows)
