@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import inspections, people
+from . import estates, inspections, people
 from .jobs import ACTIVE_FIELD_STATUSES
 
 User = Mapping[str, Any]
@@ -98,6 +98,14 @@ def shown_residents(rows: list[dict[str, Any]], full: bool) -> list[dict[str, An
     """Residents as a page shows them: name, phone, owner, and whether in full."""
     return [{"id": r["id"], "is_owner": r["is_owner"],
              **vars(contact(r["name"], r["phone"], full))} for r in rows]
+
+
+def unit_residents(db: Database, user: User, estate_ids: list[int], unit_id: int,
+                   now: datetime) -> list[dict[str, Any]]:
+    """A unit's residents as `user`'s pages show them at `now` (the unit page, the place
+    page)."""
+    return shown_residents(estates.residents(db, unit_id),
+                           sees_residents(db, user, estate_ids, unit_id, now))
 
 
 # --- The reporter of a job ----------------------------------------------------------------

@@ -206,11 +206,9 @@ def detail(place_type: str, place_id: int):
     qr_src = ""
     if token and current_user.can("place.labels"):
         qr_src = label_sheets.qr_data_uri(label_sheets.qr_url(token))
-    residents = []
-    if place_type == "unit" and current_user.can("unit.view"):
-        full = access.sees_residents(db, current_user.row, current_user.estate_ids, place_id,
-                                     utcnow())
-        residents = access.shown_residents(estates.residents(db, place_id), full)
+    residents = (access.unit_residents(db, current_user.row, current_user.estate_ids,
+                                       place_id, utcnow())
+                 if place_type == "unit" and current_user.can("unit.view") else [])
     return render_template(
         "places/detail.html", place=place, residents=residents, qr_src=qr_src,
         type_label=places.PLACE_TYPES[place_type],

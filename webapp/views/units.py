@@ -57,11 +57,10 @@ def detail(unit_id: int):
     unit = estates.get_unit(db, unit_id)
     if unit is None or unit["estate_id"] not in current_user.estate_ids:
         abort(404)
-    full = access.sees_residents(db, current_user.row, current_user.estate_ids, unit_id,
-                                 utcnow())
     return render_template("units/detail.html", unit=unit,
-                           residents=access.shown_residents(estates.residents(db, unit_id),
-                                                            full),
+                           residents=access.unit_residents(db, current_user.row,
+                                                           current_user.estate_ids, unit_id,
+                                                           utcnow()),
                            jobs=estates.unit_jobs(db, unit_id),
                            flags=estates.unit_flags(db, unit_id),
                            UNIT_FLAGS=estates.UNIT_FLAGS)
