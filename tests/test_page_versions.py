@@ -64,12 +64,12 @@ def test_the_list_version_follows_its_rows_and_the_hidden_pool(db):
 
 def test_a_unit_moves_with_any_job_on_it_and_its_residents(db):
     unit = new_job(db)  # on unit 1, not dispatched: not the technician's
-    versions = page_versions.unit_pages(db, [1, 2])
+    versions = page_versions.unit_pages(db, [1, 2], {1, 2})
     step(db, unit, "job.cancel")
-    after = page_versions.unit_pages(db, [1, 2])
+    after = page_versions.unit_pages(db, [1, 2], {1, 2})
     assert after[1] != versions[1] and after[2] == versions[2]
     db.execute("UPDATE residents SET phone = '13900000000' WHERE unit_id = 2")
-    assert page_versions.unit_pages(db, [1, 2])[2] != after[2]
+    assert page_versions.unit_pages(db, [1, 2], {1, 2})[2] != after[2]
 
 
 def longer_windows() -> dict[str, str]:

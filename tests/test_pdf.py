@@ -95,7 +95,9 @@ def signed_job(app, client, auth) -> int:
     return job_id
 
 
-def test_sheet_of_a_signed_job(app, client, signed_job):
+def test_sheet_of_a_signed_job(app, client, auth, signed_job):
+    auth.logout()
+    auth.login("desk")  # who files it; the technician's copy is masked once it closed
     response = client.get(f"/jobs/{signed_job}/sheet.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -116,6 +118,14 @@ def test_sheet_of_a_signed_job(app, client, signed_job):
     images = [img for page in reader.pages for img in page.images]
     assert len(images) == 1  # the signature, and nothing else
     assert images[0].image.size[0] > 0
+
+
+def test_the_technicians_sheet_of_a_closed_job_masks_the_customer(client, signed_job):
+    """Signed off, the job is closed: its technician no longer needs the resident's name
+    and phone (domain/access.py)."""
+    flat = re.sub(r"\s+", "", sheet_text(client, signed_job))
+    assert "陈*" in flat and "138****8000" in flat
+    assert "13800138000" not in flat and "陈小明" not in flat
 
 
 def test_sheet_speaks_the_users_language(client, signed_job):

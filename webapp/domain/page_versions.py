@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlite_utils import Database
@@ -92,15 +93,17 @@ def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
     return token(rows, pool_hidden)
 
 
-def unit_pages(db: Database, unit_ids: list[int]) -> dict[int, str]:
+def unit_pages(db: Database, unit_ids: list[int], full: Collection[int]) -> dict[int, str]:
     """Per unit: what its page reads (the same queries, for all the units at once): the
     unit, its residents, its flags and the jobs it lists (any worker's: another's job
-    on the unit shows there too)."""
+    on the unit shows there too), and whether the user sees its residents in full
+    (`full`, from access.full_units): a job reassigned or closed masks them, and the
+    jobs listed need not show that."""
     units = estates.get_units(db, unit_ids)
     residents = estates.residents_of(db, unit_ids)
     flags = estates.units_flags(db, unit_ids)
     listed = estates.units_jobs(db, unit_ids)
-    return {u: token(units.get(u), residents[u], sorted(flags[u]), listed[u])
+    return {u: token(units.get(u), residents[u], sorted(flags[u]), listed[u], u in full)
             for u in unit_ids}
 
 

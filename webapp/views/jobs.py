@@ -14,7 +14,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import jobs, people, places
+from ..domain import access, jobs, people, places
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -118,6 +118,8 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
     notes = jobs.job_notes(db, job["id"])
     return {
         "job": job,
+        # The reporter as this user may see them (domain/access.py).
+        "contact": access.job_contact(current_user.row, current_user.estate_ids, job),
         "photos": jobs.job_photos(db, job["id"]),
         "notes": notes,
         "timeline": jobs.timeline(db, job["id"], notes),

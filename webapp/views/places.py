@@ -28,7 +28,7 @@ from sync import Command, Invalid
 from .. import labels as label_sheets
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, files, place_commands, places
+from ..domain import access, estates, files, place_commands, places
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 
@@ -206,7 +206,8 @@ def detail(place_type: str, place_id: int):
     qr_src = ""
     if token and current_user.can("place.labels"):
         qr_src = label_sheets.qr_data_uri(label_sheets.qr_url(token))
-    residents = (estates.residents(db, place_id)
+    residents = (access.unit_residents(db, current_user.row, current_user.estate_ids,
+                                       place_id, utcnow())
                  if place_type == "unit" and current_user.can("unit.view") else [])
     return render_template(
         "places/detail.html", place=place, residents=residents, qr_src=qr_src,

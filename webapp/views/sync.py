@@ -33,6 +33,7 @@ from .. import assets, layout
 from ..auth import utcnow
 from ..db import get_db
 from ..domain import (
+    access,
     callbacks,
     devices,
     feedback,
@@ -177,8 +178,9 @@ def manifest():
         parts[listed] = page_versions.job_list(
             mine, jobs.pool_hidden(db, current_user.row, current_user.estate_ids, mine))
         job_tokens = page_versions.job_pages(db, mine)
-        unit_tokens = page_versions.unit_pages(
-            db, list(dict.fromkeys(j["unit_id"] for j in mine if j["unit_id"])))
+        unit_ids = list(dict.fromkeys(j["unit_id"] for j in mine if j["unit_id"]))
+        unit_tokens = page_versions.unit_pages(db, unit_ids, access.full_units(
+            db, current_user.row, current_user.estate_ids, unit_ids, now))
         detail, sign = _by_id("jobs.detail", "job_id"), _by_id("jobs.sign", "job_id")
         unit_page = _by_id("units.detail", "unit_id")
         for job in mine:

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import commands
-from ..auth import require
+from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, unit_labels
+from ..domain import access, estates, unit_labels
 from ..domain.text import N_
 
 bp = Blueprint("units", __name__, url_prefix="/units")
@@ -58,7 +58,9 @@ def detail(unit_id: int):
     if unit is None or unit["estate_id"] not in current_user.estate_ids:
         abort(404)
     return render_template("units/detail.html", unit=unit,
-                           residents=estates.residents(db, unit_id),
+                           residents=access.unit_residents(db, current_user.row,
+                                                           current_user.estate_ids, unit_id,
+                                                           utcnow()),
                            jobs=estates.unit_jobs(db, unit_id),
                            flags=estates.unit_flags(db, unit_id),
                            UNIT_FLAGS=estates.UNIT_FLAGS)

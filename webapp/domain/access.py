@@ -1,0 +1,173 @@
+"""Who may see what: residents' personal data by role and by the work in hand (PIPL: only
+what the work needs), which stored files a user may read, and where each role lands.
+
+Field roles (technician, guard, cleaner) see a resident's full name and phone only on a
+unit where they hold an open job (assigned to them, or in their department's pool of
+their estates, which they may take) or a task for today (the unit is on their round);
+elsewhere masked, with no number to call. Office roles see them in full within their
+estates (views answer 404 outside them, before asking here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import estates, inspections, people
+from .jobs import ACTIVE_FIELD_STATUSES
+
+User = Mapping[str, Any]
+
+
+def _marks(values: Collection[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+# --- Masking ------------------------------------------------------------------------------
+
+def mask_name(name: str | None) -> str:
+    """The surname only: 王小明 -> 王**."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def mask_phone(phone: str | None) -> str:
+    """The carrier prefix and the last four digits: 13812345572 -> 138****5572; a short
+    number keeps only its last two."""
+    phone = (phone or "").strip()
+    if len(phone) >= 8:
+        return f"{phone[:3]}****{phone[-4:]}"
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person as a page shows them: full (with a number to call) or masked."""
+
+    name: str
+    phone: str
+    full: bool
+
+
+def contact(name: str | None, phone: str | None, full: bool) -> Contact:
+    if full:
+        return Contact(name or "", phone or "", True)
+    return Contact(mask_name(name), mask_phone(phone), False)
+
+
+# --- Residents of units -------------------------------------------------------------------
+
+def sees_everyone(user: User) -> bool:
+    """Office roles: the whole of their estates' residents."""
+    return user["role"] not in people.FIELD_ROLES
+
+
+def full_units(db: Database, user: User, estate_ids: list[int], unit_ids: Iterable[int],
+               now: datetime) -> set[int]:
+    """Of `unit_ids`, those whose residents `user` sees in full at `now`."""
+    units = list(dict.fromkeys(unit_ids))
+    if not units:
+        return set()
+    if sees_everyone(user):
+        return set(units)
+    statuses = list(ACTIVE_FIELD_STATUSES)
+    estates = estate_ids or [0]
+    rows = db.execute(
+        f"SELECT unit_id FROM jobs WHERE unit_id IN ({_marks(units)}) AND ("
+        f"(assignee_id = ? AND status IN ({_marks(statuses)}))"
+        f" OR (status = 'pooled' AND department = ? AND estate_id IN ({_marks(estates)})))"
+        " UNION SELECT rp.place_id FROM round_places rp"
+        " JOIN inspection_rounds r ON r.id = rp.round_id"
+        f" WHERE rp.place_type = 'unit' AND rp.place_id IN ({_marks(units)})"
+        " AND r.supervisor_id = ? AND r.day = ?",
+        [*units, user["id"], *statuses, user["department"], *estates,
+         *units, user["id"], inspections.local_day(now)]).fetchall()
+    return {r[0] for r in rows}
+
+
+def sees_residents(db: Database, user: User, estate_ids: list[int], unit_id: int,
+                   now: datetime) -> bool:
+    return unit_id in full_units(db, user, estate_ids, [unit_id], now)
+
+
+def shown_residents(rows: list[dict[str, Any]], full: bool) -> list[dict[str, Any]]:
+    """Residents as a page shows them: name, phone, owner, and whether in full."""
+    return [{"id": r["id"], "is_owner": r["is_owner"],
+             **vars(contact(r["name"], r["phone"], full))} for r in rows]
+
+
+def unit_residents(db: Database, user: User, estate_ids: list[int], unit_id: int,
+                   now: datetime) -> list[dict[str, Any]]:
+    """A unit's residents as `user`'s pages show them at `now` (the unit page, the place
+    page)."""
+    return shown_residents(estates.residents(db, unit_id),
+                           sees_residents(db, user, estate_ids, unit_id, now))
+
+
+# --- The reporter of a job ----------------------------------------------------------------
+
+def sees_job_contact(user: User, estate_ids: list[int], job: Mapping[str, Any]) -> bool:
+    """The reporter in full: office roles; a field worker for a job they hold (theirs and
+    not yet closed) or may take from their department's pool."""
+    if sees_everyone(user):
+        return True
+    if job["assignee_id"] == user["id"] and job["status"] in ACTIVE_FIELD_STATUSES:
+        return True
+    return (job["status"] == "pooled" and job["department"] == user["department"]
+            and job["estate_id"] in estate_ids)
+
+
+def job_contact(user: User, estate_ids: list[int], job: Mapping[str, Any]) -> Contact:
+    return contact(job["reporter_name"], job["reporter_phone"],
+                   sees_job_contact(user, estate_ids, job))
+
+
+# --- Stored files -------------------------------------------------------------------------
+
+# Every record that holds a file, with the estate it belongs to.
+FILE_HOLDERS = (
+    "SELECT j.estate_id FROM job_photos x JOIN jobs j ON j.id = x.job_id "
+    "WHERE x.sha256 = :sha",
+    "SELECT j.estate_id FROM signatures x JOIN jobs j ON j.id = x.job_id "
+    "WHERE x.image_sha256 = :sha",
+    "SELECT c.estate_id FROM complaint_files x JOIN complaints c ON c.id = x.complaint_id "
+    "WHERE x.sha256 = :sha",
+    "SELECT t.estate_id FROM callback_records x JOIN callback_tasks t ON t.id = x.task_id "
+    "WHERE x.signature_sha256 = :sha",
+    "SELECT f.estate_id FROM feedback_photos x JOIN feedback f ON f.id = x.feedback_id "
+    "WHERE x.sha256 = :sha",
+    "SELECT i.estate_id FROM inspection_photos x JOIN inspection_results r "
+    "ON r.id = x.result_id JOIN inspections i ON i.id = r.inspection_id "
+    "WHERE x.sha256 = :sha",
+)
+
+
+def readable_file(db: Database, estate_ids: list[int], sha256: str) -> str | None:
+    """The stored file's type if a record of one of `estate_ids` holds it, else None."""
+    params: dict[str, Any] = {"sha": sha256,
+                              **{f"e{i}": e for i, e in enumerate(estate_ids)}}
+    estates = ",".join(f":e{i}" for i in range(len(estate_ids))) or "NULL"
+    row = db.execute(
+        f"SELECT f.mime FROM files f WHERE f.sha256 = :sha AND EXISTS ("
+        f"SELECT 1 FROM ({' UNION ALL '.join(FILE_HOLDERS)}) h WHERE h.estate_id IN"
+        f" ({estates}))", params).fetchone()
+    return row[0] if row else None
+
+
+# --- Where each role lands ----------------------------------------------------------------
+
+def landing(user: User | None) -> str:
+    """The endpoint of the page where the user's work is (the sign-in page if nobody)."""
+    if user is None:
+        return "auth.login"
+    if user["role"] in people.FIELD_ROLES:
+        return "jobs.mine"
+    if user["role"] == "callback":
+        return "callbacks.today"
+    if people.can(user, "job.view_all"):
+        return "jobs.board"
+    return "admin.index"
