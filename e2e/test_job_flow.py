@@ -89,13 +89,14 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
     tech.locator("[data-action=signoff]").click()
     expect(job.locator("[data-status=closed]")).to_be_visible()
     expect(job.locator("[data-photos] img")).to_have_count(1)
-    expect(job.locator("[data-signature=signed] img")).to_be_visible()
     # The job is closed: the technician holds no work there any more, so the resident's
-    # name reads masked to him (docs/SECURITY.md); the desk sees it whole.
+    # name (typed and handwritten) is hidden from him (docs/SECURITY.md); the desk sees it.
     expect(job.locator("[data-signature=signed]")).to_contain_text("陈**")
     expect(job.locator("[data-signature=signed]")).not_to_contain_text("陈小明")
+    expect(job.locator("[data-signature=signed] img")).to_have_count(0)
     page.reload()
     expect(job_page.locator("[data-signature=signed]")).to_contain_text("陈小明")
+    expect(job_page.locator("[data-signature=signed] img")).to_be_visible()
 
     # The printed customer information sheet, as the desk files it.
     with page.expect_download() as info:

@@ -45,10 +45,16 @@ def test_a_name_keeps_only_its_surname(name, masked):
 
 
 @pytest.mark.parametrize(("phone", "masked"), [("13812345572", "138****5572"),
-                                               ("057188886666", "057****6666"),
+                                               ("057188886666", "057*****6666"),
+                                               ("88886666", "****6666"),
+                                               ("888866661", "*****6661"),
+                                               ("0571888866", "******8866"),
                                                ("12345", "***45"), ("", "")])
 def test_a_phone_keeps_its_prefix_and_last_digits(phone, masked):
     assert access.mask_phone(phone) == masked
+    # One star a hidden digit, and never fewer than four hidden (two for a short one).
+    assert len(masked) == len(phone)
+    assert masked.count("*") >= min(4, max(len(phone) - 2, 0))
 
 
 @pytest.mark.parametrize("role", ["desk", "callback", "supervisor", "manager", "admin"])

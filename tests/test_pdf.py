@@ -126,6 +126,13 @@ def test_the_technicians_sheet_of_a_closed_job_masks_the_customer(client, signed
     flat = re.sub(r"\s+", "", sheet_text(client, signed_job))
     assert "陈*" in flat and "138****8000" in flat
     assert "13800138000" not in flat and "陈小明" not in flat
+    # The handwritten signature is the resident's name too: not drawn on this copy.
+    response = client.get(f"/jobs/{signed_job}/sheet.pdf")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert [img for page in reader.pages for img in page.images] == []
+    page = client.get(f"/jobs/{signed_job}").get_data(as_text=True)
+    assert "data-signature=\"signed\"" in page
+    assert not re.search(r'data-signature="signed">\s*<img', page)
 
 
 def test_sheet_speaks_the_users_language(client, signed_job):

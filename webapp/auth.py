@@ -211,6 +211,7 @@ def require(capability: str | None = None) -> Callable:
 
 
 def init_app(app: Flask) -> None:
+    _dummy_hash()  # made at start, so the first unknown username is not slower either
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

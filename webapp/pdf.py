@@ -73,7 +73,9 @@ def job_sheet(context: dict[str, Any]) -> Response:
         "jobs/sheet.html",
         **context,
         complaint_level=None,
-        signature_src=_data_uri(sig["image_sha256"]) if sig else "",
+        # A handwritten signature is usually the resident's name: shown only to those
+        # who see the name (domain/access.py).
+        signature_src=_data_uri(sig["image_sha256"]) if sig and context["contact"].full else "",
         record_intact=_record_intact(context),
         printed_at=utcnow(),
     )

@@ -36,12 +36,16 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """The carrier prefix and the last four digits: 13812345572 -> 138****5572; a short
-    number keeps only its last two."""
+    """At least four digits hidden, as many stars as digits: a mobile keeps its carrier
+    prefix and last four (13812345572 -> 138****5572), a local number of 8 to 10 digits
+    its last four (88886666 -> ****6666), a shorter one its last two."""
     phone = (phone or "").strip()
-    if len(phone) >= 8:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "*" * max(len(phone) - 2, 0) + phone[-2:]
+    n = len(phone)
+    if n >= 11:
+        return phone[:3] + "*" * (n - 7) + phone[-4:]
+    if n >= 8:
+        return "*" * (n - 4) + phone[-4:]
+    return "*" * max(n - 2, 0) + phone[-2:]
 
 
 @dataclass(frozen=True)
