@@ -144,6 +144,25 @@ def test_what_the_phone_kept_leaves_with_the_person_who_signs_out(page: Page, se
     assert page.evaluate("u => caches.match(u).then(r => !!r)", f"/jobs/{job_id}") is False
 
 
+def test_what_the_phone_kept_goes_when_the_session_ends_elsewhere(page: Page, server: Server):
+    # A lost phone: the account is disabled, or its sessions ended from another device.
+    # The next refresh finds no session and drops the kept pages (residents' data).
+    job_id, _sha = job_with_photo(server, "tech2", (200, 40, 90))
+    login(page, "tech2")
+    cache_for_offline(page)
+    assert page.evaluate("u => caches.match(u).then(r => !!r)", f"/jobs/{job_id}")
+    db = connect(server.database)
+    try:
+        db.execute("UPDATE users SET session_version = session_version + 1"
+                   " WHERE username = 'tech2'")
+        db.conn.commit()
+    finally:
+        db.close()
+    page.evaluate("() => navigator.serviceWorker.controller.postMessage("
+                  "{type: 'refresh', force: true})")
+    poll(page, "u => caches.match(u).then(r => !r)", f"/jobs/{job_id}")
+
+
 def test_pages_show_only_the_signed_in_persons_waiting_items(page: Page, context: BrowserContext,
                                                              server: Server):
     # On a shared phone the last person's unsent feedback waits for them; it is not

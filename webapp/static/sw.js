@@ -106,6 +106,10 @@ function keepNavigated(request, copy) {
 // when its version (manifest.versions, kept in VERSIONS) differs from the one held.
 function refill() {
   return fetch("/sync/manifest", { credentials: "same-origin" }).then(function (r) {
+    // The session ended elsewhere (signed out on another device, the password changed,
+    // the account disabled): what was kept for it, residents' names included, goes with
+    // it. The outbox stays; it waits for the next sign-in.
+    if (r.status === 401) return caches.delete(PAGES).then(function () { return null; });
     if (!r.ok) return null;
     return r.json();
   }).then(function (manifest) {
