@@ -81,13 +81,13 @@ test: install-test system-deps
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q e2e $(E2E_ARGS)
 
+# Every benchmark runs and writes its section; a missed target fails the whole at the end.
+BENCHES := run floor sync routine places phone_data
+
 bench: install-test system-deps
-	$(BIN)/python -m bench.run
-	$(BIN)/python -m bench.floor
-	$(BIN)/python -m bench.sync
-	$(BIN)/python -m bench.routine
-	$(BIN)/python -m bench.places
-	$(BIN)/python -m bench.phone_data
+	@status=0; for b in $(BENCHES); do \
+	  echo "$(BIN)/python -m bench.$$b"; $(BIN)/python -m bench.$$b || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

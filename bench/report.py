@@ -40,10 +40,11 @@ def offline_lines(ctx: dict[str, Any]) -> list[str]:
         "",
         f"For `{ctx['info']['users']['tech']['username']}`, installing the service worker "
         f"fetches {inst['requests']} files, {kb(inst['gzip'])} gzip -9 ({kb(inst['raw'])} "
-        f"raw). Each refresh of the saved pages fetches the manifest and the "
-        f"{len(ref['pages'])} pages it lists: {kb(ref['gzip'])} gzip -9 "
-        f"({kb(ref['raw'])} raw) and {server:.0f} ms of server time, "
-        f"{server / mine:.0f} times one view of the technician's list.",
+        f"raw). Fetching every one of the {len(ref['pages'])} pages the manifest lists "
+        f"(what each refresh did before pages had versions; now a refresh fetches only "
+        f"the pages whose version changed, section \"Phone data\") costs "
+        f"{kb(ref['gzip'])} gzip -9 ({kb(ref['raw'])} raw) and {server:.0f} ms of server "
+        f"time, {server / mine:.0f} times one view of the technician's list.",
     ]
     if ref["not_ok"]:
         lines.append(f"Pages in the manifest that did not answer 200: {', '.join(ref['not_ok'])}.")
@@ -166,9 +167,9 @@ def report(ctx: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         *asset_lines,
         "",
-        f"gunicorn sends these uncompressed: without a compressing proxy in front, the "
-        f"technician's list costs {kb(first['total_raw'])} on first load "
-        f"({kb(first['html_raw'])} of HTML).",
+        f"Uncompressed (this load process sends no Accept-Encoding; browsers get brotli "
+        f"or gzip from the app, or from Caddy under `make serve`), the technician's list "
+        f"costs {kb(first['total_raw'])} on first load ({kb(first['html_raw'])} of HTML).",
         "",
         *offline_lines(ctx),
         "### Queries",
