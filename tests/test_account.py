@@ -141,3 +141,21 @@ def test_only_ones_own_password(db):
     outcome = sync.apply(db, cmd, HANDLERS, NOW)
     assert outcome.status == "rejected"
     assert db.execute("SELECT session_version FROM users WHERE id = ?", [desk]).fetchone()[0] == 0
+
+
+def test_guessing_the_current_password_counts_to_the_sign_in_limits(app):
+    """A phone left signed in: guesses at the current password are limited as sign-ins
+    are (LOGIN_MAX_FAILURES per user and address), and then even the right one waits."""
+    client = signed_in(app)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for n in range(limit):
+        assert change(client, current=f"guess-{n}").status_code == 422
+    refused = change(client)  # the right current password, too late
+    assert refused.status_code == 429
+    assert "次数过多" in refused.get_data(as_text=True)
+    assert query(app, "SELECT count(*) AS n FROM login_failures WHERE username = 'tech'") == [
+        {"n": limit}]
+    # The password did not change, and the sign-in page is limited for them too.
+    other = app.test_client()
+    assert other.post("/login", data={"username": "tech", "password": "demo1234"}
+                      ).status_code == 429

@@ -41,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=workdays.LOCAL.key,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
-        # Failed sign-ins within the window (auth._throttled): per username from one
+        # Failed sign-ins within the window (auth.throttled): per username from one
         # address, per account from any address, per address for any username.
         LOGIN_MAX_FAILURES=5,
         LOGIN_ACCOUNT_MAX_FAILURES=20,

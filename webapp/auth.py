@@ -94,7 +94,18 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
-def _throttled(username: str, addr: str) -> bool:
+def note_failure(username: str, addr: str) -> None:
+    """A wrong password, at sign-in or when changing one's own: both count to the limits."""
+    get_db().execute("INSERT INTO login_failures (username, remote_addr, at) VALUES (?,?,?)",
+                     [username, addr, utcnow().isoformat()])
+
+
+def throttled_message() -> str:
+    return _("Too many failed attempts. Wait %(minutes)d minutes and try again.",
+             minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+
+
+def throttled(username: str, addr: str) -> bool:
     """Too many recent failures: for this username from this address (someone's typos
     lock only them out, not the office behind the same address), for this account from
     any address (guessing spread over many addresses), or from this address for any
@@ -147,10 +158,8 @@ def login():
     remember = request.method == "GET" or request.form.get("remember") == "1"
     if request.method == "POST":
         addr = request.remote_addr or ""
-        if _throttled(username, addr):
-            error = _("Too many failed attempts. Wait %(minutes)d minutes and try again.",
-                      minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-            status = 429
+        if throttled(username, addr):
+            error, status = throttled_message(), 429
         else:
             db = get_db()
             row = next(iter(db.query("SELECT * FROM users WHERE username = ?", [username])), None)
@@ -161,10 +170,7 @@ def login():
                 session.clear()
                 login_user(user_for(db, row), remember=remember)
                 return redirect(safe_next(request.args.get("next")) or url_for("home"))
-            db.execute(
-                "INSERT INTO login_failures (username, remote_addr, at) VALUES (?,?,?)",
-                [username, addr, utcnow().isoformat()],
-            )
+            note_failure(username, addr)
             error, status = _("Wrong username or password."), 401
     duration = current_app.config["REMEMBER_COOKIE_DURATION"]  # seconds from WUYE_*
     days = (duration if isinstance(duration, timedelta) else timedelta(seconds=duration)).days

@@ -50,6 +50,6 @@ def session_version(db: Database) -> None:
     # Part of every session's and remember cookie's user id (auth.User.get_id): raising
     # it on sign-out, a password change, deactivation or a change of role or estates
     # makes every cookie issued before stop matching. Failed sign-ins are also counted
-    # per address across usernames (auth._throttled), which needs its own index.
+    # per address across usernames (auth.throttled), which needs its own index.
     db["users"].add_column("session_version", int, not_null_default=0)
     db.execute("CREATE INDEX login_failures_addr ON login_failures(remote_addr, at)")
