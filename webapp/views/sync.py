@@ -62,11 +62,6 @@ ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "
 SHELL_PAGES = ("/offline", "/outbox", install.MANIFEST_URL)
 
 
-def asset_version() -> str:
-    """A hash of the static files: a new release gets a new service-worker cache."""
-    return assets.version()
-
-
 def _json_error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=code, message=message, **extra), status
 
@@ -94,7 +89,7 @@ def service_worker():
     static file) are written in from here."""
     path = Path(current_app.static_folder or "") / "sw.js"
     shell = [*SHELL_PAGES, *(url_for("static", filename=a) for a in ASSETS)]
-    body = (f'const VERSION = "{asset_version()}";\n'
+    body = (f'const VERSION = "{assets.version()}";\n'
             f"const SHELL_URLS = {json.dumps(shell)};\n"
             f"const OUTBOX_URL = {json.dumps(url_for('static', filename='outbox.js'))};\n"
             + path.read_text())
@@ -218,7 +213,7 @@ def manifest():
     versions = {p: page_versions.page_token(context, p, part) for p, part in parts.items()}
     # server_time: the phone measures its clock error on every refresh, not only
     # when it has steps to send (pages count deadlines down on the server's clock).
-    return jsonify(version=asset_version(), user_id=current_user.id,
+    return jsonify(version=assets.version(), user_id=current_user.id,
                    pages=list(dict.fromkeys(pages)), versions=versions, assets=assets_,
                    codes=codes, files=photos,
                    server_time=now.isoformat(timespec="seconds") + "Z")
