@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from sync import Command, Handler, Invalid, Rejected
 
@@ -42,7 +42,7 @@ def password_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any
     if errors:
         raise Invalid(errors)
     db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-               [generate_password_hash(cmd.payload["password"]), user["id"]])
+               [users.hash_password(cmd.payload["password"]), user["id"]])
     users.end_sessions(db, user["id"])
     audit.record(db, cmd, now, "password", "user", user["id"], {"password_changed": True})
     return {"user_id": user["id"]}

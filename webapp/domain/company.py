@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
-from werkzeug.security import generate_password_hash
 
 from sync import Command, Handler, Invalid, Rejected
 
@@ -75,7 +74,7 @@ def create_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user_id = db.execute(
         "INSERT INTO users (username, password_hash, display_name, department, role)"
         " VALUES (?,?,?,'management','admin')",
-        [p["username"].strip(), generate_password_hash(p["password"]),
+        [p["username"].strip(), users.hash_password(p["password"]),
          p["display_name"].strip()],
     ).lastrowid
     db.execute("INSERT INTO user_estates (user_id, estate_id) VALUES (?,?)", [user_id, estate_id])

@@ -16,6 +16,11 @@ from sync import Command, Invalid, Rejected
 from . import audit, people, phones
 from .text import N_
 
+
+def hash_password(password: str) -> str:
+    """The one way a password is stored: scrypt, werkzeug's default."""
+    return generate_password_hash(password)
+
 USERNAME = re.compile(r"^[a-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 8
 # zxcvbn's scale: 3 is "safely unguessable: moderate protection from offline attacks".
@@ -114,7 +119,7 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         "active": 1 if p.get("active", True) else 0,
     }
     if p.get("password"):
-        fields["password_hash"] = generate_password_hash(p["password"])
+        fields["password_hash"] = hash_password(p["password"])
     before = None if user_id is None else people.get_user(db, user_id)
     estates_before = [] if user_id is None else people.estate_ids(db, user_id)
     if user_id is None:

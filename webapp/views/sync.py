@@ -82,13 +82,19 @@ def guard():
     return None
 
 
+def kept_asset_urls() -> list[str]:
+    """The versioned addresses of the static files a phone keeps (ASSETS)."""
+    return layout.once(("kept_assets",),
+                       lambda: [url_for("static", filename=a) for a in ASSETS])
+
+
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from the site root so its scope is the whole app; the asset
     version, the shell's files and the outbox script's address (versioned like every
     static file) are written in from here."""
     path = Path(current_app.static_folder or "") / "sw.js"
-    shell = [*SHELL_PAGES, *(url_for("static", filename=a) for a in ASSETS)]
+    shell = [*SHELL_PAGES, *kept_asset_urls()]
     body = (f'const VERSION = "{assets.version()}";\n'
             f"const SHELL_URLS = {json.dumps(shell)};\n"
             f"const OUTBOX_URL = {json.dumps(url_for('static', filename='outbox.js'))};\n"
@@ -205,8 +211,7 @@ def manifest():
         pages.append(url_for("callbacks.today"))
         for task in callbacks.today(db, current_user.row, current_user.estate_ids, now):
             pages.append(url_for("callbacks.task", task_id=task["id"]))
-    assets_ = layout.once(("kept_assets",),
-                          lambda: [url_for("static", filename=a) for a in ASSETS])
+    assets_ = kept_asset_urls()
     code = _by_id("places.qr", "token")
     codes = {code.format(token): opens[place]
              for place, token in places.live_tokens(db, opens).items()}
