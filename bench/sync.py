@@ -127,6 +127,9 @@ def serve_demo(tmp: Path, name: str, jobs: int) -> tuple[subprocess.Popen, int, 
             break
         except OSError:
             time.sleep(0.1)
+    else:  # a benchmark of a server that never answered would measure nothing
+        os.killpg(server.pid, signal.SIGTERM)
+        raise RuntimeError(f"gunicorn did not answer on port {port}")
     return server, port, db_path, job_ids
 
 
