@@ -161,6 +161,9 @@ def test_what_the_phone_kept_goes_when_the_session_ends_elsewhere(page: Page, se
     page.evaluate("() => navigator.serviceWorker.controller.postMessage("
                   "{type: 'refresh', force: true})")
     poll(page, "u => caches.match(u).then(r => !r)", f"/jobs/{job_id}")
+    # The page shown with no signal is nobody's now: it no longer names him.
+    poll(page, "() => caches.match('/offline').then(r => r.text())"
+               ".then(t => !t.includes('李师傅'))")
 
 
 def test_pages_show_only_the_signed_in_persons_waiting_items(page: Page, context: BrowserContext,

@@ -102,6 +102,22 @@ function keepNavigated(request, copy) {
   }).catch(function () { return null; });
 }
 
+// The person is gone (signed out here, or their session ended elsewhere): drop their
+// pages, and fetch the shell's pages (/offline, /outbox) again as nobody's, so the page
+// shown with no signal names no one and promises no kept pages.
+function forget() {
+  return caches.delete(PAGES).then(function () {
+    return caches.open(SHELL);
+  }).then(function (cache) {
+    return Promise.all(SHELL_URLS.filter(function (u) { return u.indexOf("/static/") !== 0; })
+      .map(function (u) {
+        return fetch(u, { credentials: "same-origin" }).then(function (r) {
+          return r.ok && !r.redirected ? cache.put(u, r) : null;
+        }).catch(function () { return null; });
+      }));
+  });
+}
+
 // Fetch the manifest; keep exactly the pages and photos it lists, fetching a page only
 // when its version (manifest.versions, kept in VERSIONS) differs from the one held.
 function refill() {
@@ -109,7 +125,7 @@ function refill() {
     // The session ended elsewhere (signed out on another device, the password changed,
     // the account disabled): what was kept for it, residents' names included, goes with
     // it. The outbox stays; it waits for the next sign-in.
-    if (r.status === 401) return caches.delete(PAGES).then(function () { return null; });
+    if (r.status === 401) return forget().then(function () { return null; });
     if (!r.ok) return null;
     return r.json();
   }).then(function (manifest) {
@@ -170,7 +186,7 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "refresh") event.waitUntil(refresh(!!data.force));
   if (data.type === "flush") event.waitUntil(Outbox.flush());
-  if (data.type === "forget") event.waitUntil(caches.delete(PAGES));
+  if (data.type === "forget") event.waitUntil(forget());
 });
 
 self.addEventListener("sync", function (event) {
