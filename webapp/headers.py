@@ -37,7 +37,6 @@ PERMISSIONS = {
     "payment": "()",
     "usb": "()",
     "serial": "()",
-    "bluetooth": "()",
     "midi": "()",
     "magnetometer": "()",
     "gyroscope": "()",

@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var el = event.detail.elt && event.detail.elt.closest("[data-swap-status]");
+    // The element that sent the request (detail.elt is the swap's target).
+    var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var el = from && from.closest("[data-swap-status]");
     if (!el) return;
     var codes = el.getAttribute("data-swap-status").split(/\s+/);
     if (codes.indexOf(String(event.detail.xhr.status)) >= 0) {
