@@ -346,6 +346,10 @@ def test_the_caddyfile_as_caddy_reads_it(tmp_path):
     assert any(h.get("response", {}).get("set", {}).get("Content-Type") == [https.CA_MIMETYPE]
                for h in find_handlers(plain, "headers"))
     assert files
+    # No Server banner on either site (e2e/test_https.py checks the answers themselves).
+    for server in (secure, plain):
+        assert any(h.get("response", {}).get("delete") == ["Server"]
+                   and h["response"].get("deferred") for h in find_handlers(server, "headers"))
 
 
 @pytest.mark.skipif(not shutil.which("caddy"), reason="`make system-deps` installs caddy")
