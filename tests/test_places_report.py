@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from webapp.db import connect
+from webapp.demo import DEMO_PASSWORD
 from webapp.domain import place_commands, settings
 
 from .conftest import op
@@ -214,3 +215,18 @@ def test_the_limit_page_speaks_the_visitors_language(app, client):
     client.post("/locale", data={"locale": "en"})
     response = report(client, token(app, "unit", 1))
     assert response.status_code == 429 and 'lang="en"' in response.get_data(as_text=True)
+
+
+def test_the_limits_are_the_estates_settings(app, client, auth):
+    defaults = {s.key: str(s.default) for s in settings.SETTINGS}
+    staff = app.test_client()
+    staff.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
+    page = Page(staff.get("/admin/estates/1/settings").get_data(as_text=True))
+    assert page.values["public_reports_per_address_hour"] == "3"
+    assert page.values["public_report_addresses_per_code_hour"] == "10"
+    saved = staff.post("/admin/estates/1/settings", data={
+        **defaults, "op_id": op(), "public_reports_per_address_hour": "1"})
+    assert saved.status_code == 303
+    tok = token(app, "unit", 1)
+    assert report(client, tok).status_code == 303
+    assert report(client, tok).status_code == 429
