@@ -217,7 +217,7 @@ def test_the_limit_page_speaks_the_visitors_language(app, client):
     assert response.status_code == 429 and 'lang="en"' in response.get_data(as_text=True)
 
 
-def test_the_limits_are_the_estates_settings(app, client, auth):
+def test_the_limits_are_the_estates_settings(app, client):
     defaults = {s.key: str(s.default) for s in settings.SETTINGS}
     staff = app.test_client()
     staff.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
