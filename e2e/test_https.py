@@ -143,10 +143,14 @@ def test_the_caddy_stack_serves_https_and_the_root_certificate_over_http(stack: 
     secure = stack.get("/login")
     assert secure.status == 200
     assert secure.getheader("Strict-Transport-Security") is None  # Caddy's own CA: no HSTS
+    # Neither Caddy nor gunicorn names itself; the app's headers pass through.
+    assert secure.getheader("Server") is None
+    assert "frame-ancestors 'none'" in secure.getheader("Content-Security-Policy")
     assert "Secure" in secure.getheader("Set-Cookie", "")
     # Plain http: everything is sent to https, except the root certificate.
     plain = stack.get("/jobs/mine?x=1", secure=False)
     assert plain.status == 308
+    assert plain.getheader("Server") is None
     assert plain.getheader("Location") == f"{stack.server.url}/jobs/mine?x=1"
     ca = http.client.HTTPConnection(ADDRESS, stack.http_port, timeout=5)
     ca.request("GET", https.CA_PATH, headers={"Host": f"{HOST}:{stack.http_port}"})

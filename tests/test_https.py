@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from webapp import create_app, https, labels
-from webapp.db import pool
+from webapp.db import connect, pool
 from webapp.demo import DEMO_PASSWORD
+from webapp.domain import settings
 
 from .conftest import copy_db
 from .placeflow import report, token
@@ -101,8 +102,11 @@ def test_only_the_proxys_own_hop_is_believed(make_app):
 
 
 def test_behind_one_proxy_the_public_reports_limit_is_per_phone(make_app):
-    app = make_app(PROXY_COUNT=1, PUBLIC_REPORT_MIN_SECONDS=0, PUBLIC_REPORTS_PER_ADDR_HOUR=1,
-                   PUBLIC_REPORTS_PER_TOKEN_HOUR=10)
+    app = make_app(PROXY_COUNT=1, PUBLIC_REPORT_MIN_SECONDS=0)
+    db = connect(app.config["DATABASE"])
+    settings.save(db, 1, {"public_reports_per_address_hour": 1})
+    db.conn.commit()
+    db.close()
     tok = token(app, "unit", 1)
     first = client_at(app, PROXY, "203.0.113.7")
     assert report(first, tok).status_code == 303
@@ -342,6 +346,10 @@ def test_the_caddyfile_as_caddy_reads_it(tmp_path):
     assert any(h.get("response", {}).get("set", {}).get("Content-Type") == [https.CA_MIMETYPE]
                for h in find_handlers(plain, "headers"))
     assert files
+    # No Server banner on either site (e2e/test_https.py checks the answers themselves).
+    for server in (secure, plain):
+        assert any(h.get("response", {}).get("delete") == ["Server"]
+                   and h["response"].get("deferred") for h in find_handlers(server, "headers"))
 
 
 @pytest.mark.skipif(not shutil.which("caddy"), reason="`make system-deps` installs caddy")

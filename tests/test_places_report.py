@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
+
+from webapp.db import connect
+from webapp.demo import DEMO_PASSWORD
+from webapp.domain import place_commands, settings
 
 from .conftest import op
 from .pages import Page
@@ -95,8 +100,22 @@ def test_the_honeypot_and_a_too_quick_form_are_refused(app, client):
     assert not query(app, "SELECT id FROM jobs WHERE description IN ('广告', '太快了', '伪造')")
 
 
+def limits(app, per_address: int, addresses_per_code: int, estate_id: int = 1) -> None:
+    db = connect(app.config["DATABASE"])
+    settings.save(db, estate_id, {"public_reports_per_address_hour": per_address,
+                                  "public_report_addresses_per_code_hour": addresses_per_code})
+    db.conn.commit()
+    db.close()
+
+
+def client_at(app, addr: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = addr
+    return client
+
+
 def test_reports_are_limited_per_address_and_per_code(app, client):
-    app.config.update(PUBLIC_REPORTS_PER_ADDR_HOUR=2, PUBLIC_REPORTS_PER_TOKEN_HOUR=3)
+    limits(app, per_address=2, addresses_per_code=2)
     tok = token(app, "unit", 1)
     assert report(client, tok).status_code == 303
     assert report(client, tok).status_code == 303
@@ -104,17 +123,110 @@ def test_reports_are_limited_per_address_and_per_code(app, client):
     assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
     page = Page(response.get_data(as_text=True))
     assert page.find("data-rate-limited") and page.find("data-unsent")
-    other = app.test_client()
-    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-    assert report(other, tok).status_code == 303  # a third report through this code
-    assert report(other, tok).status_code == 429  # the code's limit
-    assert report(other, token(app, "unit", 2)).status_code == 303  # another code is fine
+    other = client_at(app, "10.0.0.9")
+    assert report(other, tok).status_code == 303  # the code's second address
+    assert report(client_at(app, "10.0.0.10"), tok).status_code == 429  # a third address
+    assert report(other, tok).status_code == 303  # an address already counted: its own limit
+    assert report(other, tok).status_code == 429
+    assert report(client_at(app, "10.0.0.10"), token(app, "unit", 2)).status_code == 303
     assert len(query(app, "SELECT id FROM jobs WHERE source = 'qr' AND received_by IS NULL "
-                          "AND reporter_name = '住户' AND unit_id IN (1, 2)")) == 4
+                          "AND reporter_name = '住户' AND unit_id IN (1, 2)")) == 5
+
+
+def test_two_addresses_cannot_silence_a_code_for_everyone(app, client):
+    """With the estate's default limits, two addresses reporting all they may leave the
+    code open to a resident at a third address."""
+    tok = token(app, "unit", 1)
+    for addr in ("198.51.100.1", "198.51.100.2"):
+        sender = client_at(app, addr)
+        codes = [report(sender, tok).status_code for _ in range(6)]
+        assert 303 in codes and codes[-1] == 429
+    assert report(client_at(app, "203.0.113.50"), tok).status_code == 303
+    assert not query(app, "SELECT id FROM public_report_floods")
+
+
+def test_a_flood_is_told_to_the_desk_once(app, client, auth):
+    limits(app, per_address=3, addresses_per_code=2)
+    tok = token(app, "unit", 1)
+    for n in range(2):
+        assert report(client_at(app, f"10.1.0.{n}"), tok).status_code == 303
+    for n in range(2, 6):  # further addresses: refused, one flood
+        assert report(client_at(app, f"10.1.0.{n}"), tok).status_code == 429
+    (flood,) = query(app, "SELECT * FROM public_report_floods")
+    assert (flood["place_type"], flood["place_id"], flood["refused"]) == ("unit", 1, 4)
+    audit = query(app, "SELECT entity, entity_id FROM audit_log WHERE action = 'qr.flood'")
+    assert audit == [{"entity": "unit", "entity_id": 1}]
+    auth.login("desk")
+    page = Page(client.get("/jobs").get_data(as_text=True))
+    (notice,) = page.find("data-report-flood")
+    assert notice["data-report-flood"] == "unit:1" and notice["data-flood-active"] == "1"
+    assert page.find("data-flood-place")[0]["href"] == "/places/unit/1"
+    auth.logout()
+    auth.login("desk2")  # the other estate's desk is not told
+    assert not Page(client.get("/jobs").get_data(as_text=True)).find("data-report-flood")
+
+
+def test_a_form_stamp_sends_one_report(app, client):
+    tok = token(app, "unit", 1)
+    page = Page(client.get(f"/q/{tok}").get_data(as_text=True))
+    data = {"started": page.values["started"], "website": "", "description": "楼道灯不亮",
+            "phone": "13800001111"}
+    first = op()
+    assert client.post(f"/q/{tok}", data={**data, "op_id": first}).status_code == 303
+    again = client.post(f"/q/{tok}", data={**data, "op_id": first})  # the same report resent
+    assert again.status_code == 303
+    response = client.post(f"/q/{tok}", data={**data, "op_id": op(), "description": "再来"})
+    assert response.status_code == 400
+    again_page = Page(response.get_data(as_text=True))
+    assert "form" in again_page.errors and again_page.textareas["description"] == "再来"
+    assert again_page.values["started"] != data["started"]  # a fresh form to send
+    assert len(query(app, "SELECT id FROM jobs WHERE source = 'qr' AND unit_id = 1"
+                          " AND description IN ('楼道灯不亮', '再来')")) == 1
+    # Nor through the command path: a stamp is used up inside the report's transaction.
+    assert query(app, "SELECT op_id FROM public_report_stamps") == [{"op_id": first}]
+
+
+def test_a_stale_form_stamp_is_refused(app, client, monkeypatch):
+    tok = token(app, "unit", 1)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 25 * 3600)
+    started = Page(client.get(f"/q/{tok}").get_data(as_text=True)).values["started"]
+    monkeypatch.setattr(time, "time", real)
+    response = client.post(f"/q/{tok}", data={"op_id": op(), "started": started,
+                                             "description": "旧表单", "phone": "13800001111"})
+    assert response.status_code == 400
+    assert "form" in Page(response.get_data(as_text=True)).errors
+    assert not query(app, "SELECT id FROM jobs WHERE description = '旧表单'")
+
+
+@pytest.mark.parametrize("addr, key", [
+    ("203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("not an address", "not an address"),
+])
+def test_addresses_are_counted_per_ipv6_network(addr, key):
+    assert place_commands.address_key(addr) == key
 
 
 def test_the_limit_page_speaks_the_visitors_language(app, client):
-    app.config["PUBLIC_REPORTS_PER_ADDR_HOUR"] = 0
+    limits(app, per_address=0, addresses_per_code=10)
     client.post("/locale", data={"locale": "en"})
     response = report(client, token(app, "unit", 1))
     assert response.status_code == 429 and 'lang="en"' in response.get_data(as_text=True)
+
+
+def test_the_limits_are_the_estates_settings(app, client):
+    defaults = {s.key: str(s.default) for s in settings.SETTINGS}
+    staff = app.test_client()
+    staff.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
+    page = Page(staff.get("/admin/estates/1/settings").get_data(as_text=True))
+    assert page.values["public_reports_per_address_hour"] == "3"
+    assert page.values["public_report_addresses_per_code_hour"] == "10"
+    saved = staff.post("/admin/estates/1/settings", data={
+        **defaults, "op_id": op(), "public_reports_per_address_hour": "1"})
+    assert saved.status_code == 303
+    tok = token(app, "unit", 1)
+    assert report(client, tok).status_code == 303
+    assert report(client, tok).status_code == 429

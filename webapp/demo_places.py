@@ -44,4 +44,5 @@ def load_places(db: Database, users: dict[str, int], now: datetime) -> None:
         " AND t.revoked_at IS NULL").fetchone()
     _apply(db, None, "public.report", f"place:equipment:{pump_id}", now - timedelta(hours=2),
            token=pump, description="水泵声音很大,像是有异响", phone="13912345678", name="",
-           remote_addr="demo", limit_addr=5, limit_token=10, photos=[])
+           remote_addr="demo", stamp="demo", stamp_issued=(now - timedelta(hours=2)).isoformat(
+               timespec="seconds"), photos=[])

@@ -13,7 +13,8 @@ from .text import N_
 class Setting:
     key: str
     default: int
-    unit: str  # "minutes", "hours", "days", "working days", "percent", "choice"
+    # "minutes", "hours", "days", "working days", "percent", "choice", "reports", "addresses"
+    unit: str
     label: str  # English msgid; translated where shown
     section: str = "jobs"
     choices: tuple[str, ...] = ()  # for unit "choice": labels of 0, 1, ...
@@ -33,6 +34,7 @@ SECTIONS = {
     "complaints": N_("Complaints"),
     "callbacks": N_("Callbacks"),
     "routine": N_("Routine callbacks"),
+    "public": N_("Reports from QR codes"),
 }
 # Values marked *default* in DOMAIN.md (the seeds lost them) are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
@@ -72,6 +74,12 @@ SETTINGS: tuple[Setting, ...] = (
             N_("Each other department: at least, a year"), "routine"),
     Setting("routine_no_repeat_days", 365, "days",
             N_("A household is not sampled again within"), "routine"),
+    # Per hour (docs/SECURITY.md): reports from one address, through any code; and the
+    # addresses one code takes reports from (an address already counted keeps its own).
+    Setting("public_reports_per_address_hour", 3, "reports",
+            N_("Reports from one address in an hour"), "public"),
+    Setting("public_report_addresses_per_code_hour", 10, "addresses",
+            N_("Addresses reporting through one code in an hour"), "public"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

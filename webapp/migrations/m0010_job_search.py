@@ -1,4 +1,5 @@
-"""The board's search index; the users' session versions."""
+"""The board's search index; the users' session versions; the public report's used stamps
+and floods."""
 
 from sqlite_utils import Database
 
@@ -53,3 +54,36 @@ def session_version(db: Database) -> None:
     # per address across usernames (auth.throttled), which needs its own index.
     db["users"].add_column("session_version", int, not_null_default=0)
     db.execute("CREATE INDEX login_failures_addr ON login_failures(remote_addr, at)")
+
+
+@migrations(name="0012_public_report_stamps_and_floods")
+def public_report_stamps_and_floods(db: Database) -> None:
+    # The public report form's signed stamp is good for one report: its nonce is kept
+    # here once used (with the report's op_id, so a retry of the same report is still
+    # answered as a duplicate), and dropped once the stamp would have expired anyway.
+    # A flood is a run of reports a code's limit refused; one row (and one audit entry)
+    # per run, shown to the desk (docs/SECURITY.md).
+    db.executescript(
+        """
+        CREATE TABLE public_report_stamps (
+            nonce TEXT PRIMARY KEY,
+            op_id TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            used_at TEXT NOT NULL
+        );
+        CREATE INDEX public_report_stamps_issued ON public_report_stamps(issued_at);
+        CREATE TABLE public_report_floods (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL,
+            estate_id INTEGER NOT NULL REFERENCES estates(id),
+            place_type TEXT NOT NULL,
+            place_id INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            refused INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX public_report_floods_token ON public_report_floods(token, last_at);
+        CREATE INDEX public_report_floods_estate ON public_report_floods(estate_id, last_at);
+        CREATE INDEX public_reports_token_addr ON public_reports(token, remote_addr, at);
+        """
+    )

@@ -3,12 +3,10 @@ month's statistics with CSV export."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +15,7 @@ from sync import Invalid
 from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
+from ..csvexport import csv_response
 from ..db import get_db
 from ..domain import callback_stats, callbacks, complaints, jobs, months
 from ..domain.workdays import LOCAL
@@ -176,11 +175,7 @@ def stats_csv():
     db = get_db()
     cb = callback_stats.callbacks(db, current_user.estate_ids, month, now)
     counts = callback_stats.complaint_counts(db, current_user.estate_ids, month, now)
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out)
-    w.writerow([_("Month"), _("Measure"), _("Value"), _("Key")])
-    w.writerows([month, label, value, key] for key, label, value in _csv_rows(cb, counts))
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="callbacks-{month}.csv"'
-    return response
+    return csv_response([_("Month"), _("Measure"), _("Value"), _("Key")],
+                        ([month, label, value, key] for key, label, value
+                         in _csv_rows(cb, counts)),
+                        f"callbacks-{month}.csv")

@@ -3,11 +3,9 @@ offline), an inspection's results, the month's summary with CSV, and checklist e
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +13,7 @@ from sync import Invalid
 
 from .. import commands
 from ..auth import require, utcnow
+from ..csvexport import csv_response
 from ..db import get_db
 from ..domain import inspection_stats, inspections, months, people, places
 from ..domain.workdays import LOCAL
@@ -174,26 +173,22 @@ def summary_csv():
     """The month's summary as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
     month = _month()
     s = inspection_stats.month_summary(get_db(), current_user.estate_ids, month)
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out)
-    w.writerow([_("Month"), _("Row"), _("Estate"), _("Place"), _("Kind of place"),
-                _("Places"), _("Inspections"), _("Items checked"), _("Failed"),
-                _("Not applicable"), _("Failed rate (%)"), _("Jobs made")])
+    header = [_("Month"), _("Row"), _("Estate"), _("Place"), _("Kind of place"),
+              _("Places"), _("Inspections"), _("Items checked"), _("Failed"),
+              _("Not applicable"), _("Failed rate (%)"), _("Jobs made")]
+    rows: list[list[Any]] = []
 
     def line(level: str, estate: str, name: str, kind: str, r: dict) -> None:
-        w.writerow([month, level, estate, name, kind, r.get("places", 1), r["inspections"],
-                    r["checked"], r["failed"], r["na"], "" if r["rate"] is None else r["rate"],
-                    r["jobs"]])
+        rows.append([month, level, estate, name, kind, r.get("places", 1), r["inspections"],
+                     r["checked"], r["failed"], r["na"], "" if r["rate"] is None else r["rate"],
+                     r["jobs"]])
 
     for r in s["places"]:
         line("place", r["estate_name"], r["name"], _(inspections.PLACE_KINDS[r["kind"]]), r)
     for r in s["kinds"]:
         line("kind", "", "", _(inspections.PLACE_KINDS[r["kind"]]), r)
     line("total", "", "", "", s["total"])
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="inspections-{month}.csv"'
-    return response
+    return csv_response(header, rows, f"inspections-{month}.csv")
 
 
 # --- Checklist templates (administrators) ----------------------------------------------

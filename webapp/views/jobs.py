@@ -14,7 +14,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, jobs, people, places
+from ..domain import access, jobs, people, place_commands, places
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -66,6 +66,8 @@ def board():
                "more": more, "continued": before is not None}
     if before is not None and is_partial():  # "show more": the next rows only
         return render_template("jobs/_row_items.html", **context)
+    if not is_partial():  # codes being flooded with reports, over the list
+        context["floods"] = place_commands.floods(get_db(), current_user.estate_ids, utcnow())
     return render("jobs/board.html", "jobs/_rows.html", **context)
 
 

@@ -20,25 +20,25 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 import sync
 from sync import Command, Invalid
 
 from .. import labels as label_sheets
 from ..auth import require, utcnow
-from ..db import get_db
-from ..domain import access, estates, files, place_commands, places
+from ..db import get_db, write_tx
+from ..domain import access, estates, files, place_commands, places, settings
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 
 bp = Blueprint("places", __name__, cli_group=None)  # `flask issue-qr`
 
-# Limits for reports from the public page; an instance's config may change them.
+# The public form's stamp; an instance's config may change them. The hourly limits are
+# each estate's settings (domain/settings.py).
 DEFAULTS = {
-    "PUBLIC_REPORTS_PER_ADDR_HOUR": 5,  # reports from one IP address in an hour
-    "PUBLIC_REPORTS_PER_TOKEN_HOUR": 10,  # reports through one code in an hour
     "PUBLIC_REPORT_MIN_SECONDS": 3,  # a person takes longer than this to fill the form
+    "PUBLIC_REPORT_MAX_SECONDS": 24 * 3600,  # a form's stamp is good for this long
     "LABELS_MAX": 5000,  # labels in one PDF
 }
 NUMBER = re.compile(r"^J\d{8}-\d{4,}$")
@@ -64,16 +64,25 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="public-report")
 
 
-def _form_age(token: str) -> float | None:
-    """Seconds since the public form was shown (its signed stamp), None if forged."""
+def _stamp(token: str) -> str:
+    """The public form's signed stamp: this code, and a nonce that one report uses up."""
+    return _serializer().dumps({"t": token, "n": uuid.uuid4().hex})
+
+
+def _read_stamp(token: str) -> tuple[str, datetime] | str:
+    """The posted stamp's (nonce, time issued); or what is wrong with it: "forged" (or for
+    another code, or a stamp of the old kind) or "expired"."""
     try:
-        value, stamp = _serializer().loads(request.form.get("started", ""),
-                                           return_timestamp=True)
+        value, issued = _serializer().loads(
+            request.form.get("started", ""), return_timestamp=True,
+            max_age=current_app.config["PUBLIC_REPORT_MAX_SECONDS"])
+    except SignatureExpired:
+        return "expired"
     except BadData:
-        return None
-    if value != token:
-        return None
-    return (datetime.now(UTC) - stamp).total_seconds()
+        return "forged"
+    if not isinstance(value, dict) or value.get("t") != token or not value.get("n"):
+        return "forged"
+    return str(value["n"]), issued
 
 
 def _public(token: str, place: dict[str, Any], values: dict[str, str],
@@ -81,7 +90,7 @@ def _public(token: str, place: dict[str, Any], values: dict[str, str],
     sent = request.args.get("sent", "")
     return render_template(
         "places/public.html", token=token, view=places.public_view(place), values=values,
-        errors=errors, started=_serializer().dumps(token),
+        errors=errors, started=_stamp(token),
         sent=sent if NUMBER.match(sent) else "",
     ), status
 
@@ -120,8 +129,15 @@ def qr(token: str):
     return _public(token, place, {}, {})
 
 
-def _limited(values: dict[str, str]):
-    """Over the hourly limit: say so kindly, and show what was typed (it was not sent)."""
+def _limited(values: dict[str, str], cmd: Command, place: dict[str, Any], token: str,
+             limited_by: str):
+    """Over an hourly limit: say so kindly, and show what was typed (it was not sent). A
+    code's limit reached is a flood: counted for the desk, in a transaction of its own (the
+    report's was rolled back)."""
+    if limited_by == "code":
+        db = get_db()
+        with write_tx(db):
+            place_commands.note_flood(db, cmd, place, token, utcnow())
     return render_template("places/limited.html", values=values), 429, {"Retry-After": "3600"}
 
 
@@ -147,27 +163,44 @@ def report(token: str):
     values = {k: request.form.get(k, "")[:2000] for k in ("description", "phone", "name")}
     if request.form.get("website"):  # the honeypot: a field people do not see
         return _public(token, place, values, {"form": N_("The report could not be sent.")}, 400)
-    age = _form_age(token)
-    if age is None or age < cfg["PUBLIC_REPORT_MIN_SECONDS"]:
+    stamp = _read_stamp(token)
+    if stamp == "expired":
+        return _public(token, place, values, {
+            "form": N_("This form was open too long. Check your report and send it again.")},
+            400)
+    if isinstance(stamp, str) or \
+            (utcnow().replace(tzinfo=UTC) - stamp[1]).total_seconds() < \
+            cfg["PUBLIC_REPORT_MIN_SECONDS"]:
         return _public(token, place, values, {
             "form": N_("That was very quick. Check your report and send it again.")}, 400)
-    addr = (request.remote_addr or "")[:64]
+    nonce, issued = stamp
+    op_id = request.form.get("op_id") or str(uuid.uuid4())
+    db = get_db()
+    used_by = place_commands.stamp_used_by(db, nonce)
+    if used_by is not None and used_by != op_id:  # the same op_id: a retry, answered below
+        return _public(token, place, values, {"form": place_commands.STAMP_USED}, 400)
+    addr = place_commands.address_key((request.remote_addr or "")[:64])
+    target = f"place:{place['place_type']}:{place['id']}"
     payload: dict[str, Any] = {
-        **values, "token": token, "remote_addr": addr,
-        "limit_addr": cfg["PUBLIC_REPORTS_PER_ADDR_HOUR"],
-        "limit_token": cfg["PUBLIC_REPORTS_PER_TOKEN_HOUR"],
+        **values, "token": token, "remote_addr": addr, "stamp": nonce,
+        "stamp_issued": issued.astimezone(UTC).replace(tzinfo=None).isoformat(
+            timespec="seconds"),
+        "stamp_max_seconds": cfg["PUBLIC_REPORT_MAX_SECONDS"],
     }
+    refused = Command(op_id=op_id, kind="public.report", target=target, payload={},
+                      user_id=None, device_id="")
     try:
         place_commands.check_report(payload)  # before a photo is stored
-        if place_commands.over_limit(get_db(), token, addr, payload["limit_addr"],
-                                     payload["limit_token"], utcnow()):
-            return _limited(values)
+        limited_by = None if used_by else place_commands.report_limit(
+            db, token, addr, settings.estate_settings(db, place["estate_id"]), utcnow())
+        if limited_by:
+            return _limited(values, refused, place, token, limited_by)
         payload["photos"] = _photo()
-        outcome = _issue("public.report", f"place:{place['place_type']}:{place['id']}",
-                         payload, None, request.form.get("op_id") or None)
+        outcome = _issue("public.report", target, payload, None, op_id)
     except Invalid as exc:
         if place_commands.RATE_LIMITED in exc.errors:
-            return _limited(values)
+            return _limited(values, refused, place, token,
+                            exc.errors.get(place_commands.LIMITED_BY, ""))
         return _public(token, place, values, exc.errors, 422)
     return redirect(url_for("places.qr", token=token, sent=outcome.result["number"]), 303)
 

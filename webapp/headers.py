@@ -1,0 +1,64 @@
+"""Security headers on every response (flask-talisman): a Content-Security-Policy with no
+inline script or style and no eval, no framing (the sign-off page must never sit inside
+another site's frame), nosniff, a Referrer-Policy and a Permissions-Policy that gives the
+camera to the app's own pages only (the QR scanner, photos).
+
+Talisman neither redirects to https nor sends HSTS here: Caddy does both (deploy/Caddyfile,
+webapp/https.py), and HSTS only with public certificates. Cookie flags stay as
+create_app() and https.py set them. Cache-Control stays with webapp/assets.py.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_talisman import Talisman
+
+SELF = "'self'"
+CSP = {
+    "default-src": SELF,
+    "script-src": SELF,
+    "style-src": SELF,
+    # Photo and signature previews are data: and blob: URLs made on the phone.
+    "img-src": [SELF, "data:", "blob:"],
+    "connect-src": SELF,
+    "worker-src": SELF,
+    "manifest-src": SELF,
+    "font-src": SELF,
+    "object-src": "'none'",
+    "base-uri": SELF,
+    "form-action": SELF,
+    "frame-ancestors": "'none'",
+}
+# Camera for the scanner and photo capture on our own pages; everything else off.
+PERMISSIONS = {
+    "camera": "(self)",
+    "microphone": "()",
+    "geolocation": "()",
+    "payment": "()",
+    "usb": "()",
+    "serial": "()",
+    "midi": "()",
+    "magnetometer": "()",
+    "gyroscope": "()",
+    "accelerometer": "()",
+    "display-capture": "()",
+    "browsing-topics": "()",
+}
+REFERRER = "same-origin"
+
+
+def init_app(app: Flask) -> None:
+    Talisman(
+        app,
+        force_https=False,
+        strict_transport_security=False,
+        session_cookie_secure=False,  # set by https.init_app from PUBLIC_URL
+        session_cookie_http_only=bool(app.config["SESSION_COOKIE_HTTPONLY"]),
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        frame_options="DENY",
+        content_security_policy=CSP,
+        permissions_policy=PERMISSIONS,
+        referrer_policy=REFERRER,
+        x_content_type_options=True,
+        x_xss_protection=False,  # obsolete; the CSP replaces it
+    )
