@@ -1,4 +1,4 @@
-"""The board's search index; the users' session versions."""
+"""The board's search index; the users' session versions; who uploaded each file."""
 
 from sqlite_utils import Database
 
@@ -53,3 +53,24 @@ def session_version(db: Database) -> None:
     # per address across usernames (auth.throttled), which needs its own index.
     db["users"].add_column("session_version", int, not_null_default=0)
     db.execute("CREATE INDEX login_failures_addr ON login_failures(remote_addr, at)")
+
+
+@migrations(name="0012_file_uploads")
+def file_uploads(db: Database) -> None:
+    # Who sent each file: the first uploader on the file, and every user who sent the
+    # same bytes in file_uploads (what they may attach, and their day's quota).
+    # files.created_at becomes the last time it was stored: prune keeps a day from that.
+    db["files"].add_column("uploaded_by", int)
+    db.executescript(
+        """
+        CREATE TABLE file_uploads (
+            sha256 TEXT NOT NULL REFERENCES files(sha256),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            size INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (sha256, user_id)
+        );
+        CREATE INDEX file_uploads_user ON file_uploads(user_id, at);
+        CREATE INDEX files_created ON files(created_at);
+        """
+    )
