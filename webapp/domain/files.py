@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,16 +52,17 @@ class Quota:
 def _open(data: bytes) -> Image.Image | None:
     """The decoded image if `data` is a whole JPEG, PNG or WebP of sane size, else None."""
     try:
-        with warnings.catch_warnings():
-            # Between the limit and twice it Pillow only warns: refuse those too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                if probe.format not in MIME_BY_FORMAT:
-                    return None
-                probe.verify()  # checksums and structure, without decoding the pixels
-            img = Image.open(io.BytesIO(data))  # verify() leaves the image unusable
-            img.load()
-            return img
+        with Image.open(io.BytesIO(data)) as probe:
+            # Between the limit and twice it Pillow only warns (a warnings filter is
+            # process-wide, not for one request's thread): the size read from the header
+            # refuses those too, before any pixel is decoded.
+            if (probe.format not in MIME_BY_FORMAT
+                    or probe.width * probe.height > Image.MAX_IMAGE_PIXELS):
+                return None
+            probe.verify()  # checksums and structure, without decoding the pixels
+        img = Image.open(io.BytesIO(data))  # verify() leaves the image unusable
+        img.load()
+        return img
     except (UnidentifiedImageError, Image.DecompressionBombError,
             Image.DecompressionBombWarning, OSError, SyntaxError, ValueError,
             EOFError):
