@@ -100,7 +100,9 @@ def job_with_photo(server: Server, worker: str, colour: tuple[int, int, int]) ->
     """A job reported with a photo, dispatched to `worker`: (job id, the photo's hash)."""
     db = connect(server.database)
     try:
-        sha = files.store(db, server.files_dir, jpeg(colour), "image/jpeg", utcnow())
+        desk = db.execute("SELECT id FROM users WHERE username = 'desk'").fetchone()[0]
+        # Sent by the desk, who attaches it (only the sender or a reader of it may).
+        sha = files.store(db, server.files_dir, jpeg(colour), "image/jpeg", utcnow(), desk)
         db.conn.commit()
     finally:
         db.close()

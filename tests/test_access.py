@@ -128,13 +128,14 @@ def test_files_are_read_within_the_estates_that_hold_them(db):
     sha = "ab" * 32
     db.execute("INSERT INTO files (sha256, mime, size, created_at) VALUES (?, 'image/png', 1,"
                " ?)", [sha, NOW.isoformat()])
-    assert access.readable_file(db, [1, 2], sha) is None  # stored, held by no record
+    admin, _estates = user(db, "admin")
+    assert access.readable_file(db, admin, [1, 2], sha) is None  # stored, held by no record
     job = new_job(db)
     db.execute("INSERT INTO job_photos (job_id, sha256, stage, op_id) VALUES (?, ?, 'report',"
                " 'p')", [job, sha])
-    assert access.readable_file(db, [1], sha) == "image/png"
-    assert access.readable_file(db, [2], sha) is None
-    assert access.readable_file(db, [], sha) is None
+    assert access.readable_file(db, admin, [1], sha) == "image/png"
+    assert access.readable_file(db, admin, [2], sha) is None
+    assert access.readable_file(db, admin, [], sha) is None
 
 
 @pytest.mark.parametrize(("username", "endpoint"), [

@@ -43,7 +43,8 @@ class Writer:
             while not self.stop.is_set():
                 n += 1
                 now = NOW + timedelta(seconds=n)
-                sha = files.store(db, self.files_dir, b"\x89PNG backup %d" % n, "image/png", now)
+                sha = files.store(db, self.files_dir, b"\x89PNG backup %d" % n, "image/png", now,
+                                  desk)
                 cmd = sync.Command(
                     op_id=str(uuid.uuid4()), kind="job.create", target="job:new",
                     payload={"estate_id": 1, "unit_id": unit, "reporter_name": "王",

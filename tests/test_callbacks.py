@@ -64,7 +64,10 @@ def test_who_calls_back_follows_the_estate_policy(db, policy, expect):
 def test_a_signature_on_site_counts_as_the_callback_where_the_estate_says_so(db):
     job_id = job_in(db, "completed")
     png = "a" * 64
-    db.execute("INSERT INTO files VALUES (?, 'image/png', 1, '2026-01-01')", [png])
+    db.execute("INSERT INTO files (sha256, mime, size, created_at) VALUES (?, 'image/png', 1,"
+               " '2026-01-01')", [png])
+    db.execute("INSERT INTO file_uploads (sha256, user_id, size, at) VALUES (?,?,1,"
+               " '2026-01-01')", [png, uid(db, "tech")])  # the technician sent it
     step(db, job_id, "job.signoff", {"outcome": "signed", "signer_name": "陈",
                                      "signature_image": png})
     assert task_for_job(db, job_id)["status"] == "done"

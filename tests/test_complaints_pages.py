@@ -88,7 +88,9 @@ def test_complaint_evidence_photos_are_served_within_the_estate(client, auth):
     assert response.status_code == 303
     import hashlib
 
-    sha = hashlib.sha256(buf.getvalue()).hexdigest()
+    from webapp.domain import files
+
+    sha = hashlib.sha256(files.reencode(buf.getvalue()) or b"").hexdigest()
     with client.get(f"/files/{sha}") as served:
         assert served.status_code == 200
     auth.logout()

@@ -148,7 +148,8 @@ def test_editing_a_checklist_does_not_rewrite_past_results(db):
 # --- Recording a visit ----------------------------------------------------------------------
 
 def test_a_failed_item_becomes_a_job_for_its_department_linked_back(db, tmp_path):
-    sha = files.store(db, str(tmp_path), b"\xff\xd8\xff fake jpeg", "image/jpeg", NOW)
+    sha = files.store(db, str(tmp_path), b"\xff\xd8\xff fake jpeg", "image/jpeg", NOW,
+                      uid(db, "supervisor"))
     # Lift items: 0 lighting (maintenance), 6 cleanliness (cleaning), 7 camera (security).
     out = record(db, LIFT, {0: "fail", 6: "fail", 7: "fail", 3: "na"},
                  notes={0: "灯管闪烁"}, photos={0: [sha]}, jobs={6: False})

@@ -41,6 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=workdays.LOCAL.key,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        # What one user may upload in a rolling day (photos and signatures), and how
+        # often at most a process removes the files no record holds (domain/files.prune).
+        UPLOADS_PER_USER_DAY=300,
+        UPLOAD_BYTES_PER_USER_DAY=300 * 1024 * 1024,
+        PRUNE_FILES_EVERY_MINUTES=60,
         # Failed sign-ins within the window (auth.throttled): per username from one
         # address, per account from any address, per address for any username.
         LOGIN_MAX_FAILURES=5,

@@ -1,5 +1,6 @@
 """Administration commands for the `flask` CLI: importing units and residents, the
-first estate and administrator of a new company, backups and restoring one."""
+first estate and administrator of a new company, backups and restoring one, removing the
+files no record holds."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import sync
 from . import backup
 from .auth import utcnow
 from .db import get_db, migrate
-from .domain import company, imports
+from .domain import company, files, imports
 from .domain.handlers import HANDLERS
 from .domain.text import N_
 
@@ -228,8 +229,17 @@ def restore_command(src: Path, force: bool) -> None:
                        old=str(result.replaced)))
 
 
+@click.command("prune-files")
+@with_appcontext
+def prune_files_command() -> None:
+    """Remove the photos and signatures no record holds, stored over a day ago."""
+    removed = files.prune(_company_db(), current_app.config["FILES_DIR"], utcnow())
+    click.echo(say(N_("%(n)s files no record holds were removed."), n=removed))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_units_command)
     app.cli.add_command(create_company_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(prune_files_command)

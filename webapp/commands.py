@@ -7,15 +7,15 @@ import binascii
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 
 import sync
 from sync import Command, Invalid, Outcome
 
+from . import uploads
 from .auth import utcnow
 from .db import get_db
-from .domain import files
 from .domain.handlers import HANDLERS
 from .domain.jobs import N_
 
@@ -44,31 +44,34 @@ def run(kind: str, target: str, payload: dict[str, Any]) -> Outcome:
 
 
 def save_photos(field: str = "photos") -> list[str]:
-    """Store uploaded images by content hash; returns their hashes."""
+    """Store uploaded photos, re-encoded (upright, long side 1600 px, no EXIF or GPS);
+    returns their hashes."""
     hashes = []
     for upload in request.files.getlist(field):
         if not upload or not upload.filename:
             continue
-        data = upload.read()
-        mime = files.sniff(data)
-        if mime is None:
-            raise Invalid({field: N_("Only photos (JPEG, PNG or WebP) can be attached.")})
-        hashes.append(
-            files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())
-        )
+        try:
+            hashes.append(uploads.keep(upload.read(), reencode=True))
+        except uploads.Refused as exc:
+            raise Invalid({field: exc.message}) from None
     return hashes
 
 
 def save_data_url(value: str, field: str) -> str:
-    """Store a `data:image/png;base64,...` value (a drawn signature); returns its hash."""
+    """Store a `data:image/png;base64,...` value (a drawn signature) as sent; its hash."""
     if not value:
         return ""
     header, _, encoded = value.partition(",")
+    unreadable = Invalid({field: N_("The signature could not be read. Please sign again.")})
+    if not header.startswith("data:image/"):
+        raise unreadable
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise Invalid({field: N_("The signature could not be read. Please sign again.")}) from None
-    mime = files.sniff(data)
-    if not header.startswith("data:image/") or mime is None:
-        raise Invalid({field: N_("The signature could not be read. Please sign again.")})
-    return files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())
+        raise unreadable from None
+    try:
+        return uploads.keep(data, reencode=False)
+    except uploads.Refused as exc:
+        if exc.status == 429:
+            raise Invalid({field: exc.message}) from None
+        raise unreadable from None

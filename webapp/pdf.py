@@ -23,7 +23,7 @@ def _data_uri(sha256: str | None) -> str:
         data = path.read_bytes()
     except OSError:
         return ""
-    mime = files.sniff(data)
+    mime = files.image_type(data)
     if mime is None:
         return ""
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import estates, inspections, people
+from . import estates, files, inspections, people
 from .jobs import ACTIVE_FIELD_STATUSES
 
 User = Mapping[str, Any]
@@ -132,34 +132,66 @@ def job_contact(user: User, estate_ids: list[int], job: Mapping[str, Any]) -> Co
 
 # --- Stored files -------------------------------------------------------------------------
 
-# Every record that holds a file, with the estate it belongs to.
+# Every record that holds a file, with the estate it belongs to, as far as this user may
+# read the record: the rules of the records' own pages (views load_job, load, @require).
 FILE_HOLDERS = (
+    # Jobs: every job for those who see the board; a field worker's own jobs and their
+    # department's pool.
     "SELECT j.estate_id FROM job_photos x JOIN jobs j ON j.id = x.job_id "
-    "WHERE x.sha256 = :sha",
+    "WHERE x.sha256 = :sha AND (:jobs_all OR j.assignee_id = :uid OR (:field "
+    "AND j.status = 'pooled' AND j.department = :dept))",
     "SELECT j.estate_id FROM signatures x JOIN jobs j ON j.id = x.job_id "
-    "WHERE x.image_sha256 = :sha",
+    "WHERE x.image_sha256 = :sha AND (:jobs_all OR j.assignee_id = :uid OR (:field "
+    "AND j.status = 'pooled' AND j.department = :dept))",
     "SELECT c.estate_id FROM complaint_files x JOIN complaints c ON c.id = x.complaint_id "
-    "WHERE x.sha256 = :sha",
+    "WHERE x.sha256 = :sha AND :complaints",
     "SELECT t.estate_id FROM callback_records x JOIN callback_tasks t ON t.id = x.task_id "
-    "WHERE x.signature_sha256 = :sha",
+    "WHERE x.signature_sha256 = :sha AND :callbacks",
     "SELECT f.estate_id FROM feedback_photos x JOIN feedback f ON f.id = x.feedback_id "
-    "WHERE x.sha256 = :sha",
+    "WHERE x.sha256 = :sha AND (:feedback_all OR f.user_id = :uid)",
     "SELECT i.estate_id FROM inspection_photos x JOIN inspection_results r "
     "ON r.id = x.result_id JOIN inspections i ON i.id = r.inspection_id "
-    "WHERE x.sha256 = :sha",
+    "WHERE x.sha256 = :sha AND :inspections",
 )
 
 
-def readable_file(db: Database, estate_ids: list[int], sha256: str) -> str | None:
-    """The stored file's type if a record of one of `estate_ids` holds it, else None."""
-    params: dict[str, Any] = {"sha": sha256,
-                              **{f"e{i}": e for i, e in enumerate(estate_ids)}}
+def readable_file(db: Database, user: User, estate_ids: list[int],
+                  sha256: str) -> str | None:
+    """The stored file's type if a record of `estate_ids` that `user` may read holds it,
+    else None."""
+    params: dict[str, Any] = {
+        "sha": sha256, "uid": user["id"], "dept": user["department"],
+        "field": user["role"] in people.FIELD_ROLES,
+        "jobs_all": people.can(user, "job.view_all"),
+        "complaints": people.can(user, "complaint.view"),
+        "callbacks": people.can(user, "callback.work"),
+        "feedback_all": people.can(user, "feedback.handle"),
+        "inspections": people.can(user, "inspection.view"),
+        **{f"e{i}": e for i, e in enumerate(estate_ids)}}
     estates = ",".join(f":e{i}" for i in range(len(estate_ids))) or "NULL"
     row = db.execute(
         f"SELECT f.mime FROM files f WHERE f.sha256 = :sha AND EXISTS ("
         f"SELECT 1 FROM ({' UNION ALL '.join(FILE_HOLDERS)}) h WHERE h.estate_id IN"
         f" ({estates}))", params).fetchone()
     return row[0] if row else None
+
+
+def known_file(db: Database, user: User, estate_ids: list[int], sha256: str) -> bool:
+    """Whether `user` may learn that this file is stored: they sent it, or may read it."""
+    return (files.uploaded_by(db, user["id"], sha256)
+            or readable_file(db, user, estate_ids, sha256) is not None)
+
+
+def unusable_files(db: Database, user_id: int | None, hashes: list[str]) -> list[str]:
+    """Of the hashes a new record would hold, those this user may not attach: not stored,
+    or neither sent by them nor held by a record they may read. Asked in the command
+    path, so a batch replay meets the same rule as a form."""
+    user = people.get_user(db, user_id)
+    if user is None:
+        return list(hashes)
+    estate_ids = people.estate_ids(db, user["id"])
+    return [sha for sha in hashes
+            if files.missing(db, [sha]) or not known_file(db, user, estate_ids, sha)]
 
 
 # --- Where each role lands ----------------------------------------------------------------

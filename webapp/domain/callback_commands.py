@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, callbacks, complaint_commands, files, jobs, people
+from . import access, audit, callbacks, complaint_commands, jobs, people
 from .job_commands import reopen_job
 from .settings import estate_settings
 from .text import N_
@@ -75,7 +75,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             errors["signer_name"] = N_("Enter the name of the person signing.")
         if not image:
             errors["signature"] = N_("Ask the resident to sign in the box.")
-        elif files.missing(db, [image]):
+        elif access.unusable_files(db, cmd.user_id, [image]):
             errors["signature"] = N_("The signature has not been uploaded yet.")
     unhappy = callbacks.satisfied(ratings) is False
     if follow and follow not in ("rework", "complaint"):

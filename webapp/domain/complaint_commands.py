@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, callbacks, files, people
+from . import access, audit, callbacks, people
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -73,7 +73,7 @@ def _note(db: Database, cmd: Command, cid: int, kind: str, text: str, now: datet
 
 def _evidence(db: Database, cmd: Command, cid: int, stage: str) -> int:
     hashes = [str(h) for h in cmd.payload.get("photos") or []]
-    if files.missing(db, hashes):
+    if access.unusable_files(db, cmd.user_id, hashes):
         raise Invalid({"photos": N_("A photo has not been uploaded yet.")})
     for sha in hashes:
         db.execute(

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, files, people, places
+from . import access, audit, people, places
 from .feedback import (
     CATEGORIES,
     DEPARTMENT_CATEGORY,
@@ -80,7 +80,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         errors["note"] = N_("Write down what the resident said.")
     if category == "other" and not note and not hashes:
         errors["note"] = N_("Say what you saw, or add a photo.")
-    if files.missing(db, hashes):
+    if access.unusable_files(db, cmd.user_id, hashes):
         errors["photos"] = N_("A photo has not been uploaded yet.")
     if errors:
         raise Invalid(errors)

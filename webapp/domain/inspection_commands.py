@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, parse_device_time
 
-from . import audit, files, people, places
+from . import access, audit, people, places
 from .inspections import (
     FIX_DEPARTMENTS,
     PLACE_KINDS,
@@ -95,7 +95,8 @@ def _visited_at(cmd: Command, value: Any, finished: datetime, now: datetime) -> 
     return min(opened, finished)
 
 
-def _answers(db: Database, p: Any, shown: list[int]) -> dict[int, dict[str, Any]]:
+def _answers(db: Database, p: Any, shown: list[int],
+             user_id: int | None) -> dict[int, dict[str, Any]]:
     raw = p.get("results") if isinstance(p.get("results"), dict) else {}
     errors: dict[str, str] = {}
     out = {}
@@ -105,7 +106,7 @@ def _answers(db: Database, p: Any, shown: list[int]) -> dict[int, dict[str, Any]
         photos = [str(h) for h in a.get("photos") or [] if h]
         if result not in RESULTS:
             errors[f"result_{item_id}"] = N_("Choose pass, fail or not applicable.")
-        elif files.missing(db, photos):
+        elif access.unusable_files(db, user_id, photos):
             errors[f"photos_{item_id}"] = N_("A photo has not been uploaded yet.")
         out[item_id] = {"result": result, "note": _text(a.get("note"), 500), "photos": photos,
                         "job": result == "fail" and a.get("job") in (True, "1", 1)}
@@ -130,7 +131,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     shown = [_int(i) for i in listed]
     if not shown or any(i not in known for i in shown):
         raise Invalid({"items": N_("The checklist has changed. Reload the page.")})
-    answers = _answers(db, p, shown)  # type: ignore[arg-type]
+    answers = _answers(db, p, shown, cmd.user_id)  # type: ignore[arg-type]
     finished = acted_time(cmd, now)
     visited = _visited_at(cmd, p.get("visited_at"), finished, now)
     round_row = db.execute(

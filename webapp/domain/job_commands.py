@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import audit, callbacks, files, people, phones
+from . import access, audit, callbacks, people, phones
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -103,7 +103,7 @@ def _text(payload: Any, key: str, limit: int = 2000) -> str:
 
 def _photos(db: Database, cmd: Command) -> list[str]:
     hashes = [str(h) for h in cmd.payload.get("photos") or []]
-    if files.missing(db, hashes):
+    if access.unusable_files(db, cmd.user_id, hashes):
         raise Invalid({"photos": N_("A photo has not been uploaded yet.")})
     return hashes
 
@@ -339,7 +339,7 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             errors["signature"] = N_("Ask the resident to sign in the box.")
         if errors:
             raise Invalid(errors)
-        if files.missing(db, [image]):
+        if access.unusable_files(db, cmd.user_id, [image]):
             raise Invalid({"signature": N_("The signature has not been uploaded yet.")})
     elif outcome in ("absent", "refused"):
         if not reason:

@@ -212,6 +212,8 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid({RATE_LIMITED: N_("Too many reports from here in the last hour."),
                        LIMITED_BY: limited_by})
     _use_stamp(db, cmd, now)
+    # The photo comes from the same request (views/places.py stores it, re-encoded), never
+    # from the form, and this command is not one a phone may queue: no uploader to check.
     photos = [str(h) for h in p.get("photos") or []][:1]
     if files.missing(db, photos):
         raise Invalid({"photo": N_("A photo has not been uploaded yet.")})

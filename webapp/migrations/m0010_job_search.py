@@ -1,5 +1,5 @@
 """The board's search index; the users' session versions; the public report's used stamps
-and floods."""
+and floods; who uploaded each file."""
 
 from sqlite_utils import Database
 
@@ -85,5 +85,26 @@ def public_report_stamps_and_floods(db: Database) -> None:
         CREATE INDEX public_report_floods_token ON public_report_floods(token, last_at);
         CREATE INDEX public_report_floods_estate ON public_report_floods(estate_id, last_at);
         CREATE INDEX public_reports_token_addr ON public_reports(token, remote_addr, at);
+        """
+    )
+
+
+@migrations(name="0013_file_uploads")
+def file_uploads(db: Database) -> None:
+    # Who sent each file: the first uploader on the file, and every user who sent the
+    # same bytes in file_uploads (what they may attach, and their day's quota).
+    # files.created_at becomes the last time it was stored: prune keeps a day from that.
+    db["files"].add_column("uploaded_by", int)
+    db.executescript(
+        """
+        CREATE TABLE file_uploads (
+            sha256 TEXT NOT NULL REFERENCES files(sha256),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            size INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (sha256, user_id)
+        );
+        CREATE INDEX file_uploads_user ON file_uploads(user_id, at);
+        CREATE INDEX files_created ON files(created_at);
         """
     )

@@ -8,11 +8,9 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -24,9 +22,9 @@ from .. import commands
 from ..auth import require
 from ..db import get_db
 from ..domain import feedback, feedback_commands, jobs, people, places
-from ..domain.files import path_for
 from ..htmx import render
 from ..payloads import feedback_payload
+from . import files as files_view
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 FIELDS = ("place", "building_id", "unit_number", "category", "note")
@@ -160,7 +158,4 @@ def photo(feedback_id: int, sha256: str):
     if sha256 not in item["photos"]:
         abort(404)
     mime = get_db().execute("SELECT mime FROM files WHERE sha256 = ?", [sha256]).fetchone()[0]
-    response = send_file(path_for(current_app.config["FILES_DIR"], sha256), mimetype=mime,
-                         max_age=31536000)
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return files_view.send(sha256, mime)

@@ -26,9 +26,10 @@ import sync
 from sync import Command, Invalid
 
 from .. import labels as label_sheets
+from .. import uploads
 from ..auth import require, utcnow
 from ..db import get_db, write_tx
-from ..domain import access, estates, files, place_commands, places, settings
+from ..domain import access, estates, place_commands, places, settings
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 
@@ -142,15 +143,14 @@ def _limited(values: dict[str, str], cmd: Command, place: dict[str, Any], token:
 
 
 def _photo() -> list[str]:
-    """The report's one optional photo, stored by content hash."""
+    """The report's one optional photo, re-encoded (no EXIF or GPS) and stored by hash."""
     upload = request.files.get("photo")
     if not upload or not upload.filename:
         return []
-    data = upload.read()
-    mime = files.sniff(data)
-    if mime is None:
-        raise Invalid({"photo": N_("Only photos (JPEG, PNG or WebP) can be attached.")})
-    return [files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())]
+    try:
+        return [uploads.keep(upload.read(), reencode=True)]
+    except uploads.Refused as exc:
+        raise Invalid({"photo": exc.message}) from None
 
 
 @bp.post("/q/<token>")

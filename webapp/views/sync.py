@@ -29,7 +29,7 @@ from flask_wtf.csrf import generate_csrf
 import sync
 from sync import Command, Invalid, clock
 
-from .. import assets, layout
+from .. import assets, layout, uploads
 from ..auth import utcnow
 from ..db import get_db
 from ..domain import (
@@ -226,26 +226,34 @@ def manifest():
                    server_time=now.isoformat(timespec="seconds") + "Z")
 
 
+def _known(sha256: str) -> bool:
+    """Whether this user sent this file or may read it: nobody learns of others' files."""
+    return access.known_file(get_db(), current_user.row, current_user.estate_ids, sha256)
+
+
 @bp.route("/sync/files/<sha256>", methods=["GET"])
 def file_status(sha256: str):
-    """Whether the server already has this file (HEAD works too): uploads resume by file."""
-    stored = not files.missing(get_db(), [sha256])
+    """Whether the server already has this file of the user's (HEAD works too): uploads
+    resume by file."""
+    stored = _known(sha256)
     return jsonify(stored=stored), 200 if stored else 404
 
 
 @bp.put("/sync/files/<sha256>")
 def file_upload(sha256: str):
-    """Store one photo or signature by its hash; sending it again is harmless."""
+    """Store one photo or signature by its hash, as the phone sent it: the outbox names it
+    by this hash, so it is not re-encoded (the phone's canvas already drew it without
+    EXIF). Sending it again is harmless."""
     data = request.get_data(cache=False)
     if hashlib.sha256(data).hexdigest() != sha256:
         return _json_error(400, "hash_mismatch",
                            _("The file arrived damaged. It will be sent again."))
-    mime = files.sniff(data)
-    if mime is None:
-        return _json_error(415, "not_an_image",
-                           _("Only photos (JPEG, PNG or WebP) can be attached."))
-    existed = not files.missing(get_db(), [sha256])
-    files.store(get_db(), current_app.config["FILES_DIR"], data, mime, utcnow())
+    existed = files.uploaded_by(get_db(), current_user.id, sha256)
+    try:
+        uploads.keep(data, reencode=False)
+    except uploads.Refused as exc:
+        code = "over_quota" if exc.status == 429 else "not_an_image"
+        return _json_error(exc.status, code, _(exc.message))
     return jsonify(sha256=sha256), 200 if existed else 201
 
 
