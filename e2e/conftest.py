@@ -122,6 +122,7 @@ def demo_env(tmp: Path) -> dict[str, str]:
         "WUYE_DATABASE": str(tmp / "wuye.db"),
         "WUYE_FILES_DIR": str(tmp / "files"),
         "WUYE_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
+        "WUYE_RECORDS_KEY": "e2e-records-" + uuid.uuid4().hex,
     }
     subprocess.run(
         [str(BIN / "flask"), "--app", "webapp", "demo"],

@@ -11,7 +11,6 @@ from weasyprint.urls import URLFetcher
 
 from .auth import utcnow
 from .domain import files
-from .domain.jobs import signed_record_hash
 
 
 def _data_uri(sha256: str | None) -> str:
@@ -27,16 +26,6 @@ def _data_uri(sha256: str | None) -> str:
     if mime is None:
         return ""
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _record_intact(context: dict[str, Any]) -> bool:
-    """Whether the job still hashes to what the resident signed."""
-    sig = context.get("signature")
-    if not sig:
-        return False
-    photos = [p["sha256"] for p in context.get("photos", [])]
-    current = signed_record_hash(context["job"], photos, sig["signer_name"], sig["signed_at"])
-    return current == sig["record_hash"]
 
 
 def render_pdf(html: str) -> bytes:
@@ -76,7 +65,6 @@ def job_sheet(context: dict[str, Any]) -> Response:
         # A handwritten signature is usually the resident's name: shown only to those
         # who see the name (domain/access.py).
         signature_src=_data_uri(sig["image_sha256"]) if sig and context["contact"].full else "",
-        record_intact=_record_intact(context),
         printed_at=utcnow(),
     )
     return _download(html, context["job"]["number"])
