@@ -92,6 +92,15 @@ FIELD_LABELS = {
 }
 
 
+STATUS_LABELS = {
+    "verified": N_("Verified"),
+    "old_format": N_("Old format (signed before records were sealed)"),
+    "changed": N_("Changed since it was signed"),
+    "seal_broken": N_("The seal does not match"),
+}
+KIND_LABELS = {"job": N_("Sign-off"), "callback": N_("Callback record")}
+
+
 def field_label(name: str) -> str:
     """The label of a changed field (a msgid): the whole name, else its head."""
     head = name.split(":", 1)[0]
