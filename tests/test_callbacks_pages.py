@@ -77,6 +77,7 @@ def test_record_pdf_and_statistics(app, client, auth):
     pdf = client.get(f"/callbacks/{task['id']}/record.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "回访记录" in text and "很好" in text
+    assert "已核验：记录与签署时一致。" in text  # the record checked with the records key
     month = task["due_at"][:7]
     page = Page(client.get(f"/callbacks/stats?month={month}").get_data(as_text=True))
     assert page.find("data-dimension", "overall")

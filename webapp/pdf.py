@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, render_template
@@ -10,7 +11,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from .auth import utcnow
-from .domain import files
+from .db import get_db
+from .domain import files, records
 
 
 def _data_uri(sha256: str | None) -> str:
@@ -43,8 +45,12 @@ def _download(html: str, number: str) -> Response:
 
 def callback_sheet(context: dict[str, Any]) -> Response:
     """The callback record as a PDF, with each visit's signature and record hash."""
+    db, key = get_db(), current_app.config["RECORDS_KEY"]
     for r in context["records"]:
         r["signature_src"] = _data_uri(r.get("signature_sha256"))
+        # Only records with a hash of their own; an on-site signature's rests on the job's.
+        r["check"] = records.check_callback(db, key, r, Path(current_app.config["FILES_DIR"])
+                                            ) if r.get("record_hash") else None
     html = render_template("callbacks/sheet.html", **context, printed_at=utcnow())
     return _download(html, f"callback-{context['task']['id']}")
 

@@ -320,7 +320,9 @@ def check_callback(db: Database, key: str, rec: Mapping[str, Any],
                 None) or {"id": rec["task_id"]}
     check = Check("callback", rec["id"], f"callback {rec['task_id']}", "verified")
     record_hash, snapshot = rec.get("record_hash") or "", rec.get("snapshot") or ""
-    current_row = {**rec, "ratings": json.loads(rec.get("ratings") or "{}")}
+    ratings = rec.get("ratings") or "{}"
+    current_row = {**rec, "ratings": json.loads(ratings) if isinstance(ratings, str)
+                   else ratings}
     if not record_hash.startswith(f"{FORMAT}:") and rec["id"] <= legacy_last(db, key,
                                                                             "callback"):
         if callbacks.record_hash(task, current_row) == record_hash:
