@@ -180,6 +180,15 @@ def test_a_callback_record_is_sealed_and_checked(db, files_dir):
     assert not found.ok
 
 
+def test_a_deleted_record_is_reported_from_the_audit_log(db, files_dir):
+    job_id, sig = signed_job(db, files_dir)
+    assert records.missing(db) == []
+    db.execute("DELETE FROM signatures WHERE id = ?", [sig["id"]])
+    [gone] = records.missing(db)
+    assert (gone.status, gone.label) == ("missing", get_job(db, job_id)["number"])
+    assert not gone.ok and gone in records.verify_all(db, RECORDS_KEY)
+
+
 def test_the_demo_verifies(db):
     checks = records.verify_all(db, RECORDS_KEY)
     assert checks and all(c.status == "verified" for c in checks)

@@ -32,7 +32,7 @@ from .jobs import get_job, signed_record_hash
 from .text import N_
 
 FORMAT = "v2"
-Status = Literal["verified", "old_format", "changed", "seal_broken"]
+Status = Literal["verified", "old_format", "changed", "seal_broken", "missing"]
 
 # The job's fields the resident signed for, and those of the visit (rework restarts them).
 JOB_FIELDS = ("id", "number", "estate_id", "unit_id", "reporter_name", "reporter_phone",
@@ -97,6 +97,7 @@ STATUS_LABELS = {
     "old_format": N_("Old format (signed before records were sealed)"),
     "changed": N_("Changed since it was signed"),
     "seal_broken": N_("The seal does not match"),
+    "missing": N_("Deleted: the audit log names it, the record is gone"),
 }
 KIND_LABELS = {"job": N_("Sign-off"), "callback": N_("Callback record")}
 
@@ -357,4 +358,22 @@ def verify_all(db: Database, key: str, files_dir: Path | None = None) -> list[Ch
     out += [check_callback(db, key, r, files_dir)
             for r in db.query("SELECT * FROM callback_records WHERE record_hash != ''"
                               " ORDER BY id")]
-    return out
+    return out + missing(db)
+
+
+def missing(db: Database) -> list[Check]:
+    """Records the audit log says were made (by the same command) but that are gone."""
+    jobs_gone = db.query(
+        "SELECT a.id, a.entity_id, j.number FROM audit_log a LEFT JOIN jobs j"
+        " ON j.id = a.entity_id WHERE a.entity = 'job' AND a.action = 'signoff' AND NOT"
+        " EXISTS (SELECT 1 FROM signatures s WHERE s.op_id = a.op_id) ORDER BY a.id")
+    calls_gone = db.query(
+        "SELECT a.id, a.entity_id FROM audit_log a WHERE a.entity = 'callback' AND a.action"
+        " IN ('done', 'not_reached', 'record_extra') AND NOT EXISTS (SELECT 1 FROM"
+        " callback_records r WHERE r.op_id = a.op_id) ORDER BY a.id")
+    return [
+        *(Check("job", 0, r["number"] or f"job {r['entity_id']}", "missing", ["record"])
+          for r in jobs_gone),
+        *(Check("callback", 0, f"callback {r['entity_id']}", "missing", ["record"])
+          for r in calls_gone),
+    ]
