@@ -267,8 +267,8 @@ def verify_records_command() -> None:
             continue
         fields = "、".join(f"{say(records.field_label(f))} ({f})" for f in c.changed)
         click.echo(say(N_("%(kind)s %(id)s of %(label)s: %(status)s"),
-                       kind=say(records.KIND_LABELS[c.kind]), id=c.record_id or "—", label=c.label,
-                       status=say(records.STATUS_LABELS[c.status]))
+                       kind=say(records.KIND_LABELS[c.kind]), id=c.record_id or "—",
+                       label=c.label, status=say(records.STATUS_LABELS[c.status]))
                    + (f" — {fields}" if fields else ""), err=not c.ok)
     click.echo(_summary(checks))
     if not all(c.ok for c in checks):
