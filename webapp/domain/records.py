@@ -263,8 +263,10 @@ def _visit_row(db: Database, job_id: int, number: int) -> dict[str, Any] | None:
 
 
 def check_signature(db: Database, key: str, sig: Mapping[str, Any],
-                    files_dir: Path | None = None) -> Check:
-    """Check one row of `signatures` against the rows as they are now."""
+                    files_dir: Path | None = None, photo_files: bool = True) -> Check:
+    """Check one row of `signatures` against the rows as they are now; with `files_dir`,
+    the signature image's bytes too, and the photos' unless `photo_files` is off (a page
+    view: a few hundred kB each to hash on every view)."""
     job = get_job(db, sig["job_id"]) or {}
     label = str(job.get("number") or f"job {sig['job_id']}")
     check = Check("job", sig["id"], label, "verified")
@@ -289,7 +291,7 @@ def check_signature(db: Database, key: str, sig: Mapping[str, Any],
     if then["signoff"]["image_sha256"] and _file_changed(files_dir, sig.get("image_sha256")):
         check.changed.append("signature_image_file")
     check.changed += [f"photo_file:{p['sha256'][:12]}" for p in now["photos"]
-                      if _file_changed(files_dir, p["sha256"])]
+                      if photo_files and _file_changed(files_dir, p["sha256"])]
     if check.changed and check.status == "verified":
         check.status = "changed"
     return check
@@ -343,10 +345,10 @@ def check_callback(db: Database, key: str, rec: Mapping[str, Any],
     return check
 
 
-def check_job(db: Database, key: str, job_id: int,
-              files_dir: Path | None = None) -> dict[int, Check]:
+def check_job(db: Database, key: str, job_id: int, files_dir: Path | None = None,
+              photo_files: bool = True) -> dict[int, Check]:
     """Each of a job's signatures by id (for its page and sheet)."""
-    return {s["id"]: check_signature(db, key, s, files_dir)
+    return {s["id"]: check_signature(db, key, s, files_dir, photo_files)
             for s in db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id])}
 
 

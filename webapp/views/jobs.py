@@ -134,9 +134,10 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "timeline": jobs.timeline(db, job["id"], notes),
         "signature": jobs.latest_signature(db, job["id"]),
         "visits": jobs.visits(db, job["id"]),
-        # Each sign-off checked against the rows as they are now (domain/records.py).
+        # Each sign-off checked against the rows as they are now (domain/records.py);
+        # the photos' files are re-hashed by `flask verify-records`, not on every view.
         "checks": records.check_job(db, current_app.config["RECORDS_KEY"], job["id"],
-                                    Path(current_app.config["FILES_DIR"])),
+                                    Path(current_app.config["FILES_DIR"]), photo_files=False),
         "staff": staff,
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
