@@ -208,7 +208,8 @@ def visits(db: Database, job_id: int) -> list[dict[str, Any]]:
 
 
 def signed_record_hash(job: dict[str, Any], photos: Iterable[str], signer: str, at: str) -> str:
-    """SHA-256 of what the resident signed: the job's content at sign-off."""
+    """The old rule (before sealed records): a plain SHA-256 of part of the job at
+    sign-off. Kept only to check records signed then (domain/records.py)."""
     content = {
         k: job.get(k)
         for k in (
