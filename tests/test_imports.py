@@ -371,7 +371,7 @@ def test_bad_upload_keeps_the_op_id_for_the_corrected_file(client, auth):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"PK\x03\x04zip", "这是 Excel 工作簿。请另存为 CSV(逗号分隔)后重试。"),
+        (b"PK\x03\x04zip", "这是 Excel 工作簿。请另存为 CSV（逗号分隔）后重试。"),
         (None, "请选择要导入的 CSV 文件。"),
     ],
 )

@@ -59,7 +59,7 @@ def test_intake_bad_input_says_why_in_chinese_and_keeps_what_was_typed(client, a
                                              "category": "", "description": "x"})
     assert response.status_code == 422
     page = Page(response.get_data(as_text=True))
-    assert page.errors["reporter_phone"] == "电话号码只能包含数字(可以有空格、- 和 +)。"
+    assert page.errors["reporter_phone"] == "电话号码只能包含数字（可以有空格、- 和 +）。"
     assert page.errors["category"] == "请选择类别。"
     assert page.errors["description"] == "请描述问题。"
     assert page.values["reporter_phone"] == "abc"

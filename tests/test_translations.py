@@ -49,3 +49,17 @@ def test_placeholders_survive_translation():
             wanted = set().union(*map(placeholders, forms(m.id)))
             for text in forms(m.string):
                 assert placeholders(text) == wanted, m.id
+
+
+# A half-width comma, colon, semicolon, bracket or mark beside a Chinese character:
+# zh-CN text takes the full-width forms (，：；（）！？).
+HALF_WIDTH_BESIDE_HAN = re.compile(
+    r"[\u4e00-\u9fff][,:;()!?]|[,:;()!?][\u4e00-\u9fff]|[\u4e00-\u9fff]\.(?:\s|$)")
+
+
+def test_chinese_uses_full_width_punctuation():
+    with open(ROOT / "webapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="zh_CN")
+    wrong = [text for m in catalog if m.id for text in forms(m.string)
+             if HALF_WIDTH_BESIDE_HAN.search(re.sub(r"%\(\w+\)s", "", text))]
+    assert not wrong, f"use full-width punctuation in these: {wrong}"
