@@ -60,6 +60,7 @@ class Server:
     url: str
     database: str
     files_dir: str
+    records_key: str = ""  # the server's, so that set-up commands can seal sign-offs
 
     def user_id(self, username: str) -> int:
         db = connect(self.database)
@@ -77,7 +78,7 @@ class Server:
 
     def command(self, username: str, kind: str, target: str, **payload) -> dict:
         """Apply a command through the same path the server uses (set-up, not under test)."""
-        db = connect(self.database)
+        db = connect(self.database, self.records_key or None)
         try:
             cmd = sync.Command(
                 op_id=str(uuid.uuid4()),
@@ -122,6 +123,7 @@ def demo_env(tmp: Path) -> dict[str, str]:
         "WUYE_DATABASE": str(tmp / "wuye.db"),
         "WUYE_FILES_DIR": str(tmp / "files"),
         "WUYE_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
+        "WUYE_RECORDS_KEY": "e2e-records-" + uuid.uuid4().hex,
     }
     subprocess.run(
         [str(BIN / "flask"), "--app", "webapp", "demo"],
@@ -179,7 +181,8 @@ def server(tmp_path_factory) -> Server:
     port = free_port()
     proc = start_gunicorn(env, port, tmp / "server.log")
     try:
-        yield Server(f"http://127.0.0.1:{port}", env["WUYE_DATABASE"], env["WUYE_FILES_DIR"])
+        yield Server(f"http://127.0.0.1:{port}", env["WUYE_DATABASE"], env["WUYE_FILES_DIR"],
+                     env["WUYE_RECORDS_KEY"])
     finally:
         stop_gunicorn(proc)
 
@@ -239,6 +242,7 @@ def own_server(tmp_path) -> OwnServer:
         f"http://127.0.0.1:{port}",
         env["WUYE_DATABASE"],
         env["WUYE_FILES_DIR"],
+        env["WUYE_RECORDS_KEY"],
         port=port,
         env=env,
         log=tmp_path / "server.log",

@@ -213,6 +213,12 @@ def test_unsatisfied_phone_callback_reopens_the_job(page: Page, server: Server):
         "SELECT text FROM job_notes WHERE job_id = ? AND kind = 'reopen'", [job_id]
     )
     assert reopens == [{"text": "还在渗水"}]
+    # The reopened job keeps the first visit, and its sign-off still verifies.
+    page.goto(f"/jobs/{job_id}")
+    first = page.locator("[data-visits] [data-visit='1']")
+    expect(first).to_be_visible()
+    expect(first.locator("[data-record-check]")).to_have_attribute(
+        "data-record-check", "verified")
 
 
 def test_three_taps_for_a_satisfied_resident(page: Page, server: Server):

@@ -105,8 +105,8 @@ def stack(tmp_path) -> Iterator[Stack]:
         proc = subprocess.Popen([str(ROOT / "deploy" / "serve.sh")], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"https://{HOST}:{https_port}"
-    s = Stack(Server(url, env["WUYE_DATABASE"], env["WUYE_FILES_DIR"]), https_port, http_port,
-              data / https.ROOT_CERT, proc, log)
+    s = Stack(Server(url, env["WUYE_DATABASE"], env["WUYE_FILES_DIR"], env["WUYE_RECORDS_KEY"]),
+              https_port, http_port, data / https.ROOT_CERT, proc, log)
     try:
         wait_for_stack(s)
         yield s

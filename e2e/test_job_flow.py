@@ -97,6 +97,9 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
     page.reload()
     expect(job_page.locator("[data-signature=signed]")).to_contain_text("陈小明")
     expect(job_page.locator("[data-signature=signed] img")).to_be_visible()
+    # Checked against the rows with the records key: only then the page says verified.
+    expect(job_page.locator("[data-signature=signed] [data-record-check]")).to_have_attribute(
+        "data-record-check", "verified")
 
     # The printed customer information sheet, as the desk files it.
     with page.expect_download() as info:
@@ -114,6 +117,7 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
     )
     assert len(signature) == 1
     assert signature[0]["record_hash"] in text
+    assert "已核验" in text
     # The customer's name from the intake ("陈") is printed on its own, besides the signer.
     assert text.count("陈") > text.count("陈小明")
     images = [img for page_ in reader.pages for img in page_.images]

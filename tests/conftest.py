@@ -13,16 +13,19 @@ from werkzeug.security import generate_password_hash
 from webapp import create_app
 from webapp.db import connect, migrate, pool
 from webapp.demo import DEMO_PASSWORD, load
+from webapp.domain import records
 
 # A pinned clock for domain tests: Tuesday 2026-11-10 09:00 UTC.
 NOW = datetime(2026, 11, 10, 9, 0, 0)
+# The key that seals signed records in tests (domain/records.py).
+RECORDS_KEY = "test-records-key"
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     """Migrate and load the demo once; each test gets its own copy."""
     path = tmp_path_factory.mktemp("template") / "demo.db"
-    db = connect(str(path))
+    db = connect(str(path), RECORDS_KEY)
     migrate(db)
     # Cheaper scrypt parameters than production's: hundreds of sign-ins per run.
     load(db, NOW, password_hash=generate_password_hash(DEMO_PASSWORD, "scrypt:1024:8:1"))
@@ -42,6 +45,7 @@ def app(tmp_path, template_db):
         {
             "TESTING": True,
             "SECRET_KEY": "test",
+            "RECORDS_KEY": RECORDS_KEY,
             "DATABASE": str(tmp_path / "test.db"),
             "FILES_DIR": str(tmp_path / "files"),
             "WTF_CSRF_ENABLED": False,
@@ -92,6 +96,7 @@ def db(template_db):
     copy_db(template_db, conn)
     database = Database(conn)
     database.execute("PRAGMA foreign_keys=ON")
+    records.use_key(database, RECORDS_KEY)
     yield database
     database.close()
 

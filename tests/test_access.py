@@ -175,7 +175,7 @@ def residents_on(html: str) -> list[dict[str, str]]:
 
 
 def cleaners_job_on_unit_1(app) -> int:
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job = new_job(db)
     to_cleaner(db, job)
     db.close()
@@ -223,13 +223,13 @@ def reporter(html: str) -> dict[str, str]:
 
 
 def test_the_job_page_masks_the_reporter_once_the_job_is_closed(app, client, auth):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job = job_in(db, "completed")
     db.close()
     auth.login("tech")
     shown = reporter(client.get(f"/jobs/{job}").get_data(as_text=True))
     assert "data-masked" not in shown and "13800000000" in shown["text"]
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     step(db, job, "job.signoff")
     db.close()
     html = client.get(f"/jobs/{job}").get_data(as_text=True)
@@ -245,7 +245,7 @@ def test_the_job_page_masks_the_reporter_once_the_job_is_closed(app, client, aut
 def test_a_unit_page_kept_on_the_phone_follows_the_rule(app, client, auth):
     """The phone keeps the unit page of the worker's job, in full; reassigned, the job
     and its unit leave the manifest, and the page fetched again is masked."""
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job = job_in(db, "assigned")  # 王师傅's, on unit 1
     db.close()
     auth.login("tech")
@@ -253,7 +253,7 @@ def test_a_unit_page_kept_on_the_phone_follows_the_rule(app, client, auth):
     assert "/units/1" in manifest["pages"]
     rows = residents_on(client.get("/units/1").get_data(as_text=True))
     assert rows and not any("data-masked" in r for r in rows)
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     step(db, job, "job.reassign")
     db.close()
     manifest = client.get("/sync/manifest", headers={"Origin": "http://localhost"}).get_json()

@@ -16,7 +16,7 @@ from .pages import Page
 
 
 def first_open_task(app, source="job"):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     row = next(db.query("SELECT * FROM callback_tasks WHERE status = 'open' AND source = ? "
                         "AND next_try_at IS NULL ORDER BY id", [source]))
     db.close()
@@ -39,7 +39,7 @@ def test_satisfied_takes_one_tap_on_the_task_page(app, client, auth):
     response = client.post(f"/callbacks/{task['id']}/record",
                            data={**quick, "op_id": str(uuid.uuid4())})
     assert response.status_code == 303
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     assert db.execute("SELECT status FROM callback_tasks WHERE id = ?",
                       [task["id"]]).fetchone()[0] == "done"
 
@@ -51,7 +51,7 @@ def test_unsatisfied_phone_callback_reopens_the_job(app, client, auth):
         "op_id": str(uuid.uuid4()), "method": "phone", "reached": "1", "rating_overall": "2",
         "comments": "还是漏水", "follow_up": "rework"})
     assert response.status_code == 303
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job = next(db.query("SELECT status, rework_count FROM jobs WHERE id = ?",
                         [task["source_id"]]))
     assert job["status"] in ("assigned", "new") and job["rework_count"] == 1
@@ -77,6 +77,7 @@ def test_record_pdf_and_statistics(app, client, auth):
     pdf = client.get(f"/callbacks/{task['id']}/record.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "回访记录" in text and "很好" in text
+    assert "已核验：记录与签署时一致。" in text  # the record checked with the records key
     month = task["due_at"][:7]
     page = Page(client.get(f"/callbacks/stats?month={month}").get_data(as_text=True))
     assert page.find("data-dimension", "overall")
@@ -91,7 +92,7 @@ def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, 
     """锦绣家园 gives its callbacks to the callback team (the demo's second estate)."""
     auth.login("callback")
     page = Page(client.get("/callbacks").get_data(as_text=True))
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     team = [r[0] for r in db.execute(
         "SELECT id FROM callback_tasks WHERE pool = 'callback' AND status = 'open'")]
     assert team
@@ -101,7 +102,7 @@ def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, 
 def add_pool_tasks(app, n, due):
     """`n` open tasks in the callback team's pool, all due at once, as a routine plan
     makes them."""
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     for i in range(n):
         db.execute(
             "INSERT INTO callback_tasks (estate_id, kind, contact_name, pool, created_at,"
@@ -112,14 +113,14 @@ def add_pool_tasks(app, n, due):
 
 
 def test_the_list_counts_its_tasks_and_show_more_reaches_every_one(app, client, auth):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     before = db.execute("SELECT count(*) FROM callback_tasks WHERE status = 'open'"
                         " AND pool = 'callback'").fetchone()[0]
     db.close()
     add_pool_tasks(app, 147, (datetime.now(UTC) + timedelta(days=1)).isoformat(
         timespec="seconds").replace("+00:00", ""))
     auth.login("callback")
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     expected = [str(r[0]) for r in db.execute(
         "SELECT id FROM callback_tasks WHERE status = 'open' AND pool = 'callback'"
         " ORDER BY due_at, id")]
@@ -182,7 +183,7 @@ def test_not_reached_says_when_the_task_comes_back(app, client, auth):
         "op_id": str(uuid.uuid4()), "method": "phone", "reached": "0"})
     assert response.status_code == 303
     listed = Page(client.get(response.location).get_data(as_text=True))
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     next_try = db.execute("SELECT next_try_at FROM callback_tasks WHERE id = ?",
                           [task["id"]]).fetchone()[0]
     db.close()
@@ -194,7 +195,7 @@ def test_not_reached_says_when_the_task_comes_back(app, client, auth):
 def test_no_confirmation_for_what_is_not_saved_or_not_yours(app, client, auth):
     auth.login("desk")
     waiting = first_open_task(app)  # still in the phone's outbox: nothing saved yet
-    other = next(connect(app.config["DATABASE"]).query(
+    other = next(connect(app.config["DATABASE"], app.config["RECORDS_KEY"]).query(
         "SELECT id FROM callback_tasks WHERE estate_id = 2"))  # the desk serves estate 1
     for saved in (waiting["id"], other["id"], "x", 99999999999999999999):
         page = Page(client.get(f"/callbacks?saved={saved}").get_data(as_text=True))
@@ -203,7 +204,7 @@ def test_no_confirmation_for_what_is_not_saved_or_not_yours(app, client, auth):
 
 
 def test_tries_are_counted_in_english_plurals(app, client, auth):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     one, two = [r[0] for r in db.execute(
         "SELECT id FROM callback_tasks WHERE status = 'open' AND estate_id = 1 ORDER BY id"
         " LIMIT 2")]

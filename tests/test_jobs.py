@@ -1,12 +1,14 @@
 """The job state machine and its handlers, on an in-memory DB with a pinned `now`."""
 
+import json
 from datetime import timedelta
 
 import pytest
 
+from webapp.domain import records
 from webapp.domain.jobs import TRANSITIONS
 
-from .conftest import NOW
+from .conftest import NOW, RECORDS_KEY
 from .jobflow import PATHS, job_in, new_job, run, status, step, uid
 
 LEGAL = [(kind, s) for kind, froms in TRANSITIONS.items() for s in sorted(froms)]
@@ -144,7 +146,10 @@ def test_signoff_stores_a_record_hash_of_what_was_signed(db):
     job_id = job_in(db, "completed")
     out = step(db, job_id, "job.signoff", {"outcome": "absent", "reason": "不在家"})
     sig = next(db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id]))
-    assert len(sig["record_hash"]) == 64 and out.result["record_hash"] == sig["record_hash"]
+    assert out.result["record_hash"] == sig["record_hash"]
+    assert sig["record_hash"].startswith("v2:") and records.sealed(
+        RECORDS_KEY, sig["snapshot"], sig["record_hash"])
+    assert json.loads(sig["snapshot"])["signoff"]["reason"] == "不在家"
 
 
 def test_every_change_is_audited_with_device(db):

@@ -40,14 +40,14 @@ def create(client, **over):
 
 
 def job_row(app, job_id):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     row = next(db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
     db.close()
     return row
 
 
 def user_id(app, username):
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     uid = db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()[0]
     db.close()
     return uid
@@ -114,7 +114,7 @@ def test_board_shows_a_page_at_a_time_and_more_continues_without_gaps(app, clien
     auth.login("desk")
     for _ in range(20):
         create(client)
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     expected = [r["number"] for r in db.query(
         "SELECT number FROM jobs WHERE estate_id IN (SELECT estate_id FROM user_estates"
         " WHERE user_id = (SELECT id FROM users WHERE username = 'desk')) ORDER BY id DESC")]
@@ -267,7 +267,7 @@ def test_estate_settings_validate_and_save(app, client, auth):
 def test_desk_reviews_what_came_in_and_resolves_the_flag(app, client, auth):
     from tests.jobflow import job_in, step
 
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job_id = job_in(db, "arrived")
     step(db, job_id, "job.cancel")
     step(db, job_id, "job.complete", {"work_done": "其实已经修好", "photos": []})
@@ -300,7 +300,7 @@ def test_sign_page_of_an_arrived_job_shows_no_empty_work_line(app, client, auth)
     # work is recorded: it must not print "None".
     from tests.jobflow import job_in
 
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job_id = job_in(db, "arrived")
     db.close()
     auth.login("tech")
@@ -313,7 +313,7 @@ def test_sign_page_is_open_to_the_assignee_before_the_work_is_recorded(app, clie
     # before: it must exist for each of those steps, and not once the job is signed.
     from tests.jobflow import job_in
 
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     ids = {status: job_in(db, status) for status in ("accepted", "completed", "closed")}
     db.close()
     auth.login("tech")
@@ -339,7 +339,7 @@ def test_my_jobs_says_how_many_pool_jobs_it_leaves_out(app, client, auth, monkey
     from tests.jobflow import job_in
     from webapp.domain import jobs
 
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     for _ in range(3):
         job_in(db, "pooled")
     total = db.execute("SELECT count(*) FROM jobs WHERE status = 'pooled' AND estate_id = 1"
@@ -378,7 +378,7 @@ def test_a_typed_unit_counts_on_a_complaint_too(app, client, auth):
     made = post(client, "/complaints/new", **{**COMPLAINT, "unit_id": "", "unit_label": "",
                                               "unit_query": "1栋101"})
     assert made.status_code == 303
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     cid = int(made.headers["Location"].rsplit("/", 1)[1])
     assert db.execute("SELECT unit_id FROM complaints WHERE id = ?", [cid]).fetchone()[0] == 1
     db.close()

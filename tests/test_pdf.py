@@ -27,7 +27,7 @@ def signature_png() -> bytes:
 
 
 def user_id(app, username: str) -> int:
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     try:
         return db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()[0]
     finally:
@@ -35,7 +35,7 @@ def user_id(app, username: str) -> int:
 
 
 def record(app, job_id: int) -> dict:
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     try:
         job = next(iter(db.query("SELECT * FROM jobs WHERE id = ?", [job_id])))
         sig = next(iter(db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id])), None)
@@ -141,24 +141,62 @@ def test_sheet_speaks_the_users_language(client, signed_job):
     client.post("/locale", data={"locale": "en"})
     text = sheet_text(client, signed_job)
     assert "Customer information sheet" in text
-    assert "The record matches what was signed." in text
+    assert "Verified: the record matches what was signed." in text
 
 
-def test_sheet_shows_a_changed_record(app, client, auth, signed_job):
-    """Reopening changes the record: the sheet still prints the signed hash and says so."""
+def test_a_reopened_sheet_keeps_the_first_visit_and_its_verified_signature(
+        app, client, auth, signed_job):
+    """Rework starts a new visit: the first one's times, work and signature stay on the
+    sheet as history, and that signed record still verifies."""
     auth.logout()
     auth.login("desk")
     client.post("/locale", data={"locale": "en"})
+    arrived = record(app, signed_job)["job"]["arrived_at"]
     act(client, signed_job, "reopen", reason="还在漏水", requested_by="resident")
+    assert record(app, signed_job)["job"]["arrived_at"] is None  # the new visit's clock
     text = sheet_text(client, signed_job)
-    assert record(app, signed_job)["signature"]["record_hash"] in re.sub(r"\s+", "", text)
-    assert "The record has changed since it was signed." in text
+    flat = re.sub(r"\s+", "", text)
+    assert record(app, signed_job)["signature"]["record_hash"] in flat
+    assert "Earliervisits" in flat and "Visit1" in flat
+    assert "疏通下水管道" in flat and "陈小明" in flat
+    local = client.get(f"/jobs/{signed_job}").get_data(as_text=True)
+    assert arrived and "Verified: the record matches what was signed." in text
+    assert 'data-visit="1"' in local
+
+
+def test_sheet_names_what_changed_in_the_database(app, client, auth, signed_job):
+    """An edit straight in the database, with the old plain hash recomputed to match, is
+    still caught: the sheet warns and names the field, and says "verified" nowhere."""
+    from webapp.domain import records
+    from webapp.domain.jobs import get_job, signed_record_hash
+
+    db = connect(app.config["DATABASE"])
+    db.execute("UPDATE jobs SET work_done = '没修' WHERE id = ?", [signed_job])
+    job = get_job(db, signed_job)
+    sig = next(db.query("SELECT * FROM signatures WHERE job_id = ?", [signed_job]))
+    photos = [r[0] for r in db.execute("SELECT sha256 FROM job_photos WHERE job_id = ?",
+                                       [signed_job])]
+    forged = signed_record_hash(job, photos, sig["signer_name"], sig["signed_at"])
+    db.execute("UPDATE signatures SET record_hash = ? WHERE id = ?", [forged, sig["id"]])
+    db.conn.commit()
+    db.close()
+    auth.logout()
+    auth.login("desk")
+    client.post("/locale", data={"locale": "en"})
+    text = sheet_text(client, signed_job)
+    assert "Warning: the record has changed since it was signed." in text
+    assert "Work done" in text.split("Warning:")[1]  # named
+    assert "Verified" not in text
+    # Signed after sealing began, a plain hash is no seal; the snapshot still names the edit.
+    check = records.check_job(connect(app.config["DATABASE"]), app.config["RECORDS_KEY"],
+                              signed_job)[sig["id"]]
+    assert check.status == "seal_broken" and check.changed == ["seal", "visit.work_done"]
 
 
 def test_sheet_without_signature_says_why(app, client, auth):
     """A demo job closed with the resident absent: no image, the reason instead."""
     auth.login("desk")
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     job_id = db.execute(
         "SELECT j.id FROM jobs j JOIN signatures s ON s.job_id = j.id "
         "WHERE s.outcome = 'absent' LIMIT 1"

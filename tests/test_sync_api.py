@@ -24,7 +24,7 @@ def jpeg() -> bytes:
 
 
 def db_of(app):
-    return connect(app.config["DATABASE"])
+    return connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
 
 
 def job_in(app, status, username="tech"):
@@ -242,7 +242,7 @@ def test_manifest_maps_codes_to_the_kept_pages_they_open(app, client, auth):
     from webapp.domain import places
 
     job = job_in(app, "accepted")
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     unit = db.execute("SELECT unit_id FROM jobs WHERE id = ?", [job]).fetchone()[0]
     token = places.live_token(db, "unit", unit)
     db.close()
@@ -259,7 +259,7 @@ def test_manifest_lists_the_photos_of_the_workers_jobs(app, client, auth):
     sha = hashlib.sha256(data).hexdigest()
     assert client.put(f"/sync/files/{sha}", data=data, headers=ORIGIN).status_code == 201
     job = job_in(app, "arrived")
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     db.execute("INSERT INTO job_photos (job_id, sha256, stage, op_id) VALUES (?,?,?,?)",
                [job, sha, "intake", "test"])
     db.conn.commit()

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 import sync
+from webapp.domain import records
 from webapp.domain.handlers import HANDLERS
 from webapp.domain.jobs import STATUSES
 
-from .conftest import NOW, copy_db
+from .conftest import NOW, RECORDS_KEY, copy_db
 from .jobflow import job_in, uid
 
 WORKERS = ("tech", "tech2")
@@ -24,6 +25,7 @@ def fresh(template_db) -> Database:
     copy_db(template_db, conn)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys=ON")
+    records.use_key(db, RECORDS_KEY)
     return db
 
 

@@ -11,13 +11,14 @@ from . import templating
 from .domain import workdays
 
 
-def _secret_key(instance_path: str) -> str:
-    """Read the instance's secret key, creating one on first start.
+def _secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """Read one of the instance's keys (`secret_key`, `records_key`), creating it on
+    first start.
 
-    The key never lives in code or in the repository; a deployment may also set
-    WUYE_SECRET_KEY in the environment, which wins.
+    A key never lives in code, in the repository or in the database; a deployment may
+    also set WUYE_SECRET_KEY / WUYE_RECORDS_KEY in the environment, which wins.
     """
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
@@ -97,6 +98,10 @@ def create_app(test_config: dict | None = None) -> Flask:
             f" estates' rules count days in {workdays.LOCAL.key} (webapp/domain/workdays.py)")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    if not app.config.get("RECORDS_KEY"):
+        # Seals signed records (domain/records.py); separate from the session key, and
+        # never in the database or its backups (docs/SECURITY.md).
+        app.config["RECORDS_KEY"] = _secret_key(app.instance_path, "records_key")
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
     from . import assets, auth, badges, cli, db, demo, headers, https, i18n, layout, web

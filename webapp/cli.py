@@ -1,6 +1,6 @@
 """Administration commands for the `flask` CLI: importing units and residents, the
 first estate and administrator of a new company, backups and restoring one, removing the
-files no record holds."""
+files no record holds, checking the signed records."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import sync
 from . import backup
 from .auth import utcnow
 from .db import get_db, migrate
-from .domain import company, files, imports
+from .domain import company, files, imports, records
 from .domain.handlers import HANDLERS
 from .domain.text import N_
 
@@ -197,6 +197,11 @@ def backup_command(dest: Path) -> None:
     click.echo(say(N_("Backed up to %(folder)s: integrity check ok; %(copied)s new files "
                       "copied, %(kept)s already there."), folder=str(result.folder),
                    copied=result.files_copied, kept=result.files_kept))
+    # The records key stays out of every backup: with the database it would let anyone
+    # re-seal edited records (docs/SECURITY.md).
+    click.echo(say(N_("The records key is not in the backup: keep a copy of it (the file "
+                      "records_key in the instance folder, or WUYE_RECORDS_KEY) apart from "
+                      "the backups. Without it the signed records cannot be verified.")))
     if result.missing:
         raise click.ClickException(say(N_("%(n)s files the database names are missing on "
                                           "the server, e.g. %(sha)s."),
@@ -227,6 +232,47 @@ def restore_command(src: Path, force: bool) -> None:
     if result.replaced is not None:
         click.echo(say(N_("The database that was there is kept as %(old)s."),
                        old=str(result.replaced)))
+    # The restored records checked with this server's records key: a key that is not the
+    # one they were sealed with shows here, not on the first printed sheet.
+    checks = _check_records()
+    click.echo(_summary(checks))
+    if not all(c.ok for c in checks):
+        click.echo(say(N_("Some signed records do not verify: is this server's records key "
+                          "the one they were signed with? flask verify-records names them.")),
+                   err=True)
+
+
+def _check_records() -> list[records.Check]:
+    return records.verify_all(get_db(), current_app.config["RECORDS_KEY"],
+                              Path(current_app.config["FILES_DIR"]))
+
+
+def _summary(checks: list[records.Check]) -> str:
+    return say(N_("Signed records: %(verified)s verified, %(old)s in the old format, "
+                  "%(failed)s failed."),
+               verified=sum(c.status == "verified" for c in checks),
+               old=sum(c.status == "old_format" for c in checks),
+               failed=sum(not c.ok for c in checks))
+
+
+@click.command("verify-records")
+@with_appcontext
+def verify_records_command() -> None:
+    """Check every signed record (job sign-offs, callback records) against the database
+    and the stored images as they are now; name what changed. Exits 1 if any fail."""
+    _company_db()
+    checks = _check_records()
+    for c in checks:
+        if c.status == "verified":
+            continue
+        fields = "、".join(f"{say(records.field_label(f))} ({f})" for f in c.changed)
+        click.echo(say(N_("%(kind)s %(id)s of %(label)s: %(status)s"),
+                       kind=say(records.KIND_LABELS[c.kind]), id=c.record_id or "—",
+                       label=c.label, status=say(records.STATUS_LABELS[c.status]))
+                   + (f" — {fields}" if fields else ""), err=not c.ok)
+    click.echo(_summary(checks))
+    if not all(c.ok for c in checks):
+        sys.exit(1)
 
 
 @click.command("prune-files")
@@ -243,3 +289,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(prune_files_command)
+    app.cli.add_command(verify_records_command)

@@ -10,16 +10,20 @@ from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from sqlite_utils import Database
 
+from .domain import records
 from .migrations import migrations
 
 
-def connect(path: str) -> Database:
-    """Open the database with the settings every connection needs."""
+def connect(path: str, records_key: str | None = None) -> Database:
+    """Open the database with the settings every connection needs; with `records_key`,
+    the connection can seal signed records (domain/records.py)."""
     conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
     db = Database(conn, execute_plugins=False)  # no sqlite-utils plugins: per-request cost
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=10000")
     db.execute("PRAGMA synchronous=NORMAL")
+    if records_key:
+        records.use_key(db, records_key)
     return db
 
 
@@ -32,8 +36,8 @@ class Pool:
     most `size` wait idle, any more are closed.
     """
 
-    def __init__(self, path: str, size: int) -> None:
-        self.path, self.size = path, size
+    def __init__(self, path: str, size: int, records_key: str | None = None) -> None:
+        self.path, self.size, self.records_key = path, size, records_key
         self._idle: list[Database] = []
         self._lock = threading.Lock()
 
@@ -41,7 +45,7 @@ class Pool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        return connect(self.path)
+        return connect(self.path, self.records_key)
 
     def give(self, db: Database, failed: bool = False) -> None:
         # After an error a cursor may still be alive (held by the traceback) and keep
@@ -72,7 +76,8 @@ def pool(app: Flask) -> Pool:
         if found is not None:
             found.close()
         found = app.extensions["db_pool"] = Pool(app.config["DATABASE"],
-                                                 app.config["DB_POOL_SIZE"])
+                                                 app.config["DB_POOL_SIZE"],
+                                                 app.config.get("RECORDS_KEY"))
     return found
 
 

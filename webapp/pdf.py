@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, render_template
@@ -10,8 +11,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from .auth import utcnow
-from .domain import files
-from .domain.jobs import signed_record_hash
+from .db import get_db
+from .domain import files, records
 
 
 def _data_uri(sha256: str | None) -> str:
@@ -29,16 +30,6 @@ def _data_uri(sha256: str | None) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _record_intact(context: dict[str, Any]) -> bool:
-    """Whether the job still hashes to what the resident signed."""
-    sig = context.get("signature")
-    if not sig:
-        return False
-    photos = [p["sha256"] for p in context.get("photos", [])]
-    current = signed_record_hash(context["job"], photos, sig["signer_name"], sig["signed_at"])
-    return current == sig["record_hash"]
-
-
 def render_pdf(html: str) -> bytes:
     """HTML to PDF; only data: URIs may be loaded, so nothing is fetched over the network."""
     fetcher = URLFetcher(allowed_protocols={"data"})
@@ -54,8 +45,12 @@ def _download(html: str, number: str) -> Response:
 
 def callback_sheet(context: dict[str, Any]) -> Response:
     """The callback record as a PDF, with each visit's signature and record hash."""
+    db, key = get_db(), current_app.config["RECORDS_KEY"]
     for r in context["records"]:
         r["signature_src"] = _data_uri(r.get("signature_sha256"))
+        # Only records with a hash of their own; an on-site signature's rests on the job's.
+        r["check"] = records.check_callback(db, key, r, Path(current_app.config["FILES_DIR"])
+                                            ) if r.get("record_hash") else None
     html = render_template("callbacks/sheet.html", **context, printed_at=utcnow())
     return _download(html, f"callback-{context['task']['id']}")
 
@@ -76,7 +71,6 @@ def job_sheet(context: dict[str, Any]) -> Response:
         # A handwritten signature is usually the resident's name: shown only to those
         # who see the name (domain/access.py).
         signature_src=_data_uri(sig["image_sha256"]) if sig and context["contact"].full else "",
-        record_intact=_record_intact(context),
         printed_at=utcnow(),
     )
     return _download(html, context["job"]["number"])

@@ -11,7 +11,16 @@ from werkzeug.routing import RequestRedirect
 
 from . import i18n
 from .db import get_db
-from .domain import access, callback_stats, callbacks, complaints, estates, jobs, people
+from .domain import (
+    access,
+    callback_stats,
+    callbacks,
+    complaints,
+    estates,
+    jobs,
+    people,
+    records,
+)
 
 csrf = CSRFProtect()
 
@@ -98,6 +107,7 @@ def init_app(app: Flask) -> None:
         c_categories=complaints.CATEGORIES,
     )
     app.jinja_env.filters["mask_name"] = access.mask_name  # a signer seen without work
+    app.jinja_env.filters["record_field"] = records.field_label  # what a check names
     # Vocabularies as globals, so imported macros see them too.
     app.jinja_env.globals.update(
         {

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import access, audit, callbacks, complaint_commands, jobs, people
+from . import access, audit, callbacks, complaint_commands, jobs, people, records
 from .job_commands import reopen_job
 from .settings import estate_settings
 from .text import N_
@@ -90,14 +90,17 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     row = {"method": method, "reached": int(reached), "ratings": ratings,
            "comments": _text(p, "comments"), "signer_name": signer,
            "signature_sha256": image or None, "at": at, "user_id": user["id"]}
-    digest = callbacks.record_hash(task, row)
+    row["satisfied"] = None if not ratings else int(not unhappy)
+    # Sealed with the records key (domain/records.py).
+    snapshot = records.canonical(records.callback_content(task, row))
+    digest = records.seal(db, snapshot)
     record_id = db.execute(
         """INSERT INTO callback_records (task_id, user_id, method, reached, ratings, satisfied,
-           comments, signer_name, signature_sha256, strokes, at, record_hash, op_id)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [task["id"], user["id"], method, int(reached), json.dumps(ratings),
-         None if not ratings else int(not unhappy), row["comments"], signer, image or None,
-         p.get("strokes") or None, at, digest, cmd.op_id],
+           comments, signer_name, signature_sha256, strokes, at, record_hash, snapshot, op_id)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [task["id"], user["id"], method, int(reached), json.dumps(ratings), row["satisfied"],
+         row["comments"], signer, image or None, p.get("strokes") or None, at, digest,
+         snapshot, cmd.op_id],
     ).lastrowid
     result: dict[str, Any] = {"task_id": task["id"], "record_id": record_id,
                               "record_hash": digest}

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time
 
-from . import access, audit, callbacks, people, phones
+from . import access, audit, callbacks, people, phones, records
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -24,8 +24,6 @@ from .jobs import (
     allowed,
     get_job,
     iso,
-    job_photos,
-    signed_record_hash,
 )
 from .numbers import next_number
 
@@ -347,13 +345,16 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     else:
         raise Invalid({"outcome": N_("Choose signed, absent or refused.")})
     at = iso(acted_time(cmd, now))
-    photos = [ph["sha256"] for ph in job_photos(db, job["id"])]
-    record_hash = signed_record_hash(job, photos, signer, at)
+    # Sealed with the records key: what the resident signed for (domain/records.py).
+    snapshot = records.canonical(records.job_content(db, job, {
+        "outcome": outcome, "reason": reason, "signer_name": signer, "signed_at": at,
+        "image_sha256": image or None}))
+    record_hash = records.seal(db, snapshot)
     db.execute(
         "INSERT INTO signatures (job_id, signer_name, outcome, reason, strokes, image_sha256,"
-        " signed_at, record_hash, op_id) VALUES (?,?,?,?,?,?,?,?,?)",
+        " signed_at, record_hash, snapshot, op_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [job["id"], signer, outcome, reason, p.get("strokes") or None, image or None, at,
-         record_hash, cmd.op_id],
+         record_hash, snapshot, cmd.op_id],
     )
     try:
         _check_mine(cmd, job, user)
@@ -383,7 +384,19 @@ def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 def reopen_job(db: Database, cmd: Command, job: dict, reason: str, requested_by: str,
                now: datetime) -> dict[str, Any]:
-    """Rework: back to the same technician, the clock restarted (also from a callback)."""
+    """Rework: back to the same technician, the clock restarted (also from a callback).
+    The visit it ends is kept in `job_visits` with its times, work and sign-off."""
+    db.execute(
+        "INSERT INTO job_visits (job_id, visit, assignee_id, accepted_at, arrived_at,"
+        " agreed_at, pause_reason, completed_at, work_done, materials, closed_at,"
+        " signature_id, reopened_at, op_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,"
+        " (SELECT max(id) FROM signatures WHERE job_id = ? AND id > (SELECT"
+        "  coalesce(max(signature_id), 0) FROM job_visits WHERE job_id = ?)),?,?)",
+        [job["id"], job["rework_count"] + 1, job["assignee_id"], job["accepted_at"],
+         job["arrived_at"], job["agreed_at"], job["pause_reason"], job["completed_at"],
+         job["work_done"], job["materials"], job["closed_at"], job["id"], job["id"],
+         iso(now), cmd.op_id],
+    )
     status = "assigned" if job["assignee_id"] else "new"
     _update(db, job, now, status=status, rework_count=job["rework_count"] + 1,
             reopened_at=iso(now), accepted_at=None, arrived_at=None, completed_at=None,

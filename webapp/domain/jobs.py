@@ -183,19 +183,33 @@ def timeline(db: Database, job_id: int,
 
 
 def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:
+    """The sign-off of the job's current visit (an earlier visit's is in `visits`)."""
     return next(
         iter(
             db.query(
                 "SELECT id, signer_name, outcome, reason, image_sha256, signed_at, record_hash "
-                "FROM signatures WHERE job_id = ? ORDER BY id DESC LIMIT 1", [job_id]
+                "FROM signatures WHERE job_id = ? AND id > (SELECT coalesce(max(signature_id),"
+                " 0) FROM job_visits WHERE job_id = ?) ORDER BY id DESC LIMIT 1",
+                [job_id, job_id],
             )
         ),
         None,
     )
 
 
+def visits(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """The visits a reopen ended, first first: times, work, who, and their sign-off."""
+    return list(db.query(
+        "SELECT v.*, u.display_name AS assignee_name, s.signer_name, s.outcome, s.reason,"
+        " s.image_sha256, s.signed_at, s.record_hash FROM job_visits v"
+        " LEFT JOIN users u ON u.id = v.assignee_id"
+        " LEFT JOIN signatures s ON s.id = v.signature_id"
+        " WHERE v.job_id = ? ORDER BY v.visit", [job_id]))
+
+
 def signed_record_hash(job: dict[str, Any], photos: Iterable[str], signer: str, at: str) -> str:
-    """SHA-256 of what the resident signed: the job's content at sign-off."""
+    """The old rule (before sealed records): a plain SHA-256 of part of the job at
+    sign-off. Kept only to check records signed then (domain/records.py)."""
     content = {
         k: job.get(k)
         for k in (

@@ -1,8 +1,9 @@
 """The board's search index; the users' session versions; the public report's used stamps
-and floods; who uploaded each file."""
+and floods; who uploaded each file; signed records and visits."""
 
 from sqlite_utils import Database
 
+from ..domain import records
 from . import migrations
 
 
@@ -108,3 +109,44 @@ def file_uploads(db: Database) -> None:
         CREATE INDEX files_created ON files(created_at);
         """
     )
+
+
+@migrations(name="0014_signed_records")
+def signed_records(db: Database) -> None:
+    # A signed record keeps the content it covers (canonical JSON) beside its sealed
+    # hash, so a check can name what changed since (domain/records.py). A reopen keeps
+    # the visit it ends in `job_visits`: its times, work and the sign-off it had.
+    db["signatures"].add_column("snapshot", str)
+    db["callback_records"].add_column("snapshot", str)
+    db.executescript(
+        """
+        CREATE TABLE job_visits (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id),
+            visit INTEGER NOT NULL,
+            assignee_id INTEGER REFERENCES users(id),
+            accepted_at TEXT,
+            arrived_at TEXT,
+            agreed_at TEXT,
+            pause_reason TEXT,
+            completed_at TEXT,
+            work_done TEXT,
+            materials TEXT,
+            closed_at TEXT,
+            signature_id INTEGER REFERENCES signatures(id),
+            reopened_at TEXT NOT NULL,
+            op_id TEXT NOT NULL,
+            UNIQUE (job_id, visit)
+        );
+        """
+    )
+    # The records signed before this step keep their old plain hash. Which ones those
+    # are is sealed here, so that a later row cannot pass as "old format" (a forger would
+    # write the old, keyless hash): needs the records key when there are any.
+    db.execute("CREATE TABLE records_legacy (kind TEXT PRIMARY KEY, last_id INTEGER NOT NULL,"
+               " seal TEXT NOT NULL)")
+    for kind, table in (("job", "signatures"), ("callback", "callback_records")):
+        last = db.execute(f"SELECT coalesce(max(id), 0) FROM {table} WHERE record_hash != ''"
+                          ).fetchone()[0]
+        db.execute("INSERT INTO records_legacy VALUES (?, ?, ?)",
+                   [kind, last, records.seal(db, records.legacy_text(kind, last)) if last else ""])

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +23,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, jobs, people, place_commands, places
+from ..domain import access, jobs, people, place_commands, places, records
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -126,6 +135,11 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "notes": notes,
         "timeline": jobs.timeline(db, job["id"], notes),
         "signature": jobs.latest_signature(db, job["id"]),
+        "visits": jobs.visits(db, job["id"]),
+        # Each sign-off checked against the rows as they are now (domain/records.py);
+        # the photos' files are re-hashed by `flask verify-records`, not on every view.
+        "checks": records.check_job(db, current_app.config["RECORDS_KEY"], job["id"],
+                                    Path(current_app.config["FILES_DIR"]), photo_files=False),
         "staff": staff,
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
