@@ -7,7 +7,6 @@ applying the same op_id again returns the first result and changes nothing.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -19,7 +18,6 @@ from sqlite_utils import Database
 from . import fields
 from .errors import Invalid, Rejected
 
-OP_ID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
 # Payload fields never written to the command log (a password being set, or the one
 # typed to prove who is changing it).
 REDACTED = frozenset({"password", "password_again", "current_password"})
@@ -79,8 +77,7 @@ def apply(
     db: Database, cmd: Command, handlers: Mapping[str, Handler], now: datetime
 ) -> Outcome:
     """Apply `cmd` exactly once. Raises Invalid for bad input (nothing stored)."""
-    if not isinstance(cmd.op_id, str) or not OP_ID.match(cmd.op_id):
-        raise Invalid({"op_id": fields.DAMAGED})
+    fields.op_id(cmd.op_id)
     handler = handlers.get(cmd.kind) if isinstance(cmd.kind, str) else None
     if handler is None:
         raise Invalid({"kind": fields.DAMAGED})

@@ -26,6 +26,7 @@ LONG_FIELDS = {"strokes": 500_000}
 MAX_DEPTH = 8  # a command's fields: a dict of lists of dicts is as deep as forms go
 JSON_MAX_DEPTH = 32  # a request body (the batch wraps the fields in two more levels)
 
+OP_ID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -126,6 +127,13 @@ def optional_utc(value: Any) -> datetime | None:
         return utc(value, "time")
     except Invalid:
         return None
+
+
+def op_id(value: Any) -> str:
+    """A command's id as the browser makes it (a UUID's hex digits and dashes)."""
+    if not isinstance(value, str) or not OP_ID.match(value):
+        raise _invalid("op_id", DAMAGED)
+    return value
 
 
 def text(value: Any, limit: int = TEXT_LIMIT) -> str:

@@ -69,6 +69,8 @@ def test_a_huge_base_version_in_a_form_is_a_message(app, client, auth):
     auth.login("tech")
     response = post(client, f"/jobs/{job}/accept", base_version=str(HUGE))
     assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.text("data-error-page") == "表单无法读取。请刷新页面后重新提交。 返回首页"
     assert statuses(app, job) == "assigned"
 
 

@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(404, lambda e: _error(404, _("Not found.")))
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(Invalid, _invalid)
+    app.register_error_handler(422, lambda e: _error(422, e.description))
     app.register_error_handler(
         413, lambda e: _error(413, _("The upload is too large. Send fewer or smaller photos."))
     )
