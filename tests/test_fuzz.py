@@ -164,6 +164,39 @@ def test_no_post_answers_with_a_server_error(fuzz_app, route):
     fuzz()
 
 
+def query_names() -> list[str]:
+    """The query parameters the views read (`request.args.get("q")`, `record_id("before")`)."""
+    views = Path(__file__).parent.parent / "webapp" / "views"
+    found = set()
+    for source in views.glob("*.py"):
+        found |= set(re.findall(r'(?:args\.get|record_id)\("(\w+)"', source.read_text()))
+    return sorted(found)
+
+
+def get_rules(app) -> list[Rule]:
+    return sorted((r for r in app.url_map.iter_rules() if "GET" in r.methods
+                   and r.endpoint not in ("static", "files.show")), key=lambda r: r.rule)
+
+
+def test_no_page_answers_with_a_server_error(fuzz_app):
+    """Every page with generated ids in its address and the query parameters views read."""
+    clients = {role: signed_in(fuzz_app, role) for role in ("admin", "tech", "callback")}
+    names = query_names()
+    assert {"before", "place_id", "year"} <= set(names)
+    rules = get_rules(fuzz_app)
+
+    @settings(FUZZ, max_examples=len(rules) * 3)
+    @given(rule=st.sampled_from(rules), role=st.sampled_from(sorted(clients)),
+           data=st.data(), query=st.dictionaries(st.sampled_from(names), FORM_VALUE,
+                                                 max_size=4))
+    def fuzz(rule, role, data, query):
+        url = build_url(rule, data.draw(url_values(rule)))
+        response = clients[role].get(url, query_string=query)
+        assert response.status_code < 500, (role, url, query)
+
+    fuzz()
+
+
 def batch_item():
     return st.fixed_dictionaries(
         {"kind": st.one_of(st.sampled_from(sorted(OUTBOX)), JSON_SCALAR)},
