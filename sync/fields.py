@@ -20,9 +20,11 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER
 # year 1 or 9999 overflows when moved between time zones).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 TEXT_LIMIT = 2000  # one field a person types
-# Any string of a command as stored; a drawn signature's points are the long ones.
+# Any string of a command as stored (typed fields are cut shorter, at TEXT_LIMIT or their
+# handler's limit); longer is refused. The long ones: a drawn signature's points and an
+# imported CSV file's text.
 STORED_LIMIT = 20_000
-LONG_FIELDS = {"strokes": 500_000}
+LONG_FIELDS = {"strokes": 500_000, "text": 8_000_000}
 MAX_DEPTH = 8  # a command's fields: a dict of lists of dicts is as deep as forms go
 JSON_MAX_DEPTH = 32  # a request body (the batch wraps the fields in two more levels)
 
@@ -38,6 +40,7 @@ def N_(text: str) -> str:
 BAD_ID = N_("This record does not exist.")
 BAD_NUMBER = N_("Enter a whole number.")
 BAD_DATE = N_("Enter a date between the years 2000 and 2100.")
+TOO_LONG = N_("This text is too long. Shorten it and send it again.")
 # A field no person types (a version, nesting) is wrong: the page or the phone sent it so.
 DAMAGED = N_("The form could not be read. Reload the page and send it again.")
 
@@ -162,28 +165,32 @@ def depth(value: Any) -> int:
 
 
 def bounded(payload: Mapping[str, Any], field: str = "payload") -> dict[str, Any]:
-    """A command's fields as they may be stored: nesting refused past MAX_DEPTH, every
-    string without lone surrogates and cut at STORED_LIMIT (LONG_FIELDS allow more)."""
+    """A command's fields as they may be stored: nesting refused past MAX_DEPTH, lone
+    surrogates dropped, and a string longer than any field holds (STORED_LIMIT, or the
+    field's LONG_FIELDS limit) refused under its top-level field, not cut: a cut
+    file or drawing would be stored as something else."""
     if depth(payload) > MAX_DEPTH:
         raise _invalid(field, DAMAGED)
 
-    def clean(value: Any, limit: int) -> Any:
+    def clean(value: Any, key: str, limit: int) -> Any:
         if isinstance(value, str):
-            return text(value, limit)
+            if len(value) > limit:
+                raise _invalid(key, TOO_LONG)
+            return _SURROGATES.sub("", value)
         if isinstance(value, Mapping):
-            return {text(str(k), 200): clean(v, LONG_FIELDS.get(str(k), STORED_LIMIT))
-                    for k, v in value.items()}
+            return {text(str(k), 200): clean(v, key, limit) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [clean(v, limit) for v in value]
+            return [clean(v, key, limit) for v in value]
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int):
             return value if -MAX_ID - 1 <= value <= MAX_ID else str(value)[:40]
         if isinstance(value, float):
             return value if value == value and abs(value) != float("inf") else None
-        return text(str(value), limit)
+        return clean(str(value), key, limit)
 
-    return clean(dict(payload), STORED_LIMIT)
+    return {text(str(k), 200): clean(v, str(k), LONG_FIELDS.get(str(k), STORED_LIMIT))
+            for k, v in payload.items()}
 
 
 def loads(body: bytes | str) -> Any:

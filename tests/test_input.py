@@ -139,3 +139,27 @@ def test_long_texts_are_bounded_in_the_record_and_the_command_log(app, client, a
         db.close()
     assert 0 < len(work) <= 2000
     assert logged < 10_000
+
+
+def test_a_text_longer_than_any_field_is_a_message_at_its_field(app, client, auth):
+    auth.login("desk")
+    response = post(client, "/jobs/new", estate_id="1", unit_id="1", reporter_name="陈",
+                    reporter_phone="13800000000", source="phone", category="plumbing",
+                    job_class="small", description="漏" * 30_000)
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["description"] == "内容过长，请删减后重新提交。"
+    assert page.textareas["description"] == "漏" * 30_000
+
+
+def test_a_file_longer_than_a_typed_field_is_imported_whole(db):
+    """The bound refuses, never cuts: a CSV file past STORED_LIMIT arrives whole."""
+    from sync.fields import STORED_LIMIT
+
+    from .test_imports import HEADER, counts, run_import
+
+    rows = "".join(f"CH,9栋,{n},{n // 100},,,\n" for n in range(101, 2101))
+    assert len(HEADER + rows) > STORED_LIMIT
+    before = counts(db)
+    assert run_import(db, HEADER + rows).status == "applied"
+    assert counts(db)[1] == before[1] + 2000
