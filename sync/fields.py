@@ -84,6 +84,14 @@ def optional_id(value: Any, field: str, message: str = BAD_ID) -> int | None:
     return optional_integer(value, field, 1, MAX_ID, message)
 
 
+def maybe_id(value: Any) -> int | None:
+    """A record id, or None for anything else (a choice left empty, a word, "²")."""
+    try:
+        return record_id(value, "id")
+    except Invalid:
+        return None
+
+
 def target_id(target: str, field: str = "target", message: str = BAD_ID) -> int:
     """The id in a command's target (`job:42`)."""
     return record_id(str(target).partition(":")[2], field, message)

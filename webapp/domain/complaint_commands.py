@@ -203,8 +203,8 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         errors["pointed_channel"] = N_("Say where the complainant was pointed to.")
     if path == "ordinary":
         to = str(p.get("to") or "")
-        if to.startswith("user:") and to[5:].isdigit():
-            assignee = int(to[5:])
+        assignee = fields.maybe_id(to[5:]) if to.startswith("user:") else None
+        if assignee is not None:
             staff = people.get_user(db, assignee)
             if staff is None or c["estate_id"] not in people.estate_ids(db, assignee):
                 errors["to"] = N_("Choose a person who works on this estate.")
