@@ -4,7 +4,7 @@ No Flask here: the web forms, the offline outbox's batch replay and the tests
 all call `apply` with a Command and a table of handlers.
 """
 
-from . import clock
+from . import clock, fields
 from .commands import (
     Command,
     Handler,
@@ -18,6 +18,7 @@ from .commands import (
 
 __all__ = [
     "clock",
+    "fields",
     "Command",
     "Handler",
     "Invalid",

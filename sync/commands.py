@@ -7,16 +7,17 @@ applying the same op_id again returns the first result and changes nothing.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
-OP_ID = re.compile(r"^[0-9a-fA-F-]{16,64}$")
+from . import fields
+from .errors import Invalid, Rejected
+
 # Payload fields never written to the command log (a password being set, or the one
 # typed to prove who is changing it).
 REDACTED = frozenset({"password", "password_again", "current_password"})
@@ -50,24 +51,6 @@ class Outcome:
         return first == "applied"
 
 
-class Invalid(Exception):
-    """Bad input: nothing is stored, the user fixes the form and resends the same op_id."""
-
-    def __init__(self, errors: Mapping[str, Any]):
-        super().__init__(dict(errors))
-        self.errors = dict(errors)
-
-
-class Rejected(Exception):
-    """A state change that no longer fits. It is recorded, so a replay gets the same answer."""
-
-    def __init__(self, code: str, message: str, current: Mapping[str, Any] | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.current = dict(current or {})
-
-
 Handler = Callable[[Database, Command, datetime], dict[str, Any]]
 
 
@@ -76,17 +59,10 @@ def acted_time(cmd: Command, now: datetime) -> datetime:
     return cmd.acted_at or now
 
 
-def parse_device_time(value: str | None) -> datetime | None:
-    """Parse the device's ISO time; None when missing or unreadable (a fact we can live without)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+def parse_device_time(value: Any) -> datetime | None:
+    """The device's ISO time as naive UTC; None when missing, unreadable or out of range
+    (a fact we can live without)."""
+    return fields.optional_utc(value)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -101,11 +77,16 @@ def apply(
     db: Database, cmd: Command, handlers: Mapping[str, Handler], now: datetime
 ) -> Outcome:
     """Apply `cmd` exactly once. Raises Invalid for bad input (nothing stored)."""
-    if not OP_ID.match(cmd.op_id or ""):
-        raise Invalid({"op_id": "missing or malformed op_id"})
-    handler = handlers.get(cmd.kind)
+    fields.op_id(cmd.op_id)
+    handler = handlers.get(cmd.kind) if isinstance(cmd.kind, str) else None
     if handler is None:
-        raise Invalid({"kind": f"unknown command {cmd.kind!r}"})
+        raise Invalid({"kind": fields.DAMAGED})
+    # Whoever built the command, what reaches the handlers and the log is bounded.
+    cmd = replace(
+        cmd, payload=fields.bounded(cmd.payload), target=fields.text(cmd.target, 200),
+        device_id=fields.text(cmd.device_id, 64),
+        base_version=fields.optional_integer(cmd.base_version, "base_version", 0,
+                                             fields.MAX_ID, fields.DAMAGED))
     try:
         return _apply_once(db, cmd, handler, now)
     except sqlite3.IntegrityError:

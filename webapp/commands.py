@@ -7,11 +7,12 @@ import binascii
 import uuid
 from typing import Any
 
-from flask import request
+from flask import abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import sync
-from sync import Command, Invalid, Outcome
+from sync import Command, Invalid, Outcome, fields
 
 from . import uploads
 from .auth import utcnow
@@ -24,19 +25,23 @@ def run(kind: str, target: str, payload: dict[str, Any]) -> Outcome:
     """Apply one command from the current form. Raises sync.Invalid on bad input."""
     form = request.form
     try:
-        base_version = int(form["base_version"]) if form.get("base_version") else None
-    except ValueError:
-        base_version = None
-    cmd = Command(
         # The browser makes the op_id when the form is sent. A form sent before the page's
         # script ran (or without scripts) has none: it still counts, once, just without
         # the protection against a resend.
-        op_id=form.get("op_id") or str(uuid.uuid4()),
+        op_id = fields.op_id(form.get("op_id") or str(uuid.uuid4()))
+        base_version = fields.optional_integer(form.get("base_version"), "base_version", 0,
+                                               fields.MAX_ID, fields.DAMAGED)
+    except Invalid:
+        # Hidden fields no person types: the page was tampered with or damaged, so there
+        # is no field to show the message next to.
+        abort(422, description=_(fields.DAMAGED))
+    cmd = Command(
+        op_id=op_id,
         kind=kind,
         target=target,
         payload=payload,
         user_id=current_user.id,
-        device_id=form.get("device_id", "")[:64],
+        device_id=fields.text(form.get("device_id"), 64),
         device_time=sync.parse_device_time(form.get("device_time")),
         base_version=base_version,
     )

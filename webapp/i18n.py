@@ -12,6 +12,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from sync import Invalid, fields
+
 from .domain.text import N_
 from .domain.workdays import LOCAL
 
@@ -38,9 +40,9 @@ def local_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str
 
 def to_utc(local: str) -> datetime | None:
     """Parse a `datetime-local` input in the estates' zone to naive UTC."""
-    try:
-        dt = datetime.fromisoformat(local)
-    except ValueError:
+    try:  # out of the kit's years too (year 1 cannot move to UTC)
+        dt = fields.moment(local, "time")
+    except Invalid:
         return None
     return dt.replace(tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
 

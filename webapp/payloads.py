@@ -10,19 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sync.fields import LONG_FIELDS, TEXT_LIMIT, text
+
 from .i18n import to_utc
 
 Fields = Mapping[str, Any]
+MAX_FILES = 20  # photos on one form
 
 
 def _s(f: Fields, key: str, default: str = "") -> str:
+    """A text field through the kit: bounded, no lone surrogates, `default` when absent or
+    not text."""
     value = f.get(key, default)
-    return value if isinstance(value, str) else default
+    return text(value, LONG_FIELDS.get(key, TEXT_LIMIT)) if isinstance(value, str) else default
 
 
 def _hashes(f: Fields, key: str) -> list[str]:
+    """File hashes (64 hex digits each); anything else in the list cannot name a file."""
     value = f.get(key) or []
-    return [str(v) for v in value] if isinstance(value, list) else []
+    return [text(v, 64) for v in value[:MAX_FILES] if isinstance(v, str)] \
+        if isinstance(value, list) else []
 
 
 def job_payload(action: str, f: Fields) -> dict[str, Any]:
@@ -82,7 +89,8 @@ def feedback_payload(f: Fields) -> dict[str, Any]:
 def inspection_payload(f: Fields) -> dict[str, Any]:
     """The checklist: `items` lists the item ids shown; per item `result_<id>`, `note_<id>`,
     `photos_<id>` and the "make a job" box `job_<id>` (only for a failed item)."""
-    ids = [i.strip() for i in _s(f, "items").split(",") if i.strip().isdigit()]
+    ids = [i.strip() for i in _s(f, "items").split(",")
+           if i.strip().isascii() and i.strip().isdigit() and len(i.strip()) <= 18][:500]
     results = {}
     for i in ids:
         result = _s(f, f"result_{i}")

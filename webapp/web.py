@@ -9,7 +9,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from . import i18n
+from sync import Invalid
+
+from . import args, i18n
 from .db import get_db
 from .domain import (
     access,
@@ -59,8 +61,18 @@ def _method_not_allowed(e: HTTPException):
     return _error(405, _("This address only takes a sent form. Open the page from the menu."))
 
 
+def _invalid(e: Invalid):
+    """Bad input a view did not show next to its field: the messages on an error page,
+    never a server error."""
+    messages = " ".join(_(str(m)) for m in e.errors.values() if isinstance(m, str))
+    return _error(422, messages or _("The form could not be read. Reload the page and send "
+                                     "it again."))
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    # Before any rule is added: rules read their converters when added.
+    app.url_map.converters["int"] = args.RecordIdConverter
     from .views import (
         account,
         admin,
@@ -88,6 +100,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(403, lambda e: _error(403, _("Your role may not open this page.")))
     app.register_error_handler(404, lambda e: _error(404, _("Not found.")))
     app.register_error_handler(405, _method_not_allowed)
+    app.register_error_handler(Invalid, _invalid)
+    app.register_error_handler(422, lambda e: _error(422, e.description))
     app.register_error_handler(
         413, lambda e: _error(413, _("The upload is too large. Send fewer or smaller photos."))
     )

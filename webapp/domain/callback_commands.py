@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, acted_time
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
 from . import access, audit, callbacks, complaint_commands, jobs, people, records
 from .job_commands import reopen_job
@@ -22,7 +22,7 @@ def iso(value: datetime) -> str:
 
 
 def _text(p: Any, key: str, limit: int = 2000) -> str:
-    return str(p.get(key) or "").strip()[:limit]
+    return fields.text(p.get(key), limit).strip()
 
 
 def _ratings(p: Any, source: str | None) -> dict[str, int]:
@@ -52,8 +52,8 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     already done by someone else; only an open task changes state."""
     user = people.actor(db, cmd, "callback.work")
     try:
-        task = callbacks.get_task(db, int(cmd.target.split(":", 1)[1]))
-    except (IndexError, ValueError):
+        task = callbacks.get_task(db, fields.target_id(cmd.target))
+    except Invalid:
         task = None
     if task is None:
         raise Invalid({"target": N_("Unknown callback.")})

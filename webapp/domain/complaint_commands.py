@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, acted_time
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
 from . import access, audit, callbacks, people
 from .complaints import (
@@ -32,15 +32,12 @@ def iso(value: datetime) -> str:
 
 
 def _text(p: Any, key: str, limit: int = 2000) -> str:
-    return str(p.get(key) or "").strip()[:limit]
+    return fields.text(p.get(key), limit).strip()
 
 
 def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
     user = people.actor(db, cmd, capability)
-    try:
-        complaint_id = int(cmd.target.split(":", 1)[1])
-    except (IndexError, ValueError):
-        raise Invalid({"target": N_("Unknown complaint.")}) from None
+    complaint_id = fields.target_id(cmd.target, "target", N_("Unknown complaint."))
     c = get(db, complaint_id)
     if c is None:
         raise Invalid({"target": N_("Unknown complaint.")})
@@ -107,7 +104,12 @@ def validate_intake(db: Database, p: Any, estates: list[int]) -> dict[str, str]:
         estate_id = 0
     if estate_id not in estates:
         errors["estate_id"] = N_("Choose one of your estates.")
-    unit_id = p.get("unit_id") or None
+    try:
+        unit_id = fields.optional_id(p.get("unit_id") or None, "unit_id",
+                                     N_("Choose a unit of this estate from the list."))
+    except Invalid as exc:
+        unit_id = None
+        errors.update(exc.errors)
     if unit_id is not None:
         row = db.execute("SELECT estate_id FROM units WHERE id = ?", [unit_id]).fetchone()
         if row is None or row[0] != estate_id:
@@ -201,8 +203,8 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         errors["pointed_channel"] = N_("Say where the complainant was pointed to.")
     if path == "ordinary":
         to = str(p.get("to") or "")
-        if to.startswith("user:") and to[5:].isdigit():
-            assignee = int(to[5:])
+        assignee = fields.maybe_id(to[5:]) if to.startswith("user:") else None
+        if assignee is not None:
             staff = people.get_user(db, assignee)
             if staff is None or c["estate_id"] not in people.estate_ids(db, assignee):
                 errors["to"] = N_("Choose a person who works on this estate.")

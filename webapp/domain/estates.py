@@ -108,12 +108,12 @@ def units_flags(db: Database, unit_ids: list[int]) -> dict[int, set[str]]:
 
 def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
     """Handler for `unit.flags`: set which key-customer flags a unit carries."""
-    from sync import Invalid, Rejected
+    from sync import Invalid, Rejected, fields
 
     from . import audit, people
 
     user = people.actor(db, cmd, "estate.settings")
-    unit = get_unit(db, int(cmd.target.split(":", 1)[1]))
+    unit = get_unit(db, fields.target_id(cmd.target, "target", N_("Unknown place.")))
     if unit is None:
         raise Invalid({"target": N_("Unknown place.")})
     if unit["estate_id"] not in people.estate_ids(db, user["id"]):

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, acted_time
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
 from . import access, audit, people, places
 from .feedback import (
@@ -33,7 +33,7 @@ def iso(value: datetime) -> str:
 
 
 def _text(p: Any, key: str, limit: int = 1000) -> str:
-    return str(p.get(key) or "").strip()[:limit]
+    return fields.text(p.get(key), limit).strip()
 
 
 def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) -> dict | None:
@@ -41,8 +41,8 @@ def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) 
     choice = str(p.get("place") or "")
     if choice == "unit":
         try:
-            building = int(p.get("building_id") or 0)
-        except (TypeError, ValueError):
+            building = fields.optional_id(p.get("building_id"), "building_id") or 0
+        except Invalid:
             building = 0
         if not building:
             errors["building_id"] = N_("Choose the building.")
@@ -56,8 +56,11 @@ def _place(db: Database, p: Any, estate_ids: list[int], errors: dict[str, str]) 
         place = places.get_place(db, "unit", unit_id)
     else:
         place_type, _sep, ident = choice.partition(":")
-        place = (places.get_place(db, place_type, int(ident))
-                 if place_type in places.PLACE_TYPES and ident.isdigit() else None)
+        try:
+            place = (places.get_place(db, place_type, fields.record_id(ident, "place"))
+                     if place_type in places.PLACE_TYPES else None)
+        except Invalid:
+            place = None
     if place is None or place["estate_id"] not in estate_ids:
         errors["building_id" if choice == "unit" else "place"] = N_("Choose where it is.")
         return None
@@ -103,10 +106,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 def _step(db: Database, cmd: Command) -> tuple[dict[str, Any], dict[str, Any]]:
     """The desk user and the item, in one of their estates, in a state this step fits."""
     user = people.actor(db, cmd, "feedback.handle")
-    try:
-        feedback_id = int(cmd.target.split(":", 1)[1])
-    except (IndexError, ValueError):
-        raise Invalid({"target": N_("Unknown feedback.")}) from None
+    feedback_id = fields.target_id(cmd.target, "target", N_("Unknown feedback."))
     item = get(db, feedback_id)
     if item is None:
         raise Invalid({"target": N_("Unknown feedback.")})

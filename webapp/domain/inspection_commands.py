@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, acted_time, parse_device_time
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields, parse_device_time
 
 from . import access, audit, people, places
 from .inspections import (
@@ -46,17 +46,17 @@ def _serves(db: Database, user: dict[str, Any], estate_id: int) -> None:
 
 def _place(db: Database, ref: str) -> dict[str, Any] | None:
     m = REF.match(ref or "")
-    return places.get_place(db, m.group(1), int(m.group(2))) if m else None
+    return places.get_place(db, m.group(1), _int(m.group(2)) or 0) if m else None
 
 
 def _text(value: Any, limit: int) -> str:
-    return str(value or "").strip()[:limit]
+    return fields.text(value, limit).strip()
 
 
 def _int(value: Any) -> int | None:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return fields.record_id(value, "id")
+    except Invalid:
         return None
 
 
@@ -175,7 +175,7 @@ def make_job(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         "SELECT r.*, i.estate_id, i.place_type, i.place_id, t.place_kind FROM "
         "inspection_results r JOIN inspections i ON i.id = r.inspection_id "
         "JOIN inspection_templates t ON t.id = i.template_id WHERE r.id = ?",
-        [int(m.group(1)) if m else 0])), None)
+        [(_int(m.group(1)) or 0) if m else 0])), None)
     if row is None:
         raise Invalid({"target": N_("Unknown inspection item.")})
     _serves(db, user, row["estate_id"])

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, acted_time
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
 from . import access, audit, callbacks, people, phones, records
 from .jobs import (
@@ -34,10 +34,7 @@ def _in_estate(db: Database, user: dict[str, Any], estate_id: int) -> None:
 
 
 def _job(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any]:
-    try:
-        job_id = int(cmd.target.split(":", 1)[1])
-    except (IndexError, ValueError):
-        raise Invalid({"target": N_("Unknown job.")}) from None
+    job_id = fields.target_id(cmd.target, "target", N_("Unknown job."))
     job = get_job(db, job_id)
     if job is None:
         raise Invalid({"target": N_("Unknown job.")})
@@ -95,8 +92,8 @@ def _note(db: Database, cmd: Command, job_id: int, kind: str, text: str, now: da
         )
 
 
-def _text(payload: Any, key: str, limit: int = 2000) -> str:
-    return str(payload.get(key) or "").strip()[:limit]
+def _text(payload: Any, key: str, limit: int = fields.TEXT_LIMIT) -> str:
+    return fields.text(payload.get(key), limit).strip()
 
 
 def _photos(db: Database, cmd: Command) -> list[str]:
@@ -131,7 +128,12 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         estate_id = 0
     if estate_id not in people.estate_ids(db, user["id"]):
         errors["estate_id"] = N_("Choose one of your estates.")
-    unit_id = p.get("unit_id") or None
+    try:
+        unit_id = fields.optional_id(p.get("unit_id") or None, "unit_id",
+                                     N_("Choose a unit of this estate from the list."))
+    except Invalid as exc:
+        unit_id = None
+        errors.update(exc.errors)
     if unit_id is not None:
         unit = next(iter(db.query("SELECT estate_id FROM units WHERE id = ?", [unit_id])), None)
         if unit is None or unit["estate_id"] != estate_id:
@@ -270,11 +272,12 @@ def pause(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     errors = {}
     if not reason:
         errors["reason"] = N_("Say what the customer asked for.")
-    try:
-        agreed = datetime.fromisoformat(str(cmd.payload.get("agreed_at") or ""))
-    except ValueError:
+    try:  # a time of the kit's years, as the form's local time made UTC
+        agreed = fields.utc(cmd.payload.get("agreed_at"), "agreed_at",
+                            N_("Enter the new time agreed with the customer."))
+    except Invalid as exc:
         agreed = None
-        errors["agreed_at"] = N_("Enter the new time agreed with the customer.")
+        errors.update(exc.errors)
     if agreed is not None and agreed <= acted_time(cmd, now):
         errors["agreed_at"] = N_("The agreed time must be in the future.")
     if errors:

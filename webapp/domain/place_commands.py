@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected
+from sync import Command, Handler, Invalid, Rejected, fields
 
 from . import audit, files, people, phones, places, settings
 from .jobs import CATEGORIES, get_job, iso
@@ -72,10 +72,7 @@ def issue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             wanted.append({"place_type": parsed[0], "id": parsed[1],
                            "token": places.live_token(db, *parsed)})
     else:
-        try:
-            estate_id = int(cmd.target.removeprefix("estate:"))
-        except ValueError:
-            raise Invalid({"target": N_("Unknown estate.")}) from None
+        estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
         if estate_id not in people.estate_ids(db, user["id"]):
             raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
         building = cmd.payload.get("building_id")

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Invalid, Rejected
+from sync import Command, Invalid, Rejected, fields
 
 from . import audit, people
 from .months import (
@@ -397,7 +397,8 @@ def seed_from(value: Any, op_id: str) -> int:
     if value is None or value == "":
         return int(hashlib.sha256(op_id.encode()).hexdigest()[:8], 16)
     text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or int(text) >= SEED_LIMIT:
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) \
+            or len(text) > 12 or int(text) >= SEED_LIMIT:
         raise ValueError(value)
     return int(text)
 
@@ -410,9 +411,9 @@ def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """
     user = people.actor(db, cmd, "routine.plan")
     kind, _, raw_id = cmd.target.partition(":")
-    if kind != "estate" or not raw_id.isdigit():
+    estate_id = fields.maybe_id(raw_id)
+    if kind != "estate" or estate_id is None:
         raise Invalid({"estate_id": N_("Choose one of your estates.")})
-    estate_id = int(raw_id)
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
     p = cmd.payload

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from sync import Invalid, fields
+
 from .text import N_
 
 
@@ -102,16 +104,16 @@ def validate(form: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
     values: dict[str, int] = {}
     errors: dict[str, str] = {}
     for s in SETTINGS:
-        raw = str(form.get(s.key, "")).strip()
         low, high = s.bounds
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            errors[s.key] = (
-                N_("Choose one of the options.") if s.unit == "choice"
-                else N_("Enter a whole number from 0 to 100.") if s.unit == "percent"
-                else N_("Enter a whole number between 1 and 10000.")
-            )
-        else:
-            values[s.key] = int(raw)
+        message = (
+            N_("Choose one of the options.") if s.unit == "choice"
+            else N_("Enter a whole number from 0 to 100.") if s.unit == "percent"
+            else N_("Enter a whole number between 1 and 10000.")
+        )
+        try:
+            values[s.key] = fields.integer(form.get(s.key, ""), s.key, low, high, message)
+        except Invalid:
+            errors[s.key] = message
     return values, errors
 
 
@@ -126,12 +128,12 @@ def save(db: Database, estate_id: int, values: dict[str, int]) -> None:
 
 def save_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler signature
     """Handler for `estate.settings`: validate, check the admin's estate, store."""
-    from sync import Invalid, Rejected
+    from sync import Invalid, Rejected, fields
 
     from . import people
 
     user = people.actor(db, cmd, "estate.settings")
-    estate_id = int(cmd.target.split(":", 1)[1])
+    estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected(
             "forbidden", N_("This record belongs to an estate you do not serve.")

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
 
 from sync import Command, Invalid, Rejected
+from sync.fields import target_id
 
 from . import audit, people, phones
 from .text import N_
@@ -99,8 +100,8 @@ def validate(
 def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Create or update a staff account (handler for `user.save`)."""
     actor = people.actor(db, cmd, "user.manage")
-    target = cmd.target.split(":", 1)[1]
-    user_id = None if target == "new" else int(target)
+    user_id = (None if cmd.target == "user:new"
+               else target_id(cmd.target, "target", N_("Unknown user.")))
     mine = people.estate_ids(db, actor["id"])
     if user_id is not None and not set(people.estate_ids(db, user_id)) & set(mine):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))

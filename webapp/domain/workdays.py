@@ -52,20 +52,17 @@ def entries(db: Database, estate_id: int, year: int) -> list[dict]:
 
 def calendar_command(db: Database, cmd, now: datetime) -> dict:  # noqa: ANN001 - sync.Handler
     """Handler for `estate.calendar`: add or remove a holiday or a make-up working day."""
-    from sync import Invalid, Rejected
+    from sync import Invalid, Rejected, fields
 
     from . import audit, people
     from .text import N_
 
     user = people.actor(db, cmd, "estate.settings")
-    estate_id = int(cmd.target.split(":", 1)[1])
+    estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
     if estate_id not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
     p = cmd.payload
-    try:
-        day = date.fromisoformat(str(p.get("day") or ""))
-    except ValueError:
-        raise Invalid({"day": N_("Enter a date.")}) from None
+    day = fields.day(p.get("day"), "day", N_("Enter a date."))
     if p.get("remove"):
         db.execute("DELETE FROM estate_calendar WHERE estate_id = ? AND day = ?",
                    [estate_id, day.isoformat()])

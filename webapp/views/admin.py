@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from sync import Invalid
+from sync import Invalid, fields
 
 from .. import commands, https
 from ..auth import require, utcnow
@@ -93,9 +93,10 @@ def calendar(estate_id: int):
     if estate_id not in current_user.estate_ids:
         abort(404)
     estate = estates.list_estates(get_db(), [estate_id])[0]
-    try:
-        year = int(request.args.get("year") or utcnow().year)
-    except ValueError:
+    try:  # the kit's years; any other shows this year
+        year = fields.integer(request.args.get("year"), "year", fields.FIRST_YEAR,
+                              fields.LAST_YEAR)
+    except Invalid:
         year = utcnow().year
     values: dict = {}
     errors: dict = {}

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sync import Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require, utcnow
@@ -66,7 +67,7 @@ def new():
         return render_template("complaints/new.html", values=values, errors=errors), 422
     fields: dict[str, Any] = {k: values[k] for k in INTAKE if k != "unit_label"}
     try:
-        fields["unit_id"] = int(values["unit_id"]) if values["unit_id"].isdigit() else None
+        fields["unit_id"] = maybe_id(values["unit_id"])
         fields["photos"] = commands.save_photos()
         outcome = commands.run("complaint.create", "complaint:new", fields)
     except Invalid as exc:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sync import Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require
@@ -53,9 +54,10 @@ def load(feedback_id: int) -> dict[str, Any]:
 def _chosen(value: str) -> dict[str, Any] | None:
     """The place named by a `type:id` value, if it is in one of the user's estates."""
     place_type, _sep, ident = value.partition(":")
-    if place_type not in places.PLACE_TYPES or not ident.isdigit():
+    place_id = maybe_id(ident)
+    if place_type not in places.PLACE_TYPES or place_id is None:
         return None
-    place = places.get_place(get_db(), place_type, int(ident))
+    place = places.get_place(get_db(), place_type, place_id)
     if place is None or place["estate_id"] not in current_user.estate_ids:
         return None
     return place

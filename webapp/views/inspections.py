@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sync import Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require, utcnow
@@ -30,9 +31,10 @@ def vocabularies() -> dict[str, Any]:
 
 def load_place(place_type: str, place_id: str) -> dict[str, Any]:
     """The place if it is in one of the user's estates, else 404."""
-    if place_type not in places.PLACE_TYPES or not place_id.isdigit():
+    ident = maybe_id(place_id)
+    if place_type not in places.PLACE_TYPES or ident is None:
         abort(404)
-    place = places.get_place(get_db(), place_type, int(place_id))
+    place = places.get_place(get_db(), place_type, ident)
     if place is None or place["estate_id"] not in current_user.estate_ids:
         abort(404)
     return place
@@ -103,7 +105,7 @@ def visit():
     fields: dict[str, Any] = request.form.to_dict()
     try:
         for item_id in fields.get("items", "").split(","):
-            if item_id.isdigit():
+            if maybe_id(item_id) is not None:
                 fields[f"photos_{item_id}"] = commands.save_photos(f"photos_{item_id}")
         outcome = commands.run("inspection.record", f"{place['place_type']}:{place['id']}",
                                inspection_payload(fields))
@@ -195,7 +197,7 @@ def summary_csv():
 
 def template_payload(form) -> dict[str, Any]:
     """The posted template form; a "move" button (`<item id>:up|down`) reorders as it saves."""
-    order = [i for i in form.getlist("item") if i.isdigit()]
+    order = [i for i in form.getlist("item") if maybe_id(i) is not None]
     ident, _sep, direction = form.get("move", "").partition(":")
     if ident in order:
         i = order.index(ident)

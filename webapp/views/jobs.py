@@ -103,7 +103,7 @@ def new():
         values.update(source="phone", job_class="small",
                       estate_id=str(current_user.estate_ids[0]) if current_user.estate_ids else "")
         values.update(places.intake_prefill(get_db(), request.args.get("place_type", ""),
-                                            request.args.get("place_id", 0, type=int),
+                                            record_id("place_id") or 0,
                                             current_user.estate_ids))
         return render_template("jobs/new.html", values=values, errors={})
     errors = units.picked(values, request.form.get("unit_query", ""))

@@ -24,6 +24,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 import sync
 from sync import Command, Invalid
+from sync.fields import maybe_id
 
 from .. import labels as label_sheets
 from .. import uploads
@@ -284,8 +285,7 @@ def labels():
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return maybe_id(request.args.get(name, ""))
 
 
 def _sheet_places() -> tuple[list[dict[str, Any]], str]:

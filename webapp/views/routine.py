@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from sync import Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require, utcnow
@@ -26,7 +27,7 @@ def _choice(args: Any) -> tuple[int, str, str]:
     raw = str(args.get("estate_id") or "")
     if not current_user.estate_ids:
         abort(404)
-    estate_id = int(raw) if raw.isdigit() else current_user.estate_ids[0]
+    estate_id = maybe_id(raw) or current_user.estate_ids[0]
     if estate_id not in current_user.estate_ids:
         abort(404)
     month = months.month_or_current(str(args.get("month") or ""), utcnow(), LOCAL)

@@ -259,37 +259,53 @@ def file_upload(sha256: str):
 
 def _target_url(target: str) -> str | None:
     kind, _sep, ident = target.partition(":")
-    if kind == "job" and ident.isdigit():
+    if kind == "job" and ident.isascii() and ident.isdigit() and len(ident) <= 18:
         return url_for("jobs.detail", job_id=int(ident))
     return None
 
 
-def apply_item(item: dict[str, Any], device_id: str, offset: float, now) -> dict[str, Any]:
-    """Apply one queued command and say what became of it."""
-    op_id, kind = str(item.get("op_id") or ""), str(item.get("kind") or "")
-    answer: dict[str, Any] = {"op_id": op_id}
-    if item.get("user_id") not in (None, current_user.id):
-        return {**answer, "status": "held",
-                "message": _("Saved by another user on this phone; it waits for them.")}
-    adapter = OUTBOX.get(kind)
-    fields = item.get("fields") if isinstance(item.get("fields"), dict) else {}
-    if adapter is None:
-        return {**answer, "status": "invalid", "errors": {}, "message": _("Unknown action.")}
+def _invalid(answer: dict[str, Any], exc: Invalid) -> dict[str, Any]:
+    errors = {str(k): _(v) for k, v in exc.errors.items() if isinstance(v, str)}
+    return {**answer, "status": "invalid", "errors": errors,
+            "message": " ".join(errors.values())}
+
+
+def _command(item: dict[str, Any], kind: str, device_id: str, offset: float, now) -> Command:
+    """The queued item as a command, every field read through the kit (sync.fields), so
+    wrong types and sizes are Invalid for this item only."""
+    fields = item.get("fields")
     device_time = sync.parse_device_time(item.get("device_time"))
-    base = item.get("base_version")
-    cmd = Command(
-        op_id=op_id, kind=kind, target=str(item.get("target") or ""), payload=adapter(fields),
+    return Command(
+        op_id=sync.fields.text(item.get("op_id"), 64), kind=kind,
+        target=sync.fields.text(item.get("target"), 200),
+        payload=OUTBOX[kind](fields if isinstance(fields, dict) else {}),
         user_id=current_user.id, device_id=device_id, device_time=device_time,
-        base_version=base if isinstance(base, int) else None,
+        base_version=sync.fields.optional_integer(
+            item.get("base_version"), "base_version", 0, sync.fields.MAX_ID,
+            sync.fields.DAMAGED),
         replayed=bool(item.get("queued")),
         acted_at=clock.corrected(device_time, offset, now),
     )
+
+
+def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
+    """Apply one queued command and say what became of it. Whatever the item holds, the
+    answer is about it alone: a bad item is invalid and the batch goes on."""
+    if not isinstance(item, dict):
+        return _invalid({"op_id": ""}, Invalid({"item": sync.fields.DAMAGED}))
+    op_id = item.get("op_id")
+    answer: dict[str, Any] = {"op_id": op_id[:200] if isinstance(op_id, str) else ""}
+    if item.get("user_id") not in (None, current_user.id):
+        return {**answer, "status": "held",
+                "message": _("Saved by another user on this phone; it waits for them.")}
+    kind = item.get("kind")
+    if not isinstance(kind, str) or kind not in OUTBOX:
+        return {**answer, "status": "invalid", "errors": {}, "message": _("Unknown action.")}
     try:
+        cmd = _command(item, kind, device_id, offset, now)
         outcome = sync.apply(get_db(), cmd, HANDLERS, now)
     except Invalid as exc:
-        errors = {k: _(v) for k, v in exc.errors.items() if isinstance(v, str)}
-        return {**answer, "status": "invalid", "errors": errors,
-                "message": " ".join(errors.values())}
+        return _invalid(answer, exc)
     rejected = (outcome.first_status or outcome.status) == "rejected"
     result = outcome.result
     return {
@@ -306,16 +322,18 @@ def apply_item(item: dict[str, Any], device_id: str, offset: float, now) -> dict
 @bp.post("/sync/batch")
 def batch():
     """Apply a batch of queued commands in the order the worker acted; answer for each."""
-    data = request.get_json(silent=True)
+    try:
+        data = sync.fields.loads(request.get_data(cache=False))
+    except ValueError:  # not JSON, not text, or nested past any form's depth
+        data = None
     if not isinstance(data, dict) or not isinstance(data.get("commands"), list):
         return _json_error(400, "bad_batch", _("The phone sent something unreadable."))
     items = data["commands"][:MAX_BATCH]
     now = utcnow()
-    device_id = str(data.get("device_id") or "")[:64]
+    device_id = sync.fields.text(data.get("device_id"), 64)
     offset = clock.offset_seconds(sync.parse_device_time(data.get("sent_at")), now)
     devices.seen(get_db(), device_id, current_user.id, offset, now,
-                 request.headers.get("User-Agent", ""))
-    results = [apply_item(i if isinstance(i, dict) else {}, device_id, offset, now)
-               for i in items]
+                 sync.fields.text(request.headers.get("User-Agent", ""), 300))
+    results = [apply_item(i, device_id, offset, now) for i in items]
     return jsonify(server_time=now.isoformat(timespec="seconds") + "Z",
                    clock_offset_seconds=offset, results=results)

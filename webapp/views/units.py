@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from sync.fields import maybe_id
+
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
@@ -37,7 +39,7 @@ def picked(values: dict[str, str], typed: str) -> dict[str, str]:
     values["unit_query"] = typed.strip()
     if values["unit_id"] or not values["unit_query"]:
         return {}
-    estate_id = int(values["estate_id"]) if values["estate_id"].isdigit() else 0
+    estate_id = maybe_id(values["estate_id"]) or 0
     label = unit_labels.parse(values["unit_query"])
     found = (unit_labels.find(get_db(), [estate_id], label)
              if label and estate_id in current_user.estate_ids else [])

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from sync import Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require, sign_in_again
@@ -49,7 +50,8 @@ def edit(user_id: int | None):
         return _form(user, values, {})
     values: dict[str, Any] = {k: request.form.get(k, "") for k in FIELDS}
     values["active"] = request.form.get("active") == "1"
-    values["estate_ids"] = [int(e) for e in request.form.getlist("estate_ids") if e.isdigit()]
+    chosen = (maybe_id(e) for e in request.form.getlist("estate_ids"))
+    values["estate_ids"] = [e for e in chosen if e is not None]
     try:
         commands.run("user.save", f"user:{user_id or 'new'}", values)
     except Invalid as exc:
