@@ -9,6 +9,7 @@ import io
 import time
 
 from PIL import Image, ImageDraw
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from .conftest import Server, draw_signature
@@ -86,9 +87,21 @@ def poll(page: Page, js: str, arg=None, timeout: float = 10_000) -> None:
     """Wait until `js` (which may return a promise) is true in the page. (wait_for_function
     takes a promise for true at once.)"""
     deadline = time.monotonic() + timeout / 1000
-    while not page.evaluate(js, arg):
+    while not _evaluate(page, js, arg):
         assert time.monotonic() < deadline, f"timed out waiting for {js} ({arg})"
         page.wait_for_timeout(50)
+
+
+def _evaluate(page: Page, js: str, arg=None):
+    """The page's answer, or None while it navigates (a form's answer may load a new page
+    between two polls; the next poll asks the new page)."""
+    try:
+        return page.evaluate(js, arg)
+    except PlaywrightError as exc:
+        if "Execution context was destroyed" not in str(exc):
+            raise
+        page.wait_for_load_state()
+        return None
 
 
 def outbox_items(page: Page) -> list[dict]:
