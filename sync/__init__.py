@@ -12,6 +12,7 @@ from .commands import (
     Outcome,
     Rejected,
     acted_time,
+    already,
     apply,
     parse_device_time,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Outcome",
     "Rejected",
     "acted_time",
+    "already",
     "apply",
     "parse_device_time",
 ]

@@ -81,6 +81,11 @@ def apply(
     handler = handlers.get(cmd.kind) if isinstance(cmd.kind, str) else None
     if handler is None:
         raise Invalid({"kind": fields.DAMAGED})
+    # A resend of a command applied before is answered as it was, even if today's bounds
+    # (or a handler's checks) would refuse its fields: exactly once means the first answer.
+    earlier = already(db, cmd.op_id, cmd.user_id, cmd.kind)
+    if earlier is not None:
+        return earlier
     # Whoever built the command, what reaches the handlers and the log is bounded.
     cmd = replace(
         cmd, payload=fields.bounded(cmd.payload), target=fields.text(cmd.target, 200),
@@ -97,6 +102,17 @@ def apply(
         return _stored(row)
 
 
+def already(db: Database, op_id: Any, user_id: int | None, kind: Any) -> Outcome | None:
+    """The answer to a command stored under this op_id before, or None if there is none."""
+    row = _find(db, op_id) if isinstance(op_id, str) else None
+    if row is None:
+        return None
+    if row["user_id"] != user_id or row["kind"] != kind:
+        return Outcome(
+            "rejected", {"reason": "op_id_reused", "message": "op_id belongs to another command"})
+    return _stored(row)
+
+
 def _find(db: Database, op_id: str) -> dict[str, Any] | None:
     return next(iter(db.query("SELECT * FROM commands WHERE op_id = ?", [op_id])), None)
 
@@ -104,15 +120,10 @@ def _find(db: Database, op_id: str) -> dict[str, Any] | None:
 def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> Outcome:
     db.execute("BEGIN IMMEDIATE")
     try:
-        row = _find(db, cmd.op_id)
-        if row is not None:
+        earlier = already(db, cmd.op_id, cmd.user_id, cmd.kind)
+        if earlier is not None:
             db.rollback()
-            if row["user_id"] != cmd.user_id or row["kind"] != cmd.kind:
-                return Outcome(
-                    "rejected",
-                    {"reason": "op_id_reused", "message": "op_id belongs to another command"},
-                )
-            return _stored(row)
+            return earlier
         db.execute("SAVEPOINT handler")
         try:
             result = handler(db, cmd, now)

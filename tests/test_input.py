@@ -175,3 +175,36 @@ def test_a_digit_that_is_not_a_number_in_an_id_field_is_no_id(client, auth, url,
     response = post(client, url, **{field: "²", "estate_id": "1"} if field != "estate_id"
                     else {field: "²"})
     assert response.status_code in (200, 303, 422)
+
+
+@pytest.mark.parametrize("outcome", ["absent", "refused"])
+def test_a_signature_hash_sent_with_no_signature_is_not_attached(app, client, auth, outcome):
+    """A sign-off without a signature carries no image: a hash sent along (stored or not)
+    is neither attached unchecked nor a database error for the whole batch."""
+    done, unknown = job_in(app, "completed"), "a" * 64
+    auth.login("tech")
+    response = batch(client, item("job.signoff", f"job:{done}",
+                                  {"outcome": outcome, "reason": "不在家",
+                                   "signature_image": unknown}))
+    assert response.status_code == 200
+    assert response.json["results"][0]["status"] == "applied"
+    db = db_of(app)
+    try:
+        row = db.execute("SELECT image_sha256 FROM signatures WHERE job_id = ?",
+                         [done]).fetchone()
+    finally:
+        db.close()
+    assert row == (None,)
+
+
+def test_a_resend_of_an_applied_item_is_a_duplicate_even_if_its_fields_now_fail(app, client,
+                                                                                auth):
+    """Exactly once: a command applied before answers as it did, whatever today's checks
+    say of its fields (say a rule bounded a text after the phone queued it)."""
+    job = job_in(app, "assigned")
+    auth.login("tech")
+    first = item("job.accept", f"job:{job}", base_version=1)
+    assert batch(client, first).json["results"][0]["status"] == "applied"
+    again = {**first, "base_version": HUGE, "fields": {"note": "x" * 50_000}}
+    [answer] = batch(client, again).json["results"]
+    assert (answer["status"], answer["first_status"]) == ("duplicate", "applied")

@@ -324,3 +324,27 @@ def test_a_restore_under_another_records_key_says_the_records_do_not_verify(
             pool(target).close()
         assert done.exit_code == 0, done.output
         assert ("flask verify-records" in done.output) is fails
+
+
+def test_blanking_a_callback_records_hash_does_not_take_it_out_of_the_check(db, files_dir):
+    task = next(db.query("SELECT * FROM callback_tasks WHERE source = 'job' AND source_id = ?",
+                         [job_in(db, "closed")]))
+    out = run(db, "desk", "callback.record", f"callback:{task['id']}", method="phone",
+              reached="1", ratings={"overall": 5}, comments="满意")
+    assert out.status == "applied", out.result
+    db.execute("UPDATE callback_records SET comments = '不满意', record_hash = ''"
+               " WHERE id = ?", [out.result["record_id"]])
+    [found] = [c for c in records.verify_all(db, RECORDS_KEY) if c.kind == "callback"
+               and c.record_id == out.result["record_id"]]
+    assert not found.ok
+
+
+def test_a_callback_image_sent_with_no_visit_is_not_attached(db, files_dir):
+    task = next(db.query("SELECT * FROM callback_tasks WHERE source = 'job' AND source_id = ?",
+                         [job_in(db, "closed")]))
+    other = files.store(db, str(files_dir), png("black"), "image/png", NOW, uid(db, "tech"))
+    out = run(db, "desk", "callback.record", f"callback:{task['id']}", method="phone",
+              reached="0", signature_image=other)
+    assert out.status == "applied", out.result
+    assert db.execute("SELECT signature_sha256 FROM callback_records WHERE id = ?",
+                      [out.result["record_id"]]).fetchone() == (None,)

@@ -77,6 +77,9 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             errors["signature"] = N_("Ask the resident to sign in the box.")
         elif access.unusable_files(db, cmd.user_id, [image]):
             errors["signature"] = N_("The signature has not been uploaded yet.")
+    else:
+        # Only a visit is signed: a hash sent along otherwise would attach a file unchecked.
+        image = ""
     unhappy = callbacks.satisfied(ratings) is False
     if follow and follow not in ("rework", "complaint"):
         errors["follow_up"] = N_("Choose rework or a new complaint.")
@@ -99,7 +102,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
            comments, signer_name, signature_sha256, strokes, at, record_hash, snapshot, op_id)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
         [task["id"], user["id"], method, int(reached), json.dumps(ratings), row["satisfied"],
-         row["comments"], signer, image or None, p.get("strokes") or None, at, digest,
+         row["comments"], signer, image or None, (image and p.get("strokes")) or None, at, digest,
          snapshot, cmd.op_id],
     ).lastrowid
     result: dict[str, Any] = {"task_id": task["id"], "record_id": record_id,

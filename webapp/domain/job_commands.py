@@ -345,6 +345,8 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     elif outcome in ("absent", "refused"):
         if not reason:
             raise Invalid({"reason": N_("Say why there is no signature.")})
+        # No signature, so no image: a hash sent along would attach a file unchecked.
+        image = ""
     else:
         raise Invalid({"outcome": N_("Choose signed, absent or refused.")})
     at = iso(acted_time(cmd, now))
@@ -356,7 +358,8 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     db.execute(
         "INSERT INTO signatures (job_id, signer_name, outcome, reason, strokes, image_sha256,"
         " signed_at, record_hash, snapshot, op_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [job["id"], signer, outcome, reason, p.get("strokes") or None, image or None, at,
+        [job["id"], signer, outcome, reason, (image and p.get("strokes")) or None,
+         image or None, at,
          record_hash, snapshot, cmd.op_id],
     )
     try:

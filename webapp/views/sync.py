@@ -305,7 +305,12 @@ def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
         cmd = _command(item, kind, device_id, offset, now)
         outcome = sync.apply(get_db(), cmd, HANDLERS, now)
     except Invalid as exc:
-        return _invalid(answer, exc)
+        # Fields that no longer read (a rule changed since) on a command applied before:
+        # the resend still gets the first answer.
+        earlier = sync.already(get_db(), op_id, current_user.id, kind)
+        if earlier is None:
+            return _invalid(answer, exc)
+        outcome = earlier
     rejected = (outcome.first_status or outcome.status) == "rejected"
     result = outcome.result
     return {
@@ -315,7 +320,7 @@ def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
         "message": _(result.get("message", "")) if rejected else "",
         "kept": bool(result.get("kept")),
         "current": result.get("current", {}),
-        "redirect": _target_url(cmd.target),
+        "redirect": _target_url(str(item.get("target") or "")),
     }
 
 
