@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import ExifTags, Image
 
 from .conftest import Server, login
-from .offline import expect_pending, sha
+from .offline import cache_for_offline, expect_pending, jpeg, poll, sha
 
 
 def camera_jpeg() -> bytes:
@@ -51,3 +51,41 @@ def test_a_photos_exif_and_gps_stay_on_the_phone(page, server: Server):
     assert sha(stored.read_bytes()) == row["sha256"]
     with Image.open(stored) as kept:
         assert kept.size == (64, 48) and not kept.getexif()
+
+
+def test_a_photo_the_server_lost_after_upload_is_sent_again(new_context, server: Server):
+    """The phone sent a photo, its batch never arrived, and a day later the server pruned
+    the photo no record held: the server answers the item "upload", the phone sends the
+    photo again and the item applies, once."""
+    (garage,) = server.query(
+        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
+    note, photo = "照片要重新上传", jpeg((30, 160, 90))
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "cleaner")
+    cache_for_offline(page)
+    ctx.set_offline(True)
+    page.goto("/feedback/new")
+    form = page.locator("[data-form=feedback]")
+    form.locator(f"[data-place='area:{garage['id']}']").check()
+    form.locator("[data-category=litter]").check()
+    form.locator("[data-photos-input]").set_input_files(
+        {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo})
+    form.locator("[name=note]").fill(note)
+    page.locator("[data-action=send-feedback]").click()
+    expect_pending(page, 1)
+    # As if uploaded before the batch was lost and the file pruned since.
+    page.evaluate("""() => Outbox.all().then(items => {
+        const item = items.find(i => i.kind === "feedback.create");
+        item.blobs.forEach(b => { b.uploaded = true; });
+        return Outbox.put(item);
+    })""")
+    ctx.set_offline(False)
+    page.goto("/outbox")
+    poll(page, "() => Outbox.flush().then(() => Outbox.pendingCount()).then(c => c === 0)",
+         timeout=20_000)
+    rows = server.query("SELECT p.sha256 FROM feedback_photos p JOIN feedback f"
+                        " ON f.id = p.feedback_id WHERE f.note = ?", [note])
+    assert len(rows) == 1
+    stored = Path(server.files_dir) / rows[0]["sha256"][:2] / rows[0]["sha256"]
+    assert sha(stored.read_bytes()) == rows[0]["sha256"]

@@ -358,10 +358,14 @@ def test_attaching_a_known_hash_needs_having_sent_it_or_reading_a_record_with_it
              username="tech2")
 
 
-def test_a_batch_item_with_someone_elses_hash_is_invalid(app, client, auth):
+def test_a_batch_item_with_someone_elses_hash_needs_the_file_itself(app, client, auth):
+    """Knowing a hash is not enough: the item is answered "upload" (send the file) until
+    this user has sent the bytes, whether the server lacks the file (pruned) or holds it
+    from someone else; then the same item applies. Nothing says the file is stored."""
     db = connect(app.config["DATABASE"])
-    theirs = files.store(db, app.config["FILES_DIR"], image(colour="red"), "image/jpeg",
-                         utcnow(), uid(db, "tech"))
+    data = image(colour="red")
+    theirs = files.store(db, app.config["FILES_DIR"], data, "image/jpeg", utcnow(),
+                         uid(db, "tech"))
     auth.login("tech3")
     garage = db.execute("SELECT id FROM common_areas WHERE estate_id = 2").fetchone()[0]
     item = {"op_id": str(uuid.uuid4()), "kind": "feedback.create", "target": "feedback:new",
@@ -370,7 +374,17 @@ def test_a_batch_item_with_someone_elses_hash_is_invalid(app, client, auth):
                        "photos": [theirs]}}
     body = {"device_id": "p", "sent_at": utcnow().isoformat() + "Z", "commands": [item]}
     (result,) = client.post("/sync/batch", json=body, headers=ORIGIN).json["results"]
-    assert result["status"] == "invalid" and "photos" in result["errors"]
+    assert (result["status"], result["files"]) == ("upload", [theirs])
+    missing = hashlib.sha256(image(colour="blue")).hexdigest()
+    item2 = {**item, "op_id": str(uuid.uuid4()),
+             "fields": {**item["fields"], "photos": [missing]}}
+    (result,) = client.post("/sync/batch", json={**body, "commands": [item2]},
+                            headers=ORIGIN).json["results"]
+    assert (result["status"], result["files"]) == ("upload", [missing])
+    assert client.put(f"/sync/files/{theirs}", data=data, headers={
+        **ORIGIN, "Content-Type": "image/jpeg"}).status_code in (200, 201)
+    (result,) = client.post("/sync/batch", json=body, headers=ORIGIN).json["results"]
+    assert result["status"] == "applied"
 
 
 def test_sync_files_answers_only_about_the_users_own_or_readable_files(app, client, auth):

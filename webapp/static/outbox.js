@@ -113,6 +113,13 @@
     }, Promise.resolve());
   }
 
+  // In a page, whose item this is; in the service worker nobody is known, and the server
+  // answers another user's item "held" whatever was sent.
+  function mine(item) {
+    var user = typeof document !== "undefined" && document.body && document.body.dataset.userId;
+    return !user || String(item.user_id) === user;
+  }
+
   function asCommand(item) {
     return {
       op_id: item.op_id, kind: item.kind, target: item.target, user_id: item.user_id,
@@ -121,11 +128,29 @@
     };
   }
 
+  // The server lacks files this item refers to, for this user (pruned after an upload
+  // whose batch never arrived, or sent by another user of a shared phone): mark the
+  // phone's copies to be sent again. False when the phone no longer holds one, or after
+  // a few rounds, so that an item never cycles for ever.
+  function uploadAgain(item, hashes) {
+    var blobs = item.blobs || [];
+    var held = hashes.every(function (h) {
+      return blobs.some(function (b) { return b.sha256 === h; });
+    });
+    item.uploads_again = (item.uploads_again || 0) + 1;
+    if (!held || !hashes.length || item.uploads_again > 3) return false;
+    blobs.forEach(function (b) { if (hashes.indexOf(b.sha256) >= 0) b.uploaded = false; });
+    return true;
+  }
+
   function settle(item, res) {
     item.result = res;
     var first = res.first_status || res.status;
     if (res.status === "held") {
       item.state = "saved";
+      item.message = res.message;
+    } else if (res.status === "upload" && uploadAgain(item, res.files || [])) {
+      item.state = "saved";  // its photos go up again with the next sending
       item.message = res.message;
     } else if (first === "applied") {
       item.state = "synced";
@@ -175,7 +200,9 @@
       changed();
       return batch.reduce(function (p, i) {
         return p.then(function () {
-          return uploadBlobs(i).catch(function (e) {
+          // Another user's item waits for them (the server answers "held"): its photos
+          // are theirs to send, not to be counted as this user's.
+          return (mine(i) ? uploadBlobs(i) : Promise.resolve()).catch(function (e) {
             if (!e || !e.refused) throw e;
             i.state = "attention";  // this item's photo was refused; the others go on
             i.message = e.message;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +289,17 @@ def _command(item: dict[str, Any], kind: str, device_id: str, offset: float, now
     )
 
 
+HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def _files_to_send(item_fields: Any) -> list[str]:
+    """The files an item refers to that this user must send (again) before it can apply:
+    pruned after the phone sent them, sent under another user on a shared phone, or sent
+    before the server kept who sent what. The phone uploads them and resends the item."""
+    hashes = sorted(set(HASH.findall(json.dumps(item_fields, ensure_ascii=True))))[:50]
+    return access.unusable_files(get_db(), current_user.id, hashes) if hashes else []
+
+
 def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
     """Apply one queued command and say what became of it. Whatever the item holds, the
     answer is about it alone: a bad item is invalid and the batch goes on."""
@@ -309,6 +321,10 @@ def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
         # the resend still gets the first answer.
         earlier = sync.already(get_db(), op_id, current_user.id, kind)
         if earlier is None:
+            resend = _files_to_send(item.get("fields"))
+            if resend:
+                return {**answer, "status": "upload", "files": resend,
+                        "message": _("A photo has not been uploaded yet.")}
             return _invalid(answer, exc)
         outcome = earlier
     rejected = (outcome.first_status or outcome.status) == "rejected"
