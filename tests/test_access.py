@@ -260,3 +260,21 @@ def test_a_unit_page_kept_on_the_phone_follows_the_rule(app, client, auth):
     assert "/units/1" not in manifest["pages"]
     rows = residents_on(client.get("/units/1").get_data(as_text=True))
     assert rows and all("data-masked" in r for r in rows)
+
+
+def test_the_residents_signature_is_read_by_the_technician_only_while_the_job_is_open(db):
+    """As the job's contact: once the job is closed, its technician no longer reads the
+    resident's signature (the office still does)."""
+    sha = "cd" * 32
+    db.execute("INSERT INTO files (sha256, mime, size, created_at) VALUES (?, 'image/png', 1,"
+               " ?)", [sha, NOW.isoformat()])
+    db.execute("INSERT INTO file_uploads (sha256, user_id, size, at) VALUES (?,?,1,?)",
+               [sha, uid(db, "tech"), NOW.isoformat()])
+    job = job_in(db, "completed")
+    assert step(db, job, "job.signoff", {"outcome": "signed", "signer_name": "陈",
+                                         "signature_image": sha}).status == "applied"
+    tech, tech_estates = user(db, "tech")
+    desk, desk_estates = user(db, "desk")
+    assert db.execute("SELECT status FROM jobs WHERE id = ?", [job]).fetchone()[0] == "closed"
+    assert access.readable_file(db, tech, tech_estates, sha) is None
+    assert access.readable_file(db, desk, desk_estates, sha) == "image/png"

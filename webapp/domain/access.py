@@ -140,9 +140,11 @@ FILE_HOLDERS = (
     "SELECT j.estate_id FROM job_photos x JOIN jobs j ON j.id = x.job_id "
     "WHERE x.sha256 = :sha AND (:jobs_all OR j.assignee_id = :uid OR (:field "
     "AND j.status = 'pooled' AND j.department = :dept))",
+    # The resident's signature: as the job's contact (sees_job_contact), so a field worker
+    # no longer sees it once their job is closed.
     "SELECT j.estate_id FROM signatures x JOIN jobs j ON j.id = x.job_id "
-    "WHERE x.image_sha256 = :sha AND (:jobs_all OR j.assignee_id = :uid OR (:field "
-    "AND j.status = 'pooled' AND j.department = :dept))",
+    "WHERE x.image_sha256 = :sha AND (:jobs_all OR (j.assignee_id = :uid AND j.status IN ("
+    + ",".join(f"'{s}'" for s in ACTIVE_FIELD_STATUSES) + ")))",
     "SELECT c.estate_id FROM complaint_files x JOIN complaints c ON c.id = x.complaint_id "
     "WHERE x.sha256 = :sha AND :complaints",
     "SELECT t.estate_id FROM callback_records x JOIN callback_tasks t ON t.id = x.task_id "
