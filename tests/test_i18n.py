@@ -35,3 +35,14 @@ def test_a_display_zone_other_than_the_rules_zone_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="Asia/Shanghai"):
         create_app({"DATABASE": str(tmp_path / "x.db"), "SECRET_KEY": "t",
                     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris"})
+
+
+def test_a_label_takes_the_languages_colon(app):
+    from flask import render_template_string, session
+
+    page = "{{ _('On site')|colon }}{{ '<b>'|colon }}"
+    with app.test_request_context():
+        assert render_template_string(page) == "到场：&lt;b&gt;："
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert render_template_string(page) == "On site: &lt;b&gt;: "

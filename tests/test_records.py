@@ -294,6 +294,8 @@ def test_verify_records_passes_on_the_demo_and_names_an_edit(app, runner):
     assert result.exit_code == 1
     [line] = [x for x in result.output.splitlines() if number in x]
     assert "visit.work_done" in line
+    # In Chinese throughout: the field's name with its code in full-width brackets.
+    assert "（visit.work_done）" in line and "job " not in line
 
 
 def test_the_job_page_says_verified_only_while_the_check_passes(app, client, auth):

@@ -265,7 +265,8 @@ def verify_records_command() -> None:
     for c in checks:
         if c.status == "verified":
             continue
-        fields = "、".join(f"{say(records.field_label(f))} ({f})" for f in c.changed)
+        fields = "、".join(say(N_("%(field)s (%(code)s)"), field=say(records.field_label(f)),
+                              code=f) for f in c.changed)
         click.echo(say(N_("%(kind)s %(id)s of %(label)s: %(status)s"),
                        kind=say(records.KIND_LABELS[c.kind]), id=c.record_id or "—",
                        label=c.label, status=say(records.STATUS_LABELS[c.status]))

@@ -268,7 +268,7 @@ def check_signature(db: Database, key: str, sig: Mapping[str, Any],
     the signature image's bytes too, and the photos' unless `photo_files` is off (a page
     view: a few hundred kB each to hash on every view)."""
     job = get_job(db, sig["job_id"]) or {}
-    label = str(job.get("number") or f"job {sig['job_id']}")
+    label = str(job.get("number") or f"#{sig['job_id']}")
     check = Check("job", sig["id"], label, "verified")
     record_hash, snapshot = sig.get("record_hash") or "", sig.get("snapshot") or ""
     if not record_hash.startswith(f"{FORMAT}:") and sig["id"] <= legacy_last(db, key, "job"):
@@ -316,12 +316,24 @@ def _check_old_signature(db: Database, sig: Mapping[str, Any], job: Mapping[str,
     return check
 
 
+def _task(db: Database, task_id: int) -> Mapping[str, Any]:
+    return next(iter(db.query("SELECT * FROM callback_tasks WHERE id = ?", [task_id])),
+                None) or {"id": task_id}
+
+
+def _callback_label(db: Database, task: Mapping[str, Any]) -> str:
+    """The number of the job or complaint a callback followed up (as the sheets show it)."""
+    table = {"job": "jobs", "complaint": "complaints"}.get(str(task.get("source")))
+    row = db.execute(f"SELECT number FROM {table} WHERE id = ?",
+                     [task.get("source_id")]).fetchone() if table else None
+    return str(row[0]) if row else f"#{task['id']}"
+
+
 def check_callback(db: Database, key: str, rec: Mapping[str, Any],
                    files_dir: Path | None = None) -> Check:
     """Check one row of `callback_records` against the rows as they are now."""
-    task = next(iter(db.query("SELECT * FROM callback_tasks WHERE id = ?", [rec["task_id"]])),
-                None) or {"id": rec["task_id"]}
-    check = Check("callback", rec["id"], f"callback {rec['task_id']}", "verified")
+    task = _task(db, rec["task_id"])
+    check = Check("callback", rec["id"], _callback_label(db, task), "verified")
     record_hash, snapshot = rec.get("record_hash") or "", rec.get("snapshot") or ""
     ratings = rec.get("ratings") or "{}"
     current_row = {**rec, "ratings": json.loads(ratings) if isinstance(ratings, str)
@@ -386,8 +398,8 @@ def missing(db: Database) -> list[Check]:
         " IN ('done', 'not_reached', 'record_extra') AND NOT EXISTS (SELECT 1 FROM"
         " callback_records r WHERE r.op_id = a.op_id) ORDER BY a.id")
     return [
-        *(Check("job", 0, r["number"] or f"job {r['entity_id']}", "missing", ["record"])
+        *(Check("job", 0, r["number"] or f"#{r['entity_id']}", "missing", ["record"])
           for r in jobs_gone),
-        *(Check("callback", 0, f"callback {r['entity_id']}", "missing", ["record"])
-          for r in calls_gone),
+        *(Check("callback", 0, _callback_label(db, _task(db, r["entity_id"])), "missing",
+                ["record"]) for r in calls_gone),
     ]
