@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, people
+from . import access, audit, callbacks, estates, people
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -96,24 +96,8 @@ def _handled(db: Database, c: dict[str, Any], now: datetime) -> None:
     )
 
 
-def validate_intake(db: Database, p: Any, estates: list[int]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    try:
-        estate_id = int(p.get("estate_id") or 0)
-    except (TypeError, ValueError):
-        estate_id = 0
-    if estate_id not in estates:
-        errors["estate_id"] = N_("Choose one of your estates.")
-    try:
-        unit_id = fields.optional_id(p.get("unit_id") or None, "unit_id",
-                                     N_("Choose a unit of this estate from the list."))
-    except Invalid as exc:
-        unit_id = None
-        errors.update(exc.errors)
-    if unit_id is not None:
-        row = db.execute("SELECT estate_id FROM units WHERE id = ?", [unit_id]).fetchone()
-        if row is None or row[0] != estate_id:
-            errors["unit_id"] = N_("Choose a unit of this estate from the list.")
+def validate_intake(db: Database, p: Any, allowed: list[int]) -> dict[str, str]:
+    _estate, _unit, errors = estates.intake_place(db, p, allowed)
     if not _text(p, "complainant_name", 50):
         errors["complainant_name"] = N_("Enter the complainant's name.")
     if not _text(p, "contact", 100):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlite_utils import Database
+
+from sync import Invalid, fields
 
 from . import unit_labels
 from .text import N_, plain
@@ -124,3 +127,27 @@ def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handle
         db.execute("INSERT INTO unit_flags (unit_id, flag) VALUES (?, ?)", [unit["id"], flag])
     audit.record(db, cmd, now, "flags", "unit", unit["id"], {"flags": wanted})
     return {"unit_id": unit["id"], "flags": wanted}
+
+
+def intake_place(db: Database, p: Any, allowed: Collection[int]
+                 ) -> tuple[int, int | None, dict[str, str]]:
+    """The estate and unit an intake form names (a job's or a complaint's), with errors
+    under their fields: one of the user's estates, and no unit or a unit of that estate."""
+    errors: dict[str, str] = {}
+    try:
+        estate_id = int(p.get("estate_id") or 0)
+    except (TypeError, ValueError):
+        estate_id = 0
+    if estate_id not in allowed:
+        errors["estate_id"] = N_("Choose one of your estates.")
+    wrong_unit = N_("Choose a unit of this estate from the list.")
+    try:
+        unit_id = fields.optional_id(p.get("unit_id") or None, "unit_id", wrong_unit)
+    except Invalid as exc:
+        unit_id = None
+        errors.update(exc.errors)
+    if unit_id is not None:
+        row = db.execute("SELECT estate_id FROM units WHERE id = ?", [unit_id]).fetchone()
+        if row is None or row[0] != estate_id:
+            errors["unit_id"] = wrong_unit
+    return estate_id, unit_id, errors

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, people, phones, records
+from . import access, audit, callbacks, estates, people, phones, records
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -121,23 +121,7 @@ def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **d
 def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user = people.actor(db, cmd, "job.intake")
     p = cmd.payload
-    errors: dict[str, str] = {}
-    try:
-        estate_id = int(p.get("estate_id") or 0)
-    except (TypeError, ValueError):
-        estate_id = 0
-    if estate_id not in people.estate_ids(db, user["id"]):
-        errors["estate_id"] = N_("Choose one of your estates.")
-    try:
-        unit_id = fields.optional_id(p.get("unit_id") or None, "unit_id",
-                                     N_("Choose a unit of this estate from the list."))
-    except Invalid as exc:
-        unit_id = None
-        errors.update(exc.errors)
-    if unit_id is not None:
-        unit = next(iter(db.query("SELECT estate_id FROM units WHERE id = ?", [unit_id])), None)
-        if unit is None or unit["estate_id"] != estate_id:
-            errors["unit_id"] = N_("Choose a unit of this estate from the list.")
+    estate_id, unit_id, errors = estates.intake_place(db, p, people.estate_ids(db, user["id"]))
     # The phone is not cut short: a cut number would pass as a different one.
     name, phone = _text(p, "reporter_name", 50), _text(p, "reporter_phone")
     description = _text(p, "description")
