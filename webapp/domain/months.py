@@ -6,13 +6,17 @@ import re
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sync.fields import FIRST_YEAR, LAST_YEAR
+
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse_month(month: str) -> tuple[int, int]:
     """'2026-11' -> (2026, 11); ValueError for anything else."""
     m = MONTH.match(month or "")
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+    # The kit's years (sync.fields): a month past them has no end a datetime can hold.
+    if not m or not 1 <= int(m.group(2)) <= 12 or \
+            not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
         raise ValueError(f"not a month: {month!r}")
     return int(m.group(1)), int(m.group(2))
 
