@@ -191,6 +191,24 @@ def floods(db: Database, estate_ids: list[int], now: datetime) -> list[dict[str,
     return rows
 
 
+# A resident who goes Back and sends the form again (the page gives it a fresh stamp)
+# within this time sends the same report: answered with the first one's number.
+SAME_REPORT = timedelta(minutes=30)
+
+
+def _same_report(db: Database, token: str, addr: str, description: str,
+                 now: datetime) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT j.id, j.number, j.status, j.version FROM public_reports r"
+        " JOIN jobs j ON j.id = r.job_id WHERE r.token = ? AND r.remote_addr = ?"
+        " AND r.at > ? AND j.description = ? ORDER BY r.id DESC LIMIT 1",
+        [token, addr, iso(now - SAME_REPORT), description]).fetchone()
+    if row is None:
+        return None
+    return {"job_id": row[0], "number": row[1], "status": row[2], "version": row[3],
+            "again": True}
+
+
 def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """A resident's report from a QR code: a new job for the desk, source 'qr'."""
     p = cmd.payload
@@ -203,6 +221,13 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if place is None:
         raise Invalid({"token": N_("Unknown place.")})
     addr = address_key(str(p.get("remote_addr") or ""))
+    is_unit = place["place_type"] == "unit"
+    description = fields["description"]
+    if not is_unit:
+        description = f"【{place['name']}】{description}"
+    again = _same_report(db, token, addr, description, now)
+    if again is not None:
+        return again
     limited_by = report_limit(db, token, addr, settings.estate_settings(db, place["estate_id"]),
                               now)
     if limited_by:
@@ -214,11 +239,7 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     photos = [str(h) for h in p.get("photos") or []][:1]
     if files.missing(db, photos):
         raise Invalid({"photo": N_("A photo has not been uploaded yet.")})
-    is_unit = place["place_type"] == "unit"
     category = PUBLIC_CATEGORY[place["place_type"]]
-    description = fields["description"]
-    if not is_unit:
-        description = f"【{place['name']}】{description}"
     number = next_number(db, "J", now)
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
