@@ -93,3 +93,33 @@ def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, se
                           "ON f.job_id = j.id WHERE f.id = ?", [fb["id"]])
     assert job == {"department": "cleaning", "category": "cleaning"}
     desk_ctx.close()
+
+
+def test_the_outbox_writes_times_in_the_estates_zone_whatever_the_phones(new_context,
+                                                                         server: Server):
+    """A phone set to another zone still lists what waits in Beijing time, as every page
+    the server writes does."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    (garage,) = server.query(
+        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
+    ctx = new_context(timezone_id="America/New_York")
+    page = ctx.new_page()
+    login(page, "cleaner")
+    cache_for_offline(page)
+    ctx.set_offline(True)
+    page.goto("/feedback/new")
+    form = page.locator("[data-form=feedback]")
+    form.locator(f"[data-place='area:{garage['id']}']").check()
+    form.locator("[data-category=litter]").check()
+    form.locator("[name=note]").fill("时区测试")
+    page.locator("[data-action=send-feedback]").click()
+    expect_pending(page, 1)
+    (item,) = [i for i in outbox_items(page) if i["kind"] == "feedback.create"]
+    device_time = page.evaluate("op => Outbox.get(op).then(i => i.device_time)", item["op_id"])
+    page.goto("/outbox")
+    acted = datetime.fromisoformat(device_time.replace("Z", "+00:00"))
+    beijing = acted.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    row = page.locator(f"[data-outbox-list] li[data-op-id='{item['op_id']}'] [data-when]")
+    expect(row).to_have_text(beijing)

@@ -133,4 +133,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["colon"] = colon
     app.jinja_env.globals["get_locale"] = get_locale
+    # The zone pages' scripts write times in, as local_time() does (queued.js).
+    app.jinja_env.globals["time_zone"] = LOCAL.key
     app.jinja_env.globals["labels"] = labels

@@ -43,12 +43,17 @@
     }
   }
 
-  // "2026-11-23 08:05", as the server writes times (the phone's own zone).
+  // "2026-11-23 08:05", as the server writes times: in the estates' zone (<html data-zone>),
+  // whatever zone the phone is set to.
+  var zone = document.documentElement.dataset.zone || undefined;
+  var parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
   function when(iso) {
-    var d = new Date(iso);
-    function two(n) { return String(n).padStart(2, "0"); }
-    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
-      two(d.getHours()) + ":" + two(d.getMinutes());
+    var p = {};
+    parts.formatToParts(new Date(iso)).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
   }
 
   // The round: a place inspected with no signal shows so, not "not visited yet".
@@ -59,7 +64,7 @@
       var saved = items.some(function (i) {
         // ...today: an inspection saved on an earlier day is not this round's.
         return i.kind === "inspection.record" && i.target === row.dataset.roundPlace &&
-          waiting(i) && new Date(i.device_time).toDateString() === new Date().toDateString();
+          waiting(i) && when(i.device_time).slice(0, 10) === when(new Date().toISOString()).slice(0, 10);
       });
       row.querySelector("[data-visited-queued]").hidden = !saved;
       row.querySelector("[data-not-visited]").hidden = saved;
