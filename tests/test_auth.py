@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from webapp import create_app
+from webapp.db import get_db
+from webapp.domain import people
 
 from .pages import Page
 
@@ -300,3 +302,22 @@ def test_an_unknown_or_disabled_account_costs_one_password_check_too(
         # A dummy hashed like a real password: werkzeug's method and cost.
         assert len(checked) == 1
         assert checked[0].split("$")[0] == auth.hash_password("x").split("$")[0]
+
+
+def test_the_signed_in_user_and_their_estates_come_from_one_query(app):
+    with app.app_context():
+        db = get_db()
+        user_id = db.execute("SELECT id FROM users WHERE username = 'desk'").fetchone()[0]
+        row, estate_ids = people.user_with_estates(db, user_id)
+        assert row == people.get_user(db, user_id)
+        assert estate_ids == people.estate_ids(db, user_id)
+        # Several estates come back ascending, whatever order they were granted in.
+        other = db.execute("INSERT INTO estates (code, name) VALUES ('ZZ', 'B')").lastrowid
+        db.execute("DELETE FROM user_estates WHERE user_id = ?", [user_id])
+        for estate in (other, *estate_ids):
+            db.execute("INSERT INTO user_estates (user_id, estate_id) VALUES (?, ?)",
+                       [user_id, estate])
+        assert people.user_with_estates(db, user_id)[1] == sorted([other, *estate_ids])
+        db.execute("DELETE FROM user_estates WHERE user_id = ?", [user_id])
+        assert people.user_with_estates(db, user_id)[1] == []
+        assert people.user_with_estates(db, 10**9) is None

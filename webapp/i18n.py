@@ -50,6 +50,8 @@ def duration(delta: timedelta) -> str:
     return labels().duration(delta)
 
 
+_MINUTE = timedelta(minutes=1)
+
 # Vocabularies (key -> English msgid) that list pages show on every row.
 VOCABULARIES: dict[str, dict[str, str]] = {}
 
@@ -68,7 +70,7 @@ class Labels:
         self._minutes = t(N_("%(m)s min"))
 
     def duration(self, delta: timedelta) -> str:
-        minutes = int(abs(delta).total_seconds() // 60)
+        minutes = abs(delta) // _MINUTE  # whole minutes, without going through a float
         days, rem = divmod(minutes, 1440)
         hours, mins = divmod(rem, 60)
         if days:

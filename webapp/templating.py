@@ -38,6 +38,12 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 GETTEXT_NAMES = ("_", "gettext")  # as i18n.init_app names them for templates
 
 
+def escape_text(value: str) -> str:
+    """A str escaped for HTML, as a str (no Markup made): for code that builds markup
+    from pieces."""
+    return _escape_inner(value) if _escape_inner is not None else str(escape(value))
+
+
 def _escape(value: Any) -> str:
     """What a compiled template calls on each `{{ … }}` it prints when autoescaping.
 
