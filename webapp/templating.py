@@ -13,8 +13,8 @@ only change with the language, so each language gets its own copy of the environ
 variables) already replaced by their translation: the page holds them as text.
 
 Printing `{{ 'x' if cond }}` costs no Undefined (`_Simpler`), a printed value is
-escaped without a Markup around it (`_escape`), and a template's globals are a plain
-dict (`make_globals`).
+escaped without a Markup around it (`_escape`), a template's globals are a plain
+dict (`make_globals`), and a run of printed pieces is yielded as one (`CodeGenerator`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale, get_translations
 from jinja2 import Template as JinjaTemplate
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator as JinjaCodeGenerator
+from jinja2.compiler import Frame
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
@@ -71,9 +73,29 @@ class Template(JinjaTemplate):
         return rv
 
 
+class CodeGenerator(JinjaCodeGenerator):
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        """Jinja's, but one `yield` per run of text and `{{ … }}` rather than one per
+        piece. Outside a macro Jinja yields each piece on its own, and each yield passes
+        up through every enclosing block and include (four or five generators on a
+        list page). Here a run is collected as Jinja collects a macro's output (into
+        a list) and yielded joined: the same text."""
+        if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
+            super().visit_Output(node, frame)
+            return
+        frame.buffer = "_out"
+        self.writeline("_out = []")
+        try:
+            super().visit_Output(node, frame)
+        finally:
+            frame.buffer = None
+        self.writeline("yield ''.join(_out)")
+
+
 class Environment(FlaskEnvironment):
     locale: str | None = None  # set on a language's copy
     template_class = Template
+    code_generator_class = CodeGenerator
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
