@@ -116,6 +116,32 @@ def test_csrf_is_required_on_forms_and_htmx(csrf_client):
                   headers={"X-CSRFToken": header_token}).status_code == 303
 
 
+def test_a_sessions_csrf_token_is_signed_once_and_stays_valid(csrf_client, monkeypatch):
+    import itsdangerous.timed
+
+    c = csrf_client
+    token = inputs(c.get("/login").get_data(as_text=True))["csrf_token"]
+    c.post("/login", data={"username": "desk", "password": "demo1234", "csrf_token": token})
+    c.get("/jobs")  # the session's first page makes its token
+    first = inputs(c.get("/jobs").get_data(as_text=True))["csrf_token"]
+    # A signature made a minute later would differ (it holds the time it was made).
+    later = itsdangerous.timed.time.time() + 60
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    page = c.get("/complaints").get_data(as_text=True)
+    assert inputs(page)["csrf_token"] == first  # the same signature, not a new one
+    assert first in inputs(page)["hx-headers"]
+    data = {"op_id": str(uuid.uuid4()), "reason": "x", "csrf_token": first}
+    assert c.post("/jobs/1/cancel", data=data).status_code == 303
+    # Another session has its own token; the first one's is refused there.
+    other = csrf_client.application.test_client()
+    login = inputs(other.get("/login").get_data(as_text=True))["csrf_token"]
+    assert login != first
+    other.post("/login", data={"username": "desk", "password": "demo1234", "csrf_token": login})
+    assert inputs(other.get("/jobs").get_data(as_text=True))["csrf_token"] != first
+    data["op_id"] = str(uuid.uuid4())
+    assert other.post("/jobs/1/cancel", data=data).status_code == 400
+
+
 def test_language_switch_is_per_user(client, auth):
     auth.login("desk")
     assert "新建工单" in client.get("/jobs").get_data(as_text=True)
