@@ -83,3 +83,21 @@ def test_runs_of_output_are_yielded_together_and_print_as_jinja_does(app):
     # Jinja's own yields each piece; here a run of text and values between two tags
     # ({% if %}, {% for %}, ...) is one: about half as many on this page.
     assert len(chunks) < 0.6 * len(list(stock.get_template("page.html").generate(values)))
+
+
+FIELDS = ("{% for r in rows %}[{{ r.n }}|{{ r.missing }}|{{ r.items is defined }}|{{ r.real }}"
+          "|{{ r.n.real if r.n is number }}]{% endfor %}{{ one.n }}{{ one.keys }}")
+
+
+def test_fields_read_in_place_print_what_jinja_s_getattr_gives(app):
+    from jinja2 import Environment
+
+    class Obj:
+        n, real = "attr", "obj"
+
+    values = {"rows": [{"n": 1}, {"n": "<b>"}, {"items": "key"}, {}, Obj(), 3, None],
+              "one": {"n": "x", "keys": "shadowed"}}
+    stock = Environment(autoescape=True).from_string(FIELDS)
+    ours = app.jinja_env.overlay(cache_size=0).from_string(FIELDS)
+    assert ours.render(values) == stock.render(values)
+    assert "['n'] if type(" in app.jinja_env.compile(FIELDS, raw=True)  # read in place
