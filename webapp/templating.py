@@ -79,18 +79,28 @@ class CodeGenerator(JinjaCodeGenerator):
         """Jinja's, but one `yield` per run of text and `{{ … }}` rather than one per
         piece. Outside a macro Jinja yields each piece on its own, and each yield passes
         up through every enclosing block and include (four or five generators on a
-        list page). Here a run is collected as Jinja collects a macro's output (into
-        a list) and yielded joined: the same text."""
+        list page). Here a run is yielded joined: the same text."""
         if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
             super().visit_Output(node, frame)
             return
+        # Jinja writes a buffered run as `_out.extend((a, b, ...))` (or `.append(a,)` when
+        # its pieces fold into one): the same tuple is yielded joined, on the same lines.
         frame.buffer = "_out"
-        self.writeline("_out = []")
+        stream, self.stream = self.stream, StringIO()
         try:
             super().visit_Output(node, frame)
+            code = self.stream.getvalue()
         finally:
-            frame.buffer = None
-        self.writeline("yield ''.join(_out)")
+            frame.buffer, self.stream = None, stream
+        body = code.lstrip()
+        head = code[:len(code) - len(body)]
+        if body.startswith("_out.extend((") and body.endswith("))"):
+            body = "yield ''.join((" + body[len("_out.extend(("):]
+        elif body.startswith("_out.append(") and body.endswith(")"):
+            body = "yield (" + body[len("_out.append("):] + "[0]"  # `(a,)[0]`: the one piece
+        else:  # pragma: no cover - another Jinja's output code
+            raise RuntimeError(f"unexpected output code: {code[:80]!r}")
+        self.stream.write(head + body)
 
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
