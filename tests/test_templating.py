@@ -101,4 +101,6 @@ def test_fields_read_in_place_print_what_jinja_s_getattr_gives(app):
     stock = Environment(autoescape=True).from_string(FIELDS)
     ours = app.jinja_env.overlay(cache_size=0).from_string(FIELDS)
     assert ours.render(values) == stock.render(values)
-    assert "['n'] if type(" in app.jinja_env.compile(FIELDS, raw=True)  # read in place
+    code = app.jinja_env.compile(FIELDS, raw=True)
+    assert "['n'] if type(" in code  # read in place
+    assert "escape_str(_printed) if type(_printed :=" in code  # a str escaped in place

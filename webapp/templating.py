@@ -69,6 +69,7 @@ class Template(JinjaTemplate):
         exec(code, namespace)
         if _escape_inner is not None:
             namespace["escape"] = _escape
+        namespace["escape_str"] = _escape_inner or escape  # see CodeGenerator
         rv = cls._from_namespace(environment, namespace, globals)
         rv._uptodate = uptodate
         return rv
@@ -102,6 +103,20 @@ class CodeGenerator(JinjaCodeGenerator):
             raise RuntimeError(f"unexpected output code: {code[:80]!r}")
         self.stream.write(head + body)
 
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        """A printed value escaped in place when it is a str (most are): `escape()` is
+        called only for the others (Markup, numbers, ...), as Jinja would for all."""
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("(escape_str(_printed) if type(_printed := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(") is str else escape(_printed))")
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
         """`{{ row.number }}` on a name: the dict's key read in place when the value is
