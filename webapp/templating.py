@@ -103,7 +103,6 @@ class CodeGenerator(JinjaCodeGenerator):
             raise RuntimeError(f"unexpected output code: {code[:80]!r}")
         self.stream.write(head + body)
 
-
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         """A printed value escaped in place when it is a str (most are): `escape()` is
         called only for the others (Markup, numbers, ...), as Jinja would for all."""
