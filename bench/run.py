@@ -133,6 +133,15 @@ class _Capture:
         self.sql.append((sql, list(params)))
         return iter(())
 
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        """What jobs.list_rows reads: a cursor with no columns and no rows."""
+        self.sql.append((sql, list(params)))
+        return _NoRows()
+
+
+class _NoRows(list):
+    description: list[Any] = []
+
 
 def _plan(db: Any, sql: str, params: list[Any]) -> list[str]:
     rows = db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()

@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from webapp import create_app
+from webapp.db import get_db
+from webapp.domain import people
 
 from .pages import Page
 
@@ -112,6 +114,32 @@ def test_csrf_is_required_on_forms_and_htmx(csrf_client):
     assert c.post("/jobs/1/cancel", data=data).status_code == 400
     assert c.post("/jobs/1/cancel", data=data,
                   headers={"X-CSRFToken": header_token}).status_code == 303
+
+
+def test_a_sessions_csrf_token_is_signed_once_and_stays_valid(csrf_client, monkeypatch):
+    import itsdangerous.timed
+
+    c = csrf_client
+    token = inputs(c.get("/login").get_data(as_text=True))["csrf_token"]
+    c.post("/login", data={"username": "desk", "password": "demo1234", "csrf_token": token})
+    c.get("/jobs")  # the session's first page makes its token
+    first = inputs(c.get("/jobs").get_data(as_text=True))["csrf_token"]
+    # A signature made a minute later would differ (it holds the time it was made).
+    later = itsdangerous.timed.time.time() + 60
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    page = c.get("/complaints").get_data(as_text=True)
+    assert inputs(page)["csrf_token"] == first  # the same signature, not a new one
+    assert first in inputs(page)["hx-headers"]
+    data = {"op_id": str(uuid.uuid4()), "reason": "x", "csrf_token": first}
+    assert c.post("/jobs/1/cancel", data=data).status_code == 303
+    # Another session has its own token; the first one's is refused there.
+    other = csrf_client.application.test_client()
+    login = inputs(other.get("/login").get_data(as_text=True))["csrf_token"]
+    assert login != first
+    other.post("/login", data={"username": "desk", "password": "demo1234", "csrf_token": login})
+    assert inputs(other.get("/jobs").get_data(as_text=True))["csrf_token"] != first
+    data["op_id"] = str(uuid.uuid4())
+    assert other.post("/jobs/1/cancel", data=data).status_code == 400
 
 
 def test_language_switch_is_per_user(client, auth):
@@ -300,3 +328,22 @@ def test_an_unknown_or_disabled_account_costs_one_password_check_too(
         # A dummy hashed like a real password: werkzeug's method and cost.
         assert len(checked) == 1
         assert checked[0].split("$")[0] == auth.hash_password("x").split("$")[0]
+
+
+def test_the_signed_in_user_and_their_estates_come_from_one_query(app):
+    with app.app_context():
+        db = get_db()
+        user_id = db.execute("SELECT id FROM users WHERE username = 'desk'").fetchone()[0]
+        row, estate_ids = people.user_with_estates(db, user_id)
+        assert row == people.get_user(db, user_id)
+        assert estate_ids == people.estate_ids(db, user_id)
+        # Several estates come back ascending, whatever order they were granted in.
+        other = db.execute("INSERT INTO estates (code, name) VALUES ('ZZ', 'B')").lastrowid
+        db.execute("DELETE FROM user_estates WHERE user_id = ?", [user_id])
+        for estate in (other, *estate_ids):
+            db.execute("INSERT INTO user_estates (user_id, estate_id) VALUES (?, ?)",
+                       [user_id, estate])
+        assert people.user_with_estates(db, user_id)[1] == sorted([other, *estate_ids])
+        db.execute("DELETE FROM user_estates WHERE user_id = ?", [user_id])
+        assert people.user_with_estates(db, user_id)[1] == []
+        assert people.user_with_estates(db, 10**9) is None

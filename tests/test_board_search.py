@@ -410,9 +410,9 @@ def test_a_unit_search_reads_the_units_jobs_through_their_index(unit_jobs, monke
     # of the units' few dozen through jobs_unit (seen on bench/out/company-v1.db).
     db = unit_jobs
     seen = []
-    query = db.query
-    monkeypatch.setattr(db, "query", lambda sql, params=None: (seen.append((sql, params)),
-                                                               query(sql, params))[1])
+    rows = jobs.list_rows
+    monkeypatch.setattr(jobs, "list_rows", lambda db, sql, params: (seen.append((sql, params)),
+                                                                    rows(db, sql, params))[1])
     many = [r[0] for r in db.execute("SELECT id FROM units ORDER BY id LIMIT 50")]
     monkeypatch.setattr(jobs, "board_units", lambda db, estate_ids, q: many)
     for status, before in (("all", None), ("closed", None), ("closed", 10**6),

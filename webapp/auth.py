@@ -67,11 +67,13 @@ def load_user(token: str) -> User | None:
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    db = get_db()
-    row = people.get_user(db, int(user_id))
-    if row is None or not row["active"] or row["session_version"] != int(version):
+    found = people.user_with_estates(get_db(), int(user_id))
+    if found is None:
         return None
-    return user_for(db, row)
+    row, estate_ids = found
+    if not row["active"] or row["session_version"] != int(version):
+        return None
+    return User(row, estate_ids)
 
 
 def user_for(db: Database, row: dict[str, Any]) -> User:

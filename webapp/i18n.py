@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ def duration(delta: timedelta) -> str:
     return labels().duration(delta)
 
 
+MINUTE = timedelta(minutes=1)
+
 # Vocabularies (key -> English msgid) that list pages show on every row.
 VOCABULARIES: dict[str, dict[str, str]] = {}
 
@@ -68,9 +71,14 @@ class Labels:
         self._days = t(N_("%(d)s d %(h)s h"))
         self._hours = t(N_("%(h)s h %(m)s min"))
         self._minutes = t(N_("%(m)s min"))
+        # A list prints a time left on every row, and the same few thousand minute
+        # counts come back all day: each one's words are made once.
+        self.minutes_text = functools.lru_cache(maxsize=4096)(self._minutes_text)
 
     def duration(self, delta: timedelta) -> str:
-        minutes = int(abs(delta).total_seconds() // 60)
+        return self.minutes_text(abs(delta) // MINUTE)  # whole minutes, no float
+
+    def _minutes_text(self, minutes: int) -> str:
         days, rem = divmod(minutes, 1440)
         hours, mins = divmod(rem, 60)
         if days:

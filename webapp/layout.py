@@ -80,6 +80,12 @@ def header_urls() -> dict[str, str]:
     return once(("header_urls",), lambda: {e: url_for(e) for e in HEADER_ENDPOINTS})
 
 
+def fixed_url(endpoint: str) -> str:
+    """`url_for(endpoint)` for an endpoint that takes no arguments: built once per
+    process and mount (a page's fixed links; url_for walks the routing map each time)."""
+    return once(("url", endpoint), lambda: url_for(endpoint))
+
+
 def fragment(template: str) -> Markup:
     """A template that depends only on the language (no user, no request data),
     rendered once."""
@@ -88,4 +94,4 @@ def fragment(template: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment,
-                                 header_urls=header_urls)
+                                 header_urls=header_urls, fixed_url=fixed_url)

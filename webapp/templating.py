@@ -13,12 +13,13 @@ only change with the language, so each language gets its own copy of the environ
 variables) already replaced by their translation: the page holds them as text.
 
 Printing `{{ 'x' if cond }}` costs no Undefined (`_Simpler`), a printed value is
-escaped without a Markup around it (`_escape`), and a template's globals are a plain
-dict (`make_globals`).
+escaped without a Markup around it (`_escape`), a template's globals are a plain
+dict (`make_globals`), and a run of printed pieces is yielded as one (`CodeGenerator`).
 """
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 from flask import has_request_context
@@ -26,6 +27,8 @@ from flask.templating import Environment as FlaskEnvironment
 from flask_babel import get_locale, get_translations
 from jinja2 import Template as JinjaTemplate
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator as JinjaCodeGenerator
+from jinja2.compiler import Frame
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
@@ -36,6 +39,12 @@ except ImportError:  # pragma: no cover - another markupsafe: Jinja's escape as 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 GETTEXT_NAMES = ("_", "gettext")  # as i18n.init_app names them for templates
+
+
+def escape_text(value: str) -> str:
+    """A str escaped for HTML, as a str (no Markup made): for code that builds markup
+    from pieces."""
+    return _escape_inner(value) if _escape_inner is not None else str(escape(value))
 
 
 def _escape(value: Any) -> str:
@@ -60,14 +69,78 @@ class Template(JinjaTemplate):
         exec(code, namespace)
         if _escape_inner is not None:
             namespace["escape"] = _escape
+        namespace["escape_str"] = _escape_inner or escape  # see CodeGenerator
         rv = cls._from_namespace(environment, namespace, globals)
         rv._uptodate = uptodate
         return rv
 
 
+class CodeGenerator(JinjaCodeGenerator):
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        """Jinja's, but one `yield` per run of text and `{{ … }}` rather than one per
+        piece. Outside a macro Jinja yields each piece on its own, and each yield passes
+        up through every enclosing block and include (four or five generators on a
+        list page). Here a run is yielded joined: the same text."""
+        if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
+            super().visit_Output(node, frame)
+            return
+        # Jinja writes a buffered run as `_out.extend((a, b, ...))` (or `.append(a,)` when
+        # its pieces fold into one): the same tuple is yielded joined, on the same lines.
+        frame.buffer = "_out"
+        stream, self.stream = self.stream, StringIO()
+        try:
+            super().visit_Output(node, frame)
+            code = self.stream.getvalue()
+        finally:
+            frame.buffer, self.stream = None, stream
+        body = code.lstrip()
+        head = code[:len(code) - len(body)]
+        if body.startswith("_out.extend((") and body.endswith("))"):
+            body = "yield ''.join((" + body[len("_out.extend(("):]
+        elif body.startswith("_out.append(") and body.endswith(")"):
+            body = "yield (" + body[len("_out.append("):] + "[0]"  # `(a,)[0]`: the one piece
+        else:  # pragma: no cover - another Jinja's output code
+            raise RuntimeError(f"unexpected output code: {code[:80]!r}")
+        self.stream.write(head + body)
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        """A printed value escaped in place when it is a str (most are): `escape()` is
+        called only for the others (Markup, numbers, ...), as Jinja would for all."""
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("(escape_str(_printed) if type(_printed := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(") is str else escape(_printed))")
+
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """`{{ row.number }}` on a name: the dict's key read in place when the value is
+        a dict holding it, else `environment.getattr` as Jinja calls it. What
+        `Environment.getattr` returns either way, without a call per field (a list
+        row reads some twenty)."""
+        if (self.environment.is_async or self._new_lines or node.attr in _DICT_ATTRIBUTES
+                or not isinstance(node.node, nodes.Name)):
+            super().visit_Getattr(node, frame)
+            return
+        stream, self.stream = self.stream, StringIO()
+        try:
+            self.visit(node.node, frame)
+            name = self.stream.getvalue()
+        finally:
+            self.stream = stream
+        key = repr(node.attr)
+        self.write(f"({name}[{key}] if type({name}) is dict and {key} in {name}"
+                   f" else environment.getattr({name}, {key}))")
+
+
 class Environment(FlaskEnvironment):
     locale: str | None = None  # set on a language's copy
     template_class = Template
+    code_generator_class = CodeGenerator
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, redirect, render_template, request, url_for
+import functools
+
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -25,6 +27,35 @@ from .domain import (
 )
 
 csrf = CSRFProtect()
+
+
+@functools.lru_cache(maxsize=4096)
+def _signed_token(secret_key: str, raw: str) -> str:
+    """The signed form of a session's CSRF token: flask-wtf's, made the first time
+    (generate_csrf signs the token the request's session holds, which is `raw`)."""
+    return generate_csrf()
+
+
+def csrf_token() -> str:
+    """flask-wtf's `csrf_token()` for templates, signed once per session token.
+
+    generate_csrf signs the session's token anew on every request (a key derivation,
+    an HMAC, base64: about as much as a row of a list). With no time limit on tokens
+    (WTF_CSRF_TIME_LIMIT None) every signature of a session's token stays valid as
+    long as the session holds it, so the first one serves. With a limit, or before
+    the session has a token, flask-wtf's own call does it all.
+    """
+    config = current_app.config
+    field = config["WTF_CSRF_FIELD_NAME"]
+    raw = session.get(field)
+    if config["WTF_CSRF_TIME_LIMIT"] is not None or type(raw) is not str:
+        return generate_csrf()
+    token = g.get(field)
+    if token is None:
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        token = _signed_token(secret, raw)
+        setattr(g, field, token)  # where generate_csrf keeps it for the request
+    return token
 
 
 def home():
@@ -73,6 +104,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     # Before any rule is added: rules read their converters when added.
     app.url_map.converters["int"] = args.RecordIdConverter
+    # flask-wtf offers csrf_token both as a global and from a context processor; the
+    # later processor's wins.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     from .views import (
         account,
         admin,

@@ -8,13 +8,14 @@ agreed time (DOMAIN.md, "Customer-caused delay").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
+    """Immutable, as a frozen dataclass would be; a named tuple because lists make
+    three per row and a frozen dataclass's __init__ costs four object.__setattr__."""
+
     name: str  # "notify", "arrive", "complete"
     due: datetime
     done_at: datetime | None
@@ -97,6 +98,10 @@ def job_deadlines(
 
 
 def next_due(deadlines: list[Deadline]) -> Deadline | None:
-    """The first deadline still open: what the worker should watch."""
-    open_ = [d for d in deadlines if d.done_at is None]
-    return min(open_, key=lambda d: d.due) if open_ else None
+    """The first deadline still open: what the worker should watch (the earliest
+    due; of equal ones the first)."""
+    found = None
+    for d in deadlines:
+        if d.done_at is None and (found is None or d.due < found.due):
+            found = d
+    return found

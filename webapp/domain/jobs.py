@@ -132,6 +132,15 @@ LEFT JOIN users a ON a.id = j.assignee_id
 """
 
 
+def list_rows(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """A list query's rows as dicts, as db.query() returns them, without the savepoint
+    query() wraps each statement in (two more statements, for a read that writes
+    nothing). The lists select distinctly named columns."""
+    cursor = db.execute(sql, params)
+    keys = [d[0] for d in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
     return next(iter(db.query(JOB_SELECT + " WHERE j.id = ?", [job_id])), None)
 
@@ -236,9 +245,10 @@ def my_jobs(db: Database, user: dict[str, Any], estate_ids: list[int],
         return []
     marks = ",".join("?" * len(estate_ids))
     statuses = ",".join("?" * len(ACTIVE_FIELD_STATUSES))
-    own = db.query(LIST_SELECT + f" WHERE j.assignee_id = ? AND j.status IN ({statuses})",
-                   [user["id"], *ACTIVE_FIELD_STATUSES])
-    pool = db.query(
+    own = list_rows(db, LIST_SELECT + f" WHERE j.assignee_id = ? AND j.status IN ({statuses})",
+                    [user["id"], *ACTIVE_FIELD_STATUSES])
+    pool = list_rows(
+        db,
         LIST_SELECT + f" WHERE j.status = 'pooled' AND j.department = ? AND j.estate_id IN"
         f" ({marks}) ORDER BY j.job_class = 'emergency' DESC, j.id LIMIT ?",
         [user["department"], *estate_ids, POOL_SHOWN if pool_shown is None else pool_shown],
@@ -360,7 +370,7 @@ def board(
         args += [*group, *params, limit]
     sql = (head + LIST_SELECT + " WHERE j.id IN (" + found + " UNION ALL ".join(parts) + ")"
            " ORDER BY j.id DESC LIMIT ?")
-    return list(db.query(sql, [*head_args, *args, limit]))
+    return list_rows(db, sql, [*head_args, *args, limit])
 
 
 def board_units(db: Database, estate_ids: list[int], query: str) -> list[int]:
@@ -384,7 +394,7 @@ def _unit_board(db: Database, estate_ids: list[int], unit_ids: list[int], where:
                           *where])
     sql = (LIST_SELECT + f" WHERE j.id IN (SELECT j.id FROM jobs j WHERE {conds}"
            " ORDER BY j.id DESC LIMIT ?) ORDER BY j.id DESC LIMIT ?")
-    return list(db.query(sql, [*unit_ids, *estate_ids, *params, limit, limit]))
+    return list_rows(db, sql, [*unit_ids, *estate_ids, *params, limit, limit])
 
 
 def search_phrase(query: str) -> str | None:
