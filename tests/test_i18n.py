@@ -46,3 +46,14 @@ def test_a_label_takes_the_languages_colon(app):
     with app.test_request_context():
         session["locale"] = "en"
         assert render_template_string(page) == "On site: &lt;b&gt;: "
+
+
+def test_a_remark_takes_the_languages_brackets(app):
+    from flask import render_template_string, session
+
+    page = "张女士{{ _('Owner')|paren }}"
+    with app.test_request_context():
+        assert render_template_string(page) == "张女士（业主）"
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert render_template_string(page) == "张女士 (Owner)"

@@ -156,7 +156,7 @@ def test_a_failed_item_becomes_a_job_for_its_department_linked_back(db, tmp_path
     assert out.status == "applied" and out.result["failed"] == 3
     rows = {r["item_text"]: r for r in results_of(db, out.result["inspection_id"])}
     lighting, camera = rows["轿厢照明、风扇正常"], rows["监控摄像头正常"]
-    assert rows["轿厢内清洁,无小广告"]["job_id"] is None  # "make a job" unticked
+    assert rows["轿厢内清洁，无小广告"]["job_id"] is None  # "make a job" unticked
     jobs = {j["id"]: j for j in db.query("SELECT * FROM jobs WHERE id IN (?, ?)",
                                          [lighting["job_id"], camera["job_id"]])}
     assert sorted(out.result["job_ids"]) == sorted(jobs)
@@ -346,6 +346,6 @@ def test_the_place_summary_for_the_place_page(db):
     assert s["last_visited_at"] == (NOW + timedelta(hours=2)).isoformat()
     assert [r["failed"] for r in s["recent"]] == [1, 2]  # newest first
     assert [(f["item_text"], f["note"]) for f in s["latest_failures"]] == [
-        ("紧急呼叫(五方通话)畅通", "无声音")]
+        ("紧急呼叫（五方通话）畅通", "无声音")]
     empty = inspections.place_summary(db, "equipment", 3)
     assert (empty["inspections"], empty["rate"], empty["recent"]) == (0, None, [])

@@ -101,9 +101,9 @@ def _cmd(db: Database, user: int, kind: str, target: str, now: datetime, **paylo
 
 PROBLEMS = [
     ("plumbing", "small", "厨房水龙头漏水"),
-    ("electrical", "emergency", "整户停电,跳闸合不上"),
+    ("electrical", "emergency", "整户停电，跳闸合不上"),
     ("doors_windows", "small", "入户门锁芯卡住"),
-    ("walls_roof", "medium", "卫生间顶部渗水,需查楼上"),
+    ("walls_roof", "medium", "卫生间顶部渗水，需查楼上"),
     ("plumbing", "emergency", "楼道水管爆裂"), ("lift", "small", "电梯按钮不亮"),
     ("security", "small", "单元门禁刷卡无反应"), ("cleaning", "small", "楼道有垃圾未清理"),
     ("electrical", "small", "阳台灯不亮"), ("greening", "small", "楼前草坪枯黄"),
@@ -164,9 +164,9 @@ def load_jobs(db: Database, users: dict[str, int], rng: random.Random, now: date
 COMPLAINTS = [
     # category, level, content, how far it gets
     ("cleaning", "minor", "楼道垃圾三天没人收", "new"),
-    ("service", "important", "前台客服态度冷淡,不理睬住户", "verified"),
+    ("service", "important", "前台客服态度冷淡，不理睬住户", "verified"),
     ("repairs", "important", "报修两次漏水都没修好", "dispatched"),
-    ("security", "major", "车库车辆被刮,监控说坏了", "escalated"),
+    ("security", "major", "车库车辆被刮，监控说坏了", "escalated"),
     ("neighbours", "minor", "楼上装修噪音太大", "explained"),
     ("facilities", "minor", "小区路灯不亮", "answered"),
     ("parking", "minor", "访客车位被长期占用", "closed"),
@@ -188,7 +188,7 @@ def load_complaints(db: Database, users: dict[str, int], rng: random.Random,
         if goal == "new":
             continue
         _cmd(db, users["desk"], "complaint.verify", target, t + timedelta(minutes=20),
-             verification="电话核实,情况属实")
+             verification="电话核实，情况属实")
         if goal == "verified":
             continue
         if goal == "explained":

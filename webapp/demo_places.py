@@ -43,6 +43,6 @@ def load_places(db: Database, users: dict[str, int], now: datetime) -> None:
         " WHERE t.place_type = 'equipment' AND q.name = '1号水泵房水泵'"
         " AND t.revoked_at IS NULL").fetchone()
     _apply(db, None, "public.report", f"place:equipment:{pump_id}", now - timedelta(hours=2),
-           token=pump, description="水泵声音很大,像是有异响", phone="13912345678", name="",
+           token=pump, description="水泵声音很大，像是有异响", phone="13912345678", name="",
            remote_addr="demo", stamp="demo", stamp_issued=(now - timedelta(hours=2)).isoformat(
                timespec="seconds"), photos=[])

@@ -127,6 +127,15 @@ def colon(label: str) -> Markup:
     return Markup(escape(_translations().ugettext(LABEL_COLON))) % {"label": label}
 
 
+IN_BRACKETS = N_(" (%(text)s)")
+
+
+def paren(text: str) -> Markup:
+    """A remark in the language's brackets after what it qualifies: 张女士（业主）,
+    "Ms Zhang (owner)"."""
+    return Markup(escape(_translations().ugettext(IN_BRACKETS))) % {"text": text}
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(
@@ -140,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["colon"] = colon
+    app.jinja_env.filters["paren"] = paren
     app.jinja_env.globals["get_locale"] = get_locale
     # The zone pages' scripts write times in, as local_time() does (queued.js).
     app.jinja_env.globals["time_zone"] = LOCAL.key
