@@ -1,7 +1,8 @@
 """The stack with nothing of ours in it, to measure what a signed-in page costs at least.
 
 A bare Flask app with the same extensions the product uses (flask-login, flask-wtf's
-CSRF, Jinja with autoescape) and no domain code, database schema or translations:
+CSRF, Jinja with autoescape, flask-talisman's security headers as webapp/headers.py sets
+them) and no domain code, database schema or translations:
 
 - `/healthz`: `SELECT 1` on a kept SQLite connection, as the product's reference route;
 - `/login`: signs the one user in (no password check);
@@ -23,6 +24,8 @@ from flask import Flask, Response, redirect, render_template
 from flask_login import LoginManager, UserMixin, login_required, login_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import DictLoader
+
+from webapp import headers
 
 BASE = """<!doctype html>
 {% set csrf = csrf_token() %}
@@ -68,6 +71,7 @@ def create_app() -> Flask:
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.jinja_loader = DictLoader({"base.html": BASE, "rows.html": ROWS})
     CSRFProtect(app)
+    headers.init_app(app)  # every answer of any app on this stack carries them
     logins = LoginManager(app)
     logins.user_loader(User)
     local = threading.local()

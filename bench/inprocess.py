@@ -41,8 +41,12 @@ def _signed_in(app: Flask, username: str, password: str) -> FlaskClient:
 
 
 def product_pages(info: dict[str, Any]) -> list[tuple[str, FlaskClient, list[str]]]:
-    """(name, signed-in client, paths) of the product's pages, on the cached data set."""
-    os.environ.update(WUYE_DATABASE=str(generate.db_path()),
+    """(name, signed-in client, paths) of the product's pages, on a migrated copy of the
+    cached data set (as bench.run serves it)."""
+    from .run import RUN_DB, prepare
+
+    prepare(info)
+    os.environ.update(WUYE_DATABASE=str(RUN_DB),
                       WUYE_FILES_DIR=str(generate.OUT / "files"),
                       WUYE_SECRET_KEY="bench-" + secrets.token_hex(16))
     from webapp import create_app
@@ -51,7 +55,7 @@ def product_pages(info: dict[str, Any]) -> list[tuple[str, FlaskClient, list[str
     app = create_app()
     tech = _signed_in(app, info["users"]["tech"]["username"], info["password"])
     desk = _signed_in(app, info["users"]["desk"]["username"], info["password"])
-    db = connect(str(generate.db_path()))
+    db = connect(str(RUN_DB))
     marks = ",".join("?" * len(info["tech_open_jobs"]))
     by_status: dict[str, int] = {}
     for row in db.query(f"SELECT id, status FROM jobs WHERE id IN ({marks}) ORDER BY id",

@@ -38,6 +38,7 @@ from webapp.db import connect
 from webapp.demo import DEMO_PASSWORD
 from webapp.domain.handlers import HANDLERS
 
+from . import RECORDS_KEY
 from .doc import write_section
 from .load import Client, sign_in
 from .sync import cmd, machine, now, serve_demo
@@ -110,7 +111,7 @@ def changes(job_ids: list[int]) -> list[tuple[str, str]]:
 
 
 def apply_change(db_path: Path, kind: str, target: str) -> None:
-    db = connect(str(db_path))
+    db = connect(str(db_path), RECORDS_KEY)
     try:
         out = sync.apply(db, cmd(db, "tech", kind, target), HANDLERS, now())
         assert out.status == "applied", out.result

@@ -38,7 +38,7 @@ from webapp.db import connect
 from webapp.domain import jobs, people
 from webapp.migrations import migrations
 
-from . import generate
+from . import RECORDS_KEY, generate
 from .load import summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def prepare(info: dict[str, Any]) -> dict[str, Any]:
     t = time.monotonic()
     shutil.copyfile(generate.db_path(), RUN_DB)
     log(f"copied the data set in {time.monotonic() - t:.1f} s")
-    db = connect(str(RUN_DB))
+    db = connect(str(RUN_DB), RECORDS_KEY)
     pending = [m.name for m in migrations.pending(db)]
     if pending:
         t = time.monotonic()

@@ -28,6 +28,7 @@ from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
 from webapp.domain.handlers import HANDLERS
 
+from . import RECORDS_KEY
 from .doc import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def make_jobs(db, n: int, status: str = "assigned") -> list[int]:
 
 def apply_throughput(tmp: Path) -> dict:
     """Accept, arrive and complete on 1,000 jobs: commands/s through sync.apply."""
-    db = connect(str(tmp / "apply.db"))
+    db = connect(str(tmp / "apply.db"), RECORDS_KEY)
     migrate(db)
     load(db, now())
     jobs = make_jobs(db, APPLY_JOBS)
@@ -108,7 +109,7 @@ def serve_demo(tmp: Path, name: str, jobs: int) -> tuple[subprocess.Popen, int, 
     """The demo estate with `jobs` more jobs dispatched to the technician, served by
     gunicorn as `make run` serves it (its own process group), once it answers."""
     db_path = tmp / name
-    db = connect(str(db_path))
+    db = connect(str(db_path), RECORDS_KEY)
     migrate(db)
     load(db, now())
     job_ids = make_jobs(db, jobs)
@@ -138,7 +139,7 @@ def replay(tmp: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
     server, port, db_path, jobs = serve_demo(tmp, "replay.db", REPLAY_JOBS)
-    db = connect(str(db_path))
+    db = connect(str(db_path), RECORDS_KEY)
     tech = db.execute("SELECT id FROM users WHERE username = 'tech'").fetchone()[0]
     db.close()
     base = f"http://127.0.0.1:{port}"
