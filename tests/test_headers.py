@@ -101,6 +101,7 @@ def test_errors_carry_them_and_static_files_what_files_need(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "Content-Security-Policy" not in response.headers
         assert "Permissions-Policy" not in response.headers
+        assert "Content-Disposition" not in response.headers  # never saved as a file
 
 
 def test_https_is_left_to_the_proxy(app, client):

@@ -76,6 +76,9 @@ def cache_headers(response: Response) -> Response:
         current = request.args.get("v") is not None and \
             request.args.get("v") == file_version(filename)
         response.headers["Cache-Control"] = IMMUTABLE if current else REVALIDATE
+        # werkzeug names every file sent (`inline; filename=…`); a stylesheet or script is
+        # never saved, and the header is bytes on each file of a phone's first load.
+        response.headers.pop("Content-Disposition", None)
         # flask-compress swaps a streamed body for its compressed stream, and the
         # file under it would then be left for the garbage collector to close.
         close = getattr(response.response, "close", None)

@@ -20,10 +20,8 @@ CSP = {
     "style-src": SELF,
     # Photo and signature previews are data: and blob: URLs made on the phone.
     "img-src": [SELF, "data:", "blob:"],
-    "connect-src": SELF,
-    "worker-src": SELF,
-    "manifest-src": SELF,
-    "font-src": SELF,
+    # connect-, worker-, manifest- and font-src fall back to default-src 'self': naming
+    # them again would only add bytes to every page.
     "object-src": "'none'",
     "base-uri": SELF,
     "form-action": SELF,
