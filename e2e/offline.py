@@ -197,3 +197,25 @@ def claim_offline(page: Page, job_id: int) -> None:
     page.locator("[data-action=claim]").click()
     expect(page.locator("[data-queued]")).to_be_visible()
     expect(page.locator("[data-action=claim]")).to_be_hidden()
+
+
+def garage_id(server: Server) -> int:
+    """The demo estate's underground car park, where the cleaners' feedback tests report."""
+    (garage,) = server.query(
+        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
+    return garage["id"]
+
+
+def send_feedback(page: Page, place: str, note: str, photo: bytes | None = None,
+                  name: str = "a.jpg") -> None:
+    """A cleaner's litter report at `place`, with the photo if any, sent from the form
+    (online it goes at once; offline it waits in the outbox)."""
+    page.goto("/feedback/new")
+    form = page.locator("[data-form=feedback]")
+    form.locator(f"[data-place='{place}']").check()
+    form.locator("[data-category=litter]").check()
+    if photo is not None:
+        form.locator("[data-photos-input]").set_input_files(
+            {"name": name, "mimeType": "image/jpeg", "buffer": photo})
+    form.locator("[name=note]").fill(note)
+    page.locator("[data-action=send-feedback]").click()

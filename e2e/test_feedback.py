@@ -6,7 +6,15 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from .conftest import Server, login
-from .offline import cache_for_offline, expect_pending, jpeg, outbox_items, sha
+from .offline import (
+    cache_for_offline,
+    expect_pending,
+    garage_id,
+    jpeg,
+    outbox_items,
+    send_feedback,
+    sha,
+)
 
 
 def test_feedback_sent_offline_arrives_once_and_the_desk_sees_it(new_context, server: Server):
@@ -102,19 +110,12 @@ def test_the_outbox_writes_times_in_the_estates_zone_whatever_the_phones(new_con
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    (garage,) = server.query(
-        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
     ctx = new_context(timezone_id="America/New_York")
     page = ctx.new_page()
     login(page, "cleaner")
     cache_for_offline(page)
     ctx.set_offline(True)
-    page.goto("/feedback/new")
-    form = page.locator("[data-form=feedback]")
-    form.locator(f"[data-place='area:{garage['id']}']").check()
-    form.locator("[data-category=litter]").check()
-    form.locator("[name=note]").fill("时区测试")
-    page.locator("[data-action=send-feedback]").click()
+    send_feedback(page, f"area:{garage_id(server)}", "时区测试")
     expect_pending(page, 1)
     (item,) = [i for i in outbox_items(page) if i["kind"] == "feedback.create"]
     device_time = page.evaluate("op => Outbox.get(op).then(i => i.device_time)", item["op_id"])

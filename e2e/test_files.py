@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import ExifTags, Image
 
 from .conftest import Server, login
-from .offline import cache_for_offline, expect_pending, jpeg, poll, sha
+from .offline import cache_for_offline, expect_pending, garage_id, jpeg, poll, send_feedback, sha
 
 
 def camera_jpeg() -> bytes:
@@ -25,19 +25,10 @@ def camera_jpeg() -> bytes:
 
 
 def test_a_photos_exif_and_gps_stay_on_the_phone(page, server: Server):
-    (garage,) = server.query(
-        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
     photo = camera_jpeg()
     note = "照片不带位置"
     login(page, "cleaner")
-    page.goto("/feedback/new")
-    form = page.locator("[data-form=feedback]")
-    form.locator(f"[data-place='area:{garage['id']}']").check()
-    form.locator("[data-category=litter]").check()
-    form.locator("[data-photos-input]").set_input_files(
-        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo})
-    form.locator("[name=note]").fill(note)
-    page.locator("[data-action=send-feedback]").click()
+    send_feedback(page, f"area:{garage_id(server)}", note, photo, "IMG_0001.jpg")
     # Saved in the outbox first, then sent: wait for the server to have it.
     for _ in range(100):
         if server.query("SELECT id FROM feedback WHERE note = ?", [note]):
@@ -57,22 +48,13 @@ def test_a_photo_the_server_lost_after_upload_is_sent_again(new_context, server:
     """The phone sent a photo, its batch never arrived, and a day later the server pruned
     the photo no record held: the server answers the item "upload", the phone sends the
     photo again and the item applies, once."""
-    (garage,) = server.query(
-        "SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
     note, photo = "照片要重新上传", jpeg((30, 160, 90))
     ctx = new_context()
     page = ctx.new_page()
     login(page, "cleaner")
     cache_for_offline(page)
     ctx.set_offline(True)
-    page.goto("/feedback/new")
-    form = page.locator("[data-form=feedback]")
-    form.locator(f"[data-place='area:{garage['id']}']").check()
-    form.locator("[data-category=litter]").check()
-    form.locator("[data-photos-input]").set_input_files(
-        {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo})
-    form.locator("[name=note]").fill(note)
-    page.locator("[data-action=send-feedback]").click()
+    send_feedback(page, f"area:{garage_id(server)}", note, photo)
     expect_pending(page, 1)
     # As if uploaded before the batch was lost and the file pruned since.
     page.evaluate("""() => Outbox.all().then(items => {
