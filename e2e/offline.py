@@ -93,12 +93,14 @@ def poll(page: Page, js: str, arg=None, timeout: float = 10_000) -> None:
 
 
 def _evaluate(page: Page, js: str, arg=None):
-    """The page's answer, or None while it navigates (a form's answer may load a new page
-    between two polls; the next poll asks the new page)."""
+    """The page's answer, or None while it navigates: a form's answer may load a new page
+    between two polls, whose deferred scripts (Outbox) may not have run yet; the next poll
+    asks the new page."""
     try:
         return page.evaluate(js, arg)
     except PlaywrightError as exc:
-        if "Execution context was destroyed" not in str(exc):
+        if "Execution context was destroyed" not in str(exc) and \
+                "is not defined" not in str(exc):
             raise
         page.wait_for_load_state()
         return None
