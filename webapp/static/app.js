@@ -353,42 +353,6 @@
     }
   });
 
-  // --- Signature pad: strokes and an image go with the form.
-  function initSignature() {
-    var canvas = document.querySelector("[data-signature-pad]");
-    if (!canvas || !window.SignaturePad) return;
-    var pad = new SignaturePad(canvas, { backgroundColor: "rgb(255,255,255)" });
-    fitCanvas(pad);
-    // Shown later (queued.js reveals the form once the work is saved) or turned sideways.
-    if (window.ResizeObserver) new ResizeObserver(function () { fitCanvas(pad); }).observe(canvas);
-    var form = canvas.closest("form");
-    form.signaturePad = pad;
-    form.querySelector("[data-signature-clear]").addEventListener("click", function () {
-      pad.clear();
-    });
-    form.addEventListener("submit", function () {
-      if (!pad.isEmpty()) {
-        form.querySelector("[data-signature-data]").value = pad.toDataURL("image/png");
-        form.querySelector("[data-signature-strokes]").value = JSON.stringify(pad.toData());
-      }
-    }, true);
-    form.addEventListener("change", function () { showWhen(form); });
-    showWhen(form);
-  }
-
-  // The canvas is sized to what it shows; a pad that was hidden is sized when shown.
-  function fitCanvas(pad) {
-    var canvas = pad.canvas, ratio = Math.max(window.devicePixelRatio || 1, 1);
-    var width = Math.round(canvas.offsetWidth * ratio);
-    if (!width || canvas.width === width) return;
-    canvas.width = width;
-    canvas.height = Math.round(canvas.offsetHeight * ratio);
-    canvas.getContext("2d").scale(ratio, ratio);
-    var strokes = pad.toData();  // what was drawn stays, redrawn at the new size
-    pad.clear();
-    pad.fromData(strokes);
-  }
-
   // Parts of a form shown for some answers: data-when="a b" on the value of the
   // radio group named by data-when-field (default "outcome").
   function showWhen(form) {
@@ -397,11 +361,11 @@
         '"]:checked');
       el.hidden = !checked || el.dataset.when.split(" ").indexOf(checked.value) < 0;
     });
-    if (form.signaturePad) fitCanvas(form.signaturePad);
+    if (form.fitSignature) form.fitSignature();  // a pad just shown (signature.js)
   }
   document.addEventListener("change", function (ev) {
     var form = ev.target.closest && ev.target.closest("form");
-    if (form && form.querySelector("[data-when]") && !form.signaturePad) showWhen(form);
+    if (form && form.querySelector("[data-when]")) showWhen(form);
   });
 
   // A place chosen in the address (from a scanned code) when the page came from the
@@ -418,7 +382,6 @@
     // The header's links scroll sideways on a phone: keep this page's in sight.
     var current = document.querySelector(".top nav [aria-current]");
     if (current) current.scrollIntoView({ block: "nearest", inline: "center" });
-    initSignature();
     choosePlaceFromQuery();
     tickDeadlines();
     setInterval(tickDeadlines, 30000);

@@ -55,7 +55,8 @@ MAX_BATCH = 100
 # The one list of static files: every page loads PAGE_ASSETS, in this order (the
 # scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
 PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js", "app.js")
-ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "places.css", "places.js",
+ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
+                        "places.css", "places.js",
                         "vendor/jsqr-1.4.0.min.js", "intake.js", "install.js",
                         "inspections.css", "feedback.css", "visit-stamp.js", "rest-pass.js",
                         "autosubmit.js", "swap-status.js",
