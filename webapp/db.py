@@ -2,8 +2,6 @@
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app, g
@@ -91,28 +89,6 @@ def close_db(e: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         pool(current_app).give(db, failed=e is not None)
-
-
-@contextmanager
-def write_tx(db: Database) -> Iterator[Database]:
-    """A write transaction that takes the write lock up front.
-
-    A deferred transaction that reads and then writes can fail with
-    SQLITE_BUSY under concurrent writers in WAL mode; BEGIN IMMEDIATE waits
-    on the busy timeout instead.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
-        db.execute("COMMIT")
 
 
 def migrate(db: Database) -> None:

@@ -12,14 +12,14 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlite_utils import Database
+
+from .transactions import write_tx
 
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # A phone photo is 12 to 50 megapixels; more is a decompression bomb, refused before the
@@ -109,23 +109,6 @@ def path_for(files_dir: str, sha256: str) -> Path:
     return Path(files_dir) / sha256[:2] / sha256
 
 
-@contextmanager
-def _write_lock(db: Database) -> Iterator[None]:
-    """The database's write lock, held while a file appears or disappears on disk, so a
-    store and a prune of the same hash never interleave."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.rollback()
-        raise
-    db.execute("COMMIT")
-
-
 def store(db: Database, files_dir: str, data: bytes, mime: str, now: datetime,
           user_id: int | None = None) -> str:
     """Write the file once (atomically) and register it, with who uploaded it; storing it
@@ -139,7 +122,9 @@ def store(db: Database, files_dir: str, data: bytes, mime: str, now: datetime,
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         at = now.isoformat(timespec="seconds")
-        with _write_lock(db):
+        # The write lock while the file appears on disk: a store and a prune of the same
+        # hash never interleave.
+        with write_tx(db):
             if target.exists():
                 os.unlink(tmp)
             else:
@@ -196,7 +181,7 @@ def referenced_sql() -> str:
 def prune(db: Database, files_dir: str, now: datetime) -> int:
     """Remove the files no record holds that were stored over a day ago; how many."""
     before = (now - KEEP_UNREFERENCED).isoformat(timespec="seconds")
-    with _write_lock(db):
+    with write_tx(db):
         gone = [r[0] for r in db.execute(
             f"SELECT sha256 FROM files WHERE created_at < ? AND sha256 NOT IN"
             f" ({referenced_sql()})", [before]).fetchall()]

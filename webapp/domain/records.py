@@ -263,11 +263,13 @@ def _visit_row(db: Database, job_id: int, number: int) -> dict[str, Any] | None:
 
 
 def check_signature(db: Database, key: str, sig: Mapping[str, Any],
-                    files_dir: Path | None = None, photo_files: bool = True) -> Check:
+                    files_dir: Path | None = None, photo_files: bool = True,
+                    job: Mapping[str, Any] | None = None) -> Check:
     """Check one row of `signatures` against the rows as they are now; with `files_dir`,
     the signature image's bytes too, and the photos' unless `photo_files` is off (a page
-    view: a few hundred kB each to hash on every view)."""
-    job = get_job(db, sig["job_id"]) or {}
+    view: a few hundred kB each to hash on every view). `job`: its job, if already read."""
+    if job is None:
+        job = get_job(db, sig["job_id"]) or {}
     label = str(job.get("number") or f"#{sig['job_id']}")
     check = Check("job", sig["id"], label, "verified")
     record_hash, snapshot = sig.get("record_hash") or "", sig.get("snapshot") or ""
@@ -360,7 +362,8 @@ def check_callback(db: Database, key: str, rec: Mapping[str, Any],
 def check_job(db: Database, key: str, job_id: int, files_dir: Path | None = None,
               photo_files: bool = True) -> dict[int, Check]:
     """Each of a job's signatures by id (for its page and sheet)."""
-    return {s["id"]: check_signature(db, key, s, files_dir, photo_files)
+    job = get_job(db, job_id) or {}  # read once for all its visits' signatures
+    return {s["id"]: check_signature(db, key, s, files_dir, photo_files, job)
             for s in db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id])}
 
 

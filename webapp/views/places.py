@@ -29,10 +29,11 @@ from sync.fields import maybe_id
 from .. import labels as label_sheets
 from .. import uploads
 from ..auth import require, utcnow
-from ..db import get_db, write_tx
+from ..db import get_db
 from ..domain import access, estates, place_commands, places, settings
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
+from ..domain.transactions import write_tx
 
 bp = Blueprint("places", __name__, cli_group=None)  # `flask issue-qr`
 
