@@ -26,7 +26,6 @@ from .fileflow import (
 from .jobflow import new_job, uid
 from .pages import Page
 
-
 # --- What is accepted ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("data", "mime"), [
