@@ -14,6 +14,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0006_complaints_and_callbacks,
     m0007_0009_places_inspections_feedback,
     m0010_job_search,
+    m0015_notifications,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "m0006_complaints_and_callbacks",
     "m0007_0009_places_inspections_feedback",
     "m0010_job_search",
+    "m0015_notifications",
 ]
