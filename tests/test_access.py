@@ -49,7 +49,8 @@ def test_a_name_keeps_only_its_surname(name, masked):
                                                ("88886666", "****6666"),
                                                ("888866661", "*****6661"),
                                                ("0571888866", "******8866"),
-                                               ("12345", "***45"), ("", "")])
+                                               ("12345", "***45"), ("", ""),
+                                               ("057188886666,12", "057*****6666,12")])
 def test_a_phone_keeps_its_prefix_and_last_digits(phone, masked):
     assert access.mask_phone(phone) == masked
     # One star a hidden digit, and never fewer than four hidden (two for a short one).

@@ -53,13 +53,33 @@ def user_id(app, username):
     return uid
 
 
+def test_a_mobile_with_a_digit_missing_is_refused_and_kept(client, auth):
+    auth.login("desk")
+    response = post(client, "/jobs/new", **{**INTAKE, "reporter_phone": "138 0013 800"})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["reporter_phone"] == "手机号码为 11 位数字。"
+    assert page.values["reporter_phone"] == "138 0013 800"
+
+
+def test_a_landline_with_its_extension_is_stored_as_a_phone_dials_it(app, client, auth):
+    auth.login("desk")
+    response = post(client, "/jobs/new", **{**INTAKE, "reporter_phone": "0755-8600 1234 转 12"})
+    assert response.status_code == 303
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    stored = db.execute("SELECT reporter_phone FROM jobs ORDER BY id DESC").fetchone()[0]
+    db.close()
+    assert stored == "075586001234,12"
+
+
 def test_intake_bad_input_says_why_in_chinese_and_keeps_what_was_typed(client, auth):
     auth.login("desk")
     response = post(client, "/jobs/new", **{**INTAKE, "reporter_phone": "abc",
                                              "category": "", "description": "x"})
     assert response.status_code == 422
     page = Page(response.get_data(as_text=True))
-    assert page.errors["reporter_phone"] == "电话号码只能包含数字（可以有空格、- 和 +）。"
+    assert page.errors["reporter_phone"] == ("电话号码只能包含数字"
+                                             "（可用空格、- 和 +；分机号前写“转”）。")
     assert page.errors["category"] == "请选择类别。"
     assert page.errors["description"] == "请描述问题。"
     assert page.values["reporter_phone"] == "abc"

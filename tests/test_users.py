@@ -125,7 +125,7 @@ def test_a_staff_phone_is_checked_and_kept_as_digits(app, client, auth):
     bad = post(client, "/admin/users/new", **{**NEW, "phone": "123"})
     page = Page(bad.get_data(as_text=True))
     assert bad.status_code == 422 and page.values["phone"] == "123"
-    assert page.errors["phone"] == "号码太短：电话号码至少5位数字。"
+    assert page.errors["phone"] == "号码太短：手机号码为 11 位，固定电话为区号加 7 或 8 位号码。"
     assert post(client, "/admin/users/new", **{**NEW, "phone": "139 0000-0000"}).status_code == 303
     assert row(app, "tech9")["phone"] == "13900000000"
 

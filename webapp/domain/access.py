@@ -38,8 +38,13 @@ def mask_name(name: str | None) -> str:
 def mask_phone(phone: str | None) -> str:
     """At least four digits hidden, as many stars as digits: a mobile keeps its carrier
     prefix and last four (13812345572 -> 138****5572), a local number of 8 to 10 digits
-    its last four (88886666 -> ****6666), a shorter one its last two."""
-    phone = (phone or "").strip()
+    its last four (88886666 -> ****6666), a shorter one its last two. An extension
+    (after the comma) is the number's switchboard, not the person's: it stays."""
+    phone, comma, extension = (phone or "").strip().partition(",")
+    return _masked(phone) + comma + extension
+
+
+def _masked(phone: str) -> str:
     n = len(phone)
     if n >= 11:
         return phone[:3] + "*" * (n - 7) + phone[-4:]
