@@ -91,6 +91,43 @@ def test_ordinary_path_dispatch_result_and_follow_up(db):
     assert row(db, cid)["status"] == "closed" and row(db, cid)["satisfied"] == 1
 
 
+def test_a_follow_up_that_reached_the_complainant_is_the_callback(db):
+    cid = new(db)
+    t = f"complaint:{cid}"
+    run(db, "desk", "complaint.route", t, path="ordinary", reason="保洁责任", to="dept:cleaning")
+    run(db, "desk", "complaint.answer", t, outcome="已清理", solution="当日清运",
+        prevention="排班增加替班")
+    out = run(db, "desk", "complaint.follow_up", t, satisfied="1", note="满意")
+    assert out.status == "applied"
+    tasks = list(db.query("SELECT * FROM callback_tasks WHERE source = 'complaint' AND "
+                          "source_id = ?", [cid]))
+    # One callback, done by the follow-up: nothing left open for a clerk to call again.
+    assert [(t_["status"], t_["done_at"] is not None) for t_ in tasks] == [("done", True)]
+    rec = next(db.query("SELECT * FROM callback_records WHERE task_id = ?", [tasks[0]["id"]]))
+    assert (rec["method"], rec["reached"], rec["satisfied"], rec["comments"]) == (
+        "follow_up", 1, 1, "满意")
+    assert rec["user_id"] == uid(db, "desk") and rec["record_hash"]
+
+
+def test_an_unsatisfied_follow_up_is_recorded_and_the_next_answer_gets_its_own(db):
+    cid = new(db)
+    t = f"complaint:{cid}"
+    run(db, "desk", "complaint.route", t, path="ordinary", reason="保洁责任", to="dept:cleaning")
+    run(db, "desk", "complaint.answer", t, outcome="已清理", solution="当日清运",
+        prevention="排班增加替班")
+    run(db, "desk", "complaint.follow_up", t, satisfied="0", note="又堆了")
+    run(db, "desk", "complaint.answer", t, outcome="再次清理", solution="加派人手",
+        prevention="每日巡查")
+    statuses = [r["status"] for r in db.query(
+        "SELECT status FROM callback_tasks WHERE source = 'complaint' AND source_id = ? "
+        "ORDER BY id", [cid])]
+    assert statuses == ["done", "open"]
+    unhappy = next(db.query("SELECT r.satisfied FROM callback_records r JOIN callback_tasks k "
+                            "ON k.id = r.task_id WHERE k.source_id = ? AND k.source = "
+                            "'complaint'", [cid]))
+    assert unhappy["satisfied"] == 0
+
+
 def test_not_ours_records_the_channel_and_counts_as_handled(db):
     cid = new(db, category="neighbours")
     t = f"complaint:{cid}"

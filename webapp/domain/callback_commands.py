@@ -95,16 +95,8 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
            "signature_sha256": image or None, "at": at, "user_id": user["id"]}
     row["satisfied"] = None if not ratings else int(not unhappy)
     # Sealed with the records key (domain/records.py).
-    snapshot = records.canonical(records.callback_content(task, row))
-    digest = records.seal(db, snapshot)
-    record_id = db.execute(
-        """INSERT INTO callback_records (task_id, user_id, method, reached, ratings, satisfied,
-           comments, signer_name, signature_sha256, strokes, at, record_hash, snapshot, op_id)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [task["id"], user["id"], method, int(reached), json.dumps(ratings), row["satisfied"],
-         row["comments"], signer, image or None, (image and p.get("strokes")) or None, at, digest,
-         snapshot, cmd.op_id],
-    ).lastrowid
+    record_id, digest = records.add_callback(db, task, row, cmd.op_id,
+                                             (image and p.get("strokes")) or None)
     result: dict[str, Any] = {"task_id": task["id"], "record_id": record_id,
                               "record_hash": digest}
     if task["status"] != "open":

@@ -22,6 +22,7 @@ METHODS = {
     "email": N_("E-mail"),
     "visit": N_("Door to door"),
     "signature": N_("Signed on site"),
+    "follow_up": N_("Complaint follow-up"),
 }
 DIMENSIONS = {
     "attitude": N_("Attitude"),

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, estates, people
+from . import access, audit, callbacks, estates, people, records
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -263,12 +263,36 @@ def follow_up(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid({"note": N_("Say what is still wrong.")})
     _check(cmd, c)
     _note(db, cmd, c["id"], "follow_up", note, now)
+    _counts_as_callback(db, cmd, c, user, satisfied, note, now)
     if satisfied:
         _update(db, c, now, status="closed", closed_at=iso(acted_time(cmd, now)), satisfied=1)
     else:
         back = "escalated" if c["path"] == "difficult" else "dispatched"
         _update(db, c, now, status=back, satisfied=0, answered_at=None)
     return _done(db, cmd, now, c["id"], "follow_up", satisfied=satisfied)
+
+
+def _counts_as_callback(db: Database, cmd: Command, c: dict[str, Any], user: dict[str, Any],
+                        satisfied: bool, note: str, now: datetime) -> None:
+    """The follow-up reached the complainant: that is the information callback the answer
+    opened, so it is recorded on that task and closes it; no second call is made."""
+    found = db.execute(
+        "SELECT id FROM callback_tasks WHERE source = 'complaint' AND source_id = ? AND "
+        "kind = 'information' AND status = 'open' ORDER BY id DESC LIMIT 1", [c["id"]]
+    ).fetchone()
+    task = callbacks.get_task(db, found[0]) if found else None
+    if task is None:
+        return
+    at = iso(acted_time(cmd, now))
+    row = {"method": "follow_up", "reached": 1, "ratings": {}, "satisfied": int(satisfied),
+           "comments": note, "signer_name": "", "signature_sha256": None, "at": at,
+           "user_id": user["id"]}
+    records.add_callback(db, task, row, cmd.op_id)
+    db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts = attempts + 1,"
+               " assignee_id = coalesce(assignee_id, ?), version = version + 1 WHERE id = ?",
+               [at, user["id"], task["id"]])
+    audit.record(db, cmd, now, "done", "callback", task["id"],
+                 {"method": "follow_up", "satisfied": satisfied})
 
 
 def set_level(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:

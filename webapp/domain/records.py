@@ -213,6 +213,24 @@ def callback_content(task: Mapping[str, Any], record: Mapping[str, Any]) -> dict
     }
 
 
+def add_callback(db: Database, task: Mapping[str, Any], row: Mapping[str, Any], op_id: str,
+                 strokes: str | None = None) -> tuple[int, str]:
+    """Store a callback record, sealed: (its id, its hash). `row` holds CALLBACK_FIELDS
+    (ratings as a dict) and `user_id`."""
+    snapshot = canonical(callback_content(task, row))
+    digest = seal(db, snapshot)
+    record_id = db.execute(
+        """INSERT INTO callback_records (task_id, user_id, method, reached, ratings, satisfied,
+           comments, signer_name, signature_sha256, strokes, at, record_hash, snapshot, op_id)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        [task["id"], row["user_id"], row["method"], row["reached"], json.dumps(row["ratings"]),
+         row["satisfied"], row["comments"], row["signer_name"], row["signature_sha256"],
+         strokes, row["at"], digest, snapshot, op_id],
+    ).lastrowid
+    assert record_id is not None
+    return record_id, digest
+
+
 # --- checking ------------------------------------------------------------------------
 
 
