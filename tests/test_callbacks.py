@@ -1,6 +1,7 @@
 """Information callbacks: deadlines on the working-day calendar, who calls back, the record,
 and what an unsatisfied answer turns into."""
 
+import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -144,6 +145,34 @@ def test_a_second_record_on_a_done_task_is_kept_but_changes_nothing(db):
                    ratings={"overall": 4})
     assert again.result["already_done"] is True
     assert len(callbacks.records(db, task["id"])) == 2
+
+
+def test_another_persons_task_is_refused_online_and_kept_from_the_outbox(db):
+    task = task_for_job(db, job_in(db, "closed"))
+    assert task["assignee_id"] == uid(db, "desk")  # the receiver calls back (policy 0)
+    online = record(db, task["id"], who="callback", method="phone", reached="1",
+                    ratings={"overall": 5})
+    assert online.status == "rejected" and online.result["reason"] == "not_yours"
+    assert callbacks.records(db, task["id"]) == []
+    assert callbacks.get_task(db, task["id"])["status"] == "open"
+    # The same call made with no signal arrives later: it happened, so it is kept.
+    cmd = sync.Command(op_id=str(uuid.uuid4()), kind="callback.record",
+                       target=f"callback:{task['id']}", payload={
+                           "method": "phone", "reached": "1", "ratings": {"overall": 4}},
+                       user_id=uid(db, "callback"), device_id="phone", replayed=True)
+    from webapp.domain.handlers import HANDLERS
+    assert sync.apply(db, cmd, HANDLERS, NOW).status == "applied"
+    done = callbacks.get_task(db, task["id"])
+    assert done["status"] == "done" and done["assignee_id"] == uid(db, "desk")
+    [kept] = callbacks.records(db, task["id"])
+    assert kept["user_id"] == uid(db, "callback")
+
+
+def test_the_manager_may_record_on_any_task_of_the_estate(db):
+    task = task_for_job(db, job_in(db, "closed"))
+    out = record(db, task["id"], who="manager", method="phone", reached="1",
+                 ratings={"overall": 5})
+    assert out.status == "applied" and out.result["status"] == "done"
 
 
 def test_a_disabled_account_cannot_record_even_from_a_queued_phone(db):

@@ -47,6 +47,12 @@ def _ratings(p: Any, source: str | None) -> dict[str, int]:
     return out
 
 
+def _may_record(user: dict[str, Any], task: dict[str, Any]) -> bool:
+    """A clerk records on their own or their pool's tasks; the manager level on any of
+    the estate's (they hand out and check the work)."""
+    return callbacks.can_take(user, task) or user["role"] in ("manager", "admin")
+
+
 def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Record one callback attempt. The record is a fact: it is kept even when the task was
     already done by someone else; only an open task changes state."""
@@ -59,6 +65,10 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid({"target": N_("Unknown callback.")})
     if task["estate_id"] not in people.estate_ids(db, user["id"]):
         raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    theirs = task["status"] == "open" and not _may_record(user, task)
+    if theirs and not cmd.replayed:
+        raise Rejected("not_yours", N_("This callback is someone else's task: ask them or "
+                                       "the desk to hand it to you first."))
     p = cmd.payload
     method = p.get("method")
     if method not in ("phone", "sms", "email", "visit"):
@@ -112,8 +122,11 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts = attempts + 1,"
                " assignee_id = coalesce(assignee_id, ?), version = version + 1 WHERE id = ?",
                [at, user["id"], task["id"]])
+    # A call made from the outbox on another's task happened: it is kept and closes the
+    # task (calling the household twice helps nobody); the task's history shows who made it.
     audit.record(db, cmd, now, "done", "callback", task["id"],
-                 {"method": method, "satisfied": not unhappy, "ratings": ratings})
+                 {"method": method, "satisfied": not unhappy, "ratings": ratings,
+                  **({"owner": task["assignee_id"] or task["pool"]} if theirs else {})})
     if follow:
         result.update(_follow_up(db, cmd, task, follow, row["comments"], user, now, record_id))
     return {**result, "status": "done", "satisfied": not unhappy}
