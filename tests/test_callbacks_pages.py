@@ -97,6 +97,19 @@ def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, 
         "SELECT id FROM callback_tasks WHERE pool = 'callback' AND status = 'open'")]
     assert team
     assert {d["data-task"] for d in page.find("data-task")} >= {str(t) for t in team}
+    # The clerk serves both estates: each task says which one it belongs to.
+    names = dict(db.execute("SELECT id, name FROM estates"))
+    rows = page.find("data-estate")
+    assert len(rows) == len(page.find("data-task"))
+    for estate_id, name in names.items():
+        if page.find("data-estate", str(estate_id)):
+            assert page.text("data-estate", str(estate_id)) == name
+
+
+def test_a_clerk_of_one_estate_is_not_told_its_name_on_every_row(client, auth):
+    auth.login("desk")
+    page = Page(client.get("/callbacks").get_data(as_text=True))
+    assert page.find("data-task") and not page.find("data-estate")
 
 
 def add_pool_tasks(app, n, due):

@@ -68,7 +68,8 @@ def today():
     rows = callbacks.today(db, user, estates, now, LIST_PAGE + 1, after)
     last = rows[LIST_PAGE - 1] if len(rows) > LIST_PAGE else None
     context = {"rows": rows[:LIST_PAGE], "now": now, "continued": after is not None,
-               "more": (last["due_at"], last["id"]) if last else None}
+               "more": (last["due_at"], last["id"]) if last else None,
+               "many_estates": len(estates) > 1}
     if after is not None and is_partial():  # "show more": the next rows only
         return render_template("callbacks/_list_items.html", **context)
     return render("callbacks/today.html", "callbacks/_list.html", **context,
