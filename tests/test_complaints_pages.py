@@ -58,6 +58,10 @@ def test_desk_handles_a_complaint_through_dispatch_result_and_follow_up(app, cli
     pdf = client.get(f"{url}/sheet.pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "客户信息单" in text and "黄女士" in text and "轻微" in text.replace(" ", "")
+    # The follow-up reached her: it is the callback, in the tracking row and the result.
+    lines = [line.replace(" ", "") for line in text.splitlines()]
+    assert any("回访·投诉跟进·满意·住户满意" in line for line in lines)
+    assert any(line.startswith("处理结果") and line.endswith("回访：满意") for line in lines)
 
 
 def test_a_step_out_of_order_says_why(client, auth):

@@ -209,6 +209,28 @@ def test_sheet_without_signature_says_why(app, client, auth):
     assert not reader.pages[0].images
 
 
+def test_the_sheet_uses_the_forms_field_names_each_on_one_line(client, auth, signed_job):
+    auth.logout()
+    auth.login("desk")
+    lines = [line.replace(" ", "") for line in sheet_text(client, signed_job).splitlines()]
+    # COP7.4-1's own names; a label wraps only between words, never inside one.
+    for label in ("受理时间", "客户姓名", "客户地址", "联系电话", "信息来源", "受理人员",
+                  "处理时间", "客户反映情况", "调查情况及处理方案", "跟踪情况", "处理结果"):
+        assert any(label in line for line in lines), label
+
+
+def test_a_sheet_closed_without_a_signature_does_not_say_signed(app, client, auth):
+    auth.login("desk")
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = db.execute(
+        "SELECT j.id FROM jobs j JOIN signatures s ON s.job_id = j.id "
+        "WHERE s.outcome = 'absent' AND j.status = 'closed' LIMIT 1").fetchone()[0]
+    db.close()
+    lines = [line.replace(" ", "") for line in sheet_text(client, job_id).splitlines()]
+    [result] = [line for line in lines if line.startswith("处理结果")]
+    assert "未经签认结案·住户不在" in result and "已签认" not in result
+
+
 def test_sheet_of_another_estate_is_not_found(client, auth, signed_job):
     auth.logout()
     auth.login("desk2")  # serves 锦绣家园 only

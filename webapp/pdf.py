@@ -12,7 +12,7 @@ from weasyprint.urls import URLFetcher
 
 from .auth import utcnow
 from .db import get_db
-from .domain import files, records
+from .domain import callbacks, files, records
 
 
 def _data_uri(sha256: str | None) -> str:
@@ -57,7 +57,9 @@ def callback_sheet(context: dict[str, Any]) -> Response:
 
 def complaint_sheet(context: dict[str, Any]) -> Response:
     """The complaint's customer information sheet as a PDF download."""
-    html = render_template("complaints/sheet.html", **context, printed_at=utcnow())
+    html = render_template("complaints/sheet.html", **context, printed_at=utcnow(),
+                           callbacks=callbacks.source_records(get_db(), "complaint",
+                                                              context["c"]["id"]))
     return _download(html, context["c"]["number"])
 
 
@@ -68,6 +70,7 @@ def job_sheet(context: dict[str, Any]) -> Response:
         "jobs/sheet.html",
         **context,
         complaint_level=None,
+        callbacks=callbacks.source_records(get_db(), "job", context["job"]["id"]),
         # A handwritten signature is usually the resident's name: shown only to those
         # who see the name (domain/access.py).
         signature_src=_data_uri(sig["image_sha256"]) if sig and context["contact"].full else "",

@@ -201,6 +201,18 @@ def records(db: Database, task_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def source_records(db: Database, source: str, source_id: int) -> list[dict[str, Any]]:
+    """The information callbacks' records of a job or complaint, oldest first: what the
+    customer information sheet's tracking and result rows report."""
+    rows = list(db.query(
+        "SELECT r.*, u.display_name FROM callback_records r JOIN callback_tasks t "
+        "ON t.id = r.task_id LEFT JOIN users u ON u.id = r.user_id WHERE t.source = ? AND "
+        "t.source_id = ? AND t.kind = 'information' ORDER BY r.at, r.id", [source, source_id]))
+    for r in rows:
+        r["ratings"] = json.loads(r["ratings"] or "{}")
+    return rows
+
+
 def record_hash(task: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     """SHA-256 of what the callback recorded (and a visited resident signed)."""
     content = {
