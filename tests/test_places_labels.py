@@ -32,8 +32,8 @@ def decode_cells(pdf: bytes, tmp_path: Path) -> list[list[str]]:
         img = Image.open(page)
         for i in range(15):
             row, col = divmod(i, 3)
-            box = (round(col * 70 * mm), round(row * 59.2 * mm),
-                   round((col + 1) * 70 * mm), round((row + 1) * 59.2 * mm))
+            box = (round(col * 70 * mm), round(row * 59.4 * mm),
+                   round((col + 1) * 70 * mm), round((row + 1) * 59.4 * mm))
             path = tmp_path / f"{page.stem}-{i:02d}.png"
             img.crop(box).save(path)
             cells.append(path)
@@ -82,6 +82,55 @@ def test_a_label_sheet_decodes_to_each_places_own_url(app, client, auth, tmp_pat
     for url, name in zip(urls, names, strict=True):
         page = visitor.get(url.removeprefix("https://localhost"))
         assert page.status_code == 200 and name in str(Text(page.get_data(as_text=True)))
+
+
+def ink_box(png: Path) -> tuple[int, int, int, int]:
+    """Where anything is printed on a rasterised page: (left, top, right, bottom) px."""
+    img = Image.open(png).convert("L").point(lambda v: 255 if v < 200 else 0)
+    box = img.getbbox()
+    assert box is not None
+    return box
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="pdftoppm (poppler-utils) needed")
+def test_labels_keep_the_sticker_margins_and_long_names_shrink_whole(app, client, auth,
+                                                                      tmp_path):
+    long_name = "地下二层东侧新能源汽车充电桩配电柜旁消防栓及应急照明控制箱"
+    db = connect(app.config["DATABASE"])
+    area = db.execute("INSERT INTO common_areas (estate_id, name, kind) VALUES (1, ?, "
+                      "'corridor')", [long_name]).lastrowid
+    db.close()
+    auth.login("manager")
+    refs = [f"place=area:{area}"] * 1 + [f"place=unit:{i}" for i in range(1, 15)]
+    pdf = client.get("/places/labels.pdf?" + "&".join(refs)).data
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert long_name in text  # all of it, smaller, not cut
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(tmp_path / "s.pdf"),
+                    str(tmp_path / "p")], check=True)
+    mm = 100 / 25.4
+    left, top, right, bottom = ink_box(next(tmp_path.glob("p-*.png")))
+    # A full page of 15: nothing printed within 5 mm of the paper's edge.
+    assert left >= 5 * mm - 1 and top >= 5 * mm - 1
+    assert right <= (210 - 5) * mm + 1 and bottom <= (297 - 5) * mm + 1
+    # ...nor of any sticker's edge: each cell's ink stays inside its margins.
+    page = Image.open(next(tmp_path.glob("p-*.png")))
+    for i in range(15):
+        row, col = divmod(i, 3)
+        x0, y0 = col * 70 * mm, row * 59.4 * mm
+        cell = page.crop((round(x0), round(y0), round(x0 + 70 * mm), round(y0 + 59.4 * mm)))
+        cell.save(tmp_path / "cell.png")
+        x, t, r, b = ink_box(tmp_path / "cell.png")
+        assert x >= 5 * mm - 2 and t >= 5 * mm - 2, i
+        assert r <= 65 * mm + 2 and b <= 54.4 * mm + 2, i
+
+
+def test_a_long_name_gets_a_smaller_size_a_short_one_the_full_size():
+    from webapp import labels
+    assert labels.name_pt("1栋-101") == labels.NAME_PT
+    sizes = [labels.name_pt("消防栓" * n) for n in (4, 8, 12, 20)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] < 8
+    assert min(sizes) >= labels.NAME_MIN_PT
 
 
 def test_label_sheets_are_for_label_roles_and_their_estates(app, client, auth):

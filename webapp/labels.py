@@ -1,9 +1,12 @@
-"""QR label sheets as PDF: A4, 3 × 5 labels a page, each with a place's code and name."""
+"""QR label sheets as PDF: A4 sticker sheets of 3 × 5 labels (70 × 59.4 mm), each with a
+place's code and name."""
 
 from __future__ import annotations
 
 import base64
 import io
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 import qrcode
@@ -15,8 +18,45 @@ from qrcode.image.svg import SvgPathImage
 from .https import external_url
 from .pdf import render_pdf
 
-PER_PAGE = 15
-MODULE_PX = 4  # pixels a module in the PNG; the sheet prints it 40 mm wide (the code ≥ 30 mm)
+MODULE_PX = 4  # pixels a module in the PNG; the sheet prints it 32 mm wide (a code ≥ 30 mm)
+
+
+@dataclass(frozen=True)
+class StickerSheet:
+    """The sticker sheet the PDF is laid out for: the grid is the sheet's own, and nothing
+    is printed within `margin` of a sticker's edge, so nothing within it of the paper's
+    edge either (office printers leave 3 to 5 mm unprinted) and a slightly shifted cut
+    still holds the whole code."""
+
+    cols: int
+    rows: int
+    width_mm: float
+    height_mm: float
+    margin_mm: float
+
+    @property
+    def per_page(self) -> int:
+        return self.cols * self.rows
+
+
+# A4 (210 × 297 mm) holds exactly 3 × 5 stickers of 70 × 59.4 mm, the common sheet.
+SHEET = StickerSheet(cols=3, rows=5, width_mm=70, height_mm=59.4, margin_mm=5)
+PER_PAGE = SHEET.per_page
+NAME_PT, NAME_MIN_PT = 13.0, 6.0
+PT_MM = 25.4 / 72
+
+
+def name_pt(name: str, width_mm: float = SHEET.width_mm - 2 * SHEET.margin_mm) -> float:
+    """The name's font size: 13 pt, smaller for a long name so that it fits in two lines
+    (three below 8 pt) instead of being cut. A CJK character is a font size wide, a Latin
+    letter or digit about half that."""
+    ems = sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in name) or 1.0
+    # 0.9 of each line's width: a line breaks before a character that would not fit.
+    for lines in (2, 3):
+        size = lines * width_mm * 0.9 / (ems * PT_MM)
+        if size >= 8 or lines == 3:
+            return round(max(NAME_MIN_PT, min(NAME_PT, size)), 1)
+    raise AssertionError("unreachable")
 
 
 def qr_png(url: str) -> bytes:
@@ -54,8 +94,9 @@ def sheet_html(places: list[dict[str, Any]]) -> str:
     labels = [{**p, "url": qr_url(p["token"])} for p in places]
     for label in labels:
         label["src"] = qr_data_uri(label["url"])
+        label["name_pt"] = name_pt(label["name"])
     pages = [labels[i:i + PER_PAGE] for i in range(0, len(labels), PER_PAGE)]
-    return render_template("places/labels_sheet.html", pages=pages)
+    return render_template("places/labels_sheet.html", pages=pages, sheet=SHEET)
 
 
 def sheet(places: list[dict[str, Any]], filename: str) -> Response:
