@@ -11,10 +11,17 @@ are the estate's settings):
 Rounding is always up (ceiling), so a quota is never 0 for an estate with
 households: 1 % of 150 households is 2. See `monthly_quotas` for the exact rules.
 
-The sample never repeats a household within `routine_no_repeat_days` across all
-samplers, leaves out households that had an information callback this month, is
-spread over buildings and floors, and is reproducible: the plan records its seed
-and what it saw, and `redraw` computes the same households again.
+The sample (DOMAIN.md's decided rule, `sampling.draw_longest_ago`): a sampler never
+draws a household it drew within `routine_no_repeat_days`; no household is drawn twice
+in the same month; the households called longest ago (by anyone) come first, so the
+quotas (134 % of households a year with the defaults) are met in full. It leaves out
+households that had an information callback this month, is spread over buildings and
+floors, and is reproducible: the plan records its seed and what it saw, and `redraw`
+computes the same households again. A year's first plan made late asks for the yearly
+shares pro rata of the months left.
+
+Plans made before this rule (no `rule` in their basis) drew no household twice within
+the horizon by anyone; `redraw` draws them by that rule.
 
 Households are units with at least one resident. Times are naive UTC; a month is
 the estate's calendar month in the time zone the caller passes.
@@ -47,9 +54,11 @@ from .sampling import (
     Household,
     _max_id,
     draw,
+    draw_longest_ago,
     households,
     informed_this_month,
     key_customers,
+    last_contacts,
     recently_sampled,
 )
 from .settings import estate_settings
@@ -57,6 +66,7 @@ from .text import N_
 
 DEPARTMENT_SAMPLERS = ("maintenance", "security", "cleaning")
 SEED_LIMIT = 2**32
+RULE = 2  # the sampling rule plans are drawn by now (recorded in each plan's basis)
 
 
 # --- Months ---------------------------------------------------------------------------
@@ -78,28 +88,33 @@ def monthly_quotas(
     settings: Mapping[str, int],
     month_index: int,
     planned_this_year: Mapping[str, int] | None = None,
+    first_month: int | None = None,
 ) -> dict[str, int]:
     """How many households each sampler calls in month `month_index` (1-12).
 
-    N = households, all rounding up:
+    N = households, all rounding up; the year's shares count from `first_month`, the
+    month of the year's first plan (January, or later for an estate that started
+    planning later: then the yearly shares are pro rata of the months left):
     - manager: ceil(N × manager_pct / 100);
-    - service centre: ceil(N × service_pct / 100 × month_index / 12) minus what its
-      earlier plans this year took (never below 0), so by December its year adds
-      up to exactly ceil(N × service_pct / 100) (less any shortfall);
+    - service centre: ceil(N × service_pct / 100 × months since first_month / 12)
+      minus what its earlier plans this year took (never below 0), so by December its
+      year adds up to exactly its share (less any shortfall);
     - each other department: the larger of ceil(N × dept_pct / 100) and what it
-      still needs to reach ceil(N × dept_year_min_pct / 100) this year, spread over
-      the months left including this one, rounded up.
+      still needs to reach ceil(N × dept_year_min_pct / 100 × months from first_month
+      / 12) this year, spread over the months left including this one, rounded up.
     `planned_this_year` counts households in this year's earlier plans, by sampler.
     """
     if not 1 <= month_index <= 12:
         raise ValueError("month_index is 1 to 12")
+    first = 1 if first_month is None else min(max(first_month, 1), month_index)
     n = max(households, 0)
     planned = planned_this_year or {}
     quotas = {"manager": ceil_div(n * settings["routine_manager_month_pct"], 100)}
-    service_to_date = ceil_div(n * settings["routine_service_year_pct"] * month_index, 1200)
+    months_so_far = month_index - first + 1
+    service_to_date = ceil_div(n * settings["routine_service_year_pct"] * months_so_far, 1200)
     quotas["service"] = max(0, service_to_date - planned.get("service", 0))
     monthly = ceil_div(n * settings["routine_dept_month_pct"], 100)
-    year_minimum = ceil_div(n * settings["routine_dept_year_min_pct"], 100)
+    year_minimum = ceil_div(n * settings["routine_dept_year_min_pct"] * (13 - first), 1200)
     months_left = 13 - month_index
     for dept in DEPARTMENT_SAMPLERS:
         behind = max(0, year_minimum - planned.get(dept, 0))
@@ -131,6 +146,15 @@ def allocate(quotas: Mapping[str, int], available: int) -> dict[str, int]:
 
 
 # --- Reading the estate ---------------------------------------------------------------
+
+
+def first_plan_month(db: Database, estate_id: int, month: str) -> int:
+    """The month (1-12) of this year's first plan: an earlier one, else `month` itself."""
+    year, mon = parse_month(month)
+    first = db.execute("SELECT min(month) FROM routine_plans WHERE estate_id = ? AND "
+                       "month >= ? AND month < ?", [estate_id, f"{year:04d}-01", month]
+                       ).fetchone()[0]
+    return parse_month(first)[1] if first else mon
 
 
 def planned_this_year(db: Database, estate_id: int, month: str) -> dict[str, int]:
@@ -190,22 +214,38 @@ class Preview:
 def preview(db: Database, estate_id: int, month: str) -> Preview:
     n = len(households(db, estate_id))
     quotas = monthly_quotas(n, estate_settings(db, estate_id), parse_month(month)[1],
-                            planned_this_year(db, estate_id, month))
+                            planned_this_year(db, estate_id, month),
+                            first_plan_month(db, estate_id, month))
     return Preview(n, quotas)
 
 
 def _candidates(db: Database, estate_id: int, month: str, basis: Mapping[str, Any]
-                ) -> tuple[list[Household], list[Household], int, int]:
-    """(all households, candidates, left out as sampled recently, left out as informed)."""
+                ) -> tuple[list[Household], list[Household], dict[str | None, set[int]], int]:
+    """(all households, candidates, what each sampler called within the horizon, left out
+    as informed). Plans of the first rule left out what anyone called within it."""
     window = (datetime.fromisoformat(basis["window"][0]),
               datetime.fromisoformat(basis["window"][1]))
     everyone = households(db, estate_id, basis["resident_watermark"])
     recent = recently_sampled(db, estate_id, month, basis["no_repeat_days"],
                               basis["task_watermark"], window[0])
-    informed = informed_this_month(db, estate_id, window, basis["task_watermark"]) - recent
-    candidates = [h for h in everyone if h.unit_id not in recent and h.unit_id not in informed]
+    if basis.get("rule", 1) == 1:
+        recent = {None: set().union(*recent.values())}
+    informed = informed_this_month(db, estate_id, window, basis["task_watermark"])
+    if basis.get("rule", 1) == 1:
+        informed -= recent[None]
+    candidates = [h for h in everyone if h.unit_id not in informed
+                  and h.unit_id not in recent.get(None, ())]
     ids = {h.unit_id for h in everyone}
-    return everyone, candidates, len(recent & ids), len(informed & ids)
+    return everyone, candidates, recent, len(informed & ids)
+
+
+def _draw(db: Database, estate_id: int, basis: Mapping[str, Any], candidates: list[Household],
+          recent: Mapping[str | None, set[int]], allocation: Mapping[str, int],
+          seed: int) -> dict[str, list[int]]:
+    if basis.get("rule", 1) == 1:
+        return draw(candidates, allocation, seed)
+    contacts = last_contacts(db, estate_id, basis["task_watermark"])
+    return draw_longest_ago(candidates, allocation, seed, contacts, recent)
 
 
 def make_plan(
@@ -235,14 +275,15 @@ def make_plan(
                 "no_repeat_days": settings["routine_no_repeat_days"],
                 "task_watermark": _max_id(db, "callback_tasks"),
                 "resident_watermark": _max_id(db, "residents"),
+                "rule": RULE,
             }
             everyone, candidates, recent, informed = _candidates(db, estate_id, month, basis)
-            basis.update(candidates=len(candidates), left_out_recent=recent,
-                         left_out_informed=informed)
+            basis.update(candidates=len(candidates), left_out_informed=informed)
             quotas = monthly_quotas(len(everyone), settings, mon,
-                                    planned_this_year(db, estate_id, month))
+                                    planned_this_year(db, estate_id, month),
+                                    first_plan_month(db, estate_id, month))
             allocation = allocate(quotas, len(candidates))
-            drawn = draw(candidates, allocation, seed)
+            drawn = _draw(db, estate_id, basis, candidates, recent, allocation, seed)
             samplers = {
                 s: {"quota": quotas[s], "planned": len(drawn[s]),
                     "shortfall": quotas[s] - len(drawn[s])}
@@ -321,9 +362,10 @@ def redraw(db: Database, plan_id: int) -> dict[str, list[int]]:
     plan = get_plan(db, plan_id)
     if plan is None:
         raise LookupError(plan_id)
-    _everyone, candidates, _r, _i = _candidates(db, plan.estate_id, plan.month, plan.basis)
+    _everyone, candidates, recent, _i = _candidates(db, plan.estate_id, plan.month, plan.basis)
     quotas = {s: v["quota"] for s, v in plan.samplers.items()}
-    return draw(candidates, allocate(quotas, len(candidates)), plan.seed)
+    return _draw(db, plan.estate_id, plan.basis, candidates, recent,
+                 allocate(quotas, len(candidates)), plan.seed)
 
 
 def verify(db: Database, plan_id: int) -> bool:

@@ -127,26 +127,63 @@ def _max_id(db: Database, table: str) -> int:
 
 
 def recently_sampled(db: Database, estate_id: int, month: str, days: int,
-                     task_watermark: int, window_start: datetime) -> set[int]:
-    """Households in a routine task of a plan within `days` of this month (either side).
-
-    Routine tasks without a plan count when made within `days` before the month.
+                     task_watermark: int, window_start: datetime) -> dict[str | None, set[int]]:
+    """Households in a routine task of a plan within `days` of this month (either side),
+    by the sampler that drew them. Routine tasks without a plan (key None: they count for
+    every sampler) count when made within `days` before the month.
     Only tasks with id ≤ `task_watermark` are looked at: the state a plan saw.
     """
     lo, hi = no_repeat_months(month, days)
     cutoff = _iso(window_start - timedelta(days=days))
-    return {
-        r[0]
-        for r in db.execute(
-            """SELECT DISTINCT t.unit_id FROM callback_tasks t
-               LEFT JOIN routine_plans p ON p.id = t.plan_id
-               WHERE t.estate_id = ? AND t.kind = 'routine' AND t.id <= ?
-                 AND t.unit_id IS NOT NULL
-                 AND ((p.id IS NOT NULL AND p.month BETWEEN ? AND ?)
-                      OR (p.id IS NULL AND t.created_at > ?))""",
-            [estate_id, task_watermark, lo, hi, cutoff],
-        ).fetchall()
-    }
+    out: dict[str | None, set[int]] = defaultdict(set)
+    for sampler, unit_id in db.execute(
+        """SELECT DISTINCT CASE WHEN p.id IS NULL THEN NULL ELSE t.sampler END, t.unit_id
+           FROM callback_tasks t
+           LEFT JOIN routine_plans p ON p.id = t.plan_id
+           WHERE t.estate_id = ? AND t.kind = 'routine' AND t.id <= ?
+             AND t.unit_id IS NOT NULL
+             AND ((p.id IS NOT NULL AND p.month BETWEEN ? AND ?)
+                  OR (p.id IS NULL AND t.created_at > ?))""",
+        [estate_id, task_watermark, lo, hi, cutoff],
+    ).fetchall():
+        out[sampler].add(unit_id)
+    return dict(out)
+
+
+def last_contacts(db: Database, estate_id: int, task_watermark: int) -> dict[int, str]:
+    """Each household's last callback (routine or information), by the time its task was
+    made: a fact that stays as it was, so a redraw sees the same."""
+    return dict(db.execute(
+        """SELECT unit_id, max(created_at) FROM callback_tasks
+           WHERE estate_id = ? AND unit_id IS NOT NULL AND id <= ? GROUP BY unit_id""",
+        [estate_id, task_watermark]).fetchall())
+
+
+def draw_longest_ago(candidates: Iterable[Household], allocation: Mapping[str, int], seed: int,
+                     last_contact: Mapping[int, str],
+                     recent: Mapping[str | None, set[int]]) -> dict[str, list[int]]:
+    """Each sampler's households (DOMAIN.md's decided rule): the households called longest
+    ago come first (never called before all), by the month of their last callback; within
+    a month, the spread-out order. Each sampler takes a stretch of that sequence, skipping
+    what it called itself within the horizon (`recent`) and what another sampler took this
+    month, so no household is drawn twice in a month and every stretch stays spread out.
+    """
+    order = spread_order(sorted(candidates, key=lambda h: h.unit_id), random.Random(seed))
+    ranked = sorted(order, key=lambda u: last_contact.get(u, "")[:7])  # stable: keeps spread
+    everyone = recent.get(None, set())
+    taken: set[int] = set()
+    drawn: dict[str, list[int]] = {}
+    for s in SAMPLERS:
+        want, own = allocation.get(s, 0), recent.get(s, set())
+        picked: list[int] = []
+        for unit in ranked:
+            if len(picked) >= want:
+                break
+            if unit not in taken and unit not in own and unit not in everyone:
+                picked.append(unit)
+                taken.add(unit)
+        drawn[s] = picked
+    return drawn
 
 
 def informed_this_month(db: Database, estate_id: int, window: tuple[datetime, datetime],
