@@ -118,7 +118,8 @@ class Item:
 
 def single(item: Item, locale: str = LOCALE) -> str:
     """One announcement: its title in bold, the text, the link."""
-    link = f"[{_t(locale, N_('Open'))}]({item.url})"
+    label = _t(locale, N_("View details"))
+    link = f"[{label}]({item.url})"
     head = f"**{_plain(item.title)}**\n"
     room = MAX_BYTES - len((head + "\n" + link).encode("utf-8"))
     return head + _cut(_plain(item.body), room) + "\n" + link
@@ -170,6 +171,17 @@ def window(db: Database, hook_id: int, now: datetime) -> tuple[int, datetime | N
     return count, (datetime.fromisoformat(first) + WINDOW if first else None)
 
 
+def resting_until(hook: Mapping[str, Any]) -> datetime | None:
+    """When a robot that last answered with its rate limit takes messages again: other
+    senders may share it, so its minute may be full whatever this app has sent."""
+    error, at = hook["last_error"], hook["last_error_at"]
+    if not (error and at and error.startswith(f"errcode:{RATE_LIMITED} ")):
+        return None
+    if hook["last_ok_at"] and hook["last_ok_at"] > at:
+        return None
+    return datetime.fromisoformat(at) + WINDOW
+
+
 def backoff(attempts: int) -> timedelta:
     return min(BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
@@ -193,7 +205,7 @@ def _claim(db: Database, now: datetime) -> dict[int, list[dict[str, Any]]]:
             "SELECT id, announcement_id, address_id, attempts FROM deliveries"
             " WHERE status = 'queued' AND next_at <= ? AND channel = ?"
             " ORDER BY next_at, id LIMIT ?", [_iso(now), CHANNEL, BATCH]))
-        db.executemany("UPDATE deliveries SET next_at = ? WHERE id = ?",
+        db.conn.executemany("UPDATE deliveries SET next_at = ? WHERE id = ?",
                        [(_iso(now + LEASE), r["id"]) for r in rows])
     by_hook: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
@@ -227,6 +239,8 @@ def _deliver_hook(db: Database, now: datetime, hook_id: int, rows: list[dict[str
         return 0
     sent, free_at = window(db, hook_id, now)
     budget = LIMIT_PER_MINUTE - sent
+    if (rested := resting_until(hook)) is not None and rested > now:
+        budget, free_at = 0, rested
     items = []
     for r in rows:
         try:
@@ -270,7 +284,7 @@ def _deliver_hook(db: Database, now: datetime, hook_id: int, rows: list[dict[str
 def _sent(db: Database, group: list[Item], now: datetime, hook_id: int) -> None:
     first = group[0].delivery_id
     with write_tx(db):
-        db.executemany(
+        db.conn.executemany(
             "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
             " error = NULL, merged_into = ? WHERE id = ?",
             [(_iso(now), None if i.delivery_id == first else first, i.delivery_id)
@@ -282,7 +296,7 @@ def _wait(db: Database, items: list[Item], until: datetime, error: str | None = 
     if not items:
         return
     with write_tx(db):
-        db.executemany(
+        db.conn.executemany(
             "UPDATE deliveries SET next_at = ?, error = coalesce(?, error) WHERE id = ?",
             [(_iso(until), error, i.delivery_id) for i in items])
 
@@ -301,7 +315,7 @@ def _failed(db: Database, group: list[Item], now: datetime, error: str) -> None:
 
 def _settle(db: Database, ids: list[int], status: str, error: str) -> None:
     with write_tx(db):
-        db.executemany("UPDATE deliveries SET status = ?, error = ? WHERE id = ?",
+        db.conn.executemany("UPDATE deliveries SET status = ?, error = ? WHERE id = ?",
                        [(status, error, i) for i in ids])
 
 
