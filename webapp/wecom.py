@@ -38,7 +38,7 @@ LEASE = timedelta(minutes=2)
 TIMEOUT = 5.0  # seconds: a robot that does not answer must not hold the worker up
 BATCH = 500  # deliveries read per run
 LOCALE = "zh"  # the groups read Chinese
-ROBOTS_PATH = "/admin/estates/{estate_id}/robots"  # views/admin.robots
+ROBOTS_PATH = "/admin/estates/{estate_id}/robots"  # views/admin.robots_list
 
 Message = Callable[[Database, Mapping[str, Any], str], Mapping[str, str]]
 Post = Callable[[str, dict[str, Any], float], Mapping[str, Any]]
@@ -206,7 +206,7 @@ def _claim(db: Database, now: datetime) -> dict[int, list[dict[str, Any]]]:
             " WHERE status = 'queued' AND next_at <= ? AND channel = ?"
             " ORDER BY next_at, id LIMIT ?", [_iso(now), CHANNEL, BATCH]))
         db.conn.executemany("UPDATE deliveries SET next_at = ? WHERE id = ?",
-                       [(_iso(now + LEASE), r["id"]) for r in rows])
+                            [(_iso(now + LEASE), r["id"]) for r in rows])
     by_hook: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         by_hook.setdefault(r["address_id"], []).append(r)
@@ -316,7 +316,7 @@ def _failed(db: Database, group: list[Item], now: datetime, error: str) -> None:
 def _settle(db: Database, ids: list[int], status: str, error: str) -> None:
     with write_tx(db):
         db.conn.executemany("UPDATE deliveries SET status = ?, error = ? WHERE id = ?",
-                       [(status, error, i) for i in ids])
+                            [(status, error, i) for i in ids])
 
 
 def _hook_error(db: Database, hook_id: int, now: datetime, error: str) -> None:

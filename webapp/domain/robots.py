@@ -81,6 +81,8 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if department is not None and department not in people.DEPARTMENTS:
         errors["department"] = N_("Choose a department.")
     url = fields.text(p.get("url"), MAX_URL + 1).strip()
+    # The configuration's plain-http hosts, put in by the view: the handler has no
+    # Flask, and this command comes only from the admin's form (not the outbox).
     hosts = [str(h) for h in p.get("http_hosts") or []]
     if (wrong := url_problem(url, hosts)) is not None:
         errors["url"] = wrong
