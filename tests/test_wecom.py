@@ -438,6 +438,10 @@ def test_an_estate_the_admin_does_not_serve_is_not_found(app, client, auth):
     ("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1", "地址必须以 https:// 开头。"),
     ("http://127.0.0.1:9/x", "地址必须以 https:// 开头。"),
     ("https://", "这不是一个网址。"),
+    ("https://qyapi.weixin.qq.com:99999/cgi-bin/webhook/send", "这不是一个网址。"),
+    ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a b", "这不是一个网址。"),
+    ("https://qyapi.weixin.qq.com/?key=" + "k" * 500, "这不是一个网址。"),
+    ("qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1", "这不是一个网址。"),
 ])
 def test_a_webhook_address_must_be_https(app, client, auth, url, message):
     auth.login("admin")
