@@ -52,6 +52,8 @@ GET_MATRIX = {
     "admin.import_units": ("/admin/import", {"admin"}),
     "admin.calendar": ("/admin/estates/1/calendar", {"manager", "admin"}),
     "admin.connect": ("/admin/connect", {"admin"}),
+    "admin.robots_list": ("/admin/estates/1/robots", {"manager", "admin"}),
+    "admin.robot": ("/admin/estates/1/robots/new", {"manager", "admin"}),
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
     "account.password": ("/account/password", ALL),
@@ -94,7 +96,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
           "install.manifest",  # public: the login page links it (test_install)
-          "admin.root_certificate"}  # 404 without Caddy's CA: test_connect
+          "admin.root_certificate",  # 404 without Caddy's CA: test_connect
+          "admin.robot_action"}  # posts: test_wecom
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -74,6 +74,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         REPLICA_ENDPOINT="",
         REPLICA_REGION="",
         REPLICA_FORCE_PATH_STYLE="",
+        # 企业微信 robots (wecom.py): hosts a webhook may reach over plain http (a local
+        # stand-in); every other webhook address is https.
+        WECOM_HTTP_HOSTS=[],
         # flask-compress: brotli, else gzip, for text only (photos and PDFs are
         # compressed already). Static files are streamed by Flask, so they are
         # compressed as streams: brotli, else deflate (the library's advice: not gzip);

@@ -89,3 +89,17 @@ def notifications(db: Database) -> None:
         );
         """
     )
+
+
+@migrations(name="0016_wecom_merged")
+def wecom_merged(db: Database) -> None:
+    # A robot takes 20 messages a minute; several queued deliveries may go out as one
+    # merged message. `merged_into` names the delivery whose message carried this one, so
+    # the minute's count is of messages, not deliveries; the index counts a robot's minute
+    # and lists its failures.
+    db.executescript(
+        """
+        ALTER TABLE deliveries ADD COLUMN merged_into INTEGER REFERENCES deliveries(id);
+        CREATE INDEX deliveries_address ON deliveries(channel, address_id, status, sent_at);
+        """
+    )

@@ -1,5 +1,5 @@
-"""Administration: estates, their settings, importing units and residents, and
-connecting phones to the app over HTTPS."""
+"""Administration: estates, their settings and 企业微信 robots, importing units and
+residents, and connecting phones to the app over HTTPS."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 
-from sync import Invalid, fields
+from sync import Invalid, Outcome, fields
 
 from .. import commands, https
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, imports, settings, workdays
+from ..domain import estates, imports, robots, settings, workdays
 from ..domain.jobs import N_
 from ..labels import qr_svg_data_uri
 
@@ -138,3 +139,81 @@ def root_certificate():
     return Response(pem, mimetype=https.CA_MIMETYPE, headers={
         "Content-Disposition": 'attachment; filename="wuye-ca.crt"',
         "Cache-Control": "no-cache"})
+
+
+def _estate(estate_id: int) -> dict:
+    if estate_id not in current_user.estate_ids:
+        abort(404)
+    return estates.list_estates(get_db(), [estate_id])[0]
+
+
+def _robot(hook_id: int) -> dict:
+    hook = robots.get(get_db(), hook_id)
+    if hook is None or hook["estate_id"] not in current_user.estate_ids:
+        abort(404)
+    return hook
+
+
+def _robots_page(estate: dict, notice: str = "", status: int = 200):
+    db = get_db()
+    return render_template("admin/robots.html", estate=estate, notice=notice,
+                           hooks=robots.hooks(db, estate["id"]),
+                           failures=robots.failures(db, estate["id"]),
+                           describe=robots.describe, official=robots.official), status
+
+
+@bp.get("/estates/<int:estate_id>/robots")
+@require("estate.settings")
+def robots_list(estate_id: int):
+    """The estate's 企业微信 robots, what went wrong with their messages."""
+    return _robots_page(_estate(estate_id))
+
+
+def _robot_form(estate: dict, hook: dict | None, values: dict, errors: dict,
+                status: int = 200):
+    return render_template("admin/robot.html", estate=estate, hook=hook, values=values,
+                           errors=errors, official=robots.official), status
+
+
+@bp.route("/estates/<int:estate_id>/robots/new", methods=["GET", "POST"],
+          defaults={"hook_id": None})
+@bp.route("/estates/<int:estate_id>/robots/<int:hook_id>", methods=["GET", "POST"])
+@require("estate.settings")
+def robot(estate_id: int, hook_id: int | None):
+    """Add or change a robot: its group's name, department, webhook, on or off."""
+    estate = _estate(estate_id)
+    hook = None if hook_id is None else _robot(hook_id)
+    if hook is not None and hook["estate_id"] != estate_id:
+        abort(404)
+    if request.method == "GET":
+        return _robot_form(estate, hook, dict(hook or {"active": 1}), {})
+    values = {k: request.form.get(k, "") for k in ("name", "department", "url")}
+    values["active"] = request.form.get("active", "1") == "1"
+    payload = {**values, "estate_id": estate_id,
+               "http_hosts": list(current_app.config["WECOM_HTTP_HOSTS"])}
+    try:
+        outcome = commands.run("robot.save", f"robot:{hook_id or 'new'}", payload)
+    except Invalid as exc:
+        return _robot_form(estate, hook, values, exc.errors, 422)
+    if not outcome.ok:
+        abort(409, description=_refusal(outcome))
+    return redirect(url_for("admin.robots_list", estate_id=estate_id), 303)
+
+
+def _refusal(outcome: Outcome) -> str:
+    return gettext(outcome.result.get("message", ""))
+
+
+@bp.post("/robots/<int:hook_id>/<any(test, retry):action>")
+@require("estate.settings")
+def robot_action(hook_id: int, action: str):
+    """Queue a test message to the robot, or its failed messages again."""
+    hook = _robot(hook_id)
+    estate = _estate(hook["estate_id"])
+    try:
+        outcome = commands.run(f"robot.{action}", f"robot:{hook_id}", {})
+    except Invalid:
+        abort(422)
+    if not outcome.ok:
+        return _robots_page(estate, _refusal(outcome), 409)
+    return redirect(url_for("admin.robots_list", estate_id=estate["id"], done=action), 303)
