@@ -128,6 +128,51 @@ def test_an_unsatisfied_follow_up_is_recorded_and_the_next_answer_gets_its_own(d
     assert unhappy["satisfied"] == 0
 
 
+def linked_job(db, cid):
+    job_id = row(db, cid)["job_id"]
+    return next(db.query("SELECT * FROM jobs WHERE id = ?", [job_id])) if job_id else None
+
+
+def test_a_complaint_sent_to_a_department_becomes_its_job(db):
+    cid = new(db, category="facilities", content="楼道灯坏了一周")
+    run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary", reason="维修责任",
+        to="dept:maintenance")
+    job = linked_job(db, cid)
+    assert job is not None
+    assert (job["status"], job["department"], job["source"], job["unit_id"]) == (
+        "pooled", "maintenance", "complaint", 5)
+    assert row(db, cid)["number"] in job["description"] and "楼道灯坏了一周" in job["description"]
+    assert row(db, cid)["job_number"] == job["number"]
+    # The technicians take it like any pooled job.
+    out = run(db, "tech", "job.claim", f"job:{job['id']}")
+    assert out.status == "applied" and row(db, cid)["job_status"] == "accepted"
+
+
+def test_a_complaint_sent_to_a_person_is_that_persons_job_and_not_doubled(db):
+    cid = new(db)
+    t = f"complaint:{cid}"
+    run(db, "desk", "complaint.route", t, path="ordinary", reason="保洁责任",
+        to=f"user:{uid(db, 'cleaner')}")
+    job = linked_job(db, cid)
+    assert (job["status"], job["assignee_id"], job["department"]) == (
+        "assigned", uid(db, "cleaner"), "cleaning")
+    run(db, "desk", "complaint.answer", t, outcome="已清理", solution="当日清运",
+        prevention="增加替班")
+    run(db, "desk", "complaint.follow_up", t, satisfied="0", note="又堆了")
+    # Sent back to the same department while its job is open: the same job.
+    assert linked_job(db, cid)["id"] == job["id"]
+    number = row(db, cid)["number"]
+    assert db.execute("SELECT count(*) FROM jobs WHERE source = 'complaint' AND description "
+                      "LIKE ?", [number + "%"]).fetchone()[0] == 1
+
+
+def test_a_complaint_the_service_centre_handles_makes_no_job(db):
+    cid = new(db)
+    run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary", reason="客服跟进",
+        to="dept:service")
+    assert row(db, cid)["job_id"] is None
+
+
 def test_not_ours_records_the_channel_and_counts_as_handled(db):
     cid = new(db, category="neighbours")
     t = f"complaint:{cid}"

@@ -45,6 +45,13 @@ def test_desk_handles_a_complaint_through_dispatch_result_and_follow_up(app, cli
         assert response.status_code == 303, (action, response.get_data(as_text=True)[:300])
     page = Page(client.get(url).get_data(as_text=True))
     assert page.find("data-status", "closed")
+    # Sent to 保洁绿化部: its linked job, and how far it got.
+    assert page.find("data-linked-job", "pooled")
+    job_number = connect(app.config["DATABASE"]).execute(
+        "SELECT j.number FROM jobs j JOIN complaints c ON c.job_id = j.id WHERE c.id = ?",
+        [cid]).fetchone()[0]
+    assert page.text("data-linked-job").startswith(f"关联工单：{job_number}")
+    assert "在部门派单池" in page.text("data-linked-job")
     # Every step, from the recording on, the ones with nothing typed too.
     assert [d["data-event"] for d in page.find("data-event")] == [
         "create", "verify", "route", "investigate", "answer", "follow_up"]

@@ -22,6 +22,8 @@ from .complaints import (
     get,
     open_repeat_of,
 )
+from .job_commands import insert_job
+from .jobs import DEPARTMENT_CATEGORY
 from .numbers import next_number
 from .settings import estate_settings
 from .text import N_
@@ -216,9 +218,37 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     else:
         _update(db, c, now, status="dispatched", path=path, path_reason=reason, routed_at=at,
                 department=department, assignee_id=assignee)
+        _linked_job(db, cmd, c, department, assignee, now)
     _note(db, cmd, c["id"], "route", reason, now)
     return _done(db, cmd, now, c["id"], "route", path=path, department=department,
                  assignee_id=assignee)
+
+
+def _linked_job(db: Database, cmd: Command, c: dict[str, Any], department: str,
+                assignee: int | None, now: datetime) -> None:
+    """A complaint sent to a department that does jobs becomes that department's work: a
+    job in its pool, or the chosen person's, linked from the complaint so the desk sees
+    its progress (and the technicians see it where they see all their work). A job
+    still open from an earlier routing to the same department is kept, not doubled."""
+    if department not in DEPARTMENT_CATEGORY:
+        return  # the service centre or management handle it themselves
+    if c["job_id"]:
+        open_job = db.execute("SELECT department FROM jobs WHERE id = ? AND status NOT IN "
+                              "('completed', 'closed', 'cancelled')", [c["job_id"]]).fetchone()
+        if open_job is not None and open_job[0] == department:
+            return
+    job = insert_job(
+        db, cmd, now, estate_id=c["estate_id"], unit_id=c["unit_id"],
+        reporter_name=c["complainant_name"], reporter_phone=c["contact"], source="complaint",
+        category=DEPARTMENT_CATEGORY[department], job_class="small",
+        description=f"{c['number']} · {c['content']}", photos=[], department=department)
+    if assignee is not None:
+        db.execute("UPDATE jobs SET status = 'assigned', assignee_id = ?, dispatched_at = ? "
+                   "WHERE id = ?", [assignee, iso(now), job["job_id"]])
+    else:
+        db.execute("UPDATE jobs SET status = 'pooled', dispatched_at = ? WHERE id = ?",
+                   [iso(now), job["job_id"]])
+    db.execute("UPDATE complaints SET job_id = ? WHERE id = ?", [job["job_id"], c["id"]])
 
 
 def investigate(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:

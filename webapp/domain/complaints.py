@@ -116,13 +116,16 @@ def remaining(c: dict[str, Any], settings: dict[str, int], now: datetime) -> tim
 
 SELECT = """
 SELECT c.*, u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
-       a.display_name AS assignee_name, r.display_name AS received_by_name
+       a.display_name AS assignee_name, r.display_name AS received_by_name,
+       j.number AS job_number, j.status AS job_status, ja.display_name AS job_assignee_name
 FROM complaints c
 JOIN estates e ON e.id = c.estate_id
 LEFT JOIN units u ON u.id = c.unit_id
 LEFT JOIN buildings b ON b.id = u.building_id
 LEFT JOIN users a ON a.id = c.assignee_id
 LEFT JOIN users r ON r.id = c.received_by
+LEFT JOIN jobs j ON j.id = c.job_id
+LEFT JOIN users ja ON ja.id = j.assignee_id
 """
 
 

@@ -30,10 +30,9 @@ from .inspections import (
     template_for,
 )
 from .job_commands import insert_job
+from .jobs import DEPARTMENT_CATEGORY
 from .text import N_
 
-# The job a failed item becomes: its category by the department that fixes it.
-CATEGORY = {"maintenance": "public_facility", "security": "security", "cleaning": "cleaning"}
 # Maintenance work on some kinds of place has a closer category.
 MAINTENANCE_CATEGORY = {"lift": "lift", "unit": "other"}
 REF = re.compile(r"^(unit|area|equipment):(\d{1,12})$")
@@ -62,15 +61,17 @@ def _int(value: Any) -> int | None:
 
 def job_category(kind: str, department: str) -> str:
     if department == "maintenance":
-        return MAINTENANCE_CATEGORY.get(kind, CATEGORY[department])
-    return CATEGORY[department]
+        return MAINTENANCE_CATEGORY.get(kind, DEPARTMENT_CATEGORY[department])
+    return DEPARTMENT_CATEGORY[department]
 
 
 def _make_job(db: Database, cmd: Command, now: datetime, user: dict[str, Any],
               place: dict[str, Any], kind: str, result: dict[str, Any],
               photos: list[str]) -> dict[str, Any]:
     """A small repair for the failed item's department, linked from the result."""
-    department = result["department"] if result["department"] in CATEGORY else "maintenance"
+    department = result["department"]
+    if department not in DEPARTMENT_CATEGORY:
+        department = "maintenance"
     description = f"{place['name']} · {result['item_text']}"
     if result["note"]:
         description += f" · {result['note']}"

@@ -24,6 +24,7 @@ SOURCES = {
     "email": N_("E-mail"),
     "inspection": N_("Inspection"),
     "feedback": N_("Environment feedback"),
+    "complaint": N_("Complaint"),
 }
 # The ones the desk chooses from; the others come from the app's own records.
 INTAKE_SOURCES = ("phone", "walk_in", "qr", "letter", "email")
@@ -32,6 +33,10 @@ CLASSES = {
     "small": N_("Small repair"),
     "medium": N_("Medium repair"),
 }
+# The category of work a department is sent without a closer one (a failed inspection
+# item, a complaint): the departments that do jobs.
+DEPARTMENT_CATEGORY = {"maintenance": "public_facility", "security": "security",
+                       "cleaning": "cleaning"}
 # Category -> (label, department that does the work).
 CATEGORIES = {
     "plumbing": (N_("Plumbing and drains"), "maintenance"),

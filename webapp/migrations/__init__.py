@@ -15,6 +15,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0007_0009_places_inspections_feedback,
     m0010_job_search,
     m0015_notifications,
+    m0020_desk_and_field,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "m0007_0009_places_inspections_feedback",
     "m0010_job_search",
     "m0015_notifications",
+    "m0020_desk_and_field",
 ]
