@@ -47,6 +47,8 @@ STEPS = {
     "job.signoff": ("tech", lambda db: {"outcome": "absent", "reason": "不在家"}),
     "job.reopen": ("desk", lambda db: {"reason": "还在漏"}),
     "job.cancel": ("desk", lambda db: {"reason": "误报"}),
+    "job.edit": ("desk", lambda db: {"category": "plumbing", "job_class": "medium",
+                                     "description": "改为中修", "unit_id": 1}),
 }
 
 # How to reach each status from a new job.

@@ -213,3 +213,41 @@ def test_history_shows_when_a_step_was_done_not_when_it_arrived(db):
     accepted = [e for e in jobs.timeline(db, job_id) if e["action"] == "accept"]
     assert len(accepted) == 1 and accepted[0]["replayed"]
     assert accepted[0]["at"][:19] == done.isoformat()[:19]
+
+
+def test_the_desk_corrects_a_qr_report_and_the_deadlines_follow(db):
+    from webapp.domain import jobs
+    from webapp.domain.deadlines import job_deadlines
+    from webapp.domain.settings import estate_settings
+
+    job_id = new_job(db, job_class="small", category="other")
+    before = job_deadlines(jobs.get_job(db, job_id), estate_settings(db, 1), NOW)
+    out = run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing",
+              job_class="emergency", description="厨房水管爆裂，水漫到客厅", unit_id=2,
+              reason="二维码报修分类有误")
+    assert out.status == "applied"
+    job = jobs.get_job(db, job_id)
+    assert (job["category"], job["job_class"], job["unit_id"], job["department"]) == (
+        "plumbing", "emergency", 2, "maintenance")
+    after = job_deadlines(job, estate_settings(db, 1), NOW)
+    arrive = {d.name: d.due for d in after}["arrive"]
+    assert arrive < {d.name: d.due for d in before}["arrive"]  # 15 minutes, not 30
+    entry = next(db.query("SELECT detail FROM audit_log WHERE entity = 'job' AND entity_id = ? "
+                          "AND action = 'edit'", [job_id]))
+    assert '"job_class": "small"' in entry["detail"] and '"emergency"' in entry["detail"]
+
+
+def test_a_job_is_edited_only_while_open_and_by_the_desk(db):
+    job_id = job_in(db, "closed")
+    out = run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing", job_class="small",
+              description="水龙头漏水", unit_id=1)
+    assert out.status == "rejected" and out.result["reason"] == "illegal_transition"
+    open_job = new_job(db)
+    tech = run(db, "tech", "job.edit", f"job:{open_job}", category="plumbing",
+               job_class="small", description="水龙头漏水", unit_id=1)
+    assert tech.status == "rejected" and tech.result["reason"] == "forbidden"
+    import sync
+    with pytest.raises(sync.Invalid) as bad:
+        run(db, "desk", "job.edit", f"job:{open_job}", category="x", job_class="huge",
+            description="", unit_id=999)
+    assert set(bad.value.errors) == {"category", "job_class", "description", "unit_id"}

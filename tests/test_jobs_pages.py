@@ -402,3 +402,28 @@ def test_a_typed_unit_counts_on_a_complaint_too(app, client, auth):
     cid = int(made.headers["Location"].rsplit("/", 1)[1])
     assert db.execute("SELECT unit_id FROM complaints WHERE id = ?", [cid]).fetchone()[0] == 1
     db.close()
+
+
+def test_the_desk_corrects_a_job_on_its_edit_page(app, client, auth):
+    auth.login("desk")
+    created = post(client, "/jobs/new", **{**INTAKE, "category": "other"})
+    job_url = created.headers["Location"]
+    detail = Page(client.get(job_url).get_data(as_text=True))
+    [link] = detail.find("data-action", "edit")
+    page = Page(client.get(link["href"]).get_data(as_text=True))
+    assert page.values["unit_id"] == "1" and page.textareas["description"] == INTAKE[
+        "description"]
+    bad = post(client, link["href"], category="plumbing", job_class="emergency",
+               description="x", unit_id="1", reason="分类有误")
+    assert bad.status_code == 422
+    kept = Page(bad.get_data(as_text=True))
+    assert kept.errors["description"] == "请描述问题。" and kept.values["reason"] == "分类有误"
+    good = post(client, link["href"], category="plumbing", job_class="emergency",
+                description="厨房水管爆裂", unit_id="1", unit_query="1栋-101")
+    assert good.status_code == 303 and good.headers["Location"].endswith(job_url)
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = int(job_url.rsplit("/", 1)[1])
+    row = db.execute("SELECT category, job_class, description FROM jobs WHERE id = ?",
+                     [job_id]).fetchone()
+    db.close()
+    assert tuple(row) == ("plumbing", "emergency", "厨房水管爆裂")

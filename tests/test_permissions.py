@@ -44,6 +44,7 @@ GET_MATRIX = {
     "jobs.detail": ("/jobs/{job}", OFFICE | {"technician"}),
     "jobs.sign": ("/jobs/{done}/sign", {"guard"}),
     "jobs.sheet": ("/jobs/{job}/sheet.pdf", OFFICE | {"technician"}),
+    "jobs.edit": ("/jobs/{job}/edit", {"desk", "manager", "admin"}),
     "units.search": ("/units/search?estate_id=1&unit_query=101",
                      {"desk", "callback", "manager", "admin"}),
     "units.detail": ("/units/1", ALL),

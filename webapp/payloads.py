@@ -39,6 +39,10 @@ def job_payload(action: str, f: Fields) -> dict[str, Any]:
         return {"reason": _s(f, "reason")}
     if action == "resolve":
         return {"note": _s(f, "note")}
+    if action == "edit":
+        return {"category": _s(f, "category"), "job_class": _s(f, "job_class"),
+                "description": _s(f, "description"), "unit_id": _s(f, "unit_id") or None,
+                "reason": _s(f, "reason")}
     if action == "reopen":
         return {"reason": _s(f, "reason"), "requested_by": _s(f, "requested_by", "desk")}
     if action == "pause":

@@ -171,6 +171,42 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
     return result
 
 
+EDITED = ("category", "job_class", "description", "unit_id")
+
+
+def edit(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """The desk corrects a job after intake (a QR report arrives as 其他 · 小修): its
+    category, class, description and unit. Deadlines are computed from the class, so
+    they follow it; a job not yet with a person moves to the new category's department.
+    Audited with what it was and what it is."""
+    user, job = _step(db, cmd, "job.edit")
+    p = cmd.payload
+    _estate, unit_id, errors = estates.intake_place(
+        db, {"estate_id": job["estate_id"], "unit_id": p.get("unit_id")}, [job["estate_id"]])
+    description = _text(p, "description")
+    if p.get("category") not in CATEGORIES:
+        errors["category"] = N_("Choose a category.")
+    if p.get("job_class") not in CLASSES:
+        errors["job_class"] = N_("Choose emergency, small or medium repair.")
+    if len(description) < 2:
+        errors["description"] = N_("Describe the problem.")
+    if errors:
+        raise Invalid(errors)
+    if not allowed(cmd.kind, job["status"]):
+        raise Rejected("illegal_transition", N_("A finished job is not changed: reopen it "
+                                                "first."), _current(job))
+    wanted = {"category": p["category"], "job_class": p["job_class"],
+              "description": description, "unit_id": unit_id}
+    changed = {k: v for k, v in wanted.items() if v != job[k]}
+    if changed:
+        if "category" in changed and job["status"] in ("new", "pooled"):
+            changed["department"] = CATEGORIES[changed["category"]][1]
+        _update(db, job, now, **changed)
+    _note(db, cmd, job["id"], "edit", _text(p, "reason", 500), now)
+    return _done(db, cmd, now, job, "edit", before={k: job[k] for k in changed},
+                 after=changed)
+
+
 def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user, job = _step(db, cmd, "job.dispatch")
     _check_transition(cmd, job)
@@ -419,6 +455,7 @@ def resolve(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 HANDLERS: dict[str, Handler] = {
     "job.create": create,
+    "job.edit": edit,
     "job.dispatch": _dispatch,
     "job.reassign": _dispatch,
     "job.claim": claim,

@@ -98,6 +98,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "job.signoff": frozenset({"completed"}),
     "job.reopen": frozenset({"completed", "closed"}),
     "job.cancel": frozenset(OPEN_STATUSES),
+    # Not a change of state: what the desk may still correct.
+    "job.edit": frozenset(OPEN_STATUSES),
 }
 
 

@@ -34,6 +34,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "job.view_all": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
     "job.intake": frozenset({"desk", "manager", "admin"}),
     "job.dispatch": frozenset({"desk", "manager", "admin"}),
+    "job.edit": frozenset({"desk", "manager", "admin"}),
     "job.field": FIELD_ROLES,
     "job.reopen": frozenset({"desk", "callback", "manager", "admin"}),
     "job.print": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),

@@ -167,6 +167,34 @@ def _fields(action: str) -> dict[str, Any]:
     return fields
 
 
+@bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
+@require("job.edit")
+def edit(job_id: int):
+    """The desk corrects a job's category, class, description or unit."""
+    job = load_job(job_id)
+    if request.method == "GET":
+        values = {k: str(job[k] or "") for k in ("category", "job_class", "description",
+                                                  "unit_id")}
+        values.update(estate_id=str(job["estate_id"]), unit_label=(
+            f"{job['building_name']}-{job['unit_number']}" if job["unit_id"] else ""))
+        return render_template("jobs/edit.html", job=job, values=values, errors={})
+    values = {k: request.form.get(k, "") for k in ("category", "job_class", "description",
+                                                   "unit_id", "unit_label", "reason")}
+    values["estate_id"] = str(job["estate_id"])
+    errors = units.picked(values, request.form.get("unit_query", ""))
+    try:
+        if errors:
+            raise Invalid(errors)
+        outcome = commands.run("job.edit", f"job:{job_id}", job_payload("edit", values))
+    except Invalid as exc:
+        return render_template("jobs/edit.html", job=job, values=values,
+                               errors=exc.errors), 422
+    if not outcome.ok:
+        return render_template("jobs/edit.html", job=job, values=values,
+                               errors={"job": outcome.result.get("message", "")}), 409
+    return redirect(url_for("jobs.detail", job_id=job_id), 303)
+
+
 ACTIONS = ("dispatch", "reassign", "claim", "accept", "decline", "arrive", "pause", "complete",
            "signoff", "reopen", "cancel", "resolve")
 
