@@ -119,7 +119,7 @@ def outbox_items(page: Page) -> list[dict]:
 
 
 QUEUE_JS = """async ([kind, target, fields, photo]) => {
-    // An item as app.js's queue() builds it from a form, kept in the outbox.
+    // An item as outbox-form.js's queue() builds it from a form, kept in the outbox.
     const blobs = [];
     fields = {...fields};
     if (photo) {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import brotli
 
 from webapp import assets
-from webapp.views.sync import ASSETS
+from webapp.views.sync import ASSETS, PAGE_ASSETS
 
 STATIC = Path(__file__).resolve().parent.parent / "webapp" / "static"
 
@@ -57,14 +58,71 @@ def test_pages_load_static_files_by_their_content_hash(client, auth):
         assert parse_qs(parts.query)["v"] == [digest(name)]
 
 
+# A page script that reads another's global (`window.Outbox`, `window.App`) runs after
+# the script that sets it (`window.App = `, outbox.js's `root.Outbox = `).
+SETS = re.compile(r"\b(?:window|root)\.([A-Z]\w*)\s*=[^=]")
+READS = re.compile(r"\bwindow\.([A-Z]\w*)\b")
+
+
+def page_scripts(client, path: str) -> list[str]:
+    """Our own scripts a page loads, in the order they run (all deferred)."""
+    names = [urlsplit(u).path.removeprefix("/static/")
+             for u in Refs(client.get(path).get_data(as_text=True)).urls]
+    return [n for n in names if n.endswith(".js") and not n.startswith("vendor/")]
+
+
+def test_page_scripts_run_after_the_scripts_whose_globals_they_read(client, auth):
+    auth.login("tech")
+    for path in ("/jobs/mine", "/jobs/1/sign", "/outbox"):
+        names = page_scripts(client, path)
+        assert "common.js" in names, path
+        setters: dict[str, int] = {}
+        for i, name in enumerate(names):
+            for glob in SETS.findall((STATIC / name).read_text()):
+                assert setters.setdefault(glob, i) == i, (path, glob, name)
+        for i, name in enumerate(names):
+            for glob in set(READS.findall((STATIC / name).read_text())) & setters.keys():
+                assert setters[glob] <= i, (path, name, "reads", glob, "set later")
+
+
+# What each page behaviour looks for; exactly one of the page's scripts does.
+BEHAVIOURS = {
+    '"[data-command]"': "submit-guard.js",
+    '"[data-outbox]"': "outbox-form.js",
+    "createImageBitmap(": "photo-resize.js",
+    '"[data-outbox-send]"': "sync-loop.js",
+    "reg.sync.register(": "sync-loop.js",
+    '"[data-due-at]"': "countdown.js",
+    '"[data-pending-count]"': "pending-count.js",
+    '"[data-offline-banner]"': "offline-banner.js",
+    "serviceWorker.register(": "sw-register.js",
+    '"[data-logout]"': "sw-register.js",
+    "dataset.whenField": "show-when.js",
+    "[data-place]": "place-from-query.js",
+    "form[data-url-filters]": "url-filters.js",
+    ".top nav [aria-current]": "nav-scroll.js",
+}
+
+
+def test_each_page_behaviour_is_one_small_file():
+    scripts = {n: (STATIC / n).read_text() for n in PAGE_ASSETS
+               if n.endswith(".js") and not n.startswith("vendor/")}
+    for marker, name in BEHAVIOURS.items():
+        assert [n for n, text in scripts.items() if marker in text] == [name], marker
+    assert not (STATIC / "app.js").exists()
+    for name, text in scripts.items():
+        if name not in ("outbox.js", "queued.js"):  # the outbox and its views, apart
+            assert text.count("\n") <= 160, name
+
+
 def test_a_current_address_is_kept_a_year_and_any_other_revalidates(client, app):
     with app.test_request_context():
         from flask import url_for
-        current = url_for("static", filename="app.js")
+        current = url_for("static", filename="common.js")
     kept = get(client, current)
     assert kept.status_code == 200
     assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    for stale in ("/static/app.js", "/static/app.js?v=0123456789"):
+    for stale in ("/static/common.js", "/static/common.js?v=0123456789"):
         response = get(client, stale)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-cache"
@@ -119,14 +177,14 @@ def test_pages_and_scripts_are_compressed_brotli_first(client, auth):
     assert gz.headers["Content-Encoding"] == "gzip"
     assert 'data-nav="mine"' in gzip.decompress(gz.get_data()).decode()
     # A static file is streamed: compressed as a stream, the same bytes unpacked.
-    script = get(client, f"/static/app.js?v={digest('app.js')}",
+    script = get(client, f"/static/outbox-form.js?v={digest('outbox-form.js')}",
                  headers={"Accept-Encoding": "br"})
     assert script.headers["Content-Encoding"] == "br"
-    assert brotli.decompress(script.get_data()) == (STATIC / "app.js").read_bytes()
-    deflated = get(client, f"/static/app.js?v={digest('app.js')}",
+    assert brotli.decompress(script.get_data()) == (STATIC / "outbox-form.js").read_bytes()
+    deflated = get(client, f"/static/outbox-form.js?v={digest('outbox-form.js')}",
                    headers={"Accept-Encoding": "gzip, deflate"})
     assert deflated.headers["Content-Encoding"] == "deflate"
-    assert zlib.decompress(deflated.get_data()) == (STATIC / "app.js").read_bytes()
+    assert zlib.decompress(deflated.get_data()) == (STATIC / "outbox-form.js").read_bytes()
     manifest = client.get("/sync/manifest", headers={"Accept-Encoding": "gzip"})
     assert manifest.headers["Content-Encoding"] == "gzip"
 
@@ -145,7 +203,7 @@ def test_photos_and_pdfs_are_not_compressed_again(app, client, auth, tmp_path):
 
 def test_asking_for_files_that_do_not_exist_remembers_nothing(app, client):
     with app.test_request_context():
-        assets.file_version("app.js")
+        assets.file_version("common.js")
     for i in range(50):
         assert client.get(f"/static/nothere{i}.js?v=1").status_code == 404
     assert not any(name.startswith("nothere") for name in app.extensions["static_versions"])

@@ -96,7 +96,7 @@ def test_every_get_route_sends_the_headers_and_runs_no_inline_code(app, client, 
 def test_errors_carry_them_and_static_files_what_files_need(client):
     check_headers("404", client.get("/no/such/page"))
     check_headers("/sw.js", client.get("/sw.js"))  # a worker's script: its own policy
-    with client.get("/static/app.js") as response:
+    with client.get("/static/common.js") as response:
         # Not a document: no document policies (bytes on each file of a first load).
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "Content-Security-Policy" not in response.headers

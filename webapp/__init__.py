@@ -107,11 +107,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["RECORDS_KEY"] = _secret_key(app.instance_path, "records_key")
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import assets, auth, badges, cli, db, demo, headers, https, i18n, layout, web
+    from . import assets, auth, badges, cli, db, demo, headers, htmx, https, i18n, layout, web
 
     assets.init_compression(app)  # first: its after-request hook must run last
     https.init_app(app)
     headers.init_app(app)
+    htmx.init_app(app)
     db.init_app(app)
     demo.init_app(app)
     i18n.init_app(app)

@@ -79,7 +79,7 @@ def status_badge(status: str, k: Kit | None = None) -> Markup:
 def due_badge(d: Deadline | None, k: Kit | None = None) -> Markup:
     """The deadline's name and the time left, or how long it is overdue.
 
-    `data-due-at` (UTC) lets the page count down by itself (app.js): a list left open,
+    `data-due-at` (UTC) lets the page count down by itself (countdown.js): a list left open,
     or a page kept on the phone and opened with no signal, would otherwise show the
     time left as it was when the server rendered it.
     """

@@ -1,7 +1,7 @@
 /* What pages show of the commands waiting on this phone: the outbox page's list, the
    job page's next step once a step is saved, and on the sign page the work the
-   resident signs for. Read from outbox.js's IndexedDB; app.js calls Queued.show()
-   whenever the outbox changes. */
+   resident signs for. Read from outbox.js's IndexedDB; pending-count.js calls
+   Queued.show() whenever the outbox changes, outbox-form.js when a form waits in it. */
 (function () {
   "use strict";
   var Outbox = window.Outbox;

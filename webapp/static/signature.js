@@ -1,5 +1,5 @@
 // The resident's signature on the sign-off and callback forms (signature_pad): the pad
-// fits its canvas, and its strokes and image go with the form. app.js's showWhen calls
+// fits its canvas, and its strokes and image go with the form. show-when.js calls
 // form.fitSignature when it shows a hidden pad.
 (function () {
   "use strict";

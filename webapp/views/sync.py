@@ -54,7 +54,14 @@ bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
 # The one list of static files: every page loads PAGE_ASSETS, in this order (the
 # scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
-PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js", "app.js")
+# The page scripts are one behaviour each: outbox.js (window.Outbox) and queued.js
+# (window.Queued) come first, then common.js (window.App, which the rest extend); the
+# ones that act once the page has loaded do so in the order listed.
+PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js",
+               "common.js", "submit-guard.js", "photo-resize.js", "outbox-form.js",
+               "nav-scroll.js", "place-from-query.js", "countdown.js", "show-when.js",
+               "url-filters.js", "offline-banner.js", "pending-count.js", "sw-register.js",
+               "sync-loop.js")
 ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
                         "places.css", "places.js",
                         "vendor/jsqr-1.4.0.min.js", "intake.js", "install.js",
