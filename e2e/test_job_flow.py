@@ -117,6 +117,15 @@ def test_intake_dispatch_work_sign_and_print(page: Page, new_context, server: Se
     )
     assert len(signature) == 1
     assert signature[0]["record_hash"] in text
+    # The resident's one tap beside the signature is the callback's rating: the sheet's
+    # tracking row shows it, and the figures count it.
+    [callback] = server.query(
+        "SELECT r.method, r.ratings, r.satisfied, r.signer_name FROM callback_records r "
+        "JOIN callback_tasks t ON t.id = r.task_id JOIN jobs j ON j.id = t.source_id "
+        "WHERE t.source = 'job' AND j.number = ?", [number])
+    assert callback == {"method": "signature", "ratings": '{"overall": 5}', "satisfied": 1,
+                        "signer_name": "陈小明"}
+    assert "回访·现场签字确认·满意" in text
     assert "已核验" in text
     # The customer's name from the intake ("陈") is printed on its own, besides the signer.
     assert text.count("陈") > text.count("陈小明")

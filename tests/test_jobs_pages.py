@@ -427,3 +427,26 @@ def test_the_desk_corrects_a_job_on_its_edit_page(app, client, auth):
                      [job_id]).fetchone()
     db.close()
     assert tuple(row) == ("plumbing", "emergency", "厨房水管爆裂")
+
+
+def test_the_sign_off_asks_the_residents_rating_where_the_signature_is_the_callback(
+        app, client, auth):
+    from tests.jobflow import job_in
+    from webapp.domain.settings import save as save_settings
+
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = job_in(db, "completed")
+    db.conn.commit()
+    db.close()
+    auth.login("tech")
+    page = Page(client.get(f"/jobs/{job_id}/sign").get_data(as_text=True))
+    assert page.values["asks_rating"] == "1"
+    assert page.find("data-rating", "overall") and page.find("data-rate-each")
+    assert {"rating_overall", "rating_quality", "rating_attitude", "rating_timeliness"} <= set(
+        page.forms["job.signoff"])
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    save_settings(db, 1, {"signature_counts_as_callback": 0})
+    db.conn.commit()
+    db.close()
+    page = Page(client.get(f"/jobs/{job_id}/sign").get_data(as_text=True))
+    assert "asks_rating" not in page.values and not page.find("data-rating", "overall")

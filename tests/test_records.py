@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlite_utils import Database
 
+import sync
 from webapp import create_app
 from webapp.db import connect, pool
 from webapp.domain import files, jobs, records
@@ -184,6 +185,9 @@ def test_a_callback_record_is_sealed_and_checked(db, files_dir):
 def test_a_deleted_record_is_reported_from_the_audit_log(db, files_dir):
     job_id, sig = signed_job(db, files_dir)
     assert records.missing(db) == []
+    # The callback the signature counted as points at it: let go first, as a forger would.
+    db.execute("UPDATE callback_records SET signature_id = NULL WHERE signature_id = ?",
+               [sig["id"]])
     db.execute("DELETE FROM signatures WHERE id = ?", [sig["id"]])
     [gone] = records.missing(db)
     assert (gone.status, gone.label) == ("missing", get_job(db, job_id)["number"])
@@ -350,3 +354,42 @@ def test_a_callback_image_sent_with_no_visit_is_not_attached(db, files_dir):
     assert out.status == "applied", out.result
     assert db.execute("SELECT signature_sha256 FROM callback_records WHERE id = ?",
                       [out.result["record_id"]]).fetchone() == (None,)
+
+
+def test_the_ratings_given_at_sign_off_are_the_callbacks_sealed_and_linked(db, files_dir):
+    job_id = job_in(db, "arrived")
+    assert step(db, job_id, "job.complete", {"work_done": "换了阀门", "photos": []}
+                ).status == "applied"
+    image = files.store(db, str(files_dir), png("white"), "image/png", NOW, uid(db, "tech"))
+    out = step(db, job_id, "job.signoff", {
+        "outcome": "signed", "signer_name": "陈小明", "signature_image": image,
+        "strokes": "[]", "asks_rating": "1", "ratings": {"overall": "5", "quality": "3"}})
+    assert out.status == "applied", out.result
+    sig = signature(db, job_id)
+    task = next(db.query("SELECT * FROM callback_tasks WHERE source = 'job' AND "
+                         "source_id = ?", [job_id]))
+    assert task["status"] == "done"
+    rec = next(db.query("SELECT * FROM callback_records WHERE task_id = ?", [task["id"]]))
+    assert (rec["method"], rec["signer_name"], rec["signature_sha256"], rec["signature_id"]
+            ) == ("signature", "陈小明", image, sig["id"])
+    # Quality "neutral": not satisfied, and it enters the figures as such.
+    assert json.loads(rec["ratings"]) == {"overall": 5, "quality": 3} and rec["satisfied"] == 0
+    assert rec["user_id"] == uid(db, "tech")
+    assert records.check_callback(db, RECORDS_KEY, rec).status == "verified"
+    # Changing a rating afterwards shows.
+    db.execute("UPDATE callback_records SET ratings = ? WHERE id = ?",
+               ['{"overall": 5, "quality": 5}', rec["id"]])
+    rec = next(db.query("SELECT * FROM callback_records WHERE id = ?", [rec["id"]]))
+    assert records.check_callback(db, RECORDS_KEY, rec).changed == ["callback.ratings.quality"]
+
+
+def test_a_sign_off_screen_that_asks_wants_the_overall_rating(db, files_dir):
+    job_id = job_in(db, "arrived")
+    step(db, job_id, "job.complete", {"work_done": "换了阀门", "photos": []})
+    image = files.store(db, str(files_dir), png("white"), "image/png", NOW, uid(db, "tech"))
+    payload = {"outcome": "signed", "signer_name": "陈小明", "signature_image": image}
+    with pytest.raises(sync.Invalid) as asked:
+        step(db, job_id, "job.signoff", {**payload, "asks_rating": "1"})
+    assert set(asked.value.errors) == {"rating_overall"}
+    # A screen kept on a phone from before ratings were asked: signed all the same.
+    assert step(db, job_id, "job.signoff", payload).status == "applied"

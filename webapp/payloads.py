@@ -55,7 +55,8 @@ def job_payload(action: str, f: Fields) -> dict[str, Any]:
     if action == "signoff":
         return {"outcome": _s(f, "outcome"), "signer_name": _s(f, "signer_name"),
                 "reason": _s(f, "reason"), "strokes": _s(f, "strokes"),
-                "signature_image": _s(f, "signature_image")}
+                "signature_image": _s(f, "signature_image"), "ratings": _ratings(f),
+                "asks_rating": _s(f, "asks_rating")}
     return {}
 
 
@@ -74,10 +75,14 @@ def complaint_payload(action: str, f: Fields) -> dict[str, Any]:
     return payload
 
 
+def _ratings(f: Fields) -> dict[str, str]:
+    """`rating_<dimension>` fields, as the callback form and the sign-off send them."""
+    return {k[len("rating_"):]: _s(f, k) for k in f if k.startswith("rating_") and _s(f, k)}
+
+
 def callback_payload(f: Fields) -> dict[str, Any]:
-    ratings = {k[len("rating_"):]: _s(f, k) for k in f if k.startswith("rating_") and _s(f, k)}
     return {
-        "method": _s(f, "method"), "reached": _s(f, "reached"), "ratings": ratings,
+        "method": _s(f, "method"), "reached": _s(f, "reached"), "ratings": _ratings(f),
         "comments": _s(f, "comments"), "signer_name": _s(f, "signer_name"),
         "signature_image": _s(f, "signature_image"), "strokes": _s(f, "strokes"),
         "follow_up": _s(f, "follow_up"),

@@ -3,7 +3,6 @@ one-step follow-up of an unsatisfied answer (rework or a new complaint)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,28 +22,6 @@ def iso(value: datetime) -> str:
 
 def _text(p: Any, key: str, limit: int = 2000) -> str:
     return fields.text(p.get(key), limit).strip()
-
-
-def _ratings(p: Any, source: str | None) -> dict[str, int]:
-    raw = p.get("ratings") or {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raw = {}
-    out = {}
-    for dim in callbacks.dimensions_for(source):
-        value = raw.get(dim) if isinstance(raw, dict) else None
-        if value in (None, ""):
-            continue
-        try:
-            score = int(value)
-        except (TypeError, ValueError):
-            raise Invalid({f"rating_{dim}": N_("Choose a rating from 1 to 5.")}) from None
-        if not 1 <= score <= 5:
-            raise Invalid({f"rating_{dim}": N_("Choose a rating from 1 to 5.")})
-        out[dim] = score
-    return out
 
 
 def _may_record(user: dict[str, Any], task: dict[str, Any]) -> bool:
@@ -74,7 +51,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if method not in ("phone", "sms", "email", "visit"):
         raise Invalid({"method": N_("Choose how you called back.")})
     reached = p.get("reached") in ("1", 1, True)
-    ratings = _ratings(p, task["source"]) if reached else {}
+    ratings = callbacks.parse_ratings(p, task["source"]) if reached else {}
     follow = str(p.get("follow_up") or "")
     errors: dict[str, str] = {}
     if reached and not ratings:

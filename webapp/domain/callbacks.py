@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from sync import Invalid
+
 from . import workdays
 from .settings import estate_settings
 from .text import N_
@@ -89,13 +91,18 @@ def on_handled(
     received_by: int | None,
     major: bool,
     handled_at: datetime,
-    signed_on_site: bool = False,
+    signature: Mapping[str, Any] | None = None,
 ) -> int:
-    """Open the information callback for a handled job or complaint (same transaction)."""
+    """Open the information callback for a handled job or complaint (same transaction).
+
+    `signature`: the resident signed on site (its row: id, signer_name, image_sha256,
+    the `user_id` who took it and the `ratings` given beside it). Where the estate
+    counts that as the callback, the task is done with a record of it, sealed, linked to
+    the signature."""
     s = estate_settings(db, estate_id)
     due, latest = deadlines(db, estate_id, handled_at)
     assignee, pool = assignment(s, received_by, major)
-    done = signed_on_site and bool(s["signature_counts_as_callback"]) and not major
+    done = signature is not None and bool(s["signature_counts_as_callback"]) and not major
     task_id = db.execute(
         """INSERT INTO callback_tasks (estate_id, kind, source, source_id, unit_id,
            contact_name, contact_phone, assignee_id, pool, method_hint, created_at, due_at,
@@ -104,13 +111,24 @@ def on_handled(
          assignee, pool, "phone", iso(handled_at), iso(due), iso(latest),
          "done" if done else "open", iso(handled_at) if done else None],
     ).lastrowid
-    if done:
-        # DOMAIN.md: a resident's signature on site may count as the callback.
-        db.execute(
-            "INSERT INTO callback_records (task_id, method, reached, at, op_id) "
-            "VALUES (?, 'signature', 1, ?, ?)",
-            [task_id, iso(handled_at), f"signature-{source}-{source_id}-{task_id}"],
-        )
+    assert task_id is not None
+    if done and signature is not None:
+        # DOMAIN.md: a resident's signature on site may count as the callback, and the
+        # ratings given beside it are the callback's.
+        from . import records  # records reads this module's vocabularies
+
+        task = get_task(db, task_id)
+        assert task is not None
+        ratings = dict(signature.get("ratings") or {})
+        row = {"method": "signature", "reached": 1, "ratings": ratings,
+               "satisfied": None if not ratings else int(bool(satisfied(ratings))),
+               "comments": "", "signer_name": signature["signer_name"],
+               "signature_sha256": signature["image_sha256"], "at": iso(handled_at),
+               "user_id": signature.get("user_id")}
+        record_id, _digest = records.add_callback(db, task, row,
+                                                  f"signature-{source}-{source_id}-{task_id}")
+        db.execute("UPDATE callback_records SET signature_id = ? WHERE id = ?",
+                   [signature["id"], record_id])
     return task_id
 
 
@@ -223,6 +241,30 @@ def record_hash(task: Mapping[str, Any], record: Mapping[str, Any]) -> str:
     }
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_ratings(p: Any, source: str | None) -> dict[str, int]:
+    """The ratings a form or a queued command gives (`ratings`: a dict or its JSON), for
+    the dimensions that fit `source`; a dimension left out is not rated."""
+    raw = p.get("ratings") or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = {}
+    out = {}
+    for dim in dimensions_for(source):
+        value = raw.get(dim) if isinstance(raw, dict) else None
+        if value in (None, ""):
+            continue
+        try:
+            score = int(value)
+        except (TypeError, ValueError):
+            raise Invalid({f"rating_{dim}": N_("Choose a rating from 1 to 5.")}) from None
+        if not 1 <= score <= 5:
+            raise Invalid({f"rating_{dim}": N_("Choose a rating from 1 to 5.")})
+        out[dim] = score
+    return out
 
 
 def satisfied(ratings: Mapping[str, int]) -> bool | None:

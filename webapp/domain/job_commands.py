@@ -369,19 +369,24 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         image = ""
     else:
         raise Invalid({"outcome": N_("Choose signed, absent or refused.")})
+    # The resident's ratings beside the signature (the callback's, where the estate
+    # counts the signature as the callback); none from a page kept before they were asked.
+    ratings = callbacks.parse_ratings(p, "job") if outcome == "signed" else {}
+    if outcome == "signed" and p.get("asks_rating") == "1" and "overall" not in ratings:
+        raise Invalid({"rating_overall": N_("Ask the resident how satisfied they are.")})
     at = iso(acted_time(cmd, now))
     # Sealed with the records key: what the resident signed for (domain/records.py).
     snapshot = records.canonical(records.job_content(db, job, {
         "outcome": outcome, "reason": reason, "signer_name": signer, "signed_at": at,
         "image_sha256": image or None}))
     record_hash = records.seal(db, snapshot)
-    db.execute(
+    signature_id = db.execute(
         "INSERT INTO signatures (job_id, signer_name, outcome, reason, strokes, image_sha256,"
         " signed_at, record_hash, snapshot, op_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
         [job["id"], signer, outcome, reason, (image and p.get("strokes")) or None,
          image or None, at,
          record_hash, snapshot, cmd.op_id],
-    )
+    ).lastrowid
     try:
         _check_mine(cmd, job, user)
     except Rejected as exc:
@@ -391,7 +396,9 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         db, estate_id=job["estate_id"], source="job", source_id=job["id"],
         unit_id=job["unit_id"], contact_name=job["reporter_name"],
         contact_phone=job["reporter_phone"], received_by=job["received_by"], major=False,
-        handled_at=acted_time(cmd, now), signed_on_site=outcome == "signed",
+        handled_at=acted_time(cmd, now),
+        signature={"id": signature_id, "signer_name": signer, "image_sha256": image,
+                   "user_id": user["id"], "ratings": ratings} if outcome == "signed" else None,
     )
     result = _done(db, cmd, now, job, "signoff", outcome=outcome, record_hash=record_hash)
     result["record_hash"] = record_hash

@@ -23,7 +23,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, jobs, people, place_commands, places, records
+from ..domain import access, callbacks, jobs, people, place_commands, places, records
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -212,7 +212,8 @@ def act(job_id: int, action: str):
         outcome = commands.run(f"job.{action}", f"job:{job_id}", payload)
     except Invalid as exc:
         values = dict(request.form)
-        return render_template(template, **page_context(job), errors=exc.errors,
+        extra = sign_context(job) if action == "signoff" else {}
+        return render_template(template, **page_context(job), **extra, errors=exc.errors,
                                values=values, action=action), 422
     if not outcome.ok:
         if outcome.result.get("reason") == "forbidden":
@@ -238,8 +239,15 @@ def sign(job_id: int):
     pool = job["status"] == "pooled" and job["department"] == current_user.department
     if not (mine or pool):
         return redirect(url_for("jobs.detail", job_id=job_id))
-    return render_template("jobs/sign.html", **page_context(job), errors={},
-                           values={"signer_name": job["reporter_name"]})
+    return render_template("jobs/sign.html", **page_context(job), **sign_context(job),
+                           errors={}, values={"signer_name": job["reporter_name"]})
+
+
+def sign_context(job: dict[str, Any]) -> dict[str, Any]:
+    """What the sign-off screen asks besides the signature: the resident's ratings, where
+    the estate counts the signature as the callback."""
+    counts = estate_settings(get_db(), job["estate_id"])["signature_counts_as_callback"]
+    return {"rate": bool(counts), "dims": callbacks.dimensions_for("job")}
 
 
 @bp.get("/<int:job_id>/sheet.pdf")
