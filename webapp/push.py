@@ -30,7 +30,7 @@ Message = Callable[[Database, dict[str, Any], str], dict[str, str]]
 # How long a push service keeps a message for a phone that is off, and how many times a
 # message is tried before it is recorded as failed (429 and 5xx answers, no connection).
 TTL_SECONDS = 24 * 3600
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # about five hours of tries
 # Back-off after a temporary failure: 30 s, 1, 2, 4 ... minutes, at most an hour.
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -223,11 +223,11 @@ def deliver_due(db: Database, now: datetime, *, message: Message, vapid: Vapid,
     (404/410: the subscription is gone, and marked so; another 4xx: the service refused
     it), or queued again with back-off (429, 5xx, no answer) until MAX_ATTEMPTS tries.
     """
-    accepted = 0
+    accepted, gone = 0, set()
     session = requests.Session()
     try:
         for row in _claim(db, _due(db, now, limit), now):
-            if row["gone_at"]:
+            if row["gone_at"] or row["sub_id"] in gone:
                 _record(db, row, "failed", now, "subscription gone")
                 continue
             try:
@@ -240,6 +240,7 @@ def deliver_due(db: Database, now: datetime, *, message: Message, vapid: Vapid,
                 _record(db, row, "accepted", now)
                 accepted += 1
             elif status in (404, 410):
+                gone.add(row["sub_id"])
                 _record(db, row, "failed", now, f"subscription gone ({reason})", gone=True)
             elif status is not None and 400 <= status < 500 and status != 429:
                 _record(db, row, "failed", now, reason)
