@@ -8,6 +8,7 @@ import os
 from datetime import datetime, timedelta
 
 import pytest
+
 from webapp import create_app, push, worker
 from webapp.db import connect, get_db
 from webapp.domain.transactions import write_tx
