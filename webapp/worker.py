@@ -102,6 +102,8 @@ class Worker:
             if ch.robots is not None:
                 try:
                     sent["robot"] = ch.robots(db, ch.now(), message=ch.message)
+                except ImportError as exc:
+                    log.warning("robot deliveries: %s", exc)
                 except Exception:
                     log.exception("robot deliveries")
         finally:
@@ -114,6 +116,8 @@ class Worker:
         db = self._db()
         try:
             ch.scan(db, ch.now())
+        except ImportError as exc:
+            log.warning("notification scan: %s", exc)
         except Exception:
             log.exception("notification scan")
         finally:
