@@ -71,7 +71,9 @@ class Worker:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.huey = SqliteHuey("wuye", filename=app.config["HUEY_FILE"], utc=True)
+        # No results kept: nobody reads them, and each run's would stay in the file.
+        self.huey = SqliteHuey("wuye", filename=app.config["HUEY_FILE"], utc=True,
+                               results=False)
         huey = self.huey
         self.deliver = huey.task(name="deliver")(self._deliver)
         self.tick = huey.periodic_task(crontab(minute="*"), name="tick")(self._tick)
