@@ -94,6 +94,7 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
           "install.manifest",  # public: the login page links it (test_install)
+          "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.root_certificate"}  # 404 without Caddy's CA: test_connect
 
 
