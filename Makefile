@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
-#   make run   - venv, install, migrate, load the demo estate, serve on :5000
+#   make run   - venv, install, migrate, load the demo estate, serve on :5000 (and the worker)
 #   make test  - install what tests need (chromium, CJK fonts), run unit and browser tests
 # Production: make serve - install, migrate, then gunicorn behind Caddy (HTTPS), no demo
 PY ?= python3

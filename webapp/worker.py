@@ -169,7 +169,9 @@ def _deliver_soon(exc: BaseException | None) -> None:
 @with_appcontext
 def worker_command() -> None:
     """Run the delivery worker (huey's consumer, one thread, periodic tasks on)."""
-    config = ConsumerConfig(workers=1, worker_type="thread", periodic=True)
+    # An idle consumer looks for work at most every 2 s (huey's default: 10 s), so an
+    # enqueued `deliver` leaves within seconds; each look is one indexed query.
+    config = ConsumerConfig(workers=1, worker_type="thread", periodic=True, max_delay=2.0)
     config.validate()
     config.setup_logger(logging.getLogger("huey"))
     w = worker(current_app._get_current_object())
