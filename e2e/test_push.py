@@ -8,10 +8,16 @@ import base64
 import json
 import os
 import time
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import Page, expect
+
+from webapp import create_app, worker
+from webapp.auth import utcnow
+from webapp.db import connect
+from webapp.domain.transactions import write_tx
 
 from .conftest import Server, login
 
@@ -95,3 +101,37 @@ def test_the_service_worker_shows_a_pushed_message(page: Page, server: Server):
         page.wait_for_timeout(100)
     assert found == [{"title": "新派工单 W-7", "body": "3栋502 厨房漏水",
                       "tag": "announcement-7", "url": "/jobs/7"}]
+
+
+def test_the_running_worker_takes_an_enqueued_delivery_within_seconds(server: Server, tmp_path):
+    """The worker the server runs (`flask worker`), not immediate mode: a `deliver`
+    enqueued in huey's file is taken within seconds. The phone had turned notifications
+    off, so the delivery is recorded failed without being sent."""
+    db = connect(server.database)
+    try:
+        user = server.user_id("tech3")
+        with write_tx(db):
+            sub = db["push_subscriptions"].insert({
+                "user_id": user, "endpoint": "https://push.example.com/send/off",
+                "p256dh": "x", "auth": "y", "created_at": utcnow().isoformat(),
+                "gone_at": utcnow().isoformat()}).last_pk
+            a = db["announcements"].insert({"kind": "job.dispatched", "target": "job:1",
+                                            "created_at": utcnow().isoformat()}).last_pk
+            n = db["notifications"].insert({"announcement_id": a, "user_id": user,
+                                            "created_at": utcnow().isoformat()}).last_pk
+            d = db["deliveries"].insert({"announcement_id": a, "notification_id": n,
+                                         "channel": "push", "address_id": sub,
+                                         "next_at": utcnow().isoformat()}).last_pk
+    finally:
+        db.close()
+    # As the web process does after a request that queued it: one row in huey's file.
+    web = create_app({"DATABASE": server.database, "SECRET_KEY": "e2e", "RECORDS_KEY": "e2e",
+                      "FILES_DIR": str(tmp_path / "files"),
+                      "HUEY_FILE": str(Path(server.database).parent / "huey.db")})
+    started = time.monotonic()
+    worker.worker(web).deliver()
+    while (found := server.query("SELECT status, error FROM deliveries WHERE id = ?", [d])
+           ) == [{"status": "queued", "error": None}]:
+        assert time.monotonic() - started < 8, "the worker did not take the task"
+        time.sleep(0.1)
+    assert found == [{"status": "failed", "error": "subscription gone"}]
