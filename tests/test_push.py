@@ -349,3 +349,15 @@ def test_a_gone_phone_gets_nothing(db, vapid):
     service = PushService(Answer(201))
     assert deliver(db, vapid, service) == 0 and service.calls == []
     assert row(db, d)["status"] == "failed"
+
+
+def test_a_phone_now_signed_in_as_someone_else_gets_nothing_meant_for_the_first(db, vapid):
+    d = queue(db, "tech")
+    sub = db.execute("SELECT address_id FROM deliveries WHERE id = ?", [d]).fetchone()[0]
+    endpoint, p256dh, auth = db.execute(
+        "SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE id = ?", [sub]).fetchone()
+    tech2 = db.execute("SELECT id FROM users WHERE username = 'tech2'").fetchone()[0]
+    push.subscribe(db, tech2, {"endpoint": endpoint, "p256dh": p256dh, "auth": auth}, "", NOW)
+    service = PushService(Answer(201))
+    assert deliver(db, vapid, service) == 0 and service.calls == []
+    assert row(db, d)["status"] == "failed" and "another user" in row(db, d)["error"]

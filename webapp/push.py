@@ -153,8 +153,9 @@ def retry_delay(attempts: int, retry_after: str | None = None) -> timedelta:
 def _due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
     return list(db.query(
         """SELECT d.id, d.attempts, d.notification_id, s.id AS sub_id, s.endpoint, s.p256dh,
-                  s.auth, s.gone_at, n.user_id, u.locale, a.id AS a_id, a.estate_id, a.kind,
-                  a.target, a.params, a.urgent, a.department, a.op_id, a.dedupe, a.created_at
+                  s.auth, s.gone_at, s.user_id AS sub_user_id, n.user_id, u.locale,
+                  a.id AS a_id, a.estate_id, a.kind, a.target, a.params, a.urgent,
+                  a.department, a.op_id, a.dedupe, a.created_at
            FROM deliveries d
            JOIN push_subscriptions s ON s.id = d.address_id
            JOIN announcements a ON a.id = d.announcement_id
@@ -229,6 +230,10 @@ def deliver_due(db: Database, now: datetime, *, message: Message, vapid: Vapid,
         for row in _claim(db, _due(db, now, limit), now):
             if row["gone_at"] or row["sub_id"] in gone:
                 _record(db, row, "failed", now, "subscription gone")
+                continue
+            if row["user_id"] is not None and row["sub_user_id"] != row["user_id"]:
+                # The phone was signed in as someone else since: not theirs to read.
+                _record(db, row, "failed", now, "subscription now another user's")
                 continue
             try:
                 data = json.dumps(_payload(db, row, message), ensure_ascii=False)
