@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
-#   make run   - venv, install, migrate, load the demo estate, serve on :5000
+#   make run   - venv, install, migrate, load the demo estate, serve on :5000 (and the worker)
 #   make test  - install what tests need (chromium, CJK fonts), run unit and browser tests
 # Production: make serve - install, migrate, then gunicorn behind Caddy (HTTPS), no demo
 PY ?= python3
@@ -57,8 +57,11 @@ system-deps: caddy-deps
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The delivery worker (webapp/worker.py) runs beside gunicorn and stops with it.
 run: install
 	$(BIN)/flask demo
+	$(BIN)/flask worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'webapp:create_app()'
 
 # Production (docs/DEPLOY.md): no demo data; configured by instance/config.py and WUYE_*.
@@ -82,7 +85,7 @@ test: install-test system-deps
 	$(BIN)/python -m pytest -q e2e $(E2E_ARGS)
 
 # Every benchmark runs and writes its section; a missed target fails the whole at the end.
-BENCHES := run floor sync routine places phone_data
+BENCHES := run floor sync routine places phone_data notify
 
 bench: install-test system-deps
 	@status=0; for b in $(BENCHES); do \

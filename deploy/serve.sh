@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Production: gunicorn on loopback behind Caddy (HTTPS), started and stopped together.
+# Production: gunicorn on loopback behind Caddy (HTTPS) and the delivery worker, started
+# and stopped together.
 # `make serve` installs and migrates first; settings come from instance/config.py and
 # WUYE_* variables through `flask serve-env` (webapp/https.py), docs/DEPLOY.md.
 set -euo pipefail
@@ -23,6 +24,8 @@ if [ -n "$WUYE_REPLICA_URL" ]; then
 	GUNICORN=("$BIN/litestream" replicate -config deploy/litestream.yml -exec "$exec_line")
 fi
 CADDY=(caddy run --config deploy/Caddyfile --adapter caddyfile)
+# The delivery worker (webapp/worker.py): push and robot messages, the deadline scan.
+WORKER=("$BIN/flask" worker)
 
 children=()
 stop() {
@@ -37,10 +40,12 @@ trap stop EXIT
 children+=($!)
 "${CADDY[@]}" &
 children+=($!)
+"${WORKER[@]}" &
+children+=($!)
 # The replica's kind only: its address may carry credentials.
 replica=none
 [ -z "$WUYE_REPLICA_URL" ] || replica="${WUYE_REPLICA_URL%%:*}"
 echo "serving $SERVE_PUBLIC_URL (Caddy: $SERVE_TLS certificates; app on $SERVE_UPSTREAM;" \
 	"replica: $replica)"
-# Whichever stops first (a crash, a port in use) takes the other down with it.
+# Whichever stops first (a crash, a port in use) takes the others down with it.
 wait -n

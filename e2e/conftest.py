@@ -124,6 +124,8 @@ def demo_env(tmp: Path) -> dict[str, str]:
         "WUYE_FILES_DIR": str(tmp / "files"),
         "WUYE_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
         "WUYE_RECORDS_KEY": "e2e-records-" + uuid.uuid4().hex,
+        "WUYE_HUEY_FILE": str(tmp / "huey.db"),
+        "WUYE_VAPID_KEY_FILE": str(tmp / "vapid_private.pem"),
     }
     subprocess.run(
         [str(BIN / "flask"), "--app", "webapp", "demo"],
@@ -173,17 +175,38 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """The delivery worker (`flask worker`, huey's consumer) on the same DB and queue."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen([str(BIN / "flask"), "--app", "webapp", "worker"], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while b"consumer" not in log.read_bytes().lower() or proc.poll() is not None:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_gunicorn(proc)
+            raise RuntimeError(f"the worker did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    return proc
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
-    """Migrate and load the demo into a temp DB, then serve it with gunicorn."""
+    """Migrate and load the demo into a temp DB, then serve it with gunicorn and run the
+    delivery worker beside it, as `make run` does."""
     tmp = tmp_path_factory.mktemp("server")
     env = demo_env(tmp)
     port = free_port()
     proc = start_gunicorn(env, port, tmp / "server.log")
     try:
+        consumer = start_worker(env, tmp / "worker.log")
+    except BaseException:
+        stop_gunicorn(proc)
+        raise
+    try:
         yield Server(f"http://127.0.0.1:{port}", env["WUYE_DATABASE"], env["WUYE_FILES_DIR"],
                      env["WUYE_RECORDS_KEY"])
     finally:
+        stop_gunicorn(consumer)
         stop_gunicorn(proc)
 
 

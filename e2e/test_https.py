@@ -239,7 +239,29 @@ def test_offline_work_over_https_reaches_the_server_once(
     assert command_counts(copy, op_ids) == {op: 1 for op in op_ids}
 
 
-def test_serve_stops_gunicorn_and_caddy_together(stack: Stack):
+def group_commands(pgid: int) -> list[str]:
+    """The command lines of the processes of this group."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                pgrp = int(fh.read().rsplit(")", 1)[1].split()[2])
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if pgrp == pgid:
+            found.append(cmdline)
+    return found
+
+
+def test_serve_stops_gunicorn_caddy_and_the_worker_together(stack: Stack):
+    # The delivery worker runs beside them: huey's consumer, its queue in the instance's
+    # configured file.
+    deadline = time.monotonic() + 15
+    while not any("flask worker" in c for c in group_commands(stack.proc.pid)):
+        assert time.monotonic() < deadline, group_commands(stack.proc.pid)
+        time.sleep(0.1)
     stack.proc.send_signal(signal.SIGTERM)
     assert stack.proc.wait(timeout=20) == 0
     deadline = time.monotonic() + 10

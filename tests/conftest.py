@@ -48,6 +48,8 @@ def app(tmp_path, template_db):
             "RECORDS_KEY": RECORDS_KEY,
             "DATABASE": str(tmp_path / "test.db"),
             "FILES_DIR": str(tmp_path / "files"),
+            "HUEY_FILE": str(tmp_path / "huey.db"),
+            "VAPID_KEY_FILE": str(tmp_path / "vapid_private.pem"),
             "WTF_CSRF_ENABLED": False,
         }
     )

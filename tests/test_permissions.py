@@ -98,6 +98,7 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
           "install.manifest",  # public: the login page links it (test_install)
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
+          "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.robot_action"}  # posts: test_wecom
 
 

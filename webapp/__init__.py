@@ -88,6 +88,13 @@ def create_app(test_config: dict | None = None) -> Flask:
                             "application/manifest+json", "image/svg+xml"],
         COMPRESS_MIN_SIZE=500,
         COMPRESS_BR_LEVEL=4,
+        # The delivery worker's queue (webapp/worker.py) and the installation's Web Push
+        # key pair (webapp/push.py, made on first use); PUSH_CONTACT: the VAPID `sub`
+        # (mailto: or https:), by default from PUBLIC_URL.
+        HUEY_FILE=os.path.join(app.instance_path, "huey.db"),
+        VAPID_KEY_FILE=os.path.join(app.instance_path, "vapid_private.pem"),
+        PUSH_CONTACT="",
+        PUSH_HTTP_ENDPOINTS=False,  # plain-http push services: tests' local ones only
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -107,13 +114,28 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["RECORDS_KEY"] = _secret_key(app.instance_path, "records_key")
     os.makedirs(app.config["FILES_DIR"], exist_ok=True)
 
-    from . import assets, auth, badges, cli, db, demo, headers, htmx, https, i18n, layout, web
+    from . import (
+        assets,
+        auth,
+        badges,
+        cli,
+        db,
+        demo,
+        headers,
+        htmx,
+        https,
+        i18n,
+        layout,
+        web,
+        worker,
+    )
 
     assets.init_compression(app)  # first: its after-request hook must run last
     https.init_app(app)
     headers.init_app(app)
     htmx.init_app(app)
     db.init_app(app)
+    worker.init_app(app)  # after db: its teardown needs the request's handle
     demo.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)

@@ -22,7 +22,25 @@ def connect(path: str, records_key: str | None = None) -> Database:
     db.execute("PRAGMA synchronous=NORMAL")
     if records_key:
         records.use_key(db, records_key)
+    _watch_deliveries(db)
     return db
+
+
+def _watch_deliveries(db: Database) -> None:
+    """Mark the handle when a message is queued on it (`db.deliveries_queued`), whichever
+    code wrote it: after the request the worker is asked to send it at once
+    (worker.init_app). A temporary trigger: nothing stored, no query when nothing is."""
+    db.deliveries_queued = False
+
+    def queued() -> None:
+        db.deliveries_queued = True
+
+    db.conn.create_function("wuye_deliveries_queued", 0, queued)
+    try:
+        db.execute("CREATE TEMP TRIGGER IF NOT EXISTS wuye_deliveries_queued AFTER INSERT"
+                   " ON main.deliveries BEGIN SELECT wuye_deliveries_queued(); END")
+    except sqlite3.OperationalError:
+        pass  # a database not migrated yet: nothing can be queued on it
 
 
 class Pool:

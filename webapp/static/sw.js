@@ -275,3 +275,37 @@ self.addEventListener("fetch", function (event) {
     })
   );
 });
+
+// Web Push (webapp/push.py sends {title, body, url, tag, badge}): show the message, set
+// the app icon's count where the browser has one, open the record on a tap.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  var shown = self.registration.showNotification(data.title || "", {
+    body: data.body || "",
+    tag: data.tag,
+    renotify: !!data.tag,
+    icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png",
+    data: { url: data.url || "/" }
+  });
+  var badge = ("setAppBadge" in self.navigator) && typeof data.badge === "number" ?
+    (data.badge > 0 ? self.navigator.setAppBadge(data.badge) : self.navigator.clearAppBadge())
+      .catch(function () { return null; }) : null;
+  event.waitUntil(Promise.all([shown, badge]));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var url = new URL((event.notification.data && event.notification.data.url) || "/",
+    self.location.origin).href;
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true })
+    .then(function (clients) {
+      for (var i = 0; i < clients.length; i++) {
+        if (clients[i].url === url && "focus" in clients[i]) return clients[i].focus();
+      }
+      var open = clients.filter(function (c) { return "navigate" in c; })[0];
+      if (open) return open.navigate(url).then(function (c) { return (c || open).focus(); });
+      return self.clients.openWindow(url);
+    }));
+});

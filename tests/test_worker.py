@@ -1,0 +1,195 @@
+"""The delivery worker: its tasks run in huey's immediate mode with injected channels;
+the web enqueues `deliver` after a request that queued a message, and only then."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+
+import pytest
+
+from webapp import create_app, push, worker
+from webapp.db import connect, get_db
+from webapp.domain.transactions import write_tx
+
+from .conftest import NOW
+from .test_push import Answer, PushService, browser_keys
+
+
+def insert_delivery(db, username="tech", at=NOW) -> int:
+    user = db.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()[0]
+    sub = push.subscribe(db, user, {"endpoint": f"https://push.example.com/{os.urandom(4).hex()}",
+                                    **browser_keys()}, "", at)
+    with write_tx(db):
+        a = db["announcements"].insert({"kind": "job.dispatched", "target": "job:7",
+                                        "params": json.dumps({"number": "W-7"}),
+                                        "created_at": at.isoformat()}).last_pk
+        n = db["notifications"].insert({"announcement_id": a, "user_id": user,
+                                        "created_at": at.isoformat()}).last_pk
+        return db["deliveries"].insert({"announcement_id": a, "notification_id": n,
+                                        "channel": "push", "address_id": sub,
+                                        "next_at": at.isoformat()}).last_pk
+
+
+def status(app, delivery):
+    db = connect(app.config["DATABASE"])
+    try:
+        return db.execute("SELECT status, error FROM deliveries WHERE id = ?",
+                          [delivery]).fetchone()
+    finally:
+        db.close()
+
+
+def message(db, announcement, locale):
+    return {"title": "新工单", "body": "", "url": "/jobs/7"}
+
+
+@pytest.fixture
+def channels(app):
+    scans = []
+    ch = worker.Channels(message=message, scan=lambda db, now: scans.append(now),
+                         push_send=PushService(Answer(201)), robots=None, now=lambda: NOW)
+    ch.scans = scans
+    app.extensions["channels"] = ch
+    return ch
+
+
+@pytest.fixture
+def immediate(app, channels):
+    w = worker.worker(app)
+    w.huey.immediate = True
+    return w
+
+
+def with_db(app, fn):
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    try:
+        return fn(db)
+    finally:
+        db.close()
+
+
+def test_deliver_sends_what_is_due(app, immediate, channels):
+    d = with_db(app, insert_delivery)
+    immediate.deliver()  # enqueued, and run at once in immediate mode
+    assert status(app, d)[0] == "accepted"
+    assert channels.ran == ["deliver"]
+    [call] = channels.push_send.calls
+    assert json.loads(call["data"])["url"] == "/jobs/7"
+
+
+def test_tick_scans_then_delivers(app, immediate, channels):
+    d = with_db(app, insert_delivery)
+    immediate.tick()
+    assert channels.scans == [NOW]
+    assert channels.ran == ["tick", "deliver"]
+    assert status(app, d)[0] == "accepted"
+
+
+def test_a_failing_channel_does_not_stop_the_others(app, immediate, channels):
+    def robots(db, now, *, message):
+        raise RuntimeError("robot webhook down")
+
+    def scan(db, now):
+        raise RuntimeError("scan failed")
+
+    channels.robots, channels.scan = robots, scan
+    d = with_db(app, insert_delivery)
+    immediate.tick()
+    assert channels.ran == ["tick", "deliver"] and status(app, d)[0] == "accepted"
+
+
+def test_robots_get_the_same_message_function(app, immediate, channels):
+    seen = []
+    channels.robots = lambda db, now, *, message: seen.append((now, message)) or 3
+    assert immediate.deliver.call_local() == {"push": 0, "robot": 3}
+    assert seen == [(NOW, message)]
+
+
+def test_modules_still_to_come_fail_only_when_called(app, immediate):
+    # The defaults reach notifications and wecom lazily: a tree without them still
+    # imports, and a task run logs the ImportError instead of crashing the consumer.
+    for name in ("notifications", "wecom"):
+        if os.path.exists(os.path.join(os.path.dirname(worker.__file__),
+                                       "domain" if name == "notifications" else "",
+                                       f"{name}.py")):
+            pytest.skip(f"{name}.py is here")
+    with pytest.raises(ImportError):
+        worker.Channels().scan(None, NOW)
+    with pytest.raises(ImportError):
+        worker.Channels().robots(None, NOW, message=message)
+    app.extensions["channels"] = worker.Channels(now=lambda: NOW)
+    assert immediate.deliver.call_local() == {"push": 0, "robot": 0}
+    immediate.tick()
+
+
+def test_the_periodic_tasks_and_their_times(app):
+    huey = worker.worker(app).huey
+    names = {t.name for t in huey.read_periodic(datetime(2026, 11, 10, 9, 1))}
+    assert names == {"tick"}
+    names = {t.name for t in huey.read_periodic(datetime(2026, 11, 10, 9, 10))}
+    assert names == {"tick", "sweep"}
+
+
+def test_the_sweep_expires_what_waited_past_a_messages_life(app, immediate, channels):
+    old = with_db(app, lambda db: insert_delivery(db, at=NOW - timedelta(days=2)))
+    fresh = with_db(app, lambda db: insert_delivery(db, at=NOW - timedelta(hours=1)))
+    assert immediate.sweep.call_local() == 1
+    assert status(app, old) == ("failed", "expired")
+    assert status(app, fresh) == ("queued", None)
+
+
+# --- the web enqueues ---------------------------------------------------------------------
+
+@pytest.fixture
+def routes(app):
+    """Stand-ins for views: one writes a delivery, one writes nothing, one fails after."""
+    app.add_url_rule("/t/queue", "t_queue", lambda: str(insert_delivery(get_db())))
+    app.add_url_rule("/t/read", "t_read",
+                     lambda: str(get_db().execute("SELECT count(*) FROM jobs").fetchone()[0]))
+
+    def queue_then_fail():
+        db = get_db()
+        with write_tx(db):
+            insert_delivery(db)
+            raise RuntimeError("the handler broke: nothing of it is kept")
+
+    app.add_url_rule("/t/fail", "t_fail", queue_then_fail)
+    return app.test_client()
+
+
+def test_a_request_that_queued_a_message_enqueues_deliver(app, routes):
+    assert routes.get("/t/read").status_code == 200
+    assert not os.path.exists(app.config["HUEY_FILE"])  # nothing asked of huey yet
+    assert routes.get("/t/queue").status_code == 200
+    huey = worker.worker(app).huey
+    assert [t.name for t in huey.pending()] == ["deliver"]
+    assert os.path.exists(app.config["HUEY_FILE"])  # the queue is that file
+    routes.get("/t/read")  # the same pooled handle: the mark was cleared
+    assert len(huey.pending()) == 1
+
+
+def test_a_request_that_failed_enqueues_nothing(app, routes):
+    with pytest.raises(RuntimeError):
+        routes.get("/t/fail")
+    assert routes.get("/t/read").get_data(as_text=True)
+    assert with_db(app, lambda db: db.execute("SELECT count(*) FROM deliveries").fetchone()[0]) \
+        == 0
+    assert worker.worker(app).huey.pending() == []
+
+
+def test_a_queue_that_cannot_be_written_does_not_fail_the_request(tmp_path, app, routes):
+    app.config["HUEY_FILE"] = str(tmp_path / "no" / "such" / "dir" / "huey.db")
+    assert routes.get("/t/queue").status_code == 200
+
+
+def test_the_consumer_command_is_there(app):
+    result = app.test_cli_runner().invoke(args=["worker", "--help"])
+    assert result.exit_code == 0 and "worker" in result.output.lower()
+
+
+def test_each_app_has_its_own_queue_file(tmp_path, app):
+    other = create_app({**app.config, "HUEY_FILE": str(tmp_path / "other.db")})
+    assert worker.worker(other).huey is not worker.worker(app).huey
+    assert worker.worker(other).huey.storage.filename == str(tmp_path / "other.db")
