@@ -101,6 +101,7 @@ BEHAVIOURS = {
     "[data-place]": "place-from-query.js",
     "form[data-url-filters]": "url-filters.js",
     ".top nav [aria-current]": "nav-scroll.js",
+    '"draft:"': "drafts.js",
 }
 
 

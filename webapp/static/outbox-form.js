@@ -105,6 +105,7 @@
     return collect(form, item).then(function () {
       return Outbox.add(item);
     }).then(function () {
+      App.dropDraft(form);  // the outbox holds it now
       App.syncSoon();
       return Outbox.flush();
     }).then(function (summary) {
@@ -118,6 +119,8 @@
     if (!item) return;
     var res = item.result || {};
     if (item.state === "synced") {
+      // Never reloaded over what another form holds typed (drafts.js): the page follows.
+      if (App.holdsInput(form)) return window.Queued.applied(item);
       location.assign(item.return_url || res.redirect || location.pathname);
       return;
     }

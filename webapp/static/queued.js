@@ -154,6 +154,15 @@
 
   // The outbox is read once for all of them.
   window.Queued = {
+    // A step the server applied while the page stays (outbox-form.js does not reload
+    // over a form holding input): the page now stands where that step led.
+    applied: function (item) {
+      var box = document.querySelector("[data-job-steps]");
+      if (box && item.target === box.dataset.jobSteps && NEXT[item.kind]) {
+        box.dataset.status = NEXT[item.kind];
+      }
+      this.show();
+    },
     show: function () {
       if (!Outbox) return;
       Outbox.all().then(function (items) {

@@ -58,7 +58,7 @@ MAX_BATCH = 100
 # (window.Queued) come first, then common.js (window.App, which the rest extend); the
 # ones that act once the page has loaded do so in the order listed.
 PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js",
-               "common.js", "submit-guard.js", "photo-resize.js", "outbox-form.js",
+               "common.js", "submit-guard.js", "photo-resize.js", "drafts.js", "outbox-form.js",
                "nav-scroll.js", "place-from-query.js", "countdown.js", "show-when.js",
                "url-filters.js", "offline-banner.js", "pending-count.js", "sw-register.js",
                "sync-loop.js")
