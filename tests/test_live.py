@@ -171,15 +171,3 @@ def test_the_feedback_queue_moves_with_its_estates_items(client, auth, appdb):
     assert out.status == "applied", out.result
     assert version(client, "/live/feedback?status=new") != first
     assert version(client, "/live/feedback") != everything
-
-
-@pytest.mark.parametrize(("who", "url"), [("tech", "/live/board"), ("tech", "/live/feedback"),
-                                          ("tech", "/live/callbacks"), ("desk", "/live/mine")])
-def test_a_role_gets_only_its_own_lists(client, auth, who, url):
-    auth.login(who)
-    assert client.get(url).status_code == 403
-
-
-def test_signed_out_is_sent_to_sign_in(client):
-    response = client.get("/live/mine")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
