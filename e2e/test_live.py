@@ -123,3 +123,21 @@ def test_the_board_shows_a_job_another_desk_reports(page: Page, new_context, ser
     expect(search).to_have_value("J")
     assert focused_name(page) == "q"
     expect(page.locator("form.filters [name=status]")).to_have_value("new")
+
+
+def test_the_board_keeps_the_rows_show_more_added(page: Page, server: Server):
+    for n in range(55):  # more than two pages of the board, whatever else is there
+        report(server, f"第{n}号测试报修")
+    login(page, "desk")
+    page.goto("/jobs?status=all")
+    board = page.locator("[data-list=board]")
+    rows = board.locator("[data-job]")
+    expect(rows).to_have_count(25)
+    board.locator("[data-more-link]").click()
+    expect(rows).to_have_count(50)
+    expect(board.locator("[data-more-link]")).to_have_count(1)
+
+    _job_id, number = report(server, "地下室积水")
+    expect(rows.first).to_have_attribute("data-job", number, timeout=WITHIN_MS)
+    expect(rows).to_have_count(50)  # the newest 50: the rows "show more" added stay
+    expect(board.locator("[data-more-link]")).to_have_count(1)

@@ -76,9 +76,11 @@
     if (!list) return Promise.resolve();
     var q = query(region, list);
     var changes = region.liveChanges || 0;
+    // Still the list asked about, nobody filling a form in it, no "show more" under way
+    // (htmx marks the link it sends with .htmx-request).
     var unchanged = function () {
       return (region.liveChanges || 0) === changes && shownList(region) === list &&
-        query(region, list) === q && !filling(region);
+        query(region, list) === q && !filling(region) && !region.querySelector(".htmx-request");
     };
     return get(region.getAttribute("data-live") + q, { Accept: "application/json" })
       .then(function (r) { return r.json(); })
