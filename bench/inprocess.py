@@ -68,6 +68,9 @@ def product_pages(info: dict[str, Any]) -> list[tuple[str, FlaskClient, list[str
         ("mine", tech, ["/jobs/mine"]),
         ("job", tech, [f"/jobs/{i}" for i in by_status.values()]),
         ("board", desk, ["/jobs"]),
+        # What a live list asks every few seconds (views/live.py): the list's reads only.
+        ("live mine", tech, ["/live/mine"]),
+        ("live board", desk, ["/live/board"]),
     ]
 
 

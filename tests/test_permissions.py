@@ -76,6 +76,11 @@ GET_MATRIX = {
     "feedback.mine": ("/feedback/mine", {"cleaner", "guard", "technician", "supervisor"}),
     "feedback.index": ("/feedback", {"desk", "manager", "admin"}),
     "feedback.detail": ("/feedback/{feedback}", {"desk", "manager", "admin"}),
+    # The live lists' versions: as the lists they belong to.
+    "live.mine": ("/live/mine", FIELD),
+    "live.board": ("/live/board", OFFICE),
+    "live.callbacks_today": ("/live/callbacks", OFFICE),
+    "live.feedback_queue": ("/live/feedback", {"desk", "manager", "admin"}),
     # The demo's first inspection (翠湖花园's car park) and first checklist.
     "inspections.index": ("/inspections", {"supervisor", "manager", "admin"}),
     "inspections.visit": ("/inspections/visit?place_type=area&place_id=1",

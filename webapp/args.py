@@ -33,3 +33,10 @@ class RecordIdConverter(IntegerConverter):
         if len(value) > 19:  # int() refuses very long digit strings with an error
             raise ValidationError()
         return super().to_python(value)
+
+
+def shown_rows(page: int, most: int) -> int:
+    """How many rows a list shows: `shown`, sent by a live list (static/live.js) so the
+    rows "show more" added stay when it is fetched again; at least a page, at most
+    `most`."""
+    return max(page, min(record_id("shown") or page, most))

@@ -86,18 +86,38 @@ def get(db: Database, feedback_id: int) -> dict[str, Any] | None:
     return next(iter(_rows(db, "WHERE f.id = ?", [feedback_id])), None)
 
 
+def _queue_parts(estate_ids: list[int], status: str,
+                 limit: int) -> list[tuple[str, list[Any]]]:
+    """The queue's reads (WHERE, ORDER and LIMIT), in the order it lists them: one
+    status, or the new items then the others."""
+    where = f"WHERE f.estate_id IN ({_in(estate_ids)})"
+    if status in STATUSES:
+        return [(where + " AND f.status = ? ORDER BY f.id DESC LIMIT ?",
+                 [*estate_ids, status, limit])]
+    return [(where + " AND f.status = 'new' ORDER BY f.id DESC LIMIT ?", [*estate_ids, limit]),
+            (where + " AND f.status != 'new' ORDER BY f.id DESC LIMIT ?", [*estate_ids, limit])]
+
+
 def queue(db: Database, estate_ids: list[int], status: str = "all",
           limit: int = 200) -> list[dict[str, Any]]:
     """The desk's queue in the user's estates: new items first, then the newest handled."""
-    where = f"WHERE f.estate_id IN ({_in(estate_ids)})"
-    if status in STATUSES:
-        return _rows(db, where + " AND f.status = ? ORDER BY f.id DESC LIMIT ?",
-                     [*estate_ids, status, limit])
-    new = _rows(db, where + " AND f.status = 'new' ORDER BY f.id DESC LIMIT ?",
-                [*estate_ids, limit])
-    rest = _rows(db, where + " AND f.status != 'new' ORDER BY f.id DESC LIMIT ?",
-                 [*estate_ids, max(limit - len(new), 0)])
-    return new + rest
+    out: list[dict[str, Any]] = []
+    for sql, params in _queue_parts(estate_ids, status, limit):
+        if len(out) < limit:  # the rest of the queue fills what the new items left
+            out += _rows(db, sql, [*params[:-1], limit - len(out)])
+    return out
+
+
+def queue_state(db: Database, estate_ids: list[int], status: str = "all",
+                limit: int = 200) -> list[tuple[int, str]]:
+    """The id and status of each item the queue lists, in its order, from the index
+    feedback_queue alone (what the live queue compares, domain/page_versions.py)."""
+    out: list[tuple[int, str]] = []
+    for sql, params in _queue_parts(estate_ids, status, limit):
+        if len(out) < limit:
+            out += db.execute("SELECT f.id, f.status FROM feedback f " + sql,
+                              [*params[:-1], limit - len(out)]).fetchall()
+    return out
 
 
 def mine(db: Database, user_id: int, limit: int = 50) -> list[dict[str, Any]]:

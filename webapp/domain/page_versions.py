@@ -11,6 +11,10 @@ the caller mixes into each token (`token(context, part)`).
 
 Pages are not hashed as rendered: they carry a CSRF token and countdown text that
 differ on every render, and rendering them all is the cost this avoids.
+
+The lists a person keeps open (static/live.js) carry the same kind of version, of the
+list alone (`job_list`, `board_list`, `callback_list`, `feedback_queue`): the page asks
+for it every few seconds and fetches the list again only when it differs.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from . import estates, feedback
+from .callbacks import iso
 
 # What many pages show and changes rarely, besides the estates' settings (read as they
 # are): staff names (audited as 'user', anywhere) and the working-day calendar of the
@@ -91,6 +97,26 @@ def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
     them by deadline, which follows from the rows and the settings) and how many pool
     jobs it does not show."""
     return token(rows, pool_hidden)
+
+
+def board_list(rows: list[dict[str, Any]]) -> str:
+    """The desk's board: its rows as jobs.board read them (the one past the page
+    included: it decides whether "show more" shows)."""
+    return token(rows)
+
+
+def callback_list(rows: list[dict[str, Any]], total: int, now: datetime) -> str:
+    """A clerk's callbacks: the tasks shown, which of them are overdue now (the list
+    says so), and how many the whole list holds."""
+    at = iso(now)
+    return token([(r, r["due_at"] < at) for r in rows], total)
+
+
+def feedback_queue(db: Database, estate_ids: list[int], status: str) -> str:
+    """The desk's feedback queue: which items it lists and their status, the one thing
+    that changes on an item once sent (answered, closed, made a job); read from the
+    queue's index alone (feedback.queue_state)."""
+    return token(feedback.queue_state(db, estate_ids, status))
 
 
 def unit_pages(db: Database, unit_ids: list[int], full: Collection[int]) -> dict[int, str]:

@@ -13,11 +13,11 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
-from ..args import record_id
+from ..args import record_id, shown_rows
 from ..auth import require, utcnow
 from ..csvexport import csv_response
 from ..db import get_db
-from ..domain import callback_stats, callbacks, complaints, jobs, months
+from ..domain import callback_stats, callbacks, complaints, jobs, months, page_versions
 from ..domain.workdays import LOCAL
 from ..htmx import is_partial, render
 from ..i18n import labels
@@ -25,6 +25,9 @@ from ..payloads import callback_payload
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 LIST_PAGE = 50  # tasks per step of the clerk's list; "show more" fetches the next
+# The most tasks a live list fetches again ("show more" tapped many times): past this
+# the first stay, and "show more" brings the rest back.
+SHOWN_MAX = 300
 
 
 def load(task_id: int) -> dict[str, Any]:
@@ -59,21 +62,38 @@ def _saved(now: datetime) -> dict[str, Any] | None:
     return {"state": state, "task": task_} if state else None
 
 
+def today_read(now: datetime) -> tuple[int, list[dict[str, Any]], int, str]:
+    """The clerk's list from its top, as many tasks as shown (a live list sends how
+    many): that number, the tasks (one more, if there is one: "show more" shows then),
+    how many the whole list holds, and their version, which a live list compares."""
+    db, user, estates = get_db(), current_user.row, current_user.estate_ids
+    limit = shown_rows(LIST_PAGE, SHOWN_MAX)
+    rows = callbacks.today(db, user, estates, now, limit + 1)
+    total = callbacks.due_count(db, user, estates, now)
+    return limit, rows, total, page_versions.callback_list(rows, total, now)
+
+
 @bp.get("")
 @require("callback.work")
 def today():
     """The clerk's callbacks: theirs and their team's, what is due first at the top."""
     db, now, after = get_db(), utcnow(), _cursor()
-    user, estates = current_user.row, current_user.estate_ids
-    rows = callbacks.today(db, user, estates, now, LIST_PAGE + 1, after)
-    last = rows[LIST_PAGE - 1] if len(rows) > LIST_PAGE else None
-    context = {"rows": rows[:LIST_PAGE], "now": now, "continued": after is not None,
+    if after is None:
+        limit, rows, total, version = today_read(now)
+    else:  # "show more": the tasks after the last one shown; not a live list
+        limit, total, version = LIST_PAGE, 0, ""
+        rows = callbacks.today(db, current_user.row, current_user.estate_ids, now,
+                               limit + 1, after)
+    last = rows[limit - 1] if len(rows) > limit else None
+    context = {"rows": rows[:limit], "now": now, "continued": after is not None,
                "more": (last["due_at"], last["id"]) if last else None,
-               "many_estates": len(estates) > 1}
-    if after is not None and is_partial():  # "show more": the next rows only
+               "many_estates": len(current_user.estate_ids) > 1}
+    if after is not None and is_partial():
         return render_template("callbacks/_list_items.html", **context)
+    if after is not None:  # the same page of them, opened without scripts
+        total = callbacks.due_count(db, current_user.row, current_user.estate_ids, now)
     return render("callbacks/today.html", "callbacks/_list.html", **context,
-                  total=callbacks.due_count(db, user, estates, now), saved=_saved(now))
+                  total=total, saved=_saved(now), live_version=version)
 
 
 def page(task: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sync.fields import maybe_id
 from .. import commands
 from ..auth import require
 from ..db import get_db
-from ..domain import feedback, feedback_commands, jobs, people, places
+from ..domain import feedback, feedback_commands, jobs, page_versions, people, places
 from ..htmx import render
 from ..payloads import feedback_payload
 from . import files as files_view
@@ -108,7 +108,13 @@ def index():
     """The desk's queue: new items first, with place, category, photos, who and when."""
     status = request.args.get("status", "all")
     rows = feedback.queue(get_db(), current_user.estate_ids, status)
-    return render("feedback/index.html", "feedback/_rows.html", rows=rows, status=status)
+    return render("feedback/index.html", "feedback/_rows.html", rows=rows, status=status,
+                  live_version=queue_version(status))
+
+
+def queue_version(status: str) -> str:
+    """The queue's version, which a live queue compares (domain/page_versions.py)."""
+    return page_versions.feedback_queue(get_db(), current_user.estate_ids, status)
 
 
 def page_context(item: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -20,10 +20,19 @@ from flask_login import current_user
 from sync import Invalid
 
 from .. import commands
-from ..args import record_id
+from ..args import record_id, shown_rows
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, callbacks, jobs, people, place_commands, places, records
+from ..domain import (
+    access,
+    callbacks,
+    jobs,
+    page_versions,
+    people,
+    place_commands,
+    places,
+    records,
+)
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -32,6 +41,9 @@ from . import units
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 BOARD_PAGE = 25  # rows per step of the board; "show more" fetches the next
+# The most rows a live board fetches again ("show more" tapped many times): past this
+# the newest stay, and "show more" brings the rest back.
+BOARD_SHOWN_MAX = 200
 
 INTAKE_FIELDS = ("estate_id", "unit_id", "unit_label", "reporter_name", "reporter_phone",
                  "source", "category", "job_class", "description")
@@ -62,36 +74,63 @@ def with_deadlines(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def board_filters() -> tuple[str, str]:
+    """The board's status filter and search, as the address gives them."""
+    return request.args.get("status", "open"), request.args.get("q", "").strip()
+
+
+def board_read() -> tuple[int, list[dict[str, Any]], str]:
+    """The board from its top, as many rows as shown (a live board sends how many):
+    that number, the rows (one more, if there is one: "show more" shows then) and
+    their version, which a live board compares."""
+    status, q = board_filters()
+    limit = shown_rows(BOARD_PAGE, BOARD_SHOWN_MAX)
+    rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1)
+    return limit, rows, page_versions.board_list(rows)
+
+
 @bp.get("")
 @require("job.view_all")
 def board():
     """The desk's job board, filtered by status and a search."""
-    status = request.args.get("status", "open")
-    q = request.args.get("q", "").strip()
+    status, q = board_filters()
     before = record_id("before")
-    rows = jobs.board(get_db(), current_user.estate_ids, status, q, BOARD_PAGE + 1, before)
-    more = rows[BOARD_PAGE - 1]["id"] if len(rows) > BOARD_PAGE else None
-    context = {"rows": with_deadlines(rows[:BOARD_PAGE]), "status": status, "q": q,
-               "more": more, "continued": before is not None}
-    if before is not None and is_partial():  # "show more": the next rows only
+    if before is None:
+        limit, rows, version = board_read()
+    else:  # "show more": the rows after the last one shown; not a live list
+        limit, version = BOARD_PAGE, ""
+        rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1, before)
+    more = rows[limit - 1]["id"] if len(rows) > limit else None
+    context = {"rows": with_deadlines(rows[:limit]), "status": status, "q": q,
+               "more": more, "continued": before is not None, "live_version": version}
+    if before is not None and is_partial():
         return render_template("jobs/_row_items.html", **context)
     if not is_partial():  # codes being flooded with reports, over the list
         context["floods"] = place_commands.floods(get_db(), current_user.estate_ids, utcnow())
     return render("jobs/board.html", "jobs/_rows.html", **context)
 
 
+def mine_read() -> tuple[list[dict[str, Any]], int, str]:
+    """A field worker's list: their jobs and the pool's, how many pool jobs it leaves
+    out, and its version (the one the phone keeps the page by, and a live list
+    compares)."""
+    db, user, estates = get_db(), current_user.row, current_user.estate_ids
+    rows = jobs.my_jobs(db, user, estates)
+    pool_hidden = jobs.pool_hidden(db, user, estates, rows)
+    return rows, pool_hidden, page_versions.job_list(rows, pool_hidden)
+
+
 @bp.get("/mine")
 @require("job.field")
 def mine():
     """A field worker's jobs, what is due first at the top."""
-    db, user, estates = get_db(), current_user.row, current_user.estate_ids
-    rows = jobs.my_jobs(db, user, estates)
-    pool_hidden = jobs.pool_hidden(db, user, estates, rows)
+    rows, pool_hidden, version = mine_read()
     with_deadlines(rows)
     far = utcnow().replace(year=9999)
     rows.sort(key=lambda r: (r["status"] == "completed", r["next_due"].due if r["next_due"]
                              else far))
-    return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows, pool_hidden=pool_hidden)
+    return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows, pool_hidden=pool_hidden,
+                  live_version=version)
 
 
 @bp.route("/new", methods=["GET", "POST"])

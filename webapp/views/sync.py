@@ -66,7 +66,7 @@ ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
                         "places.css", "places.js",
                         "vendor/jsqr-1.4.0.min.js", "intake.js", "install.js",
                         "inspections.css", "feedback.css", "visit-stamp.js", "rest-pass.js",
-                        "autosubmit.js", "swap-status.js",
+                        "autosubmit.js", "swap-status.js", "live.js",
                         *install.ICON_FILES)
 # Kept at install of the service worker; the manifest too, so a page opened with no
 # signal still has its name and icons.

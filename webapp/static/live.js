@@ -1,0 +1,135 @@
+// Live lists. A region marked data-live="<version address>" data-live-list="<list
+// address>" holds a list whose partial carries the version it was rendered at
+// (data-live-version) and the query it was rendered with (data-live-query). Every few
+// seconds the page asks for the list's version now (views/live.py: the list's reads,
+// no rendering) and, only when it differs, fetches the list again and swaps it in.
+// data-live-count="<selector>": the rows that count as shown, sent as `shown` so that
+// rows "show more" added stay. Never swapped while a form in the region is being
+// filled; a form elsewhere on the page (the board's search) is not touched at all.
+(function () {
+  "use strict";
+  // Every 5 s: a change shows within seconds, at one small read per open list; the
+  // figure is in docs/BENCHMARKS.md. After a failed ask, wait longer, up to a minute.
+  var EVERY_MS = 5000;
+  var MOST_MS = 60000;
+  var wait = EVERY_MS;
+  var timer = null;
+  var running = false;
+
+  function shownList(region) {
+    var list = region.querySelector("[data-live-version]");
+    return list && list.getAttribute("data-live-version") ? list : null;
+  }
+
+  // The query the shown list was rendered with, and how many rows it shows now.
+  function query(region, list) {
+    var params = new URLSearchParams(list.getAttribute("data-live-query") || "");
+    var count = region.getAttribute("data-live-count");
+    if (count) params.set("shown", String(region.querySelectorAll(count).length));
+    var text = params.toString();
+    return text ? "?" + text : "";
+  }
+
+  function edited(el) {
+    if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+    if (el.tagName === "SELECT") {
+      return Array.prototype.some.call(el.options, function (o) {
+        return o.selected !== o.defaultSelected;
+      });
+    }
+    if (el.type === "file") return el.files && el.files.length > 0;
+    if (el.type === "hidden") return false;  // set by scripts, never typed
+    return el.value !== el.defaultValue;
+  }
+
+  // Someone is filling a form in the region: focus in it, or input not sent yet.
+  function filling(region) {
+    var el = document.activeElement;
+    if (el && el !== document.body && region.contains(el) &&
+        (el.closest("form") || el.matches("input, textarea, select, [contenteditable]"))) {
+      return true;
+    }
+    return Array.prototype.some.call(region.querySelectorAll("input, textarea, select"), edited);
+  }
+
+  // htmx requests into a region (a filter, "show more") count as changes to it: a
+  // poll that started before one must not swap its older answer over it.
+  function touched(event) {
+    var target = event.detail && event.detail.target;
+    var region = target && target.closest && target.closest("[data-live]");
+    if (region) region.liveChanges = (region.liveChanges || 0) + 1;
+  }
+  document.addEventListener("htmx:beforeRequest", touched);
+  document.addEventListener("htmx:afterSwap", touched);
+
+  function get(url, headers) {
+    return fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
+      .then(function (r) {
+        // Signed out (the login page) or refused: not a version, try later.
+        if (!r.ok || r.redirected) throw new Error("live: " + r.status);
+        return r;
+      });
+  }
+
+  function check(region) {
+    var list = shownList(region);
+    if (!list) return Promise.resolve();
+    var q = query(region, list);
+    var changes = region.liveChanges || 0;
+    // Still the list asked about, nobody filling a form in it, no "show more" under way
+    // (htmx marks the link it sends with .htmx-request).
+    var unchanged = function () {
+      return (region.liveChanges || 0) === changes && shownList(region) === list &&
+        query(region, list) === q && !filling(region) && !region.querySelector(".htmx-request");
+    };
+    return get(region.getAttribute("data-live") + q, { Accept: "application/json" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        if (data.version === list.getAttribute("data-live-version") || !unchanged()) return null;
+        return get(region.getAttribute("data-live-list") + q,
+                   { "HX-Request": "true", Accept: "text/html" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            if (unchanged()) htmx.swap(region, html, { swapStyle: "innerHTML" });
+          });
+      });
+  }
+
+  function active() {
+    return document.visibilityState === "visible" && navigator.onLine;
+  }
+
+  function tick() {
+    timer = null;
+    if (!active()) return;  // visibilitychange or online starts it again
+    running = true;
+    var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
+    Promise.all(regions.map(check)).then(function () {
+      wait = EVERY_MS;
+    }, function () {
+      wait = Math.min(wait * 2, MOST_MS);
+    }).then(function () {
+      running = false;
+      schedule();
+    });
+  }
+
+  function schedule() {
+    if (timer === null && !running && active()) timer = setTimeout(tick, wait);
+  }
+
+  // Back in view or back online: look now, rather than after a whole wait.
+  function resume() {
+    if (!active() || running) return;
+    if (timer !== null) clearTimeout(timer);
+    wait = EVERY_MS;
+    tick();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.querySelector("[data-live]") || !window.fetch || !window.htmx) return;
+    document.addEventListener("visibilitychange", resume);
+    window.addEventListener("online", resume);
+    schedule();
+  });
+})();
