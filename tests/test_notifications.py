@@ -52,8 +52,9 @@ def test_a_pooled_job_tells_the_department_of_that_estate(db):
 
 def test_an_emergency_tells_the_desk_and_the_department_urgently(db):
     job = new_job(db, job_class="emergency")
-    # The desk who took the call is not told of their own step.
-    assert told(db, "job.emergency", f"job:{job}") == MAINTENANCE
+    # The desk who took the call is not told of their own step; of the department, those
+    # who may open a job not yet dispatched (the technicians hear of it when it is).
+    assert told(db, "job.emergency", f"job:{job}") == {"supervisor": False}
     urgent = db.execute("SELECT urgent FROM announcements WHERE target = ?",
                         [f"job:{job}"]).fetchone()[0]
     assert urgent == 1
@@ -70,8 +71,8 @@ def test_a_major_complaint_tells_the_managers_and_a_dispatched_one_its_departmen
     assert announcements(db, f"complaint:{cid}") == []
     assert run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary",
                reason="保洁负责", to="dept:cleaning").status == "applied"
-    assert told(db, "complaint.dispatched", f"complaint:{cid}") == {
-        "clean_lead": False, "cleaner": False}
+    # The cleaner may not open complaints: only the supervisor of cleaning is told.
+    assert told(db, "complaint.dispatched", f"complaint:{cid}") == {"clean_lead": False}
     assert run(db, "desk", "complaint.level", f"complaint:{cid}", level="major",
                reason="住户多次投诉").status == "applied"
     assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
@@ -90,9 +91,10 @@ def test_a_routine_plan_tells_each_sampler(db):
         everyone |= {r[0] for r in db.execute(
             "SELECT u.username FROM notifications n JOIN users u ON u.id = n.user_id"
             " WHERE n.announcement_id = ?", [aid])}
-    # The maintenance, security and cleaning pools; the manager made the plan.
-    assert {"tech", "guard", "cleaner", "sec_lead", "clean_lead"} <= everyone
-    assert "manager" not in everyone
+    # The departments' pools (their supervisors work callbacks, field staff do not) and
+    # the service centre's; the manager made the plan.
+    assert {"supervisor", "sec_lead", "clean_lead", "desk", "callback"} <= everyone
+    assert not everyone & {"manager", "tech", "guard", "cleaner"}
 
 
 def test_a_report_from_a_qr_code_tells_the_desk(app, client):
@@ -163,7 +165,7 @@ def test_quiet_hours_hold_pushes_but_not_emergencies(db):
     # An emergency reported at night goes out at once (the job was made at NOW: redo it).
     db.execute("DELETE FROM deliveries")
     notifications.announce(db, "job.emergency", target=f"job:{urgent}", estate_id=1,
-                           params={}, now=night, department="maintenance")
+                           params={}, now=night, users=[uid(db, "tech")])
     [now_sent] = push_deliveries(db, f"job:{urgent}")
     assert now_sent["next_at"] == night.isoformat()
 

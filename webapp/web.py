@@ -115,6 +115,7 @@ def init_app(app: Flask) -> None:
         files,
         inspections,
         install,
+        notifications,
         places,
         routine,
         sync,
@@ -126,7 +127,8 @@ def init_app(app: Flask) -> None:
     from .views import jobs as jobs_views
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
-                   sync, routine, feedback, places, inspections, install, account):
+                   sync, routine, feedback, places, inspections, install, account,
+                   notifications):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

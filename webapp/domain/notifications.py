@@ -44,6 +44,8 @@ class Rule:
     personal: bool = True  # the named users are told personally (and cannot mute it)
     urgent: bool = False  # goes through quiet hours
     robot: bool = True  # a group robot of the estate hears it too
+    # Group members are told only if their role may open the record (people.CAPABILITIES).
+    capability: str | None = None
 
 
 RULES: dict[str, Rule] = {
@@ -56,7 +58,7 @@ RULES: dict[str, Rule] = {
                        N_("%(place)s: %(text)s"), groups=("department",)),
     "job.emergency": Rule(N_("An emergency reported"), N_("Emergency %(number)s"),
                           N_("%(place)s: %(text)s"), groups=("desk", "department"),
-                          urgent=True),
+                          urgent=True, capability="job.view_all"),
     "job.arrive_soon": Rule(N_("On-site deadline about to pass"),
                             N_("Job %(number)s: on site by %(due)s"),
                             N_("%(place)s: %(text)s"), groups=("desk",)),
@@ -74,18 +76,20 @@ RULES: dict[str, Rule] = {
                               N_("%(place)s: %(text)s"), groups=("desk",)),
     "complaint.major": Rule(N_("A complaint turned major"),
                             N_("Complaint %(number)s is major"), N_("%(text)s"),
-                            groups=("managers",)),
+                            groups=("managers",), capability="complaint.view"),
     "complaint.dispatched": Rule(N_("A complaint dispatched to my department"),
                                  N_("Complaint %(number)s to handle"), N_("%(text)s"),
-                                 groups=("department",)),
+                                 groups=("department",), capability="complaint.view"),
     "callback.due_today": Rule(N_("Callbacks due today"),
                                N_("%(count)s callbacks due today"), N_("By %(due)s"),
-                               groups=("pool",)),
+                               groups=("pool",), capability="callback.work"),
     "callback.overdue": Rule(N_("Callbacks overdue"), N_("%(count)s callbacks overdue"),
-                             N_("They were due at %(due)s"), groups=("pool",)),
+                             N_("They were due at %(due)s"), groups=("pool",),
+                             capability="callback.work"),
     "routine.published": Rule(N_("A routine callback plan published"),
                               N_("Routine callbacks for %(month)s"),
-                              N_("%(count)s households to call"), groups=("pool",)),
+                              N_("%(count)s households to call"), groups=("pool",),
+                              capability="callback.work"),
     "step.refused": Rule(N_("A step of mine refused"), N_("Not accepted: %(step)s"),
                          N_("%(reason)s"), robot=False),
 }
@@ -113,10 +117,14 @@ REASONS = {  # Rejected codes, as the worker's message says them
 
 
 def _members(db: Database, estate_id: int, group: str, department: str | None,
-             pool: str | None) -> list[int]:
-    """The active users of the estate in one of a rule's groups."""
+             pool: str | None, capability: str | None) -> list[int]:
+    """The active users of the estate in one of a rule's groups (whose role has the
+    capability, when one is named)."""
     sql = ("SELECT u.id FROM users u JOIN user_estates ue ON ue.user_id = u.id "
            "WHERE ue.estate_id = ? AND u.active = 1 AND ")
+    if capability is not None:
+        roles = sorted(people.CAPABILITIES[capability])
+        sql += "u.role IN (" + ", ".join(f"'{r}'" for r in roles) + ") AND "
     if group == "desk":
         return [r[0] for r in db.execute(sql + "u.role = 'desk'", [estate_id])]
     if group == "managers":
@@ -180,7 +188,7 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
         if uid is not None:
             told[uid] = rule.personal
     for group in rule.groups:
-        for uid in _members(db, estate_id, group, department, pool):
+        for uid in _members(db, estate_id, group, department, pool, rule.capability):
             told.setdefault(uid, False)
     told.pop(actor, None)  # type: ignore[arg-type]
     for uid, personal in told.items():
@@ -520,9 +528,15 @@ def mark_all_read(db: Database, user_id: int, now: datetime) -> int:
                       " AND read_at IS NULL", [iso(now), user_id]).rowcount
 
 
-def told(db: Database, job: Mapping[str, Any]) -> dict[str, Any] | None:
-    """When the job's assignee was told it was theirs, when they opened it, and how each
-    delivery went: what the notify deadline is measured against."""
+CHANNELS = {"push": N_("Phone notification"), "wecom": N_("WeCom group")}
+DELIVERY_STATUSES = {"queued": N_("waiting to send"), "sent": N_("sent"),
+                     "accepted": N_("delivered"), "failed": N_("failed")}
+
+
+def told(db: Database, job: Mapping[str, Any], notify_minutes: int) -> dict[str, Any] | None:
+    """When the job's assignee was told it was theirs, whether that was within the
+    estate's notify deadline from the report, when they opened it, and how each delivery
+    went."""
     if not job.get("assignee_id"):
         return None
     row = db.execute(
@@ -535,7 +549,9 @@ def told(db: Database, job: Mapping[str, Any]) -> dict[str, Any] | None:
     deliveries = list(db.query(
         "SELECT channel, status, sent_at, error FROM deliveries WHERE notification_id = ?"
         " ORDER BY id", [row[0]]))
-    return {"at": row[1], "opened_at": row[2], "deliveries": deliveries}
+    due = datetime.fromisoformat(job["received_at"]) + timedelta(minutes=notify_minutes)
+    return {"at": row[1], "opened_at": row[2], "deliveries": deliveries,
+            "met": datetime.fromisoformat(row[1]) <= due}
 
 
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

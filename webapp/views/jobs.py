@@ -23,11 +23,12 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, jobs, people, place_commands, places, records
+from ..domain import access, jobs, notifications, people, place_commands, places, records
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
 from ..payloads import job_payload
+from . import notifications as notifications_view
 from . import units
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -144,15 +145,22 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
         if current_user.can("job.dispatch") else [],
+        # When the assignee was told and opened it: the notify deadline is measured here.
+        "told": notifications.told(
+            db, job, estate_settings(db, job["estate_id"])["notify_minutes"]),
+        "NOTIFY_CHANNELS": notifications.CHANNELS,
+        "DELIVERY_STATUSES": notifications.DELIVERY_STATUSES,
     }
 
 
 @bp.get("/<int:job_id>")
 @require()
 def detail(job_id: int):
-    """One job: its facts, deadlines, history and the actions that fit."""
-    return render_template("jobs/detail.html", **page_context(load_job(job_id)),
-                           errors={}, values={})
+    """One job: its facts, deadlines, history and the actions that fit. Opening it counts
+    as opening the user's notifications about it."""
+    job = load_job(job_id)
+    notifications_view.mark_opened(f"job:{job_id}")
+    return render_template("jobs/detail.html", **page_context(job), errors={}, values={})
 
 
 def _fields(action: str) -> dict[str, Any]:
