@@ -321,7 +321,7 @@ def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
     params = json.loads(db.execute("SELECT params FROM announcements WHERE kind ="
                                    " 'step.refused'").fetchone()[0])
     title, body = notifications.render("step.refused", params, "zh_CN")
-    assert "到场" in title and body == "工单已指派给其他人。"
+    assert "到场" in title and body == "此单已派给其他人。"
     # Done online, the refusal shows on the page: no message.
     cancelled = job_in(db, "cancelled")
     assert step(db, cancelled, "job.accept").status == "rejected"
