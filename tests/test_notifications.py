@@ -13,6 +13,7 @@ from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
 from .jobflow import job_in, new_job, run, step, uid
+from .pages import Page
 
 
 def told(db, kind, target) -> dict[str, bool]:
@@ -372,3 +373,120 @@ def test_messages_are_short_chinese_with_the_record_link(db):
     for kind in notifications.RULES:
         assert notifications.translations("zh_CN").ugettext(notifications.RULES[kind].title) \
             != notifications.RULES[kind].title, kind
+
+
+# --- Pages: the bell, the list, opening, marking read, preferences ----------------------
+
+
+def post(client, url, **data):
+    data.setdefault("op_id", str(uuid.uuid4()))
+    return client.post(url, data=data)
+
+
+def bell(client, url="/jobs/mine") -> int:
+    """The unread count the header's bell shows (0 when it shows none)."""
+    page = Page(client.get(url).get_data(as_text=True))
+    [found] = page.find("data-bell")
+    shown = page.find("data-bell-count")
+    assert int(found["data-unread-count"]) == (int(page.text("data-bell-count"))
+                                               if shown else 0)
+    return int(found["data-unread-count"])
+
+
+def dispatch_new_job(client, auth, to="tech") -> int:
+    from .test_jobs_pages import create
+
+    auth.login("desk")
+    job = create(client)
+    tech = query_one(client, "SELECT id FROM users WHERE username = ?", [to])
+    assert post(client, f"/jobs/{job}/dispatch", to=f"user:{tech}").status_code == 303
+    auth.logout()
+    return job
+
+
+def query_one(client, sql, params=()):
+    from webapp.db import connect
+
+    db = connect(client.application.config["DATABASE"])
+    try:
+        return db.execute(sql, list(params)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_the_bell_counts_what_is_unread_and_the_page_opens_the_record(client, auth):
+    auth.login("tech")
+    before = bell(client)
+    auth.logout()
+    job = dispatch_new_job(client, auth)
+    auth.login("tech")
+    assert bell(client) == before + 1
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    newest = page.find("data-notification")[0]
+    assert "data-unread" in newest
+    assert page.text("data-title").startswith("新工单")  # newest first
+    response = post(client, f"/notifications/{newest['data-notification']}/open")
+    assert response.status_code == 303 and response.headers["Location"] == f"/jobs/{job}"
+    assert bell(client) == before
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    assert "data-unread" not in page.find("data-notification")[0]
+
+
+def test_another_users_notification_does_not_open(client, auth):
+    dispatch_new_job(client, auth)
+    theirs = query_one(client, "SELECT max(n.id) FROM notifications n JOIN users u"
+                               " ON u.id = n.user_id WHERE u.username = 'tech'")
+    auth.login("tech2")
+    assert post(client, f"/notifications/{theirs}/open").status_code == 404
+    assert query_one(client, "SELECT read_at FROM notifications WHERE id = ?",
+                     [theirs]) is None
+
+
+def test_mark_all_read_empties_the_bell(client, auth):
+    dispatch_new_job(client, auth)
+    auth.login("tech")
+    assert bell(client) >= 1
+    assert post(client, "/notifications/read").status_code == 303
+    assert bell(client) == 0
+    assert not Page(client.get("/notifications").get_data(as_text=True)).find("data-unread")
+
+
+def test_opening_the_job_directly_counts_as_opened_and_the_desk_sees_it(client, auth):
+    job = dispatch_new_job(client, auth)
+    auth.login("desk")
+    page = Page(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert page.find("data-told")[0]["data-told"] == "met"  # dispatched at once
+    assert page.text("data-opened") == "尚未查看"
+    auth.logout()
+    auth.login("tech")
+    client.get(f"/jobs/{job}")
+    auth.logout()
+    auth.login("desk")
+    page = Page(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert page.text("data-opened") != "尚未查看"
+    opened = query_one(client, "SELECT n.opened_at FROM notifications n JOIN announcements a"
+                               " ON a.id = n.announcement_id WHERE a.target = ?",
+                       [f"job:{job}"])
+    assert opened is not None
+
+
+def test_preferences_mute_group_kinds_and_keep_quiet_hours(client, auth):
+    auth.login("tech")
+    page = Page(client.get("/account/password").get_data(as_text=True))
+    assert page.find("data-notify-prefs")[0]["href"] == "/notifications/prefs"
+    page = Page(client.get("/notifications/prefs").get_data(as_text=True))
+    assert [d["data-mute"] for d in page.find("data-mute")] == list(notifications.MUTABLE)
+    assert not page.find("data-mute", "job.dispatched")  # personal: not offered
+    response = client.post("/notifications/prefs", data={
+        "op_id": str(uuid.uuid4()), "muted": ["job.pooled", "job.emergency"],
+        "quiet_from": "22:00", "quiet_until": "07:00"})
+    assert response.status_code == 303
+    page = Page(client.get("/notifications/prefs").get_data(as_text=True))
+    assert {d["data-mute"] for d in page.find("data-mute") if "checked" in d} == {
+        "job.pooled", "job.emergency"}
+    assert page.values["quiet_from"] == "22:00" and page.values["quiet_until"] == "07:00"
+    response = client.post("/notifications/prefs", data={
+        "op_id": str(uuid.uuid4()), "muted": ["job.dispatched"], "quiet_from": "22:00"})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["muted"] == "请从所列类别中选择。"
