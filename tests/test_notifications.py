@@ -191,11 +191,14 @@ def test_muting_skips_group_kinds_but_never_personal_ones(db):
     with pytest.raises(sync.Invalid):
         run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech')}", muted=["job.dispatched"])
     assert "job.dispatched" not in notifications.MUTABLE
-    # Muting a group kind does not silence it when it is addressed personally.
-    assert run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech')}",
-               muted=list(notifications.MUTABLE)).status == "applied"
-    other = job_in(db, "assigned")
-    assert told(db, "job.dispatched", f"job:{other}") == {"tech": True}
+    # A kind muted is still told to whom it is addressed personally: the desk muted the
+    # warning and hears nothing, the assignee muted it too and is told all the same.
+    for username in ("tech", "desk"):
+        assert run(db, username, "notify.prefs", f"user:{uid(db, username)}",
+                   muted=list(notifications.MUTABLE)).status == "applied"
+    other = job_in(db, "accepted")
+    notifications.scan(db, NOW + timedelta(minutes=21))
+    assert told(db, "job.arrive_soon", f"job:{other}") == {"tech": True}
 
 
 def test_prefs_are_ones_own_and_quiet_hours_need_both_ends(db):
@@ -256,6 +259,8 @@ def test_callbacks_due_today_and_overdue_once_to_assignee_or_pool(db):
             "INSERT INTO callback_tasks (estate_id, kind, assignee_id, pool, created_at,"
             " due_at, latest_at, status) VALUES (1, 'information', ?, ?, ?, ?, ?, 'open')",
             [assignee, pool, NOW.isoformat(), due.isoformat(), due.isoformat()]).lastrowid)
+    db.execute("DELETE FROM notifications WHERE announcement_id IN (SELECT id FROM"
+               " announcements WHERE kind LIKE 'callback.%')")
     db.execute("DELETE FROM announcements WHERE kind LIKE 'callback.%'")
     notifications.scan(db, NOW)
     rows = list(db.query("SELECT target, params, dedupe FROM announcements"
@@ -307,9 +312,9 @@ def test_the_scan_reads_only_indexes(db):
 # --- Refused steps and the same transaction ---------------------------------------------
 
 
-def replay(db, username, kind, target, **payload):
+def replay(db, username, kind, target, queued=True, **payload):
     cmd = sync.Command(op_id=str(uuid.uuid4()), kind=kind, target=target, payload=payload,
-                       user_id=uid(db, username), device_id="phone", replayed=True)
+                       user_id=uid(db, username), device_id="phone", replayed=queued)
     return sync.apply(db, cmd, HANDLERS, NOW, on_rejected=notifications.refused)
 
 
@@ -323,9 +328,10 @@ def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
                                    " 'step.refused'").fetchone()[0])
     title, body = notifications.render("step.refused", params, "zh_CN")
     assert "到场" in title and body == "此单已派给其他人。"
-    # Done online, the refusal shows on the page: no message.
+    # Sent at once (not queued), the refusal shows on the page: no message.
     cancelled = job_in(db, "cancelled")
-    assert step(db, cancelled, "job.accept").status == "rejected"
+    assert replay(db, "tech", "job.accept", f"job:{cancelled}", queued=False).status \
+        == "rejected"
     assert "step.refused" not in announcements(db, f"job:{cancelled}")
 
 
