@@ -465,7 +465,12 @@ def test_opening_the_job_directly_counts_as_opened_and_the_desk_sees_it(client, 
     assert page.text("data-opened") == "尚未查看"
     auth.logout()
     auth.login("tech")
-    client.get(f"/jobs/{job}")
+    # The phone's service worker keeping the page for offline use is not opening it.
+    client.get(f"/jobs/{job}", headers={"Sec-Fetch-Dest": "empty"})
+    assert query_one(client, "SELECT n.opened_at FROM notifications n JOIN announcements a"
+                             " ON a.id = n.announcement_id WHERE a.target = ?",
+                     [f"job:{job}"]) is None
+    client.get(f"/jobs/{job}", headers={"Sec-Fetch-Dest": "document"})
     auth.logout()
     auth.login("desk")
     page = Page(client.get(f"/jobs/{job}").get_data(as_text=True))

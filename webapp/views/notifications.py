@@ -75,7 +75,11 @@ def read_all():
 
 def mark_opened(target: str) -> None:
     """The user opened a record directly: their notifications about it count as opened
-    (a read first, so a page with nothing to mark writes nothing)."""
+    (a read first, so a page with nothing to mark writes nothing). The service worker's
+    refresh fetches the pages a phone keeps (Sec-Fetch-Dest: empty): nobody opened
+    those."""
+    if request.headers.get("Sec-Fetch-Dest", "document") != "document":
+        return
     db = get_db()
     ids = notifications.unopened(db, current_user.id, target)
     if ids:
