@@ -14,7 +14,7 @@ def test_dispatch_rings_the_bell_and_the_notification_opens_the_job(
     login(tech, "tech2")
     tech.goto("/notifications")
     tech.locator("[data-read-all]").click()
-    expect(tech.locator("[data-bell-count]")).to_have_count(0)
+    expect(tech.locator("[data-bell-count]")).to_be_hidden()
 
     job = server.command("desk", "job.create", "job:new", estate_id=1, unit_id=3,
                          reporter_name="周", reporter_phone="13800138001", source="phone",
@@ -35,7 +35,7 @@ def test_dispatch_rings_the_bell_and_the_notification_opens_the_job(
     first.locator("[data-open]").click()
     expect(tech).to_have_url(f"{server.url}/jobs/{job}")
     expect(tech.locator("[data-job-page]")).to_be_visible()
-    expect(tech.locator("[data-bell-count]")).to_have_count(0)
+    expect(tech.locator("[data-bell-count]")).to_be_hidden()
 
     page.reload()
     expect(page.locator("[data-told=met]")).to_be_visible()

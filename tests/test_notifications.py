@@ -393,10 +393,10 @@ def bell(client, url="/jobs/mine") -> int:
     """The unread count the header's bell shows (0 when it shows none)."""
     page = Page(client.get(url).get_data(as_text=True))
     [found] = page.find("data-bell")
-    shown = page.find("data-bell-count")
-    assert int(found["data-unread-count"]) == (int(page.text("data-bell-count"))
-                                               if shown else 0)
-    return int(found["data-unread-count"])
+    count = int(found["data-unread-count"])
+    assert page.text("data-bell-count") == (str(count) if count else "")
+    assert ("unread" in found["class"].split()) == bool(count)  # the count shows
+    return count
 
 
 def dispatch_new_job(client, auth, to="tech") -> int:

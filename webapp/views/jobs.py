@@ -145,9 +145,11 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
         if current_user.can("job.dispatch") else [],
-        # When the assignee was told and opened it: the notify deadline is measured here.
+        # When the assignee was told and opened it, for the desk: the notify deadline is
+        # measured here.
         "told": notifications.told(
-            db, job, estate_settings(db, job["estate_id"])["notify_minutes"]),
+            db, job, estate_settings(db, job["estate_id"])["notify_minutes"])
+        if current_user.can("job.view_all") else None,
         "NOTIFY_CHANNELS": notifications.CHANNELS,
         "DELIVERY_STATUSES": notifications.DELIVERY_STATUSES,
     }
