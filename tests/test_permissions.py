@@ -55,6 +55,8 @@ GET_MATRIX = {
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
     "account.password": ("/account/password", ALL),
+    "notifications.index": ("/notifications", ALL),
+    "notifications.prefs": ("/notifications/prefs", ALL),
     "routine.index": ("/routine?estate_id=1", OFFICE),
     "complaints.index": ("/complaints", OFFICE),
     "complaints.new": ("/complaints/new", {"desk", "callback", "manager", "admin"}),
@@ -94,7 +96,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
           "install.manifest",  # public: the login page links it (test_install)
-          "admin.root_certificate"}  # 404 without Caddy's CA: test_connect
+          "admin.root_certificate",  # 404 without Caddy's CA: test_connect
+          "notifications.open_one", "notifications.read_all"}  # posts: test_notifications
 
 
 def test_every_route_is_in_the_matrix(app):
