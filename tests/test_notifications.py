@@ -77,6 +77,15 @@ def test_a_major_complaint_tells_the_managers_and_a_dispatched_one_its_departmen
     assert run(db, "desk", "complaint.level", f"complaint:{cid}", level="major",
                reason="住户多次投诉").status == "applied"
     assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
+    # A difficult one goes to the manager, personally (and management's other readers).
+    other = run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=6,
+                complainant_name="陈先生", contact="13700000002", channel="phone",
+                identity="owner", category="fees", level="important", content="收费有误",
+                photos=[]).result["complaint_id"]
+    assert run(db, "desk", "complaint.route", f"complaint:{other}", path="difficult",
+               reason="涉及赔偿").status == "applied"
+    assert told(db, "complaint.dispatched", f"complaint:{other}") == {
+        "manager": True, "admin": False}
 
 
 def test_a_routine_plan_tells_each_sampler(db):
@@ -292,6 +301,13 @@ def test_a_complaint_a_month_unresolved_tells_the_managers_once(db):
     assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
 
 
+def test_flask_notify_scan_runs_the_scan_once(runner):
+    first = runner.invoke(args=["notify-scan"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["notify-scan"])
+    assert again.output.strip() == "已生成0条通知。"
+
+
 def test_the_scan_reads_only_indexes(db):
     """At a million jobs a table scan would take seconds: the plan must use the partial
     index of open jobs, covering every column the scan reads."""
@@ -501,3 +517,25 @@ def test_preferences_mute_group_kinds_and_keep_quiet_hours(client, auth):
     assert response.status_code == 422
     page = Page(response.get_data(as_text=True))
     assert page.errors["muted"] == "请从所列类别中选择。"
+
+
+def test_the_page_shows_thirty_at_a_time_and_more_below(app, client, auth):
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    tech = uid(db, "tech")
+    with db.conn:
+        for i in range(40):
+            notifications.announce(db, "job.dispatched", target="job:1", estate_id=1,
+                                   params={"number": f"N{i:02d}", "place": "", "text": ""},
+                                   now=NOW + timedelta(minutes=i), users=[tech])
+    db.close()
+    auth.login("tech")
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    shown = page.find("data-notification")
+    assert len(shown) == 30 and page.text("data-title") == "新工单N39"
+    [more] = page.find("data-more-link")
+    rest = Page(client.get(more["href"], headers={"HX-Request": "true"}).get_data(as_text=True))
+    assert not rest.has_html and rest.text("data-title") == "新工单N09"
+    ids = [int(d["data-notification"]) for d in shown + rest.find("data-notification")]
+    assert ids == sorted(set(ids), reverse=True)  # newest first, none twice

@@ -216,6 +216,7 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             [c["estate_id"]]).fetchone()
         _update(db, c, now, status="escalated", path=path, path_reason=reason, routed_at=at,
                 department="management", assignee_id=manager[0] if manager else None)
+        notifications.complaint_dispatched(db, cmd, c["id"], now)
     else:
         _update(db, c, now, status="dispatched", path=path, path_reason=reason, routed_at=at,
                 department=department, assignee_id=assignee)
