@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from sync import Command, Invalid, Rejected, fields
 
 from . import people
+from .callbacks import POOL_ROLES
 from .deadlines import job_deadlines
 from .jobs import CLASSES, iso
 from .settings import estate_settings
@@ -30,9 +31,10 @@ from .text import N_
 from .transactions import write_tx
 from .workdays import LOCAL, local_date
 
-# Who hears an event, besides the people the event names (`users`, told personally):
-# "desk" the estate's service desk, "department" the estate's staff of the event's
-# department, "managers" its managers, "pool" the members of a callback pool.
+# Who hears an event: the people the event names (`users`, told personally; they cannot
+# mute it), and the rule's groups: "desk" the estate's service desk, "department" the
+# estate's staff of the event's department, "managers" its managers, "pool" the members
+# of a callback pool.
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,6 @@ class Rule:
     title: str  # msgids, formatted with the announcement's params
     body: str
     groups: tuple[str, ...] = ()
-    personal: bool = True  # the named users are told personally (and cannot mute it)
     urgent: bool = False  # goes through quiet hours
     robot: bool = True  # a group robot of the estate hears it too
     # Group members are told only if their role may open the record (people.CAPABILITIES).
@@ -132,8 +133,6 @@ def _members(db: Database, estate_id: int, group: str, department: str | None,
     if group == "department" and department:
         return [r[0] for r in db.execute(sql + "u.department = ?", [estate_id, department])]
     if group == "pool" and pool:
-        from .callbacks import POOL_ROLES  # callbacks imports the deadlines this one does
-
         if pool in POOL_ROLES:
             return [r[0] for r in db.execute(sql + "u.role = ?", [estate_id, POOL_ROLES[pool]])]
         return [r[0] for r in db.execute(sql + "u.department = ?", [estate_id, pool])]
@@ -184,9 +183,9 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
         [estate_id, kind, target, json.dumps(dict(params), ensure_ascii=False),
          int(rule.urgent), department, op_id, dedupe, at]).lastrowid
     told: dict[int, bool] = {}
-    for uid in users:
+    for uid in users:  # named by the event: told personally, whatever they muted
         if uid is not None:
-            told[uid] = rule.personal
+            told[uid] = True
     for group in rule.groups:
         for uid in _members(db, estate_id, group, department, pool, rule.capability):
             told.setdefault(uid, False)
