@@ -52,6 +52,9 @@ class Outcome:
 
 
 Handler = Callable[[Database, Command, datetime], dict[str, Any]]
+# Told of a rejected outcome inside the transaction that stores it (a caller that wants
+# the user told, without this package knowing who tells whom).
+OnRejected = Callable[[Database, Command, dict[str, Any], datetime], None]
 
 
 def acted_time(cmd: Command, now: datetime) -> datetime:
@@ -74,9 +77,11 @@ def _stored(row: dict[str, Any]) -> Outcome:
 
 
 def apply(
-    db: Database, cmd: Command, handlers: Mapping[str, Handler], now: datetime
+    db: Database, cmd: Command, handlers: Mapping[str, Handler], now: datetime,
+    on_rejected: OnRejected | None = None,
 ) -> Outcome:
-    """Apply `cmd` exactly once. Raises Invalid for bad input (nothing stored)."""
+    """Apply `cmd` exactly once. Raises Invalid for bad input (nothing stored).
+    `on_rejected` runs in the same transaction when the outcome is a rejection."""
     fields.op_id(cmd.op_id)
     handler = handlers.get(cmd.kind) if isinstance(cmd.kind, str) else None
     if handler is None:
@@ -93,7 +98,7 @@ def apply(
         base_version=fields.optional_integer(cmd.base_version, "base_version", 0,
                                              fields.MAX_ID, fields.DAMAGED))
     try:
-        return _apply_once(db, cmd, handler, now)
+        return _apply_once(db, cmd, handler, now, on_rejected)
     except sqlite3.IntegrityError:
         # Another process stored the same op_id between our check and insert.
         row = _find(db, cmd.op_id)
@@ -117,7 +122,8 @@ def _find(db: Database, op_id: str) -> dict[str, Any] | None:
     return next(iter(db.query("SELECT * FROM commands WHERE op_id = ?", [op_id])), None)
 
 
-def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> Outcome:
+def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime,
+                on_rejected: OnRejected | None) -> Outcome:
     db.execute("BEGIN IMMEDIATE")
     try:
         earlier = already(db, cmd.op_id, cmd.user_id, cmd.kind)
@@ -137,6 +143,8 @@ def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime) -> 
         if result.pop("_rejected", False):
             # A handler that kept the facts but refused the state change.
             status = "rejected"
+        if status == "rejected" and on_rejected is not None:
+            on_rejected(db, cmd, result, now)
         db.execute(
             """INSERT INTO commands (op_id, kind, target, user_id, device_id, device_time,
                received_at, base_version, replayed, payload, outcome, result, acted_at)

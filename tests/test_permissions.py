@@ -58,6 +58,8 @@ GET_MATRIX = {
     "users.index": ("/admin/users", {"admin"}),
     "users.edit": ("/admin/users/new", {"admin"}),
     "account.password": ("/account/password", ALL),
+    "notifications.index": ("/notifications", ALL),
+    "notifications.prefs": ("/notifications/prefs", ALL),
     "routine.index": ("/routine?estate_id=1", OFFICE),
     "complaints.index": ("/complaints", OFFICE),
     "complaints.new": ("/complaints/new", {"desk", "callback", "manager", "admin"}),
@@ -104,7 +106,8 @@ EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "
           "install.manifest",  # public: the login page links it (test_install)
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
           "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
-          "admin.robot_action"}  # posts: test_wecom
+          "admin.robot_action",  # posts: test_wecom
+          "notifications.open_one", "notifications.read_all"}  # posts: test_notifications
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -20,7 +20,7 @@ import sync
 from . import backup
 from .auth import utcnow
 from .db import get_db, migrate
-from .domain import company, files, imports, records
+from .domain import company, files, imports, notifications, records
 from .domain.handlers import HANDLERS
 from .domain.text import N_
 
@@ -284,6 +284,15 @@ def prune_files_command() -> None:
     click.echo(say(N_("%(n)s files no record holds were removed."), n=removed))
 
 
+@click.command("notify-scan")
+@with_appcontext
+def notify_scan_command() -> None:
+    """Warn of job deadlines about to pass or passed, callbacks due today or overdue and
+    complaints a month unresolved, once each (the worker runs this every minute)."""
+    made = notifications.scan(_company_db(), utcnow())
+    click.echo(say(N_("%(n)s notifications made."), n=made))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(import_units_command)
     app.cli.add_command(create_company_command)
@@ -291,3 +300,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(prune_files_command)
     app.cli.add_command(verify_records_command)
+    app.cli.add_command(notify_scan_command)

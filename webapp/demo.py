@@ -17,6 +17,7 @@ from .auth import hash_password, utcnow
 from .db import get_db, migrate
 from .demo_inspections import load_inspections
 from .demo_places import load_places
+from .domain import notifications
 from .domain.handlers import HANDLERS
 
 SURNAMES = (
@@ -270,6 +271,20 @@ def load(db: Database, now: datetime, seed: int = 7, password_hash: str | None =
     load_inspections(db, users, now)
     load_feedback(db, users, now)
     load_team_callbacks(db, users, rng, now)
+    load_notifications(db, now)
+
+
+def load_notifications(db: Database, now: datetime) -> None:
+    """The demo's commands told people of their jobs; those already taken up have been
+    read and opened (when accepted), and the scan adds the warnings due now, so each
+    bell shows what is still news."""
+    with db.atomic():
+        db.execute(
+            "UPDATE notifications SET read_at = j.accepted_at, opened_at = j.accepted_at"
+            " FROM announcements a JOIN jobs j ON 'job:' || j.id = a.target"
+            " WHERE a.id = notifications.announcement_id AND j.accepted_at IS NOT NULL"
+            " AND j.assignee_id = notifications.user_id")
+    notifications.scan(db, now)
 
 
 def load_team_callbacks(db: Database, users: dict[str, int], rng: random.Random,

@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
         inspections,
         install,
         live,
+        notifications,
         places,
         push,
         routine,
@@ -128,7 +129,8 @@ def init_app(app: Flask) -> None:
     from .views import jobs as jobs_views
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
-                   sync, routine, feedback, places, inspections, install, account, push, live):
+                   sync, routine, feedback, places, inspections, install, account, push, live,
+                   notifications):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, estates, people, records
+from . import access, audit, callbacks, estates, notifications, people, records
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -136,6 +136,7 @@ def create_complaint(db: Database, cmd: Command, user: dict, now: datetime,
                    "version = version + 1 WHERE id = ?", [repeat["id"]])
         audit.record(db, cmd, now, "level", "complaint", repeat["id"],
                      {"level": "major", "reason": "repeat"})
+        notifications.complaint_major(db, repeat["id"], now, cmd)
     at = iso(acted_time(cmd, now))
     cid = db.execute(
         """INSERT INTO complaints (number, estate_id, unit_id, channel, complainant_name,
@@ -148,6 +149,8 @@ def create_complaint(db: Database, cmd: Command, user: dict, now: datetime,
          source_callback_id, iso(now)],
     ).lastrowid
     _evidence(db, cmd, cid, "intake")
+    if level == "major":
+        notifications.complaint_major(db, cid, now, cmd)
     audit.record(db, cmd, now, "create", "complaint", cid,
                  {"level": level, "repeat_of": repeat["id"] if repeat else None})
     return cid
@@ -215,10 +218,12 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             [c["estate_id"]]).fetchone()
         _update(db, c, now, status="escalated", path=path, path_reason=reason, routed_at=at,
                 department="management", assignee_id=manager[0] if manager else None)
+        notifications.complaint_dispatched(db, cmd, c["id"], now)
     else:
         _update(db, c, now, status="dispatched", path=path, path_reason=reason, routed_at=at,
                 department=department, assignee_id=assignee)
         _linked_job(db, cmd, c, department, assignee, now)
+        notifications.complaint_dispatched(db, cmd, c["id"], now)
     _note(db, cmd, c["id"], "route", reason, now)
     return _done(db, cmd, now, c["id"], "route", path=path, department=department,
                  assignee_id=assignee)
@@ -337,6 +342,8 @@ def set_level(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid(errors)
     _check(cmd, c)
     _update(db, c, now, level=level)
+    if level == "major":
+        notifications.complaint_major(db, c["id"], now, cmd)
     _note(db, cmd, c["id"], "level", reason, now)
     return _done(db, cmd, now, c["id"], "level", level=level)
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, estates, people, phones, records
+from . import access, audit, callbacks, estates, notifications, people, phones, records
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -164,6 +164,7 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
         ],
     ).lastrowid
     _attach(db, cmd, job_id, photos, "intake")
+    notifications.job_created(db, cmd, job_id, now)
     job = get_job(db, job_id)
     assert job is not None
     result = _done(db, cmd, now, job, "create", number=number)
@@ -232,6 +233,7 @@ def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         action_detail = {"assignee_id": assignee}
     reason = _text(cmd.payload, "reason", 500)
     _note(db, cmd, job["id"], cmd.kind.split(".")[1], reason, now)
+    notifications.job_dispatched(db, cmd, job["id"], now)
     return _done(db, cmd, now, job, cmd.kind.split(".")[1], **action_detail, reason=reason)
 
 

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, fields
 
-from . import audit, files, people, phones, places, settings
+from . import audit, files, notifications, people, phones, places, settings
 from .jobs import CATEGORIES, get_job, iso
 from .numbers import next_number
 from .text import N_
@@ -257,6 +257,7 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     audit.record(db, cmd, now, "create", "job", job_id,
                  {"number": number, "source": "qr",
                   "place": f"{row['place_type']}:{row['place_id']}"})
+    notifications.job_created(db, cmd, job_id, now)
     job = get_job(db, job_id)
     assert job is not None
     return {"job_id": job_id, "number": number, "status": job["status"],

@@ -41,7 +41,7 @@ from sqlite_utils import Database
 
 from sync import Command, Invalid, Rejected, fields
 
-from . import audit, people
+from . import audit, notifications, people
 from .months import (
     local_month,
     month_window,
@@ -484,5 +484,6 @@ def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         audit.record(db, cmd, now, "plan", "routine_plan", plan.id,
                      {"month": month, "seed": seed, "households": plan.households,
                       "samplers": plan.samplers})
+        notifications.routine_published(db, cmd, plan.id, estate_id, month, now)
     return {"plan_id": plan.id, "estate_id": estate_id, "month": plan.month,
             "seed": plan.seed, "created": created}

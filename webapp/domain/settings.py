@@ -47,6 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("complete_emergency_hours", 24, "hours", N_("Emergency repair done within")),
     Setting("complete_small_hours", 24, "hours", N_("Small repair done within")),
     Setting("complete_medium_days", 3, "days", N_("Medium repair done within")),
+    Setting("deadline_warning_minutes", 10, "minutes",
+            N_("Warn the assignee and the desk before a deadline passes, by")),
     Setting("complaint_major_hours", 24, "hours", N_("Major complaint handled within"),
             "complaints"),
     Setting("complaint_important_hours", 72, "hours",

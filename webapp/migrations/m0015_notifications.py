@@ -103,3 +103,25 @@ def wecom_merged(db: Database) -> None:
         CREATE INDEX deliveries_address ON deliveries(channel, address_id, status, sent_at);
         """
     )
+
+
+# Open jobs by when their clocks started (received, or restarted by an agreed time or a
+# reopen), with every column the deadline scan reads: the scan asks a range of this
+# index per estate and class and never reads the table (domain/notifications.scan).
+OPEN_JOBS = "('new', 'pooled', 'assigned', 'accepted', 'arrived', 'paused')"
+CLOCK_START = "max(received_at, coalesce(agreed_at, ''), coalesce(reopened_at, ''))"
+
+
+@migrations(name="0016_notify_scan_indexes")
+def notify_scan_indexes(db: Database) -> None:
+    db.executescript(
+        f"""
+        CREATE INDEX jobs_open_clock ON jobs(estate_id, job_class, {CLOCK_START},
+            status, assignee_id, received_at, agreed_at, reopened_at, arrived_at,
+            dispatched_at, completed_at) WHERE status IN {OPEN_JOBS};
+        CREATE INDEX complaints_unresolved ON complaints(estate_id, received_at)
+            WHERE status IN ('new', 'verified', 'escalated', 'dispatched', 'answered')
+            AND level != 'major';
+        CREATE INDEX announcements_target ON announcements(target, kind);
+        """
+    )

@@ -22,6 +22,7 @@ from ..domain.workdays import LOCAL
 from ..htmx import is_partial, render
 from ..i18n import labels
 from ..payloads import callback_payload
+from . import notifications as notifications_view
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 LIST_PAGE = 50  # tasks per step of the clerk's list; "show more" fetches the next
@@ -112,7 +113,9 @@ def page(task: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @require("callback.work")
 def task(task_id: int):
     """One callback: who to call and how, and the form to record it."""
-    return render_template("callbacks/task.html", **page(load(task_id)))
+    item = load(task_id)
+    notifications_view.mark_opened(f"callback:{task_id}")
+    return render_template("callbacks/task.html", **page(item))
 
 
 @bp.post("/<int:task_id>/record")

@@ -18,6 +18,7 @@ from ..domain import complaints, people
 from ..domain.settings import estate_settings
 from ..htmx import render
 from ..payloads import complaint_payload
+from . import notifications as notifications_view
 from . import units
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -91,7 +92,9 @@ def page(c: dict[str, Any], **extra: Any) -> dict[str, Any]:
 @require("complaint.view")
 def detail(complaint_id: int):
     """One complaint: what was said, its level and deadline, the steps that fit."""
-    return render_template("complaints/detail.html", **page(load(complaint_id)))
+    complaint = load(complaint_id)
+    notifications_view.mark_opened(f"complaint:{complaint_id}")
+    return render_template("complaints/detail.html", **page(complaint))
 
 
 @bp.post("/<int:complaint_id>/<action>")

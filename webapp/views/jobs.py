@@ -27,6 +27,7 @@ from ..domain import (
     access,
     callbacks,
     jobs,
+    notifications,
     page_versions,
     people,
     place_commands,
@@ -37,6 +38,7 @@ from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
 from ..payloads import job_payload
+from . import notifications as notifications_view
 from . import units
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -183,15 +185,24 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
         if current_user.can("job.dispatch") else [],
+        # When the assignee was told and opened it, for the desk: the notify deadline is
+        # measured here.
+        "told": notifications.told(
+            db, job, estate_settings(db, job["estate_id"])["notify_minutes"])
+        if current_user.can("job.view_all") else None,
+        "NOTIFY_CHANNELS": notifications.CHANNELS,
+        "DELIVERY_STATUSES": notifications.DELIVERY_STATUSES,
     }
 
 
 @bp.get("/<int:job_id>")
 @require()
 def detail(job_id: int):
-    """One job: its facts, deadlines, history and the actions that fit."""
-    return render_template("jobs/detail.html", **page_context(load_job(job_id)),
-                           errors={}, values={})
+    """One job: its facts, deadlines, history and the actions that fit. Opening it counts
+    as opening the user's notifications about it."""
+    job = load_job(job_id)
+    notifications_view.mark_opened(f"job:{job_id}")
+    return render_template("jobs/detail.html", **page_context(job), errors={}, values={})
 
 
 def _fields(action: str) -> dict[str, Any]:

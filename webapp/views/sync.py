@@ -41,6 +41,7 @@ from ..domain import (
     files,
     inspections,
     jobs,
+    notifications,
     page_versions,
     places,
 )
@@ -323,7 +324,8 @@ def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
         return {**answer, "status": "invalid", "errors": {}, "message": _("Unknown action.")}
     try:
         cmd = _command(item, kind, device_id, offset, now)
-        outcome = sync.apply(get_db(), cmd, HANDLERS, now)
+        # A step refused here tells its worker why (the phone may be put away by now).
+        outcome = sync.apply(get_db(), cmd, HANDLERS, now, on_rejected=notifications.refused)
     except Invalid as exc:
         # Fields that no longer read (a rule changed since) on a command applied before:
         # the resend still gets the first answer.

@@ -1,0 +1,541 @@
+"""Notifications: who is told what (the rule table), quiet hours, muting, the scan's
+warnings once each, refused outbox steps, the same transaction, and the scan's plan."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+
+import sync
+from webapp.domain import notifications
+from webapp.domain.handlers import HANDLERS
+
+from .conftest import NOW
+from .jobflow import job_in, new_job, run, step, uid
+from .pages import Page
+
+
+def told(db, kind, target) -> dict[str, bool]:
+    """username → personal, of everyone told of the latest `kind` about `target`."""
+    aid = db.execute("SELECT max(id) FROM announcements WHERE kind = ? AND target = ?",
+                     [kind, target]).fetchone()[0]
+    assert aid is not None, f"no {kind} for {target}"
+    return {r[0]: bool(r[1]) for r in db.execute(
+        "SELECT u.username, n.personal FROM notifications n JOIN users u ON u.id = n.user_id"
+        " WHERE n.announcement_id = ?", [aid])}
+
+
+def announcements(db, target) -> list[str]:
+    return [r[0] for r in db.execute(
+        "SELECT kind FROM announcements WHERE target = ? ORDER BY id", [target])]
+
+
+MAINTENANCE = {"supervisor": False, "tech": False, "tech2": False}
+
+
+def test_dispatch_tells_the_assignee_personally(db):
+    job = job_in(db, "assigned")
+    assert told(db, "job.dispatched", f"job:{job}") == {"tech": True}
+
+
+def test_reassign_tells_the_new_assignee(db):
+    job = job_in(db, "accepted")
+    assert step(db, job, "job.reassign").status == "applied"
+    assert told(db, "job.reassigned", f"job:{job}") == {"tech2": True}
+
+
+def test_a_pooled_job_tells_the_department_of_that_estate(db):
+    job = job_in(db, "pooled")
+    # tech3 is maintenance too, but of the other estate; the desk sent it and is not told.
+    assert told(db, "job.pooled", f"job:{job}") == MAINTENANCE
+
+
+def test_an_emergency_tells_the_desk_and_the_department_urgently(db):
+    job = new_job(db, job_class="emergency")
+    # The desk who took the call is not told of their own step; of the department, those
+    # who may open a job not yet dispatched (the technicians hear of it when it is).
+    assert told(db, "job.emergency", f"job:{job}") == {"supervisor": False}
+    urgent = db.execute("SELECT urgent FROM announcements WHERE target = ?",
+                        [f"job:{job}"]).fetchone()[0]
+    assert urgent == 1
+    other = new_job(db)
+    assert announcements(db, f"job:{other}") == []  # an ordinary report tells no one yet
+
+
+def test_a_major_complaint_tells_the_managers_and_a_dispatched_one_its_department(db):
+    out = run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=5,
+              complainant_name="黄女士", contact="13700000000", channel="phone",
+              identity="owner", category="cleaning", level="minor", content="楼道垃圾没人收",
+              photos=[])
+    cid = out.result["complaint_id"]
+    assert announcements(db, f"complaint:{cid}") == []
+    assert run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary",
+               reason="保洁负责", to="dept:cleaning").status == "applied"
+    # The cleaner may not open complaints: only the supervisor of cleaning is told.
+    assert told(db, "complaint.dispatched", f"complaint:{cid}") == {"clean_lead": False}
+    assert run(db, "desk", "complaint.level", f"complaint:{cid}", level="major",
+               reason="住户多次投诉").status == "applied"
+    assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
+    # A difficult one goes to the manager, personally (and management's other readers).
+    other = run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=6,
+                complainant_name="陈先生", contact="13700000002", channel="phone",
+                identity="owner", category="fees", level="important", content="收费有误",
+                photos=[]).result["complaint_id"]
+    assert run(db, "desk", "complaint.route", f"complaint:{other}", path="difficult",
+               reason="涉及赔偿").status == "applied"
+    assert told(db, "complaint.dispatched", f"complaint:{other}") == {
+        "manager": True, "admin": False}
+
+
+def test_a_routine_plan_tells_each_sampler(db):
+    out = run(db, "manager", "routine.plan", "estate:1", month="2026-12", seed=3,
+              tz="Asia/Shanghai")
+    assert out.status == "applied", out.result
+    plan = out.result["plan_id"]
+    pools = [r[0] for r in db.execute(
+        "SELECT id FROM announcements WHERE target = ?", [f"routine:{plan}"])]
+    assert len(pools) >= 4  # one per sampler with households
+    everyone = set()
+    for aid in pools:
+        everyone |= {r[0] for r in db.execute(
+            "SELECT u.username FROM notifications n JOIN users u ON u.id = n.user_id"
+            " WHERE n.announcement_id = ?", [aid])}
+    # The departments' pools (their supervisors work callbacks, field staff do not) and
+    # the service centre's; the manager made the plan.
+    assert {"supervisor", "sec_lead", "clean_lead", "desk", "callback"} <= everyone
+    assert not everyone & {"manager", "tech", "guard", "cleaner"}
+
+
+def test_a_report_from_a_qr_code_tells_the_desk(app, client):
+    from .placeflow import query, report, token
+
+    app.config["PUBLIC_REPORT_MIN_SECONDS"] = 0  # the test fills the form at once
+    assert report(client, token(app, "unit", 1)).status_code == 303
+    aid = query(app, "SELECT id, target FROM announcements WHERE kind = 'job.public_report'"
+                     " AND target = (SELECT 'job:' || max(id) FROM jobs)")
+    assert len(aid) == 1
+    users = query(app, "SELECT u.username FROM notifications n JOIN users u"
+                       " ON u.id = n.user_id WHERE n.announcement_id = ?", [aid[0]["id"]])
+    assert {u["username"] for u in users} == {"desk"}
+
+
+def test_every_rule_is_tested_here():
+    """A new kind needs its line above (who is told) and its words (render)."""
+    assert set(notifications.RULES) == {
+        "job.dispatched", "job.reassigned", "job.pooled", "job.emergency",
+        "job.arrive_soon", "job.arrive_passed", "job.complete_soon", "job.complete_passed",
+        "job.public_report", "complaint.major", "complaint.dispatched",
+        "callback.due_today", "callback.overdue", "routine.published", "step.refused"}
+
+
+# --- Deliveries, quiet hours, muting ----------------------------------------------------
+
+
+def subscribe(db, username, endpoint="https://push.example/1"):
+    db.execute("INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)"
+               " VALUES (?,?,?,?,?)", [uid(db, username), endpoint, "k", "a", NOW.isoformat()])
+
+
+def push_deliveries(db, target):
+    return list(db.query(
+        "SELECT d.next_at, u.username FROM deliveries d JOIN notifications n"
+        " ON n.id = d.notification_id JOIN users u ON u.id = n.user_id JOIN announcements a"
+        " ON a.id = d.announcement_id WHERE a.target = ? AND d.channel = 'push'", [target]))
+
+
+def test_a_push_per_live_subscription_and_a_robot_per_matching_hook(db):
+    subscribe(db, "tech", "https://push.example/a")
+    subscribe(db, "tech", "https://push.example/b")
+    db.execute("UPDATE push_subscriptions SET gone_at = ? WHERE endpoint LIKE '%/b'",
+               [NOW.isoformat()])
+    for dept in (None, "maintenance", "cleaning"):
+        db.execute("INSERT INTO robot_hooks (estate_id, department, url, created_at)"
+                   " VALUES (1, ?, 'https://robot.example', ?)", [dept, NOW.isoformat()])
+    job = job_in(db, "assigned")
+    assert [d["username"] for d in push_deliveries(db, f"job:{job}")] == ["tech"]
+    hooks = [r[0] for r in db.execute(
+        "SELECT h.department FROM deliveries d JOIN robot_hooks h ON h.id = d.address_id"
+        " JOIN announcements a ON a.id = d.announcement_id WHERE a.target = ?"
+        " AND d.channel = 'wecom' ORDER BY h.id", [f"job:{job}"])]
+    assert hooks == [None, "maintenance"]
+
+
+def test_quiet_hours_hold_pushes_but_not_emergencies(db):
+    subscribe(db, "tech")
+    # 22:00 to 07:00 in Shanghai; NOW is 17:00 there, so move the clock to 23:30 local.
+    db.execute("INSERT INTO notify_prefs (user_id, quiet_from, quiet_until)"
+               " VALUES (?, '22:00', '07:00')", [uid(db, "tech")])
+    night = NOW + timedelta(hours=6, minutes=30)
+    job = new_job(db)
+    assert step(db, job, "job.dispatch", now=night).status == "applied"
+    [held] = push_deliveries(db, f"job:{job}")
+    assert held["next_at"] == "2026-11-10T23:00:00"  # 07:00 on the 11th in Shanghai
+    urgent = new_job(db, job_class="emergency")
+    # An emergency reported at night goes out at once (the job was made at NOW: redo it).
+    db.execute("DELETE FROM deliveries")
+    notifications.announce(db, "job.emergency", target=f"job:{urgent}", estate_id=1,
+                           params={}, now=night, users=[uid(db, "tech")])
+    [now_sent] = push_deliveries(db, f"job:{urgent}")
+    assert now_sent["next_at"] == night.isoformat()
+
+
+@pytest.mark.parametrize(("start", "end", "hour", "quiet"), [
+    ("22:00", "07:00", 23, True), ("22:00", "07:00", 6, True), ("22:00", "07:00", 7, False),
+    ("12:00", "14:00", 13, True), ("12:00", "14:00", 14, False), (None, None, 3, False)])
+def test_quiet_hours_may_run_over_midnight(start, end, hour, quiet):
+    local_noon = NOW.replace(hour=4)  # 12:00 in Shanghai
+    at = local_noon + timedelta(hours=hour - 12)
+    pref = {"quiet_from": start, "quiet_until": end}
+    assert (notifications.quiet_until(pref, at) is not None) is quiet
+
+
+def test_muting_skips_group_kinds_but_never_personal_ones(db):
+    for username in ("tech", "tech2"):
+        assert run(db, username, "notify.prefs", f"user:{uid(db, username)}",
+                   muted=["job.pooled"]).status == "applied"
+    job = job_in(db, "pooled")
+    assert told(db, "job.pooled", f"job:{job}") == {"supervisor": False}
+    # A personal kind cannot be muted.
+    with pytest.raises(sync.Invalid):
+        run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech')}", muted=["job.dispatched"])
+    assert "job.dispatched" not in notifications.MUTABLE
+    # A kind muted is still told to whom it is addressed personally: the desk muted the
+    # warning and hears nothing, the assignee muted it too and is told all the same.
+    for username in ("tech", "desk"):
+        assert run(db, username, "notify.prefs", f"user:{uid(db, username)}",
+                   muted=list(notifications.MUTABLE)).status == "applied"
+    other = job_in(db, "accepted")
+    notifications.scan(db, NOW + timedelta(minutes=21))
+    assert told(db, "job.arrive_soon", f"job:{other}") == {"tech": True}
+
+
+def test_prefs_are_ones_own_and_quiet_hours_need_both_ends(db):
+    out = run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech2')}", muted=[])
+    assert out.status == "rejected"
+    with pytest.raises(sync.Invalid) as exc:
+        run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech')}", quiet_from="22:00")
+    assert "quiet_until" in exc.value.errors
+    with pytest.raises(sync.Invalid):
+        run(db, "tech", "notify.prefs", f"user:{uid(db, 'tech')}", quiet_from="25:00",
+            quiet_until="07:00")
+
+
+# --- The scan ---------------------------------------------------------------------------
+
+
+def test_a_deadline_warning_is_sent_once_then_once_more_when_passed(db):
+    job = job_in(db, "accepted")  # small repair: on site within 30 minutes of NOW
+    notifications.scan(db, NOW + timedelta(minutes=10))
+    assert announcements(db, f"job:{job}") == ["job.dispatched"]
+    assert notifications.scan(db, NOW + timedelta(minutes=21)) >= 1
+    assert told(db, "job.arrive_soon", f"job:{job}") == {"tech": True, "desk": False}
+    before = len(announcements(db, f"job:{job}"))
+    notifications.scan(db, NOW + timedelta(minutes=22))
+    notifications.scan(db, NOW + timedelta(minutes=25))
+    assert len(announcements(db, f"job:{job}")) == before  # not again
+    notifications.scan(db, NOW + timedelta(minutes=31))
+    assert announcements(db, f"job:{job}")[-1] == "job.arrive_passed"
+    notifications.scan(db, NOW + timedelta(minutes=35))
+    assert announcements(db, f"job:{job}").count("job.arrive_passed") == 1
+
+
+def test_a_restarted_clock_warns_again(db):
+    job = job_in(db, "accepted")
+    notifications.scan(db, NOW + timedelta(minutes=31))
+    assert announcements(db, f"job:{job}").count("job.arrive_passed") == 1
+    agreed = NOW + timedelta(hours=3)
+    assert step(db, job, "job.pause", {"reason": "住户改天", "agreed_at": agreed.isoformat()},
+                now=NOW + timedelta(minutes=40)).status == "applied"
+    notifications.scan(db, agreed + timedelta(minutes=31))
+    assert announcements(db, f"job:{job}").count("job.arrive_passed") == 2
+
+
+def test_no_warning_for_a_deadline_met_or_long_past(db):
+    job = job_in(db, "arrived")
+    notifications.scan(db, NOW + timedelta(minutes=25))
+    assert "job.arrive_soon" not in announcements(db, f"job:{job}")
+    stale = job_in(db, "accepted")
+    notifications.scan(db, NOW + timedelta(days=1))  # the scan did not run all day
+    assert "job.arrive_passed" not in announcements(db, f"job:{stale}")
+
+
+def test_callbacks_due_today_and_overdue_once_to_assignee_or_pool(db):
+    due = NOW + timedelta(hours=3)
+    ids = []
+    for assignee, pool in ((uid(db, "callback"), None), (None, "callback"), (None, "callback")):
+        ids.append(db.execute(
+            "INSERT INTO callback_tasks (estate_id, kind, assignee_id, pool, created_at,"
+            " due_at, latest_at, status) VALUES (1, 'information', ?, ?, ?, ?, ?, 'open')",
+            [assignee, pool, NOW.isoformat(), due.isoformat(), due.isoformat()]).lastrowid)
+    db.execute("DELETE FROM notifications WHERE announcement_id IN (SELECT id FROM"
+               " announcements WHERE kind LIKE 'callback.%')")
+    db.execute("DELETE FROM announcements WHERE kind LIKE 'callback.%'")
+    notifications.scan(db, NOW)
+    rows = list(db.query("SELECT target, params, dedupe FROM announcements"
+                         " WHERE kind = 'callback.due_today' AND dedupe LIKE '%:1:%'"))
+    mine = [r for r in rows if f":user:{uid(db, 'callback')}:" in r["dedupe"]]
+    pool = [r for r in rows if ":pool:callback:" in r["dedupe"]]
+    assert mine[0]["target"] == f"callback:{ids[0]}"
+    assert json.loads(pool[0]["params"])["count"] >= 2 and pool[0]["target"] == "callbacks"
+    count = db.execute("SELECT count(*) FROM announcements").fetchone()[0]
+    notifications.scan(db, NOW + timedelta(minutes=1))
+    assert db.execute("SELECT count(*) FROM announcements").fetchone()[0] == count
+    notifications.scan(db, due + timedelta(minutes=1))
+    overdue = [r[0] for r in db.execute(
+        "SELECT target FROM announcements WHERE kind = 'callback.overdue'")]
+    assert f"callback:{ids[0]}" in overdue
+
+
+def test_a_complaint_a_month_unresolved_tells_the_managers_once(db):
+    out = run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=5,
+              complainant_name="黄女士", contact="13700000001", channel="phone",
+              identity="owner", category="fees", level="minor", content="物业费算错",
+              photos=[])
+    cid = out.result["complaint_id"]
+    notifications.scan(db, NOW + timedelta(days=29))
+    assert announcements(db, f"complaint:{cid}") == []
+    notifications.scan(db, NOW + timedelta(days=31))
+    notifications.scan(db, NOW + timedelta(days=32))
+    assert announcements(db, f"complaint:{cid}") == ["complaint.major"]
+    assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
+
+
+def test_flask_notify_scan_runs_the_scan_once(runner):
+    first = runner.invoke(args=["notify-scan"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["notify-scan"])
+    assert again.output.strip() == "已生成0条通知。"
+
+
+def test_the_scan_reads_only_indexes(db):
+    """At a million jobs a table scan would take seconds: the plan must use the partial
+    index of open jobs, covering every column the scan reads."""
+    sql = notifications.scan_query()
+    plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql,
+                                             notifications.scan_params(1, "small", NOW, NOW)))
+    assert "COVERING INDEX jobs_open_clock" in plan, plan
+    assert "SCAN" not in plan, plan
+    for sql, params in (
+            ("SELECT id, due_at, assignee_id, pool FROM callback_tasks WHERE estate_id = ?"
+             " AND status = 'open' AND due_at > ? AND due_at <= ?", [1, "a", "b"]),
+            ("SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = ? AND"
+             " read_at IS NULL LIMIT ?)", [1, 100])):
+        plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "SCAN" not in plan.replace("SCAN (subquery", ""), plan
+
+
+# --- Refused steps and the same transaction ---------------------------------------------
+
+
+def replay(db, username, kind, target, queued=True, **payload):
+    cmd = sync.Command(op_id=str(uuid.uuid4()), kind=kind, target=target, payload=payload,
+                       user_id=uid(db, username), device_id="phone", replayed=queued)
+    return sync.apply(db, cmd, HANDLERS, NOW, on_rejected=notifications.refused)
+
+
+def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
+    job = job_in(db, "accepted")
+    assert step(db, job, "job.reassign").status == "applied"  # to tech2, while tech offline
+    out = replay(db, "tech", "job.arrive", f"job:{job}")
+    assert out.status == "rejected"
+    assert told(db, "step.refused", f"job:{job}") == {"tech": True}
+    params = json.loads(db.execute("SELECT params FROM announcements WHERE kind ="
+                                   " 'step.refused'").fetchone()[0])
+    title, body = notifications.render("step.refused", params, "zh_CN")
+    assert "到场" in title and body == "此单已派给其他人。"
+    # Sent at once (not queued), the refusal shows on the page: no message.
+    cancelled = job_in(db, "cancelled")
+    assert replay(db, "tech", "job.accept", f"job:{cancelled}", queued=False).status \
+        == "rejected"
+    assert "step.refused" not in announcements(db, f"job:{cancelled}")
+
+
+def test_an_invalid_or_rejected_command_leaves_no_announcement(db):
+    job = new_job(db)
+    count = "SELECT (SELECT count(*) FROM announcements), (SELECT count(*) FROM notifications)"
+    before = db.execute(count).fetchone()
+    with pytest.raises(sync.Invalid):
+        step(db, job, "job.dispatch", {"to": "user:99999"})
+    assert step(db, job, "job.dispatch", username="tech").status == "rejected"
+    job_in(db, "cancelled")
+    cancelled = db.execute("SELECT max(id) FROM jobs").fetchone()[0]
+    before = db.execute(count).fetchone()
+    assert step(db, cancelled, "job.reassign").status == "rejected"
+    assert db.execute(count).fetchone() == before
+
+
+def test_a_failing_announcement_undoes_the_command(db, monkeypatch):
+    """The command and its messages are one transaction: neither without the other."""
+    job = new_job(db)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(notifications, "announce", broken)
+    with pytest.raises(RuntimeError):
+        step(db, job, "job.dispatch")
+    assert db.execute("SELECT status FROM jobs WHERE id = ?", [job]).fetchone()[0] == "new"
+
+
+# --- Words and links --------------------------------------------------------------------
+
+
+def test_messages_are_short_chinese_with_the_record_link(db):
+    job = job_in(db, "assigned")
+    row = next(iter(db.query("SELECT * FROM announcements WHERE kind = 'job.dispatched'"
+                             " AND target = ?", [f"job:{job}"])))
+    msg = notifications.message(db, row, "zh_CN")
+    number = db.execute("SELECT number FROM jobs WHERE id = ?", [job]).fetchone()[0]
+    assert msg["title"] == f"新工单{number}"
+    assert msg["url"] == f"/jobs/{job}" and "水龙头漏水" in msg["body"]
+    assert notifications.message(db, row, "en")["title"] == f"New job {number}"
+    assert notifications.link("complaint:3") == "/complaints/3"
+    assert notifications.link("callbacks") == "/callbacks"
+    for kind in notifications.RULES:
+        assert notifications.translations("zh_CN").ugettext(notifications.RULES[kind].title) \
+            != notifications.RULES[kind].title, kind
+
+
+# --- Pages: the bell, the list, opening, marking read, preferences ----------------------
+
+
+def post(client, url, **data):
+    data.setdefault("op_id", str(uuid.uuid4()))
+    return client.post(url, data=data)
+
+
+def bell(client, url="/jobs/mine") -> int:
+    """The unread count the header's bell shows (0 when it shows none)."""
+    page = Page(client.get(url).get_data(as_text=True))
+    [found] = page.find("data-bell")
+    count = int(found["data-unread-count"])
+    assert page.text("data-bell-count") == (str(count) if count else "")
+    assert ("unread" in found["class"].split()) == bool(count)  # the count shows
+    return count
+
+
+def dispatch_new_job(client, auth, to="tech") -> int:
+    from .test_jobs_pages import create
+
+    auth.login("desk")
+    job = create(client)
+    tech = query_one(client, "SELECT id FROM users WHERE username = ?", [to])
+    assert post(client, f"/jobs/{job}/dispatch", to=f"user:{tech}").status_code == 303
+    auth.logout()
+    return job
+
+
+def query_one(client, sql, params=()):
+    from webapp.db import connect
+
+    db = connect(client.application.config["DATABASE"])
+    try:
+        return db.execute(sql, list(params)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_the_bell_counts_what_is_unread_and_the_page_opens_the_record(client, auth):
+    auth.login("tech")
+    before = bell(client)
+    auth.logout()
+    job = dispatch_new_job(client, auth)
+    auth.login("tech")
+    assert bell(client) == before + 1
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    newest = page.find("data-notification")[0]
+    assert "data-unread" in newest
+    assert page.text("data-title").startswith("新工单")  # newest first
+    response = post(client, f"/notifications/{newest['data-notification']}/open")
+    assert response.status_code == 303 and response.headers["Location"] == f"/jobs/{job}"
+    assert bell(client) == before
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    assert "data-unread" not in page.find("data-notification")[0]
+
+
+def test_another_users_notification_does_not_open(client, auth):
+    dispatch_new_job(client, auth)
+    theirs = query_one(client, "SELECT max(n.id) FROM notifications n JOIN users u"
+                               " ON u.id = n.user_id WHERE u.username = 'tech'")
+    auth.login("tech2")
+    assert post(client, f"/notifications/{theirs}/open").status_code == 404
+    assert query_one(client, "SELECT read_at FROM notifications WHERE id = ?",
+                     [theirs]) is None
+
+
+def test_mark_all_read_empties_the_bell(client, auth):
+    dispatch_new_job(client, auth)
+    auth.login("tech")
+    assert bell(client) >= 1
+    assert post(client, "/notifications/read").status_code == 303
+    assert bell(client) == 0
+    assert not Page(client.get("/notifications").get_data(as_text=True)).find("data-unread")
+
+
+def test_opening_the_job_directly_counts_as_opened_and_the_desk_sees_it(client, auth):
+    job = dispatch_new_job(client, auth)
+    auth.login("desk")
+    page = Page(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert page.find("data-told")[0]["data-told"] == "met"  # dispatched at once
+    assert page.text("data-opened") == "尚未查看"
+    auth.logout()
+    auth.login("tech")
+    # The phone's service worker keeping the page for offline use is not opening it.
+    client.get(f"/jobs/{job}", headers={"Sec-Fetch-Dest": "empty"})
+    assert query_one(client, "SELECT n.opened_at FROM notifications n JOIN announcements a"
+                             " ON a.id = n.announcement_id WHERE a.target = ?",
+                     [f"job:{job}"]) is None
+    client.get(f"/jobs/{job}", headers={"Sec-Fetch-Dest": "document"})
+    auth.logout()
+    auth.login("desk")
+    page = Page(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert page.text("data-opened") != "尚未查看"
+    opened = query_one(client, "SELECT n.opened_at FROM notifications n JOIN announcements a"
+                               " ON a.id = n.announcement_id WHERE a.target = ?",
+                       [f"job:{job}"])
+    assert opened is not None
+
+
+def test_preferences_mute_group_kinds_and_keep_quiet_hours(client, auth):
+    auth.login("tech")
+    page = Page(client.get("/account/password").get_data(as_text=True))
+    assert page.find("data-notify-prefs")[0]["href"] == "/notifications/prefs"
+    page = Page(client.get("/notifications/prefs").get_data(as_text=True))
+    assert [d["data-mute"] for d in page.find("data-mute")] == list(notifications.MUTABLE)
+    assert not page.find("data-mute", "job.dispatched")  # personal: not offered
+    response = client.post("/notifications/prefs", data={
+        "op_id": str(uuid.uuid4()), "muted": ["job.pooled", "job.emergency"],
+        "quiet_from": "22:00", "quiet_until": "07:00"})
+    assert response.status_code == 303
+    page = Page(client.get("/notifications/prefs").get_data(as_text=True))
+    assert {d["data-mute"] for d in page.find("data-mute") if "checked" in d} == {
+        "job.pooled", "job.emergency"}
+    assert page.values["quiet_from"] == "22:00" and page.values["quiet_until"] == "07:00"
+    response = client.post("/notifications/prefs", data={
+        "op_id": str(uuid.uuid4()), "muted": ["job.dispatched"], "quiet_from": "22:00"})
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["muted"] == "请从所列类别中选择。"
+
+
+def test_the_page_shows_thirty_at_a_time_and_more_below(app, client, auth):
+    from webapp.db import connect
+
+    db = connect(app.config["DATABASE"])
+    tech = uid(db, "tech")
+    with db.conn:
+        for i in range(40):
+            notifications.announce(db, "job.dispatched", target="job:1", estate_id=1,
+                                   params={"number": f"N{i:02d}", "place": "", "text": ""},
+                                   now=NOW + timedelta(minutes=i), users=[tech])
+    db.close()
+    auth.login("tech")
+    page = Page(client.get("/notifications").get_data(as_text=True))
+    shown = page.find("data-notification")
+    assert len(shown) == 30 and page.text("data-title") == "新工单N39"
+    [more] = page.find("data-more-link")
+    rest = Page(client.get(more["href"], headers={"HX-Request": "true"}).get_data(as_text=True))
+    assert not rest.has_html and rest.text("data-title") == "新工单N09"
+    ids = [int(d["data-notification"]) for d in shown + rest.find("data-notification")]
+    assert ids == sorted(set(ids), reverse=True)  # newest first, none twice
