@@ -125,7 +125,7 @@ def test_every_rule_is_tested_here():
     assert set(notifications.RULES) == {
         "job.dispatched", "job.reassigned", "job.pooled", "job.emergency",
         "job.arrive_soon", "job.arrive_passed", "job.complete_soon", "job.complete_passed",
-        "job.public_report", "complaint.major", "complaint.dispatched",
+        "job.public_report", "job.edited", "complaint.major", "complaint.dispatched",
         "callback.due_today", "callback.overdue", "routine.published", "step.refused"}
 
 
@@ -539,3 +539,14 @@ def test_the_page_shows_thirty_at_a_time_and_more_below(app, client, auth):
     assert not rest.has_html and rest.text("data-title") == "新工单N09"
     ids = [int(d["data-notification"]) for d in shown + rest.find("data-notification")]
     assert ids == sorted(set(ids), reverse=True)  # newest first, none twice
+
+
+def test_a_corrected_job_tells_the_person_on_it(db):
+    job_id = job_in(db, "accepted")
+    run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing", job_class="emergency",
+        description="水管爆裂", unit_id=1)
+    told = db.execute(
+        "SELECT n.user_id, n.personal FROM notifications n JOIN announcements a "
+        "ON a.id = n.announcement_id WHERE a.kind = 'job.edited' AND a.target = ?",
+        [f"job:{job_id}"]).fetchall()
+    assert [tuple(r) for r in told] == [(uid(db, "tech"), 1)]

@@ -90,7 +90,7 @@ def test_one_message_is_markdown_in_chinese_with_an_absolute_link(db):
         "content": f"**新工单 J-{a}**\n1-502 厨房漏水（zh）\n[查看详情](https://wuye.example/jobs/{a})"}}
     [d] = deliveries(db)
     assert (d["status"], d["sent_at"], d["attempts"], d["error"]) == (
-        "sent", NOW.isoformat(), 1, None)
+        "accepted", NOW.isoformat(), 1, None)
     assert robots.get(db, hook)["last_ok_at"] == NOW.isoformat()
     assert run(db, NOW + timedelta(minutes=5), post=robot) == 0  # sent once
 
@@ -128,7 +128,7 @@ def test_more_due_than_the_minute_allows_are_merged_into_one_message(db):
     for a in ids:
         assert content.count(f"[新工单 J-{a}](https://wuye.example/jobs/{a})") == 1
     rows = deliveries(db)
-    assert {r["status"] for r in rows} == {"sent"}
+    assert {r["status"] for r in rows} == {"accepted"}
     carrier = rows[0]["id"]
     assert [r["merged_into"] for r in rows] == [None] + [carrier] * 24
     assert wecom.window(db, hook, NOW)[0] == 1  # one message of the minute's 20
@@ -194,7 +194,7 @@ def test_the_rate_limit_error_waits_a_minute_and_never_fails_a_message(db):
     assert hook_row["last_error"].startswith("errcode:45009") and hook_row["last_ok_at"] is None
     robot.answers = []
     assert run(db, now, post=robot) == 2
-    assert {r["status"] for r in deliveries(db)} == {"sent"}
+    assert {r["status"] for r in deliveries(db)} == {"accepted"}
 
 
 def test_errors_back_off_and_fail_with_the_reason_after_the_last_attempt(db):
@@ -215,7 +215,7 @@ def test_errors_back_off_and_fail_with_the_reason_after_the_last_attempt(db):
     assert first["status"] == "failed"
     assert wecom.backoff(1) == timedelta(minutes=1) and wecom.backoff(20) == wecom.MAX_BACKOFF
     assert run(db, now + timedelta(hours=2), post=robot) == 1  # the robot is back
-    assert [d["status"] for d in deliveries(db)] == ["failed", "sent"]
+    assert [d["status"] for d in deliveries(db)] == ["failed", "accepted"]
 
 
 def test_an_error_answer_is_recorded_on_the_robot(db):
@@ -248,7 +248,7 @@ def test_an_announcement_that_cannot_be_worded_does_not_hold_the_others_up(db):
     assert wecom.deliver_due(db, NOW, message=picky, post=robot, base_url=BASE) == 1
     first, second = deliveries(db)
     assert first["status"] == "failed" and "KeyError" in first["error"]
-    assert second["status"] == "sent"
+    assert second["status"] == "accepted"
 
 
 def test_a_run_leases_what_it_sends_so_a_second_run_does_not_send_it_too(db):
@@ -354,7 +354,7 @@ def test_thirty_in_a_burst_all_arrive_once_within_the_robots_limit(db, robot_ser
     everything = "\n".join(server.received)
     for a in ids:  # every one arrived, once
         assert everything.count(f"(https://wuye.example/jobs/{a})") == 1, a
-    assert {d["status"] for d in deliveries(db)} == {"sent"}
+    assert {d["status"] for d in deliveries(db)} == {"accepted"}
     # Alone on its robot, the app never meets the limit: the ten past the minute's twenty
     # go out merged. Beside another sender, it is refused once, and waits a minute.
     assert (len(server.received), server.limited) == ((21, 0) if others == 0 else (30, 1))

@@ -166,7 +166,7 @@ def window(db: Database, hook_id: int, now: datetime) -> tuple[int, datetime | N
     the first of them leaves the minute."""
     count, first = db.execute(
         "SELECT count(*), min(sent_at) FROM deliveries WHERE channel = ? AND address_id = ?"
-        " AND status = 'sent' AND merged_into IS NULL AND sent_at > ?",
+        " AND status = 'accepted' AND merged_into IS NULL AND sent_at > ?",
         [CHANNEL, hook_id, _iso(now - WINDOW)]).fetchone()
     return count, (datetime.fromisoformat(first) + WINDOW if first else None)
 
@@ -285,7 +285,7 @@ def _sent(db: Database, group: list[Item], now: datetime, hook_id: int) -> None:
     first = group[0].delivery_id
     with write_tx(db):
         db.conn.executemany(
-            "UPDATE deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+            "UPDATE deliveries SET status = 'accepted', sent_at = ?, attempts = attempts + 1,"
             " error = NULL, merged_into = ? WHERE id = ?",
             [(_iso(now), None if i.delivery_id == first else first, i.delivery_id)
              for i in group])

@@ -51,7 +51,10 @@ def _notifications_scan(db: Database, now: datetime) -> Any:
 
 def _robots_deliver_due(db: Database, now: datetime, *, message: Callable) -> int:
     from . import wecom
-    return wecom.deliver_due(db, now, message=message)
+    # A robot's message links to the record on the address phones use (PUBLIC_URL, set
+    # by `make serve`); without one (the demo) the link is the record's path.
+    return wecom.deliver_due(db, now, message=message,
+                             base_url=str(current_app.config.get("PUBLIC_URL") or ""))
 
 
 @dataclass

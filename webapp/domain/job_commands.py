@@ -203,6 +203,7 @@ def edit(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         if "category" in changed and job["status"] in ("new", "pooled"):
             changed["department"] = CATEGORIES[changed["category"]][1]
         _update(db, job, now, **changed)
+        notifications.job_edited(db, cmd, job, now)
     _note(db, cmd, job["id"], "edit", _text(p, "reason", 500), now)
     return _done(db, cmd, now, job, "edit", before={k: job[k] for k in changed},
                  after=changed)

@@ -54,6 +54,9 @@ RULES: dict[str, Rule] = {
                            N_("%(place)s: %(text)s")),
     "job.reassigned": Rule(N_("A job reassigned to me"), N_("Job %(number)s is now yours"),
                            N_("%(place)s: %(text)s")),
+    "job.edited": Rule(N_("A job of mine corrected by the desk"),
+                       N_("Job %(number)s was corrected"), N_("%(place)s: %(text)s"),
+                       robot=False),
     "job.pooled": Rule(N_("A job in my department's pool"),
                        N_("Job %(number)s in your department's pool"),
                        N_("%(place)s: %(text)s"), groups=("department",)),
@@ -298,6 +301,21 @@ def job_dispatched(db: Database, cmd: Command, job_id: int, now: datetime) -> No
     announce(db, kind, target=f"job:{job_id}", estate_id=estate_id,
              params=job_params(db, job_id), now=now, op_id=cmd.op_id, department=department,
              users=users, actor=cmd.user_id)
+
+
+def job_edited(db: Database, cmd: Command, job: Mapping[str, Any], now: datetime) -> None:
+    """The desk corrected a job (job.edit): the person on it is told; a pooled job that
+    moved to another department's pool is news to that department."""
+    department, assignee, status = db.execute(
+        "SELECT department, assignee_id, status FROM jobs WHERE id = ?", [job["id"]]).fetchone()
+    if assignee is not None:
+        announce(db, "job.edited", target=f"job:{job['id']}", estate_id=job["estate_id"],
+                 params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
+                 department=department, users=[assignee], actor=cmd.user_id)
+    elif status == "pooled" and department != job["department"]:
+        announce(db, "job.pooled", target=f"job:{job['id']}", estate_id=job["estate_id"],
+                 params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
+                 department=department, actor=cmd.user_id)
 
 
 def complaint_params(db: Database, complaint_id: int) -> tuple[int, dict[str, Any]]:
