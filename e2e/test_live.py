@@ -62,9 +62,13 @@ def test_a_dispatch_shows_on_the_technicians_list_while_they_type(page: Page, ne
     expect(page.locator("[data-job-page] [data-status=assigned]")).to_be_visible()
 
     # The technician keeps typing; the job comes onto the list meanwhile, no reload.
+    bell = tech.locator("[data-bell]")
+    unread = int(bell.get_attribute("data-unread-count") or 0)
     tech.evaluate("() => { window.notReloaded = true; }")
     note.press_sequentially("，电话先联系", delay=300)
     expect(mine.locator(f"[data-job='{number}']")).to_be_visible(timeout=WITHIN_MS)
+    # The bell's count rose with it, also without a reload.
+    expect(bell).to_have_attribute("data-unread-count", str(unread + 1), timeout=WITHIN_MS)
     note.press_sequentially("。", delay=50)
     expect(note).to_have_value("住户说下午三点后在家，电话先联系。")
     assert focused_name(tech) == "note"
@@ -85,6 +89,11 @@ def test_a_dispatch_shows_on_the_technicians_list_while_they_type(page: Page, ne
     inside.fill("")
     note.click()
     expect(mine.locator(f"[data-job='{second}']")).to_be_visible(timeout=WITHIN_MS)
+
+    # The notification opens the job it is about.
+    bell.click()
+    tech.locator("[data-notification]", has_text=number).locator("[data-open]").first.click()
+    expect(tech).to_have_url(re.compile(rf"/jobs/{job_id}$"))
 
 
 def test_the_board_shows_a_job_another_desk_reports(page: Page, new_context, server: Server):

@@ -171,3 +171,14 @@ def test_the_feedback_queue_moves_with_its_estates_items(client, auth, appdb):
     assert out.status == "applied", out.result
     assert version(client, "/live/feedback?status=new") != first
     assert version(client, "/live/feedback") != everything
+
+
+def test_the_live_answer_carries_the_bells_count(app, client, auth):
+    auth.login("tech")
+    before = client.get("/live/mine").get_json()["unread"]
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = new_job(db)
+    run(db, "desk", "job.dispatch", f"job:{job_id}", to=f"user:{uid(db, 'tech')}")
+    db.conn.commit()
+    db.close()
+    assert client.get("/live/mine").get_json()["unread"] == before + 1

@@ -6,6 +6,7 @@
 // data-live-count="<selector>": the rows that count as shown, sent as `shown` so that
 // rows "show more" added stay. Never swapped while a form in the region is being
 // filled; a form elsewhere on the page (the board's search) is not touched at all.
+// The same answer carries the unread count, which the header's bell shows.
 (function () {
   "use strict";
   // Every 5 s: a change shows within seconds, at one small read per open list; the
@@ -85,6 +86,7 @@
     return get(region.getAttribute("data-live") + q, { Accept: "application/json" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
+        bell(data.unread);
         if (data.version === list.getAttribute("data-live-version") || !unchanged()) return null;
         return get(region.getAttribute("data-live-list") + q,
                    { "HX-Request": "true", Accept: "text/html" })
@@ -93,6 +95,15 @@
             if (unchanged()) htmx.swap(region, html, { swapStyle: "innerHTML" });
           });
       });
+  }
+
+  function bell(unread) {
+    var link = document.querySelector("[data-bell]");
+    if (!link || typeof unread !== "number") return;
+    link.setAttribute("data-unread-count", String(unread));
+    link.classList.toggle("unread", unread > 0);
+    var count = link.querySelector("[data-bell-count]");
+    if (count) count.textContent = unread ? (unread > 99 ? "99+" : String(unread)) : "";
   }
 
   function active() {

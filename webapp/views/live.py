@@ -11,15 +11,20 @@ tells nothing of other estates or other people's jobs.
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
 
 from ..auth import require, utcnow
+from ..db import get_db
+from ..domain import notifications
 from . import callbacks, feedback, jobs
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 
 
 def _answer(version: str) -> Response:
-    response = jsonify(version=version)
+    # The header's bell follows with the same ask: one indexed count.
+    response = jsonify(version=version,
+                       unread=notifications.unread_count(get_db(), current_user.id))
     response.headers["Cache-Control"] = "no-store"
     return response
 
