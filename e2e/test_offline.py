@@ -221,3 +221,29 @@ def test_replay_survives_the_server_killed_mid_batch(
         f"SELECT DISTINCT status FROM jobs WHERE id IN ({','.join('?' * len(jobs))})", jobs
     )
     assert statuses == [{"status": "closed"}]
+
+
+def test_replay_resumes_within_5_s_of_the_server_coming_back(
+    browser, browser_context_args, own_server: OwnServer
+):
+    srv = own_server
+    jobs = [new_job(srv, upto="accepted", description=f"重启后补发{n}") for n in range(3)]
+    ctx = browser.new_context(**{**browser_context_args, "base_url": srv.url})
+    try:
+        page = ctx.new_page()
+        login(page, "tech")
+        page.goto("/outbox")
+        srv.kill()
+        # The phone has its network; the server is down long enough for any back-off to
+        # have grown (5, 10, 20 s ... before), and the page stays open all along.
+        ops = [queue(page, "job.arrive", f"job:{j}", {}) for j in jobs]
+        page.evaluate("() => App.flushNow().then(s => { if (s && s.offline) App.retryLater(); })")
+        page.wait_for_timeout(22_000)
+        expect_pending(page, 3)
+        srv.start()
+        back = time.monotonic()
+        expect_pending(page, 0, timeout=8_000)
+        assert time.monotonic() - back <= 6.5  # 5 s and the answer on a busy machine
+    finally:
+        ctx.close()
+    assert command_counts(srv, ops) == {op: 1 for op in ops}

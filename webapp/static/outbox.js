@@ -165,11 +165,14 @@
 
   var running = null;
   // Send every waiting item, oldest first. Resolves with {sent, offline, signedOut}.
-  // One sender at a time in this page (or worker). A page and the service worker may
-  // both send; the server answers the second with "duplicate".
+  // One sender at a time in this page (or worker), and across the page and the service
+  // worker (Background Sync) through a Web Lock: two would upload the same photos and
+  // send the same batch side by side (the server would answer the second "duplicate").
   function flush() {
     if (running) return running;
-    running = doFlush().then(function (r) { running = null; return r; },
+    var send = navigator.locks && navigator.locks.request
+      ? navigator.locks.request("outbox-flush", doFlush) : doFlush();
+    running = send.then(function (r) { running = null; return r; },
       function (e) { running = null; throw e; });
     return running;
   }

@@ -5,18 +5,21 @@
   "use strict";
   var App = window.App, Outbox = window.Outbox;
 
-  var retryDelay = 5000, retryTimer = null;
+  // While the phone has a network but the server does not answer (restarting, a dead
+  // Wi-Fi uplink), ask again every 5 s: a failed ask costs nothing, and the outbox goes
+  // out within 5 s of the server coming back. With no network at all, wait for the
+  // browser's "online" instead. Signed out: the person signs in again, so slowly.
+  var RETRY_MS = 5000, SIGNED_OUT_MAX_MS = 300000;
+  var retryDelay = RETRY_MS, retryTimer = null;
   App.retryLater = function retryLater() {
     if (retryTimer) return;
     retryTimer = setTimeout(function () {
       retryTimer = null;
+      if (!navigator.onLine) return;  // the "online" event sends and retries
       flushNow().then(function (s) {
-        if (s && (s.offline || s.signedOut)) {
-          retryDelay = Math.min(retryDelay * 2, 300000);
-          retryLater();
-        } else {
-          retryDelay = 5000;
-        }
+        if (s && s.signedOut) retryDelay = Math.min(retryDelay * 2, SIGNED_OUT_MAX_MS);
+        else retryDelay = RETRY_MS;
+        if (s && (s.offline || s.signedOut)) retryLater();
       });
     }, retryDelay);
   };
@@ -47,7 +50,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    window.addEventListener("online", function () { flushNow(); });
+    window.addEventListener("online", function () {
+      flushNow().then(function (s) { if (s && (s.offline || s.signedOut)) App.retryLater(); });
+    });
     if (!Outbox || !window.indexedDB) return;
     if (navigator.storage && navigator.storage.persist) {
       navigator.storage.persisted().then(function (yes) {
