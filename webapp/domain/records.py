@@ -360,11 +360,16 @@ def check_callback(db: Database, key: str, rec: Mapping[str, Any],
 
 
 def check_job(db: Database, key: str, job_id: int, files_dir: Path | None = None,
-              photo_files: bool = True) -> dict[int, Check]:
-    """Each of a job's signatures by id (for its page and sheet)."""
-    job = get_job(db, job_id) or {}  # read once for all its visits' signatures
+              photo_files: bool = True, job: Mapping[str, Any] | None = None
+              ) -> dict[int, Check]:
+    """Each of a job's signatures by id (for its page and sheet). `job`: the job as the
+    caller read it (its page has), else read here once for all its visits' signatures,
+    and only if there are any (most open jobs have none)."""
+    signatures = list(db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id]))
+    if signatures and job is None:
+        job = get_job(db, job_id) or {}
     return {s["id"]: check_signature(db, key, s, files_dir, photo_files, job)
-            for s in db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id])}
+            for s in signatures}
 
 
 def verify_all(db: Database, key: str, files_dir: Path | None = None) -> list[Check]:
