@@ -28,7 +28,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from . import callbacks, files
-from .jobs import get_job, signed_record_hash
+from .jobs import get_job, list_rows, signed_record_hash
 from .text import N_
 
 FORMAT = "v2"
@@ -365,7 +365,7 @@ def check_job(db: Database, key: str, job_id: int, files_dir: Path | None = None
     """Each of a job's signatures by id (for its page and sheet). `job`: the job as the
     caller read it (its page has), else read here once for all its visits' signatures,
     and only if there are any (most open jobs have none)."""
-    signatures = list(db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id]))
+    signatures = list_rows(db, "SELECT * FROM signatures WHERE job_id = ?", [job_id])
     if signatures and job is None:
         job = get_job(db, job_id) or {}
     return {s["id"]: check_signature(db, key, s, files_dir, photo_files, job)
