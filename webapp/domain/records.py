@@ -157,13 +157,13 @@ def legacy_last(db: Database, key: str, kind: str) -> int:
 
 
 def _photos(db: Database, job_id: int, upto: int) -> list[dict[str, Any]]:
-    return list_rows(db, "SELECT id, sha256, stage FROM job_photos WHERE job_id = ? AND id <= ?"
-                     " ORDER BY id", [job_id, upto])
+    return list_rows(db, "SELECT id, sha256, stage FROM job_photos WHERE job_id = ?"
+                         " AND id <= ? ORDER BY id", [job_id, upto])
 
 
 def _notes(db: Database, job_id: int, upto: int) -> list[dict[str, Any]]:
     return list_rows(db, "SELECT id, kind, text, at, user_id FROM job_notes WHERE job_id = ?"
-                     " AND id <= ? ORDER BY id", [job_id, upto])
+                         " AND id <= ? ORDER BY id", [job_id, upto])
 
 
 def _last_id(db: Database, table: str, job_id: int) -> int:
