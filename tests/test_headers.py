@@ -114,3 +114,21 @@ def test_https_is_left_to_the_proxy(app, client):
 def test_the_policy_names_what_the_phone_makes():
     """Photo and signature previews are data: and blob: images."""
     assert {"data:", "blob:"} <= set(CSP["img-src"])
+
+
+def test_talisman_works_the_headers_out_once_per_view(client, monkeypatch):
+    """After a view's first answer its headers are copied, not rebuilt: talisman re-joined
+    its policies on every answer (webapp/headers.py)."""
+    from flask_talisman import Talisman
+
+    check_headers("/login", client.get("/login"))
+    client.get("/static/app.js").close()
+    calls = []
+    parse = Talisman._parse_policy
+    monkeypatch.setattr(Talisman, "_parse_policy",
+                        lambda self, policy: calls.append(policy) or parse(self, policy))
+    check_headers("/login", client.get("/login"))
+    with client.get("/static/app.js") as response:
+        assert "Content-Security-Policy" not in response.headers
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert calls == []

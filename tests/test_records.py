@@ -119,6 +119,27 @@ def test_a_snapshot_rewritten_without_the_key_breaks_the_seal(db, files_dir):
         assert result.status == "seal_broken" and result.changed == ["seal"]
 
 
+def test_a_seal_is_worked_out_once_per_stored_record_and_edits_still_show(db, files_dir,
+                                                                          monkeypatch):
+    """A job page checks its sign-offs on every view: the seal (an HMAC) and the parsed
+    snapshot are kept per (key, snapshot, hash), the rows are read every time, and a
+    rewritten hash or snapshot is checked afresh."""
+    job_id, sig = signed_job(db, files_dir)
+    assert check(db, sig["id"]).status == "verified"
+    macs = []
+    mac = records.mac
+    monkeypatch.setattr(records, "mac", lambda key, text: macs.append(text) or mac(key, text))
+    assert check(db, sig["id"]).status == "verified"
+    assert macs == []
+    db.execute("UPDATE jobs SET work_done = '没修' WHERE id = ?", [job_id])
+    result = check(db, sig["id"])
+    assert result.status == "changed" and "visit.work_done" in result.changed
+    db.execute("UPDATE signatures SET record_hash = ? WHERE id = ?",
+               ["v2:" + "0" * 64, sig["id"]])
+    assert check(db, sig["id"]).status == "seal_broken"
+    assert len(macs) == 1
+
+
 def test_a_swapped_signature_image_is_reported(db, files_dir):
     job_id, sig = signed_job(db, files_dir)
     other = files.store(db, str(files_dir), png("black"), "image/png", NOW, uid(db, "tech"))

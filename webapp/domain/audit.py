@@ -49,11 +49,14 @@ def history(db: Database, entity: str, entity_id: int,
         by_op.setdefault(n["op_id"], []).append(n["text"])
     # When the step was done (a step sent later from a phone arrives after it), else
     # when the server recorded it.
-    entries = list(db.query(
+    # Read without the savepoint db.query() puts around a statement (jobs.list_rows).
+    cursor = db.execute(
         "SELECT coalesce(c.acted_at, a.at) AS at, a.action, a.replayed, a.op_id, a.detail,"
         " u.display_name FROM audit_log a LEFT JOIN users u ON u.id = a.user_id"
         " LEFT JOIN commands c ON c.op_id = a.op_id"
-        " WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id", [entity, entity_id]))
+        " WHERE a.entity = ? AND a.entity_id = ? ORDER BY a.id", [entity, entity_id])
+    keys = [d[0] for d in cursor.description]
+    entries = [dict(zip(keys, row, strict=True)) for row in cursor]
     # Every command that writes a note also records its step here (the handlers'
     # `_done`/`audit.record`), so no note is left without an entry to show it under.
     for e in entries:

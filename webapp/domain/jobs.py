@@ -140,36 +140,27 @@ LEFT JOIN users a ON a.id = j.assignee_id
 
 
 def list_rows(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    """A list query's rows as dicts, as db.query() returns them, without the savepoint
-    query() wraps each statement in (two more statements, for a read that writes
-    nothing). The lists select distinctly named columns."""
+    """A read's rows as dicts, as db.query() returns them, without the savepoint query()
+    wraps each statement in (two more statements, for a read that writes nothing; some
+    8 µs a query). The lists and the job page's reads select distinctly named columns."""
     cursor = db.execute(sql, params)
     keys = [d[0] for d in cursor.description]
     return [dict(zip(keys, row, strict=True)) for row in cursor]
 
 
 def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
-    return next(iter(db.query(JOB_SELECT + " WHERE j.id = ?", [job_id])), None)
+    found = list_rows(db, JOB_SELECT + " WHERE j.id = ?", [job_id])
+    return found[0] if found else None
 
 
 def job_photos(db: Database, job_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT p.sha256, p.stage, f.mime FROM job_photos p JOIN files f "
-            "ON f.sha256 = p.sha256 WHERE p.job_id = ? ORDER BY p.id",
-            [job_id],
-        )
-    )
+    return list_rows(db, "SELECT p.sha256, p.stage, f.mime FROM job_photos p JOIN files f"
+                         " ON f.sha256 = p.sha256 WHERE p.job_id = ? ORDER BY p.id", [job_id])
 
 
 def job_notes(db: Database, job_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT n.*, u.display_name FROM job_notes n LEFT JOIN users u ON u.id = n.user_id "
-            "WHERE n.job_id = ? ORDER BY n.id",
-            [job_id],
-        )
-    )
+    return list_rows(db, "SELECT n.*, u.display_name FROM job_notes n LEFT JOIN users u"
+                         " ON u.id = n.user_id WHERE n.job_id = ? ORDER BY n.id", [job_id])
 
 
 def photo_hashes(db: Database, job_ids: list[int]) -> list[str]:
@@ -200,27 +191,21 @@ def timeline(db: Database, job_id: int,
 
 def latest_signature(db: Database, job_id: int) -> dict[str, Any] | None:
     """The sign-off of the job's current visit (an earlier visit's is in `visits`)."""
-    return next(
-        iter(
-            db.query(
-                "SELECT id, signer_name, outcome, reason, image_sha256, signed_at, record_hash "
-                "FROM signatures WHERE job_id = ? AND id > (SELECT coalesce(max(signature_id),"
-                " 0) FROM job_visits WHERE job_id = ?) ORDER BY id DESC LIMIT 1",
-                [job_id, job_id],
-            )
-        ),
-        None,
-    )
+    found = list_rows(
+        db, "SELECT id, signer_name, outcome, reason, image_sha256, signed_at, record_hash"
+            " FROM signatures WHERE job_id = ? AND id > (SELECT coalesce(max(signature_id),"
+            " 0) FROM job_visits WHERE job_id = ?) ORDER BY id DESC LIMIT 1", [job_id, job_id])
+    return found[0] if found else None
 
 
 def visits(db: Database, job_id: int) -> list[dict[str, Any]]:
     """The visits a reopen ended, first first: times, work, who, and their sign-off."""
-    return list(db.query(
-        "SELECT v.*, u.display_name AS assignee_name, s.signer_name, s.outcome, s.reason,"
+    return list_rows(
+        db, "SELECT v.*, u.display_name AS assignee_name, s.signer_name, s.outcome, s.reason,"
         " s.image_sha256, s.signed_at, s.record_hash FROM job_visits v"
         " LEFT JOIN users u ON u.id = v.assignee_id"
         " LEFT JOIN signatures s ON s.id = v.signature_id"
-        " WHERE v.job_id = ? ORDER BY v.visit", [job_id]))
+        " WHERE v.job_id = ? ORDER BY v.visit", [job_id])
 
 
 def signed_record_hash(job: dict[str, Any], photos: Iterable[str], signer: str, at: str) -> str:

@@ -16,6 +16,7 @@ key travels with the connection, never in a table.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -28,7 +29,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from . import callbacks, files
-from .jobs import get_job, signed_record_hash
+from .jobs import get_job, list_rows, signed_record_hash
 from .text import N_
 
 FORMAT = "v2"
@@ -155,18 +156,14 @@ def legacy_last(db: Database, key: str, kind: str) -> int:
 # --- what a job's sign-off covers -------------------------------------------------
 
 
-def _rows(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    return list(db.query(sql, params))
-
-
 def _photos(db: Database, job_id: int, upto: int) -> list[dict[str, Any]]:
-    return _rows(db, "SELECT id, sha256, stage FROM job_photos WHERE job_id = ? AND id <= ?"
-                     " ORDER BY id", [job_id, upto])
+    return list_rows(db, "SELECT id, sha256, stage FROM job_photos WHERE job_id = ?"
+                         " AND id <= ? ORDER BY id", [job_id, upto])
 
 
 def _notes(db: Database, job_id: int, upto: int) -> list[dict[str, Any]]:
-    return _rows(db, "SELECT id, kind, text, at, user_id FROM job_notes WHERE job_id = ?"
-                     " AND id <= ? ORDER BY id", [job_id, upto])
+    return list_rows(db, "SELECT id, kind, text, at, user_id FROM job_notes WHERE job_id = ?"
+                         " AND id <= ? ORDER BY id", [job_id, upto])
 
 
 def _last_id(db: Database, table: str, job_id: int) -> int:
@@ -260,8 +257,24 @@ def _flat(content: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def diff(sealed_content: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    a, b = _flat(dict(sealed_content)), _flat(dict(current))
+    return _diff_flat(_flat(dict(sealed_content)), current)
+
+
+def _diff_flat(a: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    b = _flat(dict(current))
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+@functools.lru_cache(maxsize=1024)
+def _opened(key: str, snapshot: str, record_hash: str
+            ) -> tuple[bool, dict[str, Any], dict[str, Any]]:
+    """A stored snapshot: whether its seal matches, its content, and that flattened (as
+    `diff` compares it). Kept per process for the exact (key, snapshot, hash): a job page
+    checks its sign-offs on every view, and this was a third of each check. A changed
+    row is another entry, checked afresh; what the rows say now is read every time.
+    Callers must not change what it returns."""
+    then = json.loads(snapshot)
+    return sealed(key, snapshot, record_hash), then, _flat(then)
 
 
 def _file_changed(files_dir: Path | None, sha256: str | None) -> bool:
@@ -276,8 +289,9 @@ def _file_changed(files_dir: Path | None, sha256: str | None) -> bool:
 
 
 def _visit_row(db: Database, job_id: int, number: int) -> dict[str, Any] | None:
-    return next(iter(db.query("SELECT * FROM job_visits WHERE job_id = ? AND visit = ?",
-                              [job_id, number])), None)
+    found = list_rows(db, "SELECT * FROM job_visits WHERE job_id = ? AND visit = ?",
+                      [job_id, number])
+    return found[0] if found else None
 
 
 def check_signature(db: Database, key: str, sig: Mapping[str, Any],
@@ -295,11 +309,12 @@ def check_signature(db: Database, key: str, sig: Mapping[str, Any],
         return _check_old_signature(db, sig, job, check)
     # Signed since records are sealed: without a seal that matches, a plain hash or an
     # edited snapshot was written by hand. The snapshot, if any, still says what differs.
-    if not snapshot or not sealed(key, snapshot, record_hash):
+    if not snapshot:
         check.status, check.changed = "seal_broken", ["seal"]
-        if not snapshot:
-            return check
-    then = json.loads(snapshot)
+        return check
+    seal_ok, then, then_flat = _opened(key, snapshot, record_hash)
+    if not seal_ok:
+        check.status, check.changed = "seal_broken", ["seal"]
     number = then["visit"]["number"]
     if job and number == job["rework_count"] + 1:
         visit = _visit_of(job)
@@ -307,7 +322,7 @@ def check_signature(db: Database, key: str, sig: Mapping[str, Any],
         row = _visit_row(db, sig["job_id"], number)
         visit = _visit_of(row) if row else {}
     now = _job_content(db, job or {"id": sig["job_id"]}, visit, sig, number, then["upto"])
-    check.changed += diff(then, now)
+    check.changed += _diff_flat(then_flat, now)
     if then["signoff"]["image_sha256"] and _file_changed(files_dir, sig.get("image_sha256")):
         check.changed.append("signature_image_file")
     check.changed += [f"photo_file:{p['sha256'][:12]}" for p in now["photos"]
@@ -378,11 +393,16 @@ def check_callback(db: Database, key: str, rec: Mapping[str, Any],
 
 
 def check_job(db: Database, key: str, job_id: int, files_dir: Path | None = None,
-              photo_files: bool = True) -> dict[int, Check]:
-    """Each of a job's signatures by id (for its page and sheet)."""
-    job = get_job(db, job_id) or {}  # read once for all its visits' signatures
+              photo_files: bool = True, job: Mapping[str, Any] | None = None
+              ) -> dict[int, Check]:
+    """Each of a job's signatures by id (for its page and sheet). `job`: the job as the
+    caller read it (its page has), else read here once for all its visits' signatures,
+    and only if there are any (most open jobs have none)."""
+    signatures = list_rows(db, "SELECT * FROM signatures WHERE job_id = ?", [job_id])
+    if signatures and job is None:
+        job = get_job(db, job_id) or {}
     return {s["id"]: check_signature(db, key, s, files_dir, photo_files, job)
-            for s in db.query("SELECT * FROM signatures WHERE job_id = ?", [job_id])}
+            for s in signatures}
 
 
 def verify_all(db: Database, key: str, files_dir: Path | None = None) -> list[Check]:

@@ -180,7 +180,8 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         # Each sign-off checked against the rows as they are now (domain/records.py);
         # the photos' files are re-hashed by `flask verify-records`, not on every view.
         "checks": records.check_job(db, current_app.config["RECORDS_KEY"], job["id"],
-                                    Path(current_app.config["FILES_DIR"]), photo_files=False),
+                                    Path(current_app.config["FILES_DIR"]), photo_files=False,
+                                    job=job),
         "staff": staff,
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
