@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import brotli
 
 from webapp import assets
-from webapp.views.sync import ASSETS, PAGE_ASSETS
+from webapp.views.sync import ASSETS
 
 STATIC = Path(__file__).resolve().parent.parent / "webapp" / "static"
 
@@ -48,14 +48,40 @@ def digest(name: str) -> str:
     return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
 
 
-def test_pages_load_static_files_by_their_content_hash(client, auth):
+def test_pages_load_static_files_by_their_content_hash(app, client, auth):
     auth.login("tech")
     urls = Refs(client.get("/jobs/mine").get_data(as_text=True)).urls
     assert urls
+    with app.app_context():
+        joined = assets.page_script()[1]
     for url in urls:
         parts = urlsplit(url)
         name = parts.path.removeprefix("/static/")
-        assert parse_qs(parts.query)["v"] == [digest(name)]
+        expected = joined if name == "page.js" else digest(name)
+        assert parse_qs(parts.query)["v"] == [expected]
+
+
+def test_the_page_scripts_go_as_one_response_in_their_order(app, client, auth):
+    auth.login("tech")
+    for path in ("/jobs/mine", "/jobs/1/sign", "/outbox"):
+        scripts = [u for u in Refs(client.get(path).get_data(as_text=True)).urls
+                   if urlsplit(u).path == "/static/page.js"]
+        assert len(scripts) == 1, path
+    body = get(client, scripts[0]).get_data(as_text=True)
+    # Each file is in it, minified, in PAGE_SCRIPTS's order (a marker of each, in turn).
+    at = [body.index(marker) for marker in ('"[data-command]"', '"[data-outbox]"',
+                                            '"[data-due-at]"', "reg.sync.register(")]
+    assert at == sorted(at) and "/*" not in body.split("htmx", 1)[-1][-2000:]
+    first_load = len(brotli.compress(body.encode(), quality=4))
+    apart = sum(len(brotli.compress((STATIC / n).read_bytes(), quality=4))
+                for n in assets.PAGE_SCRIPTS)
+    assert first_load < apart * 0.8  # one response, minified: smaller than the files
+    response = get(client, scripts[0])
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    stale = get(client, "/static/page.js?v=0123456789")
+    assert stale.headers["Cache-Control"] == "no-cache"
+    again = client.get("/static/page.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
 
 
 # A page script that reads another's global (`window.Outbox`, `window.App`) runs after
@@ -64,25 +90,16 @@ SETS = re.compile(r"\b(?:window|root)\.([A-Z]\w*)\s*=[^=]")
 READS = re.compile(r"\bwindow\.([A-Z]\w*)\b")
 
 
-def page_scripts(client, path: str) -> list[str]:
-    """Our own scripts a page loads, in the order they run (all deferred)."""
-    names = [urlsplit(u).path.removeprefix("/static/")
-             for u in Refs(client.get(path).get_data(as_text=True)).urls]
-    return [n for n in names if n.endswith(".js") and not n.startswith("vendor/")]
-
-
-def test_page_scripts_run_after_the_scripts_whose_globals_they_read(client, auth):
-    auth.login("tech")
-    for path in ("/jobs/mine", "/jobs/1/sign", "/outbox"):
-        names = page_scripts(client, path)
-        assert "common.js" in names, path
-        setters: dict[str, int] = {}
-        for i, name in enumerate(names):
-            for glob in SETS.findall((STATIC / name).read_text()):
-                assert setters.setdefault(glob, i) == i, (path, glob, name)
-        for i, name in enumerate(names):
-            for glob in set(READS.findall((STATIC / name).read_text())) & setters.keys():
-                assert setters[glob] <= i, (path, name, "reads", glob, "set later")
+def test_page_scripts_run_after_the_scripts_whose_globals_they_read():
+    names = [n for n in assets.PAGE_SCRIPTS if not n.startswith("vendor/")]
+    assert "common.js" in names
+    setters: dict[str, int] = {}
+    for i, name in enumerate(names):
+        for glob in SETS.findall((STATIC / name).read_text()):
+            assert setters.setdefault(glob, i) == i, (glob, name)
+    for i, name in enumerate(names):
+        for glob in set(READS.findall((STATIC / name).read_text())) & setters.keys():
+            assert setters[glob] <= i, (name, "reads", glob, "set later")
 
 
 # What each page behaviour looks for; exactly one of the page's scripts does.
@@ -106,8 +123,8 @@ BEHAVIOURS = {
 
 
 def test_each_page_behaviour_is_one_small_file():
-    scripts = {n: (STATIC / n).read_text() for n in PAGE_ASSETS
-               if n.endswith(".js") and not n.startswith("vendor/")}
+    scripts = {n: (STATIC / n).read_text() for n in assets.PAGE_SCRIPTS
+               if not n.startswith("vendor/")}
     for marker, name in BEHAVIOURS.items():
         assert [n for n, text in scripts.items() if marker in text] == [name], marker
     assert not (STATIC / "app.js").exists()

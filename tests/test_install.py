@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
+from webapp import assets
 from webapp.views import install
 
 from .pages import Page
@@ -178,4 +179,6 @@ def test_field_workers_home_offers_the_home_screen(client, auth, user, shown):
         assert page.text("data-install-add") == "添加到主屏幕"
         assert "添加到主屏幕" in page.text("data-install-ios")
         scripts = Head(response.get_data(as_text=True)).scripts
-        assert any(src.endswith("/install.js") for src in scripts)
+        # install.js runs among the page scripts every page gets as one (assets.py).
+        assert "/static/page.js" in scripts
+        assert "install.js" in assets.PAGE_SCRIPTS

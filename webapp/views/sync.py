@@ -53,21 +53,14 @@ from . import install
 
 bp = Blueprint("sync", __name__)
 MAX_BATCH = 100
-# The one list of static files: every page loads PAGE_ASSETS, in this order (the
-# scripts are deferred and run in order); the phone keeps all of ASSETS for offline use.
-# The page scripts are one behaviour each: outbox.js (window.Outbox) and queued.js
-# (window.Queued) come first, then common.js (window.App, which the rest extend); the
-# ones that act once the page has loaded do so in the order listed.
-PAGE_ASSETS = ("app.css", "vendor/htmx-2.0.11.min.js", "outbox.js", "queued.js",
-               "common.js", "submit-guard.js", "photo-resize.js", "drafts.js", "outbox-form.js",
-               "nav-scroll.js", "place-from-query.js", "countdown.js", "show-when.js",
-               "url-filters.js", "offline-banner.js", "pending-count.js", "sw-register.js",
-               "sync-loop.js")
-ASSETS = PAGE_ASSETS + ("vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
+# The static files every page loads; the phone keeps all of ASSETS for offline use (the
+# joined page script too: kept_asset_urls). outbox.js stays for the service worker.
+PAGE_ASSETS = ("app.css",)
+ASSETS = PAGE_ASSETS + ("outbox.js", "vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
                         "places.css", "places.js",
-                        "vendor/jsqr-1.4.0.min.js", "intake.js", "install.js",
+                        "vendor/jsqr-1.4.0.min.js", "intake.js",
                         "inspections.css", "feedback.css", "visit-stamp.js", "rest-pass.js",
-                        "autosubmit.js", "swap-status.js", "live.js",
+                        "autosubmit.js", "swap-status.js",
                         *install.ICON_FILES)
 # Kept at install of the service worker; the manifest too, so a page opened with no
 # signal still has its name and icons.
@@ -96,8 +89,8 @@ def guard():
 
 def kept_asset_urls() -> list[str]:
     """The versioned addresses of the static files a phone keeps (ASSETS)."""
-    return layout.once(("kept_assets",),
-                       lambda: [url_for("static", filename=a) for a in ASSETS])
+    return layout.once(("kept_assets",), lambda: [
+        *(url_for("static", filename=a) for a in ASSETS), assets.page_script_url()])
 
 
 @bp.get("/sw.js")
