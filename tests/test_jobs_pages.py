@@ -450,3 +450,16 @@ def test_the_sign_off_asks_the_residents_rating_where_the_signature_is_the_callb
     db.close()
     page = Page(client.get(f"/jobs/{job_id}/sign").get_data(as_text=True))
     assert "asks_rating" not in page.values and not page.find("data-rating", "overall")
+
+
+def test_a_closed_job_shows_the_technician_no_empty_card(app, client, auth):
+    from tests.jobflow import job_in
+
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = job_in(db, "closed")
+    db.conn.commit()
+    db.close()
+    auth.login("tech")
+    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
+    assert page.find("data-signature") and page.find("data-history")
+    assert not page.find("data-actions") and not page.find("data-job-steps")
