@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 import uuid
 
 from PIL import Image
@@ -463,3 +464,31 @@ def test_a_closed_job_shows_the_technician_no_empty_card(app, client, auth):
     page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
     assert page.find("data-signature") and page.find("data-history")
     assert not page.find("data-actions") and not page.find("data-job-steps")
+
+
+def test_dispatch_offers_the_jobs_department_first_with_each_persons_load(app, client, auth):
+    from tests.jobflow import job_in
+
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    for _ in range(2):
+        job_in(db, "accepted")  # two more open jobs for 王师傅 (tech)
+    db.conn.commit()
+    loads = dict(db.execute(
+        "SELECT assignee_id, count(*) FROM jobs WHERE estate_id = 1 AND status IN "
+        "('assigned', 'accepted', 'arrived', 'paused') GROUP BY assignee_id").fetchall())
+    db.close()
+    auth.login("desk")
+    job_id = create(client)  # a plumbing job: 维修部's
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    page = Page(html)
+    groups = [g["data-dispatch-group"] for g in page.find("data-dispatch-group")]
+    assert groups == ["fits", "others"]
+    fits_block = html.split('data-dispatch-group="fits"')[1].split("</optgroup>")[0]
+    people = re.findall(r'value="user:(\d+)" data-open-jobs="(\d+)"', fits_block)
+    assert people and all(int(n) == loads.get(int(uid), 0) for uid, n in people)
+    assert [int(n) for _, n in people] == sorted(int(n) for _, n in people)
+    others = html.split('data-dispatch-group="others"')[1].split("</optgroup>")[0]
+    assert user_id(app, "tech") in [int(u) for u, _ in people]
+    assert user_id(app, "guard") in [int(u) for u in re.findall(r'value="user:(\d+)"', others)]
+    pools = re.findall(r'value="pool:(\w+)"', html)
+    assert pools[0] == "maintenance"

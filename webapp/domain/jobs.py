@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import audit, unit_labels
+from . import audit, people, unit_labels
 from .text import N_
 
 __all__ = ["N_"]
@@ -417,3 +417,26 @@ def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
         r["result"] = json.loads(r["result"])
         out.append(r)
     return out
+
+
+def dispatch_choices(db: Database, estate_id: int, department: str) -> list[dict[str, Any]]:
+    """Who a job may go to: the estate's field staff, the job's own department first, each
+    with the open jobs they hold now (`open_jobs`, their load), the least loaded first."""
+    staff = people.staff_for(db, estate_id)
+    loads = dict(db.execute(
+        "SELECT assignee_id, count(*) FROM jobs WHERE estate_id = ? AND assignee_id IS NOT "
+        "NULL AND status IN ('assigned', 'accepted', 'arrived', 'paused') "
+        "GROUP BY assignee_id", [estate_id]).fetchall())
+    for person in staff:
+        person["open_jobs"] = loads.get(person["id"], 0)
+        person["fits"] = person["department"] == department
+    return sorted(staff, key=lambda p: (not p["fits"], p["open_jobs"], p["display_name"]))
+
+
+POOLS = ("maintenance", "security", "cleaning")  # the departments with a pool of jobs
+
+
+def dispatch_pools(department: str) -> list[str]:
+    """The department pools a job may go to, its own department's first."""
+    return sorted(POOLS, key=lambda d: d != department)
+

@@ -166,7 +166,9 @@ def new():
 def page_context(job: dict[str, Any]) -> dict[str, Any]:
     db = get_db()
     with_deadlines([job])
-    staff = people.staff_for(db, job["estate_id"]) if current_user.can("job.dispatch") else []
+    staff = (jobs.dispatch_choices(db, job["estate_id"], job["department"])
+             if current_user.can("job.dispatch") else [])
+    pools = jobs.dispatch_pools(job["department"])
     notes = jobs.job_notes(db, job["id"])
     return {
         "job": job,
@@ -183,6 +185,7 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
                                     Path(current_app.config["FILES_DIR"]), photo_files=False,
                                     job=job),
         "staff": staff,
+        "pools": pools,
         "allowed": jobs.allowed,
         "refused": jobs.flagged_inputs(db, job["id"])
         if current_user.can("job.dispatch") else [],
