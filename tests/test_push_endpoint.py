@@ -85,6 +85,7 @@ def verify_vapid(authorization: str, audience: str) -> dict:
 
 def test_a_message_reaches_the_push_service_signed_and_decrypts_to_the_link(app, push_service):
     app.config["PUSH_HTTP_ENDPOINTS"] = True  # the local stand-in speaks plain http
+    app.config["PUSH_SERVICE_HOSTS"] = ["127.0.0.1"]
     # The phone: its own key pair and auth secret, as PushManager.subscribe() makes them.
     phone_key = ec.generate_private_key(ec.SECP256R1())
     auth_secret = os.urandom(16)
@@ -158,6 +159,7 @@ def test_a_message_reaches_the_push_service_signed_and_decrypts_to_the_link(app,
 
 def test_a_gone_answer_from_the_service_marks_the_subscription(app, push_service):
     app.config["PUSH_HTTP_ENDPOINTS"] = True
+    app.config["PUSH_SERVICE_HOSTS"] = ["127.0.0.1"]
     push_service.answer = 410
     phone_key = ec.generate_private_key(ec.SECP256R1())
     endpoint = f"http://127.0.0.1:{push_service.server_address[1]}/gone"
