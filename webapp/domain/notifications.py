@@ -337,11 +337,15 @@ def complaint_major(db: Database, complaint_id: int, now: datetime,
 
 def complaint_dispatched(db: Database, cmd: Command, complaint_id: int, now: datetime) -> None:
     estate_id, params = complaint_params(db, complaint_id)
-    department, assignee = db.execute(
-        "SELECT department, assignee_id FROM complaints WHERE id = ?", [complaint_id]).fetchone()
+    department, assignee, role = db.execute(
+        "SELECT c.department, c.assignee_id, u.role FROM complaints c"
+        " LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = ?",
+        [complaint_id]).fetchone()
+    # A person who may not open complaints (a technician) hears of the job it became.
+    personal = [assignee] if role in people.CAPABILITIES["complaint.view"] else []
     announce(db, "complaint.dispatched", target=f"complaint:{complaint_id}",
              estate_id=estate_id, params=params, now=now, op_id=cmd.op_id,
-             department=department, users=[assignee], actor=cmd.user_id)
+             department=department, users=personal, actor=cmd.user_id)
 
 
 def routine_published(db: Database, cmd: Command, plan_id: int, estate_id: int, month: str,
