@@ -578,3 +578,16 @@ def test_a_corrected_job_tells_the_person_on_it(db):
         "ON a.id = n.announcement_id WHERE a.kind = 'job.edited' AND a.target = ?",
         [f"job:{job_id}"]).fetchall()
     assert [tuple(r) for r in told] == [(uid(db, "tech"), 1)]
+
+
+def test_a_report_corrected_to_an_emergency_is_announced_as_one(db):
+    # A QR report arrives as a small repair; the desk finds it is a burst pipe.
+    job_id = new_job(db, category="other")
+    assert announcements(db, f"job:{job_id}") == []
+    assert run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing",
+               job_class="emergency", description="水管爆裂", unit_id=1).status == "applied"
+    assert told(db, "job.emergency", f"job:{job_id}") == {"supervisor": False}
+    # Corrected again (the description) while still an emergency: not announced twice.
+    run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing", job_class="emergency",
+        description="水管爆裂，楼下渗水", unit_id=1)
+    assert announcements(db, f"job:{job_id}").count("job.emergency") == 1

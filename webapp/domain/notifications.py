@@ -305,9 +305,16 @@ def job_dispatched(db: Database, cmd: Command, job_id: int, now: datetime) -> No
 
 def job_edited(db: Database, cmd: Command, job: Mapping[str, Any], now: datetime) -> None:
     """The desk corrected a job (job.edit): the person on it is told; a pooled job that
-    moved to another department's pool is news to that department."""
-    department, assignee, status = db.execute(
-        "SELECT department, assignee_id, status FROM jobs WHERE id = ?", [job["id"]]).fetchone()
+    moved to another department's pool is news to that department; a job made an
+    emergency is announced as one."""
+    department, assignee, status, job_class = db.execute(
+        "SELECT department, assignee_id, status, job_class FROM jobs WHERE id = ?",
+        [job["id"]]).fetchone()
+    if job_class == "emergency" and job["job_class"] != "emergency":
+        # Found to be an emergency (a QR report arrives as a small repair): told as one.
+        announce(db, "job.emergency", target=f"job:{job['id']}", estate_id=job["estate_id"],
+                 params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
+                 department=department, actor=cmd.user_id)
     if assignee is not None:
         announce(db, "job.edited", target=f"job:{job['id']}", estate_id=job["estate_id"],
                  params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
