@@ -126,6 +126,8 @@ def demo_env(tmp: Path) -> dict[str, str]:
         "WUYE_RECORDS_KEY": "e2e-records-" + uuid.uuid4().hex,
         "WUYE_HUEY_FILE": str(tmp / "huey.db"),
         "WUYE_VAPID_KEY_FILE": str(tmp / "vapid_private.pem"),
+        # The push service the browser tests' phones subscribe at (stubbed in the page).
+        "WUYE_PUSH_SERVICE_HOSTS": '["push.example.com"]',
     }
     subprocess.run(
         [str(BIN / "flask"), "--app", "webapp", "demo"],

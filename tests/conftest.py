@@ -50,6 +50,8 @@ def app(tmp_path, template_db):
             "FILES_DIR": str(tmp_path / "files"),
             "HUEY_FILE": str(tmp_path / "huey.db"),
             "VAPID_KEY_FILE": str(tmp_path / "vapid_private.pem"),
+            # The push service the tests' phones subscribe at (no request reaches it).
+            "PUSH_SERVICE_HOSTS": ["push.example.com"],
             "WTF_CSRF_ENABLED": False,
         }
     )

@@ -88,6 +88,34 @@ def test_a_major_complaint_tells_the_managers_and_a_dispatched_one_its_departmen
         "manager": True, "admin": False}
 
 
+def complaint(db, content="楼道灯坏了一周") -> int:
+    return run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=5,
+               complainant_name="黄女士", contact="13700000000", channel="phone",
+               identity="owner", category="facilities", level="minor", content=content,
+               photos=[]).result["complaint_id"]
+
+
+def linked_job(db, cid) -> int:
+    return db.execute("SELECT job_id FROM complaints WHERE id = ?", [cid]).fetchone()[0]
+
+
+def test_a_complaint_sent_to_a_department_tells_its_workers_of_the_job(db):
+    # The technicians cannot open the complaint; the job it became is their news.
+    cid = complaint(db)
+    assert run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary",
+               reason="维修责任", to="dept:maintenance").status == "applied"
+    assert told(db, "job.pooled", f"job:{linked_job(db, cid)}") == MAINTENANCE
+
+
+def test_a_complaint_sent_to_a_technician_tells_them_of_the_job_not_the_complaint(db):
+    cid = complaint(db)
+    assert run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary",
+               reason="维修责任", to=f"user:{uid(db, 'tech')}").status == "applied"
+    assert told(db, "job.dispatched", f"job:{linked_job(db, cid)}") == {"tech": True}
+    # Not a message that opens a page their role may not see.
+    assert "tech" not in told(db, "complaint.dispatched", f"complaint:{cid}")
+
+
 def test_a_routine_plan_tells_each_sampler(db):
     out = run(db, "manager", "routine.plan", "estate:1", month="2026-12", seed=3,
               tz="Asia/Shanghai")
@@ -550,3 +578,16 @@ def test_a_corrected_job_tells_the_person_on_it(db):
         "ON a.id = n.announcement_id WHERE a.kind = 'job.edited' AND a.target = ?",
         [f"job:{job_id}"]).fetchall()
     assert [tuple(r) for r in told] == [(uid(db, "tech"), 1)]
+
+
+def test_a_report_corrected_to_an_emergency_is_announced_as_one(db):
+    # A QR report arrives as a small repair; the desk finds it is a burst pipe.
+    job_id = new_job(db, category="other")
+    assert announcements(db, f"job:{job_id}") == []
+    assert run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing",
+               job_class="emergency", description="水管爆裂", unit_id=1).status == "applied"
+    assert told(db, "job.emergency", f"job:{job_id}") == {"supervisor": False}
+    # Corrected again (the description) while still an emergency: not announced twice.
+    run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing", job_class="emergency",
+        description="水管爆裂，楼下渗水", unit_id=1)
+    assert announcements(db, f"job:{job_id}").count("job.emergency") == 1

@@ -205,6 +205,8 @@ def queue(db, username="tech", *, urgent=False, sub=None, unread_before=0, at=NO
     if sub is None:
         sub = push.subscribe(db, user, {"endpoint": f"https://push.example.com/{os.urandom(4).hex()}",
                                         **browser_keys()}, "", at)
+    # The demo's own news for this person read: the badge counts only what is made here.
+    db.execute("UPDATE notifications SET read_at = ? WHERE user_id = ?", [at.isoformat(), user])
     for _ in range(unread_before):
         older = db["announcements"].insert({"kind": "job.dispatched", "target": "job:1",
                                             "created_at": at.isoformat()}).last_pk
@@ -363,3 +365,29 @@ def test_a_phone_now_signed_in_as_someone_else_gets_nothing_meant_for_the_first(
     service = PushService(Answer(201))
     assert deliver(db, vapid, service) == 0 and service.calls == []
     assert row(db, d)["status"] == "failed" and "another user" in row(db, d)["error"]
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://127.0.0.1/x",  # the server itself
+    "https://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+    "https://intranet.example.cn/admin",  # any other host the server can reach
+    "https://fcm.googleapis.com.evil.example/x",  # a service's name inside another
+])
+def test_a_subscription_names_a_push_service_not_any_host(app, endpoint):
+    # The worker POSTs to the endpoint: any signed-in phone could otherwise make the
+    # server send requests into its own network.
+    response = signed_in(app).post("/notifications/push", json=subscription(endpoint))
+    assert response.status_code == 422
+    assert query(app, "SELECT count(*) AS n FROM push_subscriptions")[0]["n"] == 0
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://fcm.googleapis.com/fcm/send/abc",
+    "https://updates.push.services.mozilla.com/wpush/v2/abc",
+    "https://web.push.apple.com/QGuQ",
+    "https://wns2-par02p.notify.windows.com/w/?token=abc",
+])
+def test_the_browsers_push_services_are_taken(app, endpoint):
+    app.config["PUSH_SERVICE_HOSTS"] = list(push.PUSH_SERVICES)  # the default
+    assert signed_in(app).post("/notifications/push",
+                               json=subscription(endpoint)).status_code == 201

@@ -102,6 +102,23 @@ def test_a_long_message_is_cut_to_the_robots_4096_bytes():
     assert content.endswith("[查看详情](https://wuye.example/jobs/1)") and "…" in content
 
 
+@pytest.mark.parametrize(("compose", "links"), [
+    (lambda item: wecom.single(item), 1),
+    (lambda item: wecom.merged([item, item]), 2),
+])
+def test_what_people_typed_is_text_in_the_group_not_markdown(compose, links):
+    # A resident's report from a QR code is posted to the staff's group: its words must
+    # not become a link, a heading, a quote or coloured text there.
+    typed = '漏水 [点此登记](https://evil.example/x) <font color="warning">急</font> **粗**'
+    item = wecom.Item(1, 0, "# 新工单 [J-1](https://evil.example)", typed,
+                      "https://wuye.example/jobs/1")
+    content = compose(item)
+    assert "evil.example" in content  # the words stay, as text
+    assert "](https://evil.example" not in content and "<font" not in content
+    assert "**粗**" not in content and not content.startswith("#")
+    assert content.count("](https://wuye.example/jobs/1)") == links  # the app's own links
+
+
 def test_the_test_message_links_to_the_robots_page(app, db):
     hook = add_hook(db)
     db.execute("INSERT INTO announcements (id, estate_id, kind, target, created_at)"

@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import templating
 from .domain import workdays
+from .push import PUSH_SERVICES
 
 
 def _secret_key(instance_path: str, name: str = "secret_key") -> str:
@@ -95,6 +96,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         VAPID_KEY_FILE=os.path.join(app.instance_path, "vapid_private.pem"),
         PUSH_CONTACT="",
         PUSH_HTTP_ENDPOINTS=False,  # plain-http push services: tests' local ones only
+        # The hosts a phone's push subscription may name (push.PUSH_SERVICES and the
+        # names under them): the worker POSTs there, so no other host is reachable.
+        PUSH_SERVICE_HOSTS=list(PUSH_SERVICES),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -11,7 +11,7 @@ import binascii
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,11 @@ LONGEST_RETRY = timedelta(hours=1)
 # worker dies mid-send, the delivery comes due again then and is sent once more.
 LEASE = timedelta(minutes=5)
 BATCH = 200
+# The browsers' push services (Chrome's, Firefox's, Safari's, Edge's), by host name: a
+# subscription's endpoint is where the worker POSTs, so it may name only these (config
+# PUSH_SERVICE_HOSTS), never a host inside the server's own network.
+PUSH_SERVICES = ("fcm.googleapis.com", "android.googleapis.com",
+                 "push.services.mozilla.com", "push.apple.com", "notify.windows.com")
 
 
 def vapid_keys(path: str | os.PathLike[str]) -> Vapid:
@@ -95,9 +100,17 @@ def _b64url(value: Any, size: int) -> str:
     return value.rstrip("=")
 
 
-def parse_subscription(data: Any, allow_http: bool = False) -> dict[str, str]:
-    """A browser's PushSubscription.toJSON(), checked: an https endpoint (plain http only
-    where allowed: a test's local push service), a P-256 public key and a 16-byte secret."""
+def _push_service(host: str, services: Iterable[str]) -> bool:
+    """The host is one of `services` or a name under one (updates.push.services.mozilla.com)."""
+    host = host.lower().rstrip(".")
+    return any(host == s or host.endswith("." + s) for s in services)
+
+
+def parse_subscription(data: Any, allow_http: bool = False,
+                       services: Iterable[str] = PUSH_SERVICES) -> dict[str, str]:
+    """A browser's PushSubscription.toJSON(), checked: an https endpoint of a known push
+    service (plain http only where allowed: a test's local push service), a P-256 public
+    key and a 16-byte secret."""
     if not isinstance(data, dict):
         raise BadSubscription("subscription")
     endpoint, keys = data.get("endpoint"), data.get("keys")
@@ -105,7 +118,8 @@ def parse_subscription(data: Any, allow_http: bool = False) -> dict[str, str]:
         raise BadSubscription("endpoint")
     parts = urlsplit(endpoint)
     if parts.scheme not in (("https", "http") if allow_http else ("https",)) \
-            or not parts.hostname or parts.username or parts.password:
+            or not parts.hostname or parts.username or parts.password \
+            or not _push_service(parts.hostname, services):
         raise BadSubscription("endpoint")
     p256dh = _b64url(keys.get("p256dh"), 65)
     if base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))[0] != 4:

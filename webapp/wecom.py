@@ -102,9 +102,16 @@ def _cut(text: str, size: int) -> str:
     return data[:max(size - 3, 0)].decode("utf-8", "ignore") + "…"
 
 
+# What people typed (a resident's report, a job's description) is text in the group: the
+# characters the robot's markdown reads as links, headings, quotes, emphasis or <font>
+# become their full-width forms, so a report cannot post a link the staff would trust.
+_MARKUP = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀",
+                         "#": "＃", "_": "＿"})
+
+
 def _plain(text: str) -> str:
     # One line each: a merged message lists one announcement a line.
-    return " ".join(str(text or "").split())
+    return " ".join(str(text or "").split()).translate(_MARKUP)
 
 
 @dataclass

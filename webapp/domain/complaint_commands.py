@@ -254,6 +254,8 @@ def _linked_job(db: Database, cmd: Command, c: dict[str, Any], department: str,
         db.execute("UPDATE jobs SET status = 'pooled', dispatched_at = ? WHERE id = ?",
                    [iso(now), job["job_id"]])
     db.execute("UPDATE complaints SET job_id = ? WHERE id = ?", [job["job_id"], c["id"]])
+    # The job is the department's news (technicians cannot open the complaint itself).
+    notifications.job_dispatched(db, cmd, job["job_id"], now)
 
 
 def investigate(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:

@@ -305,9 +305,16 @@ def job_dispatched(db: Database, cmd: Command, job_id: int, now: datetime) -> No
 
 def job_edited(db: Database, cmd: Command, job: Mapping[str, Any], now: datetime) -> None:
     """The desk corrected a job (job.edit): the person on it is told; a pooled job that
-    moved to another department's pool is news to that department."""
-    department, assignee, status = db.execute(
-        "SELECT department, assignee_id, status FROM jobs WHERE id = ?", [job["id"]]).fetchone()
+    moved to another department's pool is news to that department; a job made an
+    emergency is announced as one."""
+    department, assignee, status, job_class = db.execute(
+        "SELECT department, assignee_id, status, job_class FROM jobs WHERE id = ?",
+        [job["id"]]).fetchone()
+    if job_class == "emergency" and job["job_class"] != "emergency":
+        # Found to be an emergency (a QR report arrives as a small repair): told as one.
+        announce(db, "job.emergency", target=f"job:{job['id']}", estate_id=job["estate_id"],
+                 params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
+                 department=department, actor=cmd.user_id)
     if assignee is not None:
         announce(db, "job.edited", target=f"job:{job['id']}", estate_id=job["estate_id"],
                  params=job_params(db, job["id"]), now=now, op_id=cmd.op_id,
@@ -337,11 +344,15 @@ def complaint_major(db: Database, complaint_id: int, now: datetime,
 
 def complaint_dispatched(db: Database, cmd: Command, complaint_id: int, now: datetime) -> None:
     estate_id, params = complaint_params(db, complaint_id)
-    department, assignee = db.execute(
-        "SELECT department, assignee_id FROM complaints WHERE id = ?", [complaint_id]).fetchone()
+    department, assignee, role = db.execute(
+        "SELECT c.department, c.assignee_id, u.role FROM complaints c"
+        " LEFT JOIN users u ON u.id = c.assignee_id WHERE c.id = ?",
+        [complaint_id]).fetchone()
+    # A person who may not open complaints (a technician) hears of the job it became.
+    personal = [assignee] if role in people.CAPABILITIES["complaint.view"] else []
     announce(db, "complaint.dispatched", target=f"complaint:{complaint_id}",
              estate_id=estate_id, params=params, now=now, op_id=cmd.op_id,
-             department=department, users=[assignee], actor=cmd.user_id)
+             department=department, users=personal, actor=cmd.user_id)
 
 
 def routine_published(db: Database, cmd: Command, plan_id: int, estate_id: int, month: str,

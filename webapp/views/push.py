@@ -24,7 +24,8 @@ def subscribe():
     """Keep the phone's PushSubscription (JSON, as the browser gives it) for this user."""
     try:
         sub = push.parse_subscription(request.get_json(silent=True),
-                                      current_app.config["PUSH_HTTP_ENDPOINTS"])
+                                      current_app.config["PUSH_HTTP_ENDPOINTS"],
+                                      current_app.config["PUSH_SERVICE_HOSTS"])
     except push.BadSubscription as exc:
         return jsonify(error=str(exc)), 422
     sub_id = push.subscribe(get_db(), current_user.id, sub,
