@@ -94,7 +94,8 @@ GET_MATRIX = {
     "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
-EXEMPT = {"static", "healthz", "auth.login", "auth.logout", "auth.set_locale", "jobs.act",
+EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
+          "jobs.act",
           "files.show",
           "complaints.act", "callbacks.record", "units.flags",  # posts: tested per area
           "feedback.act", "feedback.photo",  # test_feedback

@@ -106,6 +106,19 @@ def test_a_signed_in_user_subscribes_a_phone(app):
     assert response.get_json() == {"id": row["id"]}
 
 
+def test_signing_out_stops_the_pushes_to_ones_phones(app):
+    client = signed_in(app)
+    assert client.post("/notifications/push", json=subscription()).status_code == 201
+    other = signed_in(app, "tech2")
+    assert other.post("/notifications/push", json=subscription(
+        "https://push.example.com/send/other")).status_code == 201
+    assert client.post("/logout").status_code == 302
+    rows = query(app, "SELECT u.username, s.gone_at FROM push_subscriptions s JOIN users u "
+                      "ON u.id = s.user_id ORDER BY s.id")
+    assert [(r["username"], r["gone_at"] is not None) for r in rows] == [
+        ("tech", True), ("tech2", False)]
+
+
 def test_the_same_phone_signed_in_as_someone_else_is_theirs_now(app):
     sub = subscription()
     assert signed_in(app).post("/notifications/push", json=sub).status_code == 201

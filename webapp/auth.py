@@ -183,7 +183,7 @@ def login():
 def logout():
     """Sign out, here and on every other device: a copied cookie opens nothing after."""
     if current_user.is_authenticated:
-        users.end_sessions(get_db(), current_user.id)
+        users.end_sessions(get_db(), current_user.id, utcnow())
     logout_user()
     return redirect(url_for("auth.login"))
 

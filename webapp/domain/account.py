@@ -43,7 +43,7 @@ def password_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any
         raise Invalid(errors)
     db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                [users.hash_password(cmd.payload["password"]), user["id"]])
-    users.end_sessions(db, user["id"])
+    users.end_sessions(db, user["id"], now)
     audit.record(db, cmd, now, "password", "user", user["id"], {"password_changed": True})
     return {"user_id": user["id"]}
 

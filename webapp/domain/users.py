@@ -39,11 +39,15 @@ def password_problem(password: str, hints: list[str]) -> str | None:
     return None
 
 
-def end_sessions(db: Database, user_id: int) -> None:
+def end_sessions(db: Database, user_id: int, now: datetime) -> None:
     """Sign the user out everywhere: every session and remember cookie carries the
-    version it was issued under (auth.User.get_id), so raising it ends them all."""
+    version it was issued under (auth.User.get_id), so raising it ends them all. Their
+    phones stop getting their pushes too: a shared phone would show the next person the
+    last one's jobs and addresses on its lock screen."""
     db.execute("UPDATE users SET session_version = session_version + 1 WHERE id = ?",
                [user_id])
+    db.execute("UPDATE push_subscriptions SET gone_at = ? WHERE user_id = ? AND gone_at IS "
+               "NULL", [now.isoformat(timespec="seconds"), user_id])
 
 
 def list_users(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
@@ -151,7 +155,7 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         or estates_before != people.estate_ids(db, user_id)
     )
     if ended:
-        end_sessions(db, user_id)
+        end_sessions(db, user_id, now)
     detail = {k: v for k, v in fields.items() if k != "password_hash"}
     audit.record(db, cmd, now, "save", "user", user_id,
                  {**detail, "password_changed": bool(p.get("password")),

@@ -106,7 +106,13 @@ function keepNavigated(request, copy) {
 // pages, and fetch the shell's pages (/offline, /outbox) again as nobody's, so the page
 // shown with no signal names no one and promises no kept pages.
 function forget() {
-  return caches.delete(PAGES).then(function () {
+  // Their pushes stop on this phone too (the server stopped sending on sign-out); the
+  // next person turns them on for themselves.
+  var unsubscribed = self.registration.pushManager
+    ? self.registration.pushManager.getSubscription().then(function (sub) {
+      return sub ? sub.unsubscribe() : null;
+    }).catch(function () { return null; }) : Promise.resolve();
+  return unsubscribed.then(function () { return caches.delete(PAGES); }).then(function () {
     return caches.open(SHELL);
   }).then(function (cache) {
     return Promise.all(SHELL_URLS.filter(function (u) { return u.indexOf("/static/") !== 0; })

@@ -29,7 +29,6 @@ from ..domain import (
     jobs,
     notifications,
     page_versions,
-    people,
     place_commands,
     places,
     records,
