@@ -106,6 +106,16 @@ def test_a_signed_in_user_subscribes_a_phone(app):
     assert response.get_json() == {"id": row["id"]}
 
 
+def test_a_person_keeps_the_newest_few_subscriptions(app):
+    client = signed_in(app)
+    for n in range(push.KEPT_PER_USER + 3):
+        sub = subscription(f"https://push.example.com/send/{n}")
+        assert client.post("/notifications/push", json=sub).status_code == 201
+    live = query(app, "SELECT endpoint FROM push_subscriptions WHERE gone_at IS NULL")
+    assert sorted(r["endpoint"] for r in live) == sorted(
+        f"https://push.example.com/send/{n}" for n in range(3, push.KEPT_PER_USER + 3))
+
+
 def test_signing_out_stops_the_pushes_to_ones_phones(app):
     client = signed_in(app)
     assert client.post("/notifications/push", json=subscription()).status_code == 201

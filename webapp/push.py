@@ -127,6 +127,9 @@ def parse_subscription(data: Any, allow_http: bool = False,
     return {"endpoint": endpoint, "p256dh": p256dh, "auth": _b64url(keys.get("auth"), 16)}
 
 
+KEPT_PER_USER = 5
+
+
 def subscribe(db: Database, user_id: int, sub: dict[str, str], user_agent: str,
               now: datetime) -> int:
     """Keep a phone's subscription for this user. A browser keeps one subscription per
@@ -141,6 +144,12 @@ def subscribe(db: Database, user_id: int, sub: dict[str, str], user_agent: str,
                    gone_at = NULL""",
             [user_id, sub["endpoint"], sub["p256dh"], sub["auth"], user_agent[:300],
              now.isoformat()])
+        # A person has a few phones and browsers, not hundreds: beyond the newest few each
+        # message would fan out to every one of them.
+        db.execute("""UPDATE push_subscriptions SET gone_at = ? WHERE user_id = ? AND
+                      gone_at IS NULL AND id NOT IN (SELECT id FROM push_subscriptions
+                      WHERE user_id = ? AND gone_at IS NULL ORDER BY created_at DESC, id DESC
+                      LIMIT ?)""", [now.isoformat(), user_id, user_id, KEPT_PER_USER])
         return db.execute("SELECT id FROM push_subscriptions WHERE endpoint = ?",
                           [sub["endpoint"]]).fetchone()[0]
 

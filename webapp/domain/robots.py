@@ -33,9 +33,10 @@ def official(url: str) -> bool:
 
 
 def url_problem(url: str, http_hosts: list[str]) -> str | None:
-    """Why a webhook address cannot be used (a msgid), or None. Any https address is
-    accepted (the page says when it is not 企业微信's); plain http only to the hosts the
-    configuration names (WECOM_HTTP_HOSTS: a local stand-in for tests)."""
+    """Why a webhook address cannot be used (a msgid), or None. Only 企业微信's own robot
+    address, or a host the configuration names (WECOM_HTTP_HOSTS: a relay, or a local
+    stand-in for tests; http or https): the worker posts to it, and an address of the
+    admin's choosing would let it reach the server's own network."""
     if not url:
         return N_("Paste the robot's webhook address.")
     try:
@@ -46,9 +47,12 @@ def url_problem(url: str, http_hosts: list[str]) -> str | None:
         host = None
     if len(url) > MAX_URL or not host or any(c.isspace() for c in url):
         return N_("This is not a web address.")
-    if parts.scheme == "https" or (parts.scheme == "http" and host in http_hosts):
+    if host in http_hosts and parts.scheme in ("http", "https"):
         return None
-    return N_("The address must start with https://.")
+    if official(url):
+        return None
+    return N_("Paste the robot's own address: https://qyapi.weixin.qq.com/cgi-bin/webhook/"
+              "send?key=…")
 
 
 def _hook(db: Database, cmd: Command, actor: Mapping[str, Any]) -> dict[str, Any]:
