@@ -15,6 +15,7 @@ from webapp.domain.transactions import write_tx
 
 from .conftest import NOW
 from .test_push import Answer, PushService, browser_keys
+from .test_wecom import robot_server  # noqa: F401  (a fixture: a local webhook)
 
 
 def insert_delivery(db, username="tech", at=NOW) -> int:
@@ -193,3 +194,27 @@ def test_each_app_has_its_own_queue_file(tmp_path, app):
     other = create_app({**app.config, "HUEY_FILE": str(tmp_path / "other.db")})
     assert worker.worker(other).huey is not worker.worker(app).huey
     assert worker.worker(other).huey.storage.filename == str(tmp_path / "other.db")
+
+
+def test_the_real_robot_channel_runs_in_the_consumer_without_a_request(app, robot_server):
+    # The consumer's threads have no app context: the robots' default function reads the
+    # config (PUBLIC_URL) and must still run there, and a queued test message arrive.
+    server = robot_server([NOW])
+    app.config.update(WECOM_HTTP_HOSTS=["127.0.0.1"], PUBLIC_URL="https://wuye.example.com")
+    app.extensions["channels"] = worker.Channels(message=message, now=lambda: NOW)
+    w = worker.worker(app)
+    w.huey.immediate = True
+
+    def queue_robot(db):
+        hook = db["robot_hooks"].insert({"estate_id": 1, "name": "维修群", "url": server.url,
+                                         "created_at": NOW.isoformat()}).last_pk
+        a = db["announcements"].insert({"estate_id": 1, "kind": "job.dispatched",
+                                        "target": "job:7", "created_at": NOW.isoformat()
+                                        }).last_pk
+        db["deliveries"].insert({"announcement_id": a, "channel": "wecom",
+                                 "address_id": hook, "next_at": NOW.isoformat()})
+        db.conn.commit()
+    with_db(app, queue_robot)
+    w.deliver()
+    assert len(server.received) == 1
+    assert "https://wuye.example.com/jobs/7" in server.received[0]

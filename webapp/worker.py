@@ -78,9 +78,20 @@ class Worker:
         self.huey = SqliteHuey("wuye", filename=app.config["HUEY_FILE"], utc=True,
                                results=False)
         huey = self.huey
-        self.deliver = huey.task(name="deliver")(self._deliver)
-        self.tick = huey.periodic_task(crontab(minute="*"), name="tick")(self._tick)
-        self.sweep = huey.periodic_task(crontab(minute="*/10"), name="sweep")(self._sweep)
+        self.deliver = huey.task(name="deliver")(self._in_app(self._deliver))
+        self.tick = huey.periodic_task(crontab(minute="*"), name="tick")(
+            self._in_app(self._tick))
+        self.sweep = huey.periodic_task(crontab(minute="*/10"), name="sweep")(
+            self._in_app(self._sweep))
+
+    def _in_app(self, task: Callable[[], Any]) -> Callable[[], Any]:
+        """A task runs in the app's context, as a request does: the consumer's threads
+        have none, and what the channels read (the config, the catalogs) needs one."""
+        def run() -> Any:
+            with self.app.app_context():
+                return task()
+        run.__name__ = task.__name__
+        return run
 
     @property
     def channels(self) -> Channels:
