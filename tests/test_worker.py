@@ -196,7 +196,8 @@ def test_each_app_has_its_own_queue_file(tmp_path, app):
     assert worker.worker(other).huey.storage.filename == str(tmp_path / "other.db")
 
 
-def test_the_real_robot_channel_runs_in_the_consumer_without_a_request(app, robot_server):
+def test_the_real_robot_channel_runs_in_the_consumer_without_a_request(
+        app, robot_server):  # noqa: F811  (the fixture imported above)
     # The consumer's threads have no app context: the robots' default function reads the
     # config (PUBLIC_URL) and must still run there, and a queued test message arrive.
     server = robot_server([NOW])
