@@ -371,7 +371,12 @@ def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
     params = json.loads(db.execute("SELECT params FROM announcements WHERE kind ="
                                    " 'step.refused'").fetchone()[0])
     title, body = notifications.render("step.refused", params, "zh_CN")
-    assert "到场" in title and body == "此单已派给其他人。"
+    assert "到场" in title and params["number"] in title and body == "此单已派给其他人。"
+    # The job is another's now: the notification opens the outbox, which says what was
+    # refused and what the server kept, not a job page the worker may no longer open.
+    [n] = db.execute("SELECT n.id FROM notifications n JOIN announcements a ON a.id = "
+                     "n.announcement_id WHERE a.kind = 'step.refused'").fetchall()
+    assert notifications.open_one(db, uid(db, "tech"), n[0], NOW) == "/outbox"
     # Sent at once (not queued), the refusal shows on the page: no message.
     cancelled = job_in(db, "cancelled")
     assert replay(db, "tech", "job.accept", f"job:{cancelled}", queued=False).status \

@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 from sqlite_utils import Database
 
-import sync
 from webapp import create_app
 from webapp.db import connect, pool
 from webapp.domain import files, jobs, records
@@ -384,7 +383,7 @@ def test_the_ratings_given_at_sign_off_are_the_callbacks_sealed_and_linked(db, f
     image = files.store(db, str(files_dir), png("white"), "image/png", NOW, uid(db, "tech"))
     out = step(db, job_id, "job.signoff", {
         "outcome": "signed", "signer_name": "陈小明", "signature_image": image,
-        "strokes": "[]", "asks_rating": "1", "ratings": {"overall": "5", "quality": "3"}})
+        "strokes": "[]", "ratings": {"overall": "5", "quality": "3"}})
     assert out.status == "applied", out.result
     sig = signature(db, job_id)
     task = next(db.query("SELECT * FROM callback_tasks WHERE source = 'job' AND "
@@ -404,13 +403,16 @@ def test_the_ratings_given_at_sign_off_are_the_callbacks_sealed_and_linked(db, f
     assert records.check_callback(db, RECORDS_KEY, rec).changed == ["callback.ratings.quality"]
 
 
-def test_a_sign_off_screen_that_asks_wants_the_overall_rating(db, files_dir):
+def test_a_sign_off_without_a_rating_keeps_its_signature(db, files_dir):
+    # Offline the sign-off is checked only once the signal is back: a rating left out
+    # must not cost the resident's signature.
     job_id = job_in(db, "arrived")
     step(db, job_id, "job.complete", {"work_done": "换了阀门", "photos": []})
     image = files.store(db, str(files_dir), png("white"), "image/png", NOW, uid(db, "tech"))
-    payload = {"outcome": "signed", "signer_name": "陈小明", "signature_image": image}
-    with pytest.raises(sync.Invalid) as asked:
-        step(db, job_id, "job.signoff", {**payload, "asks_rating": "1"})
-    assert set(asked.value.errors) == {"rating_overall"}
-    # A screen kept on a phone from before ratings were asked: signed all the same.
-    assert step(db, job_id, "job.signoff", payload).status == "applied"
+    out = step(db, job_id, "job.signoff", {"outcome": "signed", "signer_name": "陈小明",
+                                           "signature_image": image})
+    assert out.status == "applied" and signature(db, job_id)["image_sha256"] == image
+    rec = next(db.query("SELECT r.* FROM callback_records r JOIN callback_tasks t ON "
+                        "t.id = r.task_id WHERE t.source = 'job' AND t.source_id = ?",
+                        [job_id]))
+    assert rec["ratings"] == "{}" and rec["satisfied"] is None

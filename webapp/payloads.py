@@ -55,8 +55,7 @@ def job_payload(action: str, f: Fields) -> dict[str, Any]:
     if action == "signoff":
         return {"outcome": _s(f, "outcome"), "signer_name": _s(f, "signer_name"),
                 "reason": _s(f, "reason"), "strokes": _s(f, "strokes"),
-                "signature_image": _s(f, "signature_image"), "ratings": _ratings(f),
-                "asks_rating": _s(f, "asks_rating")}
+                "signature_image": _s(f, "signature_image"), "ratings": _ratings(f)}
     return {}
 
 

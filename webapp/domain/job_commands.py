@@ -375,8 +375,8 @@ def signoff(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     # The resident's ratings beside the signature (the callback's, where the estate
     # counts the signature as the callback); none from a page kept before they were asked.
     ratings = callbacks.parse_ratings(p, "job") if outcome == "signed" else {}
-    if outcome == "signed" and p.get("asks_rating") == "1" and "overall" not in ratings:
-        raise Invalid({"rating_overall": N_("Ask the resident how satisfied they are.")})
+    # A rating left out never costs the signature: a sign-off made with no signal is
+    # checked only when the signal is back, after the resident has gone.
     at = iso(acted_time(cmd, now))
     # Sealed with the records key: what the resident signed for (domain/records.py).
     snapshot = records.canonical(records.job_content(db, job, {

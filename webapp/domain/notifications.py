@@ -94,8 +94,9 @@ RULES: dict[str, Rule] = {
                               N_("Routine callbacks for %(month)s"),
                               N_("%(count)s households to call"), groups=("pool",),
                               capability="callback.work"),
-    "step.refused": Rule(N_("A step of mine refused"), N_("Not accepted: %(step)s"),
-                         N_("%(reason)s"), robot=False),
+    "step.refused": Rule(N_("A step of mine refused"),
+                         N_("Job %(number)s: %(step)s not accepted"), N_("%(reason)s"),
+                         robot=False),
 }
 # What a user may mute: kinds that reach someone through a group, never a personal one.
 MUTABLE = tuple(k for k, r in RULES.items() if r.groups)
@@ -240,8 +241,16 @@ def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]
 LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbacks/{}"}
 
 
-def link(target: str) -> str:
+# Kinds that open somewhere else than their record: a refused step's job may no longer be
+# the worker's to open (reassigned); the outbox shows what was refused, why, and what of
+# it the server kept.
+OPENS = {"step.refused": "/outbox"}
+
+
+def link(target: str, kind: str = "") -> str:
     """The path of the record a target names (`job:42` → /jobs/42)."""
+    if kind in OPENS:
+        return OPENS[kind]
     kind, _, rid = target.partition(":")
     if kind in LINKS and rid.isdigit():
         return LINKS[kind].format(rid)
@@ -255,7 +264,8 @@ def message(db: Database, announcement: Mapping[str, Any], locale: str) -> dict[
     if isinstance(params, str):
         params = json.loads(params)
     title, body = render(announcement["kind"], params, locale)
-    return {"title": title, "body": body, "url": link(announcement["target"])}
+    return {"title": title, "body": body,
+            "url": link(announcement["target"], announcement["kind"])}
 
 
 def _local(at: datetime) -> str:
@@ -527,14 +537,15 @@ def page(db: Database, user_id: int, before: int | None, limit: int) -> list[dic
 def open_one(db: Database, user_id: int, notification_id: int, now: datetime) -> str | None:
     """Mark one of the user's notifications read and opened; the record's path."""
     row = db.execute(
-        "SELECT a.target FROM notifications n JOIN announcements a ON a.id = n.announcement_id"
-        " WHERE n.id = ? AND n.user_id = ?", [notification_id, user_id]).fetchone()
+        "SELECT a.target, a.kind FROM notifications n JOIN announcements a"
+        " ON a.id = n.announcement_id WHERE n.id = ? AND n.user_id = ?",
+        [notification_id, user_id]).fetchone()
     if row is None:
         return None
     db.execute("UPDATE notifications SET read_at = coalesce(read_at, ?),"
                " opened_at = coalesce(opened_at, ?) WHERE id = ?",
                [iso(now), iso(now), notification_id])
-    return link(row[0])
+    return link(row[0], row[1])
 
 
 def unopened(db: Database, user_id: int, target: str) -> list[int]:
