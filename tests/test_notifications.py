@@ -206,6 +206,11 @@ def test_quiet_hours_hold_pushes_but_not_emergencies(db):
                            params={}, now=night, users=[uid(db, "tech")])
     [now_sent] = push_deliveries(db, f"job:{urgent}")
     assert now_sent["next_at"] == night.isoformat()
+    # ...and so does its dispatch to the technician: an emergency job's every message.
+    db.execute("DELETE FROM deliveries")
+    assert step(db, urgent, "job.dispatch", now=night).status == "applied"
+    [dispatched] = push_deliveries(db, f"job:{urgent}")
+    assert dispatched["next_at"] == night.isoformat()
 
 
 @pytest.mark.parametrize(("start", "end", "hour", "quiet"), [

@@ -172,11 +172,13 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
              params: Mapping[str, Any], now: datetime, op_id: str | None = None,
              dedupe: str | None = None, department: str | None = None,
              users: Iterable[int | None] = (), actor: int | None = None,
-             pool: str | None = None) -> int | None:
+             pool: str | None = None, urgent: bool = False) -> int | None:
     """Record an event and who is told of it, with the deliveries to queue, in the caller's
     transaction. `users` are told personally; the rule's groups too, unless they muted the
-    kind. The actor is never told of their own step. None when `dedupe` was seen."""
+    kind. The actor is never told of their own step. None when `dedupe` was seen. Urgent
+    (the rule's, or `urgent` for this event: an emergency job) goes through quiet hours."""
     rule = RULES[kind]
+    urgent = urgent or rule.urgent
     if dedupe is not None and db.execute(
             "SELECT 1 FROM announcements WHERE dedupe = ?", [dedupe]).fetchone():
         return None
@@ -185,7 +187,7 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
         "INSERT INTO announcements (estate_id, kind, target, params, urgent, department,"
         " op_id, dedupe, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
         [estate_id, kind, target, json.dumps(dict(params), ensure_ascii=False),
-         int(rule.urgent), department, op_id, dedupe, at]).lastrowid
+         int(urgent), department, op_id, dedupe, at]).lastrowid
     told: dict[int, bool] = {}
     for uid in users:  # named by the event: told personally, whatever they muted
         if uid is not None:
@@ -201,7 +203,7 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
         nid = db.execute(
             "INSERT INTO notifications (announcement_id, user_id, personal, created_at)"
             " VALUES (?,?,?,?)", [aid, uid, int(personal), at]).lastrowid
-        later = None if rule.urgent else quiet_until(pref, now)
+        later = None if urgent else quiet_until(pref, now)
         db.execute(
             "INSERT INTO deliveries (announcement_id, notification_id, channel, address_id,"
             " next_at) SELECT ?, ?, 'push', id, ? FROM push_subscriptions"
@@ -300,8 +302,8 @@ def job_created(db: Database, cmd: Command, job_id: int, now: datetime) -> None:
 
 def job_dispatched(db: Database, cmd: Command, job_id: int, now: datetime) -> None:
     """To the person it now belongs to, or to its department's pool."""
-    estate_id, department, assignee, status = db.execute(
-        "SELECT estate_id, department, assignee_id, status FROM jobs WHERE id = ?",
+    estate_id, department, assignee, status, job_class = db.execute(
+        "SELECT estate_id, department, assignee_id, status, job_class FROM jobs WHERE id = ?",
         [job_id]).fetchone()
     if status == "pooled":
         kind, users = "job.pooled", []
@@ -310,7 +312,7 @@ def job_dispatched(db: Database, cmd: Command, job_id: int, now: datetime) -> No
         users = [assignee]
     announce(db, kind, target=f"job:{job_id}", estate_id=estate_id,
              params=job_params(db, job_id), now=now, op_id=cmd.op_id, department=department,
-             users=users, actor=cmd.user_id)
+             users=users, actor=cmd.user_id, urgent=job_class == "emergency")
 
 
 def job_edited(db: Database, cmd: Command, job: Mapping[str, Any], now: datetime) -> None:
