@@ -428,6 +428,8 @@ def test_the_desk_corrects_a_job_on_its_edit_page(app, client, auth):
                      [job_id]).fetchone()
     db.close()
     assert tuple(row) == ("plumbing", "emergency", "厨房水管爆裂")
+    page = Page(client.get(job_url).get_data(as_text=True))
+    assert page.text("data-event", "edit").endswith("客服更正")
 
 
 def test_the_sign_off_asks_the_residents_rating_where_the_signature_is_the_callback(

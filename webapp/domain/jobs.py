@@ -79,6 +79,7 @@ ACTIONS = {
     "cancel": N_("Cancelled"),
     "flag": N_("Flagged for review"),
     "resolve": N_("Reviewed by the desk"),
+    "edit": N_("Corrected by the desk"),
 }
 # The deadline each row shows, named as the desk says it.
 DUE_NAMES = {"notify": N_("Dispatch"), "arrive": N_("On site"), "complete": N_("Completion")}
