@@ -502,6 +502,29 @@ def test_another_users_notification_does_not_open(client, auth):
                      [theirs]) is None
 
 
+def test_the_notify_deadline_is_met_by_the_first_message_not_a_later_reassignment(db):
+    from webapp.domain.deadlines import job_deadlines
+    from webapp.domain.jobs import get_job
+    from webapp.domain.settings import estate_settings
+
+    job = new_job(db)
+    assert step(db, job, "job.dispatch").status == "applied"  # at once: in time
+    later = NOW + timedelta(days=2)
+    assert step(db, job, "job.reassign", now=later).status == "applied"
+    row = get_job(db, job)
+    due = next(d.due for d in job_deadlines(row, estate_settings(db, 1), later)
+               if d.name == "notify")
+    told = notifications.told(db, row, due)
+    assert told["met"] is True and told["at"] == NOW.isoformat(timespec="seconds")
+    # A job left undispatched past the deadline, then pooled, was late.
+    slow = new_job(db)
+    step(db, slow, "job.dispatch", {"to": "pool:maintenance"}, now=NOW + timedelta(minutes=9))
+    row = get_job(db, slow)
+    due = next(d.due for d in job_deadlines(row, estate_settings(db, 1), NOW)
+               if d.name == "notify")
+    assert notifications.told(db, row, due)["met"] is False
+
+
 def test_mark_all_read_empties_the_bell(client, auth):
     dispatch_new_job(client, auth)
     auth.login("tech")

@@ -574,25 +574,28 @@ DELIVERY_STATUSES = {"queued": N_("waiting to send"), "sent": N_("sent"),
                      "accepted": N_("delivered"), "failed": N_("failed")}
 
 
-def told(db: Database, job: Mapping[str, Any], notify_minutes: int) -> dict[str, Any] | None:
-    """When the job's assignee was told it was theirs, whether that was within the
-    estate's notify deadline from the report, when they opened it, and how each delivery
-    went."""
-    if not job.get("assignee_id"):
+def told(db: Database, job: Mapping[str, Any], notify_due: datetime
+         ) -> dict[str, Any] | None:
+    """Whether the job reached the field within the notify deadline (`notify_due`:
+    deadlines.job_deadlines' "notify", the one rule), measured at the first message that
+    told someone it was theirs or their pool's; and, for its assignee now, when they were
+    told, when they opened it and how each delivery went."""
+    first = db.execute(
+        "SELECT min(created_at) FROM announcements WHERE target = ? AND kind IN"
+        " ('job.dispatched', 'job.reassigned', 'job.pooled')", [f"job:{job['id']}"]
+    ).fetchone()[0]
+    if first is None:
         return None
     row = db.execute(
         "SELECT n.id, n.created_at, n.opened_at FROM announcements a JOIN notifications n"
         " ON n.announcement_id = a.id AND n.user_id = ? WHERE a.target = ?"
         " AND a.kind IN ('job.dispatched', 'job.reassigned') ORDER BY n.id DESC LIMIT 1",
-        [job["assignee_id"], f"job:{job['id']}"]).fetchone()
-    if row is None:
-        return None
+        [job.get("assignee_id"), f"job:{job['id']}"]).fetchone()
     deliveries = list(db.query(
         "SELECT channel, status, sent_at, error FROM deliveries WHERE notification_id = ?"
-        " ORDER BY id", [row[0]]))
-    due = datetime.fromisoformat(job["received_at"]) + timedelta(minutes=notify_minutes)
-    return {"at": row[1], "opened_at": row[2], "deliveries": deliveries,
-            "met": datetime.fromisoformat(row[1]) <= due}
+        " ORDER BY id", [row[0]])) if row else []
+    return {"at": first, "opened_at": row[2] if row else None, "deliveries": deliveries,
+            "met": datetime.fromisoformat(first) <= notify_due}
 
 
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -191,7 +191,7 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         # When the assignee was told and opened it, for the desk: the notify deadline is
         # measured here.
         "told": notifications.told(
-            db, job, estate_settings(db, job["estate_id"])["notify_minutes"])
+            db, job, next(d.due for d in job["deadlines"] if d.name == "notify"))
         if current_user.can("job.view_all") else None,
         "NOTIFY_CHANNELS": notifications.CHANNELS,
         "DELIVERY_STATUSES": notifications.DELIVERY_STATUSES,
