@@ -106,8 +106,11 @@ def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
 
 def board_list(rows: list[dict[str, Any]]) -> str:
     """The desk's board: its rows as jobs.board read them (the one past the page
-    included: it decides whether "show more" shows)."""
-    return rows_token(rows)
+    included: it decides whether "show more" shows). A job's version rises with every
+    change to it (and `flagged`, set beside a refused step, with it); the names joined in
+    are what else a row shows."""
+    return token([(r["id"], r["version"], r["flagged"], r["assignee_name"], r["unit_number"],
+                   r["building_name"]) for r in rows])
 
 
 def callback_list(rows: list[dict[str, Any]], total: int, now: datetime) -> str:
