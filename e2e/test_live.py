@@ -150,3 +150,16 @@ def test_the_board_keeps_the_rows_show_more_added(page: Page, server: Server):
     expect(rows.first).to_have_attribute("data-job", number, timeout=WITHIN_MS)
     expect(rows).to_have_count(50)  # the newest 50: the rows "show more" added stay
     expect(board.locator("[data-more-link]")).to_have_count(1)
+
+
+def test_the_bell_follows_on_a_page_with_no_list(page: Page, server: Server):
+    login(page, "tech")
+    page.goto("/outbox")
+    bell = page.locator("[data-bell]")
+    unread = int(bell.get_attribute("data-unread-count") or 0)
+    page.evaluate("() => { window.notReloaded = true; }")
+    job_id, _number = report(server, "楼道灯不亮")
+    server.command("desk", "job.dispatch", f"job:{job_id}",
+                   to=f"user:{server.user_id('tech')}")
+    expect(bell).to_have_attribute("data-unread-count", str(unread + 1), timeout=20_000)
+    assert page.evaluate("() => window.notReloaded") is True

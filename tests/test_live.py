@@ -12,6 +12,7 @@ from webapp.db import connect
 
 from .conftest import RECORDS_KEY
 from .jobflow import job_in, new_job, run, step, uid
+from .pages import Page
 from .test_feedback import area
 
 
@@ -182,3 +183,16 @@ def test_the_live_answer_carries_the_bells_count(app, client, auth):
     db.conn.commit()
     db.close()
     assert client.get("/live/mine").get_json()["unread"] == before + 1
+
+
+def test_a_page_with_no_list_asks_for_the_bell_alone(app, client, auth):
+    auth.login("tech")
+    page = Page(client.get("/outbox").get_data(as_text=True))
+    assert page.find("data-bell-live", "/live/bell") and not page.find("data-live")
+    before = client.get("/live/bell").get_json()["unread"]
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    job_id = new_job(db)
+    run(db, "desk", "job.dispatch", f"job:{job_id}", to=f"user:{uid(db, 'tech')}")
+    db.conn.commit()
+    db.close()
+    assert client.get("/live/bell").get_json() == {"unread": before + 1}

@@ -79,6 +79,7 @@ GET_MATRIX = {
     "feedback.index": ("/feedback", {"desk", "manager", "admin"}),
     "feedback.detail": ("/feedback/{feedback}", {"desk", "manager", "admin"}),
     # The live lists' versions: as the lists they belong to.
+    "live.bell": ("/live/bell", ALL),
     "live.mine": ("/live/mine", FIELD),
     "live.board": ("/live/board", OFFICE),
     "live.callbacks_today": ("/live/callbacks", OFFICE),

@@ -73,7 +73,7 @@ def nav_links() -> list[tuple[str, str, str]]:
 # What the header links to on every page: no arguments, so they only change with where
 # the app is mounted.
 HEADER_ENDPOINTS = ("home", "sync.outbox", "auth.set_locale", "auth.logout",
-                    "account.password", "notifications.index")
+                    "account.password", "notifications.index", "live.bell")
 
 
 def header_urls() -> dict[str, str]:

@@ -6,13 +6,16 @@
 // data-live-count="<selector>": the rows that count as shown, sent as `shown` so that
 // rows "show more" added stay. Never swapped while a form in the region is being
 // filled; a form elsewhere on the page (the board's search) is not touched at all.
-// The same answer carries the unread count, which the header's bell shows.
+// The same answer carries the unread count, which the header's bell shows; a page with
+// no list asks for the bell alone (/live/bell), every 15 s.
 (function () {
   "use strict";
   // Every 5 s: a change shows within seconds, at one small read per open list; the
   // figure is in docs/BENCHMARKS.md. After a failed ask, wait longer, up to a minute.
   var EVERY_MS = 5000;
   var MOST_MS = 60000;
+  // A page that keeps no list asks for the bell alone, less often.
+  var BELL_MS = 15000;
   var wait = EVERY_MS;
   var timer = null;
   var running = false;
@@ -106,6 +109,17 @@
     if (count) count.textContent = unread ? (unread > 99 ? "99+" : String(unread)) : "";
   }
 
+  function askBell() {
+    var link = document.querySelector("[data-bell-live]");
+    return get(link.getAttribute("data-bell-live"), { Accept: "application/json" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { bell(data.unread); });
+  }
+
+  function every() {
+    return document.querySelector("[data-live]") ? EVERY_MS : BELL_MS;
+  }
+
   function active() {
     return document.visibilityState === "visible" && navigator.onLine;
   }
@@ -115,8 +129,8 @@
     if (!active()) return;  // visibilitychange or online starts it again
     running = true;
     var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
-    Promise.all(regions.map(check)).then(function () {
-      wait = EVERY_MS;
+    Promise.all(regions.length ? regions.map(check) : [askBell()]).then(function () {
+      wait = every();
     }, function () {
       wait = Math.min(wait * 2, MOST_MS);
     }).then(function () {
@@ -133,12 +147,14 @@
   function resume() {
     if (!active() || running) return;
     if (timer !== null) clearTimeout(timer);
-    wait = EVERY_MS;
+    wait = every();
     tick();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (!document.querySelector("[data-live]") || !window.fetch || !window.htmx) return;
+    if (!document.querySelector("[data-live], [data-bell-live]") || !window.fetch ||
+        !window.htmx) return;
+    wait = every();
     document.addEventListener("visibilitychange", resume);
     window.addEventListener("online", resume);
     schedule();

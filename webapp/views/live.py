@@ -29,6 +29,15 @@ def _answer(version: str) -> Response:
     return response
 
 
+@bp.get("/bell")
+@require()
+def bell():
+    """The header's bell alone, for a page that keeps no list (one indexed count)."""
+    response = jsonify(unread=notifications.unread_count(get_db(), current_user.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/mine")
 @require("job.field")
 def mine():
