@@ -92,6 +92,12 @@ def fragment(template: str) -> Markup:
     return _cached("fragment", template, lambda: Markup(render_template(template)))
 
 
+# More areas than this, and a phone gets a menu in place of a row of links (base.html):
+# a field worker's three or four fit the row; the office's nine do not at 360 px.
+MENU_FROM = 4
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment,
-                                 header_urls=header_urls, fixed_url=fixed_url)
+                                 header_urls=header_urls, fixed_url=fixed_url,
+                                 MENU_FROM=MENU_FROM)
