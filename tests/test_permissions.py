@@ -106,6 +106,7 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "sync.manifest", "sync.file_status", "sync.file_upload", "sync.batch",  # test_sync_api
           "places.qr", "places.report", "places.reissue",  # public or posts: test_places
           "install.manifest",  # public: the login page links it (test_install)
+          "tracking.find", "tracking.page", "tracking.rate",  # public: test_tracking
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
           "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.robot_action",  # posts: test_wecom

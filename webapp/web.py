@@ -121,6 +121,7 @@ def init_app(app: Flask) -> None:
         push,
         routine,
         sync,
+        tracking,
         units,
         users,
     )
@@ -130,7 +131,7 @@ def init_app(app: Flask) -> None:
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
-                   notifications):
+                   notifications, tracking):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -21,12 +21,14 @@ from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
+from .tracking import HANDLERS as TRACKING_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
     **complaint_commands.HANDLERS,
     **callback_commands.HANDLERS,
     **PLACE_HANDLERS,
+    **TRACKING_HANDLERS,
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
     **account.HANDLERS,

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, fields
 
-from . import audit, files, notifications, people, phones, places, settings
+from . import audit, files, notifications, people, phones, places, settings, tracking
 from .jobs import CATEGORIES, get_job, iso
 from .numbers import next_number
 from .text import N_
@@ -199,14 +199,14 @@ SAME_REPORT = timedelta(minutes=30)
 def _same_report(db: Database, token: str, addr: str, description: str,
                  now: datetime) -> dict[str, Any] | None:
     row = db.execute(
-        "SELECT j.id, j.number, j.status, j.version FROM public_reports r"
+        "SELECT j.id, j.number, j.status, j.version, j.track_code FROM public_reports r"
         " JOIN jobs j ON j.id = r.job_id WHERE r.token = ? AND r.remote_addr = ?"
         " AND r.at > ? AND j.description = ? ORDER BY r.id DESC LIMIT 1",
         [token, addr, iso(now - SAME_REPORT), description]).fetchone()
     if row is None:
         return None
     return {"job_id": row[0], "number": row[1], "status": row[2], "version": row[3],
-            "again": True}
+            "track_code": row[4], "again": True}
 
 
 def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
@@ -244,10 +244,10 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
            category, department, job_class, description, status, received_by, received_at,
-           updated_at) VALUES (?,?,?,?,?, 'qr', ?,?, 'small', ?, 'new', NULL, ?,?)""",
+           updated_at, track_code) VALUES (?,?,?,?,?, 'qr', ?,?, 'small', ?, 'new', NULL, ?,?,?)""",
         [number, place["estate_id"], place["id"] if is_unit else None,
          fields["name"] or RESIDENT, fields["phone"], category, CATEGORIES[category][1],
-         description, iso(now), iso(now)],
+         description, iso(now), iso(now), tracking.new_code()],
     ).lastrowid
     for sha in photos:
         db.execute("INSERT OR IGNORE INTO job_photos (job_id, sha256, stage, op_id)"
@@ -261,7 +261,7 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     job = get_job(db, job_id)
     assert job is not None
     return {"job_id": job_id, "number": number, "status": job["status"],
-            "version": job["version"]}
+            "version": job["version"], "track_code": job["track_code"]}
 
 
 HANDLERS: dict[str, Handler] = {

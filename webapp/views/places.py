@@ -30,7 +30,7 @@ from .. import labels as label_sheets
 from .. import uploads
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, estates, place_commands, places, settings
+from ..domain import access, estates, place_commands, places, settings, tracking
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..domain.transactions import write_tx
@@ -91,10 +91,12 @@ def _read_stamp(token: str) -> tuple[str, datetime] | str:
 def _public(token: str, place: dict[str, Any], values: dict[str, str],
             errors: dict[str, str], status: int = 200):
     sent = request.args.get("sent", "")
+    track = tracking.read(request.args.get("track", "")) if sent else None
     return render_template(
         "places/public.html", token=token, view=places.public_view(place), values=values,
         errors=errors, started=_stamp(token),
-        sent=sent if NUMBER.match(sent) else "",
+        sent=sent if NUMBER.match(sent) else "", track=track,
+        track_shown=tracking.shown(track) if track else "",
     ), status
 
 
@@ -204,7 +206,8 @@ def report(token: str):
             return _limited(values, refused, place, token,
                             exc.errors.get(place_commands.LIMITED_BY, ""))
         return _public(token, place, values, exc.errors, 422)
-    return redirect(url_for("places.qr", token=token, sent=outcome.result["number"]), 303)
+    return redirect(url_for("places.qr", token=token, sent=outcome.result["number"],
+                            track=outcome.result.get("track_code") or None), 303)
 
 
 # --- The staff's place page ---------------------------------------------------------------
