@@ -57,3 +57,15 @@ def test_what_is_typed_comes_back_after_a_reload_until_it_is_sent(page, server: 
     # Sent: the draft is gone, and the job page opens with an empty form next time.
     keys = page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('draft:'))")
     assert keys == []
+
+
+def test_signing_out_leaves_no_draft_on_the_phone(page, server: Server):
+    job_id = new_job(server, upto="arrived", description="门锁坏了")
+    login(page, "tech")
+    page.goto(f"/jobs/{job_id}")
+    page.locator("[data-form=complete] [name=work_done]").fill("更换锁芯")
+    drafts = "() => Object.keys(localStorage).filter(k => k.startsWith('draft:')).length"
+    assert page.evaluate(drafts) == 1
+    page.locator("[data-logout]").click()
+    expect(page.locator("[data-form=login]")).to_be_visible()
+    assert page.evaluate(drafts) == 0
