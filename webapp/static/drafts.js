@@ -62,14 +62,13 @@
       function (f) { return f !== except; });
   };
 
-  // Signing out leaves nothing typed behind on a shared phone.
-  document.addEventListener("click", function (ev) {
-    if (!ev.target.closest("[data-logout]")) return;
+  // Every draft on the phone (sw-register.js, on sign-out: nothing typed stays behind).
+  App.dropAllDrafts = function () {
     try {
       Object.keys(localStorage).filter(function (k) { return k.indexOf("draft:") === 0; })
         .forEach(function (k) { localStorage.removeItem(k); });
     } catch (e) { /* storage off: nothing kept */ }
-  });
+  };
 
   document.querySelectorAll("form[data-outbox]").forEach(function (form) {
     restore(form);

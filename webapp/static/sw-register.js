@@ -34,11 +34,12 @@
     });
   }
 
-  // Signing out: the pages and photos kept for this person leave the phone with them
-  // (what waits in the outbox stays until they sign in again).
+  // Signing out: the pages, photos and drafts kept for this person leave the phone with
+  // them (what waits in the outbox stays until they sign in again).
   document.addEventListener("submit", function (ev) {
     if (!ev.target.querySelector("[data-logout]")) return;
     localStorage.removeItem("cached_user");
+    if (window.App.dropAllDrafts) window.App.dropAllDrafts();
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "forget" });
     }
