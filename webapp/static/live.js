@@ -14,8 +14,7 @@
   // figure is in docs/BENCHMARKS.md. After a failed ask, wait longer, up to a minute.
   var EVERY_MS = 5000;
   var MOST_MS = 60000;
-  // A page that keeps no list asks for the bell alone, less often.
-  var BELL_MS = 15000;
+  var BELL_MS = 15000;  // a page that keeps no list asks for the bell alone, less often
   var wait = EVERY_MS;
   var timer = null;
   var running = false;
@@ -116,9 +115,7 @@
       .then(function (data) { bell(data.unread); });
   }
 
-  function every() {
-    return document.querySelector("[data-live]") ? EVERY_MS : BELL_MS;
-  }
+  function every() { return document.querySelector("[data-live]") ? EVERY_MS : BELL_MS; }
 
   function active() {
     return document.visibilityState === "visible" && navigator.onLine;
