@@ -1,5 +1,6 @@
 """Complaints: levels, the one-month escalation, repeats, the handling paths, deadlines."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -97,7 +98,8 @@ def test_a_follow_up_that_reached_the_complainant_is_the_callback(db):
     run(db, "desk", "complaint.route", t, path="ordinary", reason="保洁责任", to="dept:cleaning")
     run(db, "desk", "complaint.answer", t, outcome="已清理", solution="当日清运",
         prevention="排班增加替班")
-    out = run(db, "desk", "complaint.follow_up", t, satisfied="1", note="满意")
+    out = run(db, "desk", "complaint.follow_up", t, satisfied="1", note="满意",
+              ratings={"overall": "5", "complaint_speed": "4"})
     assert out.status == "applied"
     tasks = list(db.query("SELECT * FROM callback_tasks WHERE source = 'complaint' AND "
                           "source_id = ?", [cid]))
@@ -107,6 +109,8 @@ def test_a_follow_up_that_reached_the_complainant_is_the_callback(db):
     assert (rec["method"], rec["reached"], rec["satisfied"], rec["comments"]) == (
         "follow_up", 1, 1, "满意")
     assert rec["user_id"] == uid(db, "desk") and rec["record_hash"]
+    # Its ratings count in the satisfaction figures as any callback's.
+    assert json.loads(rec["ratings"]) == {"overall": 5, "complaint_speed": 4}
 
 
 def test_an_unsatisfied_follow_up_is_recorded_and_the_next_answer_gets_its_own(db):

@@ -71,6 +71,8 @@ def complaint_payload(action: str, f: Fields) -> dict[str, Any]:
     payload: dict[str, Any] = {k: _s(f, k) for k in keys}
     if action == "investigate":
         payload["photos"] = _hashes(f, "photos")
+    if action == "follow_up":
+        payload["ratings"] = _ratings(f)
     return payload
 
 

@@ -183,6 +183,7 @@ def init_app(app: Flask) -> None:
             "CB_KINDS": callbacks.KINDS,
             "CB_METHODS": callbacks.METHODS,
             "CB_DIMENSIONS": callbacks.DIMENSIONS,
+            "CB_COMPLAINT_DIMS": callbacks.dimensions_for("complaint"),
             "CB_SCALE": callbacks.SCALE,
             "DEPARTMENTS": people.DEPARTMENTS,
             "ROLES": people.ROLES,

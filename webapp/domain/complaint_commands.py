@@ -296,11 +296,12 @@ def follow_up(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if p.get("satisfied") not in ("1", "0", 1, 0, True, False):
         raise Invalid({"satisfied": N_("Say whether the complainant is satisfied.")})
     satisfied = p.get("satisfied") in ("1", 1, True)
+    ratings = callbacks.parse_ratings(p, "complaint")
     if not satisfied and not note:
         raise Invalid({"note": N_("Say what is still wrong.")})
     _check(cmd, c)
     _note(db, cmd, c["id"], "follow_up", note, now)
-    _counts_as_callback(db, cmd, c, user, satisfied, note, now)
+    _counts_as_callback(db, cmd, c, user, satisfied, ratings, note, now)
     if satisfied:
         _update(db, c, now, status="closed", closed_at=iso(acted_time(cmd, now)), satisfied=1)
     else:
@@ -310,7 +311,8 @@ def follow_up(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def _counts_as_callback(db: Database, cmd: Command, c: dict[str, Any], user: dict[str, Any],
-                        satisfied: bool, note: str, now: datetime) -> None:
+                        satisfied: bool, ratings: dict[str, int], note: str,
+                        now: datetime) -> None:
     """The follow-up reached the complainant: that is the information callback the answer
     opened, so it is recorded on that task and closes it; no second call is made."""
     found = db.execute(
@@ -321,7 +323,7 @@ def _counts_as_callback(db: Database, cmd: Command, c: dict[str, Any], user: dic
     if task is None:
         return
     at = iso(acted_time(cmd, now))
-    row = {"method": "follow_up", "reached": 1, "ratings": {}, "satisfied": int(satisfied),
+    row = {"method": "follow_up", "reached": 1, "ratings": ratings, "satisfied": int(satisfied),
            "comments": note, "signer_name": "", "signature_sha256": None, "at": at,
            "user_id": user["id"]}
     records.add_callback(db, task, row, cmd.op_id)
