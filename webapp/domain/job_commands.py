@@ -118,6 +118,16 @@ def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **d
     return {"job_id": job["id"], "status": fresh["status"], "version": fresh["version"]}
 
 
+def _check_work(p: Any, description: str, errors: dict[str, str]) -> None:
+    """The work a report names, at intake and when the desk corrects it."""
+    if p.get("category") not in CATEGORIES:
+        errors["category"] = N_("Choose a category.")
+    if p.get("job_class") not in CLASSES:
+        errors["job_class"] = N_("Choose emergency, small or medium repair.")
+    if len(description) < 2:
+        errors["description"] = N_("Describe the problem.")
+
+
 def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user = people.actor(db, cmd, "job.intake")
     p = cmd.payload
@@ -131,12 +141,7 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         errors["reporter_phone"] = wrong
     if p.get("source") not in INTAKE_SOURCES:
         errors["source"] = N_("Choose how the report came in.")
-    if p.get("category") not in CATEGORIES:
-        errors["category"] = N_("Choose a category.")
-    if p.get("job_class") not in CLASSES:
-        errors["job_class"] = N_("Choose emergency, small or medium repair.")
-    if len(description) < 2:
-        errors["description"] = N_("Describe the problem.")
+    _check_work(p, description, errors)
     if errors:
         raise Invalid(errors)
     photos = _photos(db, cmd)
@@ -172,9 +177,6 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
     return result
 
 
-EDITED = ("category", "job_class", "description", "unit_id")
-
-
 def edit(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """The desk corrects a job after intake (a QR report arrives as 其他 · 小修): its
     category, class, description and unit. Deadlines are computed from the class, so
@@ -185,12 +187,7 @@ def edit(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     _estate, unit_id, errors = estates.intake_place(
         db, {"estate_id": job["estate_id"], "unit_id": p.get("unit_id")}, [job["estate_id"]])
     description = _text(p, "description")
-    if p.get("category") not in CATEGORIES:
-        errors["category"] = N_("Choose a category.")
-    if p.get("job_class") not in CLASSES:
-        errors["job_class"] = N_("Choose emergency, small or medium repair.")
-    if len(description) < 2:
-        errors["description"] = N_("Describe the problem.")
+    _check_work(p, description, errors)
     if errors:
         raise Invalid(errors)
     if not allowed(cmd.kind, job["status"]):
