@@ -80,7 +80,8 @@ def test_a_supervisor_scans_a_label_offline_too(page: Page, context: BrowserCont
     (area,) = server.query("SELECT id FROM common_areas WHERE estate_id = 1 AND name = '地下车库'")
     token = live_token(server, "area", area["id"])
     login(page, "supervisor")
-    page.locator("[data-nav=scan]").click()
+    page.locator("[data-nav-menu] summary").click()  # on a phone the office's areas: a menu
+    page.locator("[data-menu-nav=scan]").click()
     expect(page.locator("[data-scan]")).to_be_visible()
     # The worker may have started on the page before; once it is ready, a reload is
     # a page it controls.
