@@ -100,6 +100,23 @@ def test_the_honeypot_and_a_too_quick_form_are_refused(app, client):
     assert not query(app, "SELECT id FROM jobs WHERE description IN ('广告', '太快了', '伪造')")
 
 
+def test_a_corrected_form_is_not_too_quick_for_its_own_mistake(app, client):
+    # Filled in for long enough, refused for a wrong phone, corrected at once: the fill
+    # time counts from when the form first opened, not from the page with the message.
+    tok = token(app, "unit", 1)
+    page = Page(client.get(f"/q/{tok}").get_data(as_text=True))
+    app.config["PUBLIC_REPORT_MIN_SECONDS"] = 1
+    time.sleep(1.1)
+    wrong = client.post(f"/q/{tok}", data={"op_id": op(), "started": page.values["started"],
+                                           "description": "水管漏水", "phone": "1380013800"})
+    assert wrong.status_code == 422
+    again = Page(wrong.get_data(as_text=True))
+    assert again.values["phone"] == "1380013800"
+    fixed = client.post(f"/q/{tok}", data={"op_id": op(), "started": again.values["started"],
+                                           "description": "水管漏水", "phone": "13800138000"})
+    assert fixed.status_code == 303
+
+
 def limits(app, per_address: int, addresses_per_code: int, estate_id: int = 1) -> None:
     db = connect(app.config["DATABASE"])
     settings.save(db, estate_id, {"public_reports_per_address_hour": per_address,

@@ -89,12 +89,14 @@ def _read_stamp(token: str) -> tuple[str, datetime] | str:
 
 
 def _public(token: str, place: dict[str, Any], values: dict[str, str],
-            errors: dict[str, str], status: int = 200):
+            errors: dict[str, str], status: int = 200, started: str | None = None):
+    """The public page; `started`: the form's own stamp again, after a mistake in it, so
+    the minimum time to fill it in does not start over for the corrected form."""
     sent = request.args.get("sent", "")
     track = tracking.read(request.args.get("track", "")) if sent else None
     return render_template(
         "places/public.html", token=token, view=places.public_view(place), values=values,
-        errors=errors, started=_stamp(token),
+        errors=errors, started=started or _stamp(token),
         sent=sent if NUMBER.match(sent) else "", track=track,
         track_shown=tracking.shown(track) if track else "",
     ), status
@@ -176,7 +178,8 @@ def report(token: str):
             (utcnow().replace(tzinfo=UTC) - stamp[1]).total_seconds() < \
             cfg["PUBLIC_REPORT_MIN_SECONDS"]:
         return _public(token, place, values, {
-            "form": N_("That was very quick. Check your report and send it again.")}, 400)
+            "form": N_("That was very quick. Check your report and send it again.")}, 400,
+            started=None if isinstance(stamp, str) else request.form.get("started"))
     nonce, issued = stamp
     op_id = request.form.get("op_id") or str(uuid.uuid4())
     db = get_db()
@@ -205,7 +208,8 @@ def report(token: str):
         if place_commands.RATE_LIMITED in exc.errors:
             return _limited(values, refused, place, token,
                             exc.errors.get(place_commands.LIMITED_BY, ""))
-        return _public(token, place, values, exc.errors, 422)
+        return _public(token, place, values, exc.errors, 422,
+                       started=request.form.get("started"))
     return redirect(url_for("places.qr", token=token, sent=outcome.result["number"],
                             track=outcome.result.get("track_code") or None), 303)
 
