@@ -153,7 +153,8 @@ def test_every_rule_is_tested_here():
     assert set(notifications.RULES) == {
         "job.dispatched", "job.reassigned", "job.pooled", "job.emergency",
         "job.arrive_soon", "job.arrive_passed", "job.complete_soon", "job.complete_passed",
-        "job.public_report", "job.edited", "complaint.major", "complaint.dispatched",
+        "job.public_report", "job.edited", "job.notify_passed", "complaint.major",
+        "complaint.dispatched",
         "callback.due_today", "callback.overdue", "routine.published", "step.refused"}
 
 
@@ -271,6 +272,18 @@ def test_a_deadline_warning_is_sent_once_then_once_more_when_passed(db):
     assert announcements(db, f"job:{job}")[-1] == "job.arrive_passed"
     notifications.scan(db, NOW + timedelta(minutes=35))
     assert announcements(db, f"job:{job}").count("job.arrive_passed") == 1
+
+
+def test_a_report_not_dispatched_in_time_is_told_to_the_desk_once(db):
+    waiting, sent = new_job(db), new_job(db)
+    assert step(db, sent, "job.dispatch").status == "applied"
+    notifications.scan(db, NOW + timedelta(minutes=4))  # due at 5 minutes: not yet
+    assert "job.notify_passed" not in announcements(db, f"job:{waiting}")
+    notifications.scan(db, NOW + timedelta(minutes=6))
+    assert told(db, "job.notify_passed", f"job:{waiting}") == {"desk": False}
+    notifications.scan(db, NOW + timedelta(minutes=8))
+    assert announcements(db, f"job:{waiting}").count("job.notify_passed") == 1
+    assert "job.notify_passed" not in announcements(db, f"job:{sent}")
 
 
 def test_a_restarted_clock_warns_again(db):

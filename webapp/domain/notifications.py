@@ -63,6 +63,9 @@ RULES: dict[str, Rule] = {
     "job.emergency": Rule(N_("An emergency reported"), N_("Emergency %(number)s"),
                           N_("%(place)s: %(text)s"), groups=("desk", "department"),
                           urgent=True, capability="job.view_all"),
+    "job.notify_passed": Rule(N_("A report not dispatched in time"),
+                              N_("Job %(number)s: not dispatched yet (due %(due)s)"),
+                              N_("%(place)s: %(text)s"), groups=("desk",)),
     "job.arrive_soon": Rule(N_("On-site deadline about to pass"),
                             N_("Job %(number)s: on site by %(due)s"),
                             N_("%(place)s: %(text)s"), groups=("desk",)),
@@ -421,24 +424,32 @@ def scan_params(estate_id: int, job_class: str, low: datetime, high: datetime) -
     return [estate_id, job_class, iso(low), iso(high)]
 
 
+DEADLINE_AT = {"notify": 0, "arrive": 1, "complete": 2}  # in job_deadlines' list
+
+
 def _job_warnings(db: Database, estate_id: int, settings: Mapping[str, int],
                   now: datetime) -> int:
     lead = timedelta(minutes=settings["deadline_warning_minutes"])
     made = 0
     for job_class in CLASSES:
-        for name in ("arrive", "complete"):
+        # The desk's own deadline (notify the field within minutes of a report) is told
+        # once passed: its whole window is shorter than the warning's lead.
+        for name in ("notify", "arrive", "complete"):
+            at = DEADLINE_AT[name]
             # A throwaway job of this class gives the window: the one deadline function.
             start = datetime(2000, 1, 1)
             window = job_deadlines({"received_at": start, "job_class": job_class},
-                                   settings, now)[1 if name == "arrive" else 2].due - start
+                                   settings, now)[at].due - start
             # Deadlines due from the catch-up's start to the lead time ahead.
             rows = db.execute(scan_query(), scan_params(
                 estate_id, job_class, now - SCAN_CATCH_UP - window, now + lead - window))
             for r in rows.fetchall():
                 job = dict(zip(JOB_COLUMNS, r, strict=True))
                 job["job_class"] = job_class
-                d = job_deadlines(job, settings, now)[1 if name == "arrive" else 2]
+                d = job_deadlines(job, settings, now)[at]
                 if d.done_at is not None or d.due <= now - SCAN_CATCH_UP:
+                    continue
+                if name == "notify" and d.due > now:
                     continue
                 kind = f"job.{name}_{'passed' if d.due <= now else 'soon'}"
                 # The deadline is in the key: a clock restarted (a pause) warns again.
