@@ -3,7 +3,7 @@
 Builds, in bulk SQL after the app's own migrations, 50 estates with a desk and two
 technicians each and 1,000,000 jobs over two years, of which 2 % are open (received in
 the last three days, most dispatched): the share the benchmark's company has. Then it
-times `notifications.scan` (deadline warnings, callbacks due, complaints a month old):
+times `notification_scan.scan` (deadline warnings, callbacks due, complaints a month old):
 
 1. the first scan, which makes every warning due now;
 2. the scan a minute later, as the worker runs it every minute (most warnings were
@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from webapp.db import connect, migrate
-from webapp.domain import notifications
+from webapp.domain import notification_scan
 
 from .doc import write_section
 
@@ -79,7 +79,7 @@ def build(db: Database) -> float:
 
 def timed(db: Database, now: datetime) -> tuple[float, int]:
     t = time.perf_counter()
-    made = notifications.scan(db, now)
+    made = notification_scan.scan(db, now)
     return (time.perf_counter() - t) * 1000, made
 
 
@@ -97,8 +97,8 @@ def main() -> None:
                                " ('closed', 'completed', 'cancelled')").fetchone()[0]
         print(f"  built in {built:.1f} s; {open_jobs:,} open")
         plan = " ".join(r[3] for r in db.execute(
-            "EXPLAIN QUERY PLAN " + notifications.scan_query(),
-            notifications.scan_params(1, "small", NOW, NOW)))
+            "EXPLAIN QUERY PLAN " + notification_scan.scan_query(),
+            notification_scan.scan_params(1, "small", NOW, NOW)))
         first, made = timed(db, NOW)
         steady = [timed(db, NOW + timedelta(minutes=m))[0] for m in range(1, 6)]
         db.close()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 import sync
-from webapp.domain import notifications
+from webapp.domain import notification_reading, notification_scan, notifications
 from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
@@ -240,7 +240,7 @@ def test_muting_skips_group_kinds_but_never_personal_ones(db):
         assert run(db, username, "notify.prefs", f"user:{uid(db, username)}",
                    muted=list(notifications.MUTABLE)).status == "applied"
     other = job_in(db, "accepted")
-    notifications.scan(db, NOW + timedelta(minutes=21))
+    notification_scan.scan(db, NOW + timedelta(minutes=21))
     assert told(db, "job.arrive_soon", f"job:{other}") == {"tech": True}
 
 
@@ -260,49 +260,49 @@ def test_prefs_are_ones_own_and_quiet_hours_need_both_ends(db):
 
 def test_a_deadline_warning_is_sent_once_then_once_more_when_passed(db):
     job = job_in(db, "accepted")  # small repair: on site within 30 minutes of NOW
-    notifications.scan(db, NOW + timedelta(minutes=10))
+    notification_scan.scan(db, NOW + timedelta(minutes=10))
     assert announcements(db, f"job:{job}") == ["job.dispatched"]
-    assert notifications.scan(db, NOW + timedelta(minutes=21)) >= 1
+    assert notification_scan.scan(db, NOW + timedelta(minutes=21)) >= 1
     assert told(db, "job.arrive_soon", f"job:{job}") == {"tech": True, "desk": False}
     before = len(announcements(db, f"job:{job}"))
-    notifications.scan(db, NOW + timedelta(minutes=22))
-    notifications.scan(db, NOW + timedelta(minutes=25))
+    notification_scan.scan(db, NOW + timedelta(minutes=22))
+    notification_scan.scan(db, NOW + timedelta(minutes=25))
     assert len(announcements(db, f"job:{job}")) == before  # not again
-    notifications.scan(db, NOW + timedelta(minutes=31))
+    notification_scan.scan(db, NOW + timedelta(minutes=31))
     assert announcements(db, f"job:{job}")[-1] == "job.arrive_passed"
-    notifications.scan(db, NOW + timedelta(minutes=35))
+    notification_scan.scan(db, NOW + timedelta(minutes=35))
     assert announcements(db, f"job:{job}").count("job.arrive_passed") == 1
 
 
 def test_a_report_not_dispatched_in_time_is_told_to_the_desk_once(db):
     waiting, sent = new_job(db), new_job(db)
     assert step(db, sent, "job.dispatch").status == "applied"
-    notifications.scan(db, NOW + timedelta(minutes=4))  # due at 5 minutes: not yet
+    notification_scan.scan(db, NOW + timedelta(minutes=4))  # due at 5 minutes: not yet
     assert "job.notify_passed" not in announcements(db, f"job:{waiting}")
-    notifications.scan(db, NOW + timedelta(minutes=6))
+    notification_scan.scan(db, NOW + timedelta(minutes=6))
     assert told(db, "job.notify_passed", f"job:{waiting}") == {"desk": False}
-    notifications.scan(db, NOW + timedelta(minutes=8))
+    notification_scan.scan(db, NOW + timedelta(minutes=8))
     assert announcements(db, f"job:{waiting}").count("job.notify_passed") == 1
     assert "job.notify_passed" not in announcements(db, f"job:{sent}")
 
 
 def test_a_restarted_clock_warns_again(db):
     job = job_in(db, "accepted")
-    notifications.scan(db, NOW + timedelta(minutes=31))
+    notification_scan.scan(db, NOW + timedelta(minutes=31))
     assert announcements(db, f"job:{job}").count("job.arrive_passed") == 1
     agreed = NOW + timedelta(hours=3)
     assert step(db, job, "job.pause", {"reason": "住户改天", "agreed_at": agreed.isoformat()},
                 now=NOW + timedelta(minutes=40)).status == "applied"
-    notifications.scan(db, agreed + timedelta(minutes=31))
+    notification_scan.scan(db, agreed + timedelta(minutes=31))
     assert announcements(db, f"job:{job}").count("job.arrive_passed") == 2
 
 
 def test_no_warning_for_a_deadline_met_or_long_past(db):
     job = job_in(db, "arrived")
-    notifications.scan(db, NOW + timedelta(minutes=25))
+    notification_scan.scan(db, NOW + timedelta(minutes=25))
     assert "job.arrive_soon" not in announcements(db, f"job:{job}")
     stale = job_in(db, "accepted")
-    notifications.scan(db, NOW + timedelta(days=1))  # the scan did not run all day
+    notification_scan.scan(db, NOW + timedelta(days=1))  # the scan did not run all day
     assert "job.arrive_passed" not in announcements(db, f"job:{stale}")
 
 
@@ -317,7 +317,7 @@ def test_callbacks_due_today_and_overdue_once_to_assignee_or_pool(db):
     db.execute("DELETE FROM notifications WHERE announcement_id IN (SELECT id FROM"
                " announcements WHERE kind LIKE 'callback.%')")
     db.execute("DELETE FROM announcements WHERE kind LIKE 'callback.%'")
-    notifications.scan(db, NOW)
+    notification_scan.scan(db, NOW)
     rows = list(db.query("SELECT target, params, dedupe FROM announcements"
                          " WHERE kind = 'callback.due_today' AND dedupe LIKE '%:1:%'"))
     mine = [r for r in rows if f":user:{uid(db, 'callback')}:" in r["dedupe"]]
@@ -325,9 +325,9 @@ def test_callbacks_due_today_and_overdue_once_to_assignee_or_pool(db):
     assert mine[0]["target"] == f"callback:{ids[0]}"
     assert json.loads(pool[0]["params"])["count"] >= 2 and pool[0]["target"] == "callbacks"
     count = db.execute("SELECT count(*) FROM announcements").fetchone()[0]
-    notifications.scan(db, NOW + timedelta(minutes=1))
+    notification_scan.scan(db, NOW + timedelta(minutes=1))
     assert db.execute("SELECT count(*) FROM announcements").fetchone()[0] == count
-    notifications.scan(db, due + timedelta(minutes=1))
+    notification_scan.scan(db, due + timedelta(minutes=1))
     overdue = [r[0] for r in db.execute(
         "SELECT target FROM announcements WHERE kind = 'callback.overdue'")]
     assert f"callback:{ids[0]}" in overdue
@@ -339,10 +339,10 @@ def test_a_complaint_a_month_unresolved_tells_the_managers_once(db):
               identity="owner", category="fees", level="minor", content="物业费算错",
               photos=[])
     cid = out.result["complaint_id"]
-    notifications.scan(db, NOW + timedelta(days=29))
+    notification_scan.scan(db, NOW + timedelta(days=29))
     assert announcements(db, f"complaint:{cid}") == []
-    notifications.scan(db, NOW + timedelta(days=31))
-    notifications.scan(db, NOW + timedelta(days=32))
+    notification_scan.scan(db, NOW + timedelta(days=31))
+    notification_scan.scan(db, NOW + timedelta(days=32))
     assert announcements(db, f"complaint:{cid}") == ["complaint.major"]
     assert told(db, "complaint.major", f"complaint:{cid}") == {"manager": False}
 
@@ -357,9 +357,9 @@ def test_flask_notify_scan_runs_the_scan_once(runner):
 def test_the_scan_reads_only_indexes(db):
     """At a million jobs a table scan would take seconds: the plan must use the partial
     index of open jobs, covering every column the scan reads."""
-    sql = notifications.scan_query()
+    sql = notification_scan.scan_query()
     plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql,
-                                             notifications.scan_params(1, "small", NOW, NOW)))
+                                             notification_scan.scan_params(1, "small", NOW, NOW)))
     assert "COVERING INDEX jobs_open_clock" in plan, plan
     assert "SCAN" not in plan, plan
     for sql, params in (
@@ -394,7 +394,7 @@ def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
     # refused and what the server kept, not a job page the worker may no longer open.
     [n] = db.execute("SELECT n.id FROM notifications n JOIN announcements a ON a.id = "
                      "n.announcement_id WHERE a.kind = 'step.refused'").fetchall()
-    assert notifications.open_one(db, uid(db, "tech"), n[0], NOW) == "/outbox"
+    assert notification_reading.open_one(db, uid(db, "tech"), n[0], NOW) == "/outbox"
     # Sent at once (not queued), the refusal shows on the page: no message.
     cancelled = job_in(db, "cancelled")
     assert replay(db, "tech", "job.accept", f"job:{cancelled}", queued=False).status \
@@ -527,7 +527,7 @@ def test_the_notify_deadline_is_met_by_the_first_message_not_a_later_reassignmen
     row = get_job(db, job)
     due = next(d.due for d in job_deadlines(row, estate_settings(db, 1), later)
                if d.name == "notify")
-    told = notifications.told(db, row, due)
+    told = notification_reading.told(db, row, due)
     assert told["met"] is True and told["at"] == NOW.isoformat(timespec="seconds")
     # A job left undispatched past the deadline, then pooled, was late.
     slow = new_job(db)
@@ -535,7 +535,7 @@ def test_the_notify_deadline_is_met_by_the_first_message_not_a_later_reassignmen
     row = get_job(db, slow)
     due = next(d.due for d in job_deadlines(row, estate_settings(db, 1), NOW)
                if d.name == "notify")
-    assert notifications.told(db, row, due)["met"] is False
+    assert notification_reading.told(db, row, due)["met"] is False
 
 
 def test_mark_all_read_empties_the_bell(client, auth):

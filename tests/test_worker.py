@@ -108,23 +108,6 @@ def test_robots_get_the_same_message_function(app, immediate, channels):
     assert seen == [(NOW, message)]
 
 
-def test_modules_still_to_come_fail_only_when_called(app, immediate):
-    # The defaults reach notifications and wecom lazily: a tree without them still
-    # imports, and a task run logs the ImportError instead of crashing the consumer.
-    for name in ("notifications", "wecom"):
-        if os.path.exists(os.path.join(os.path.dirname(worker.__file__),
-                                       "domain" if name == "notifications" else "",
-                                       f"{name}.py")):
-            pytest.skip(f"{name}.py is here")
-    with pytest.raises(ImportError):
-        worker.Channels().scan(None, NOW)
-    with pytest.raises(ImportError):
-        worker.Channels().robots(None, NOW, message=message)
-    app.extensions["channels"] = worker.Channels(now=lambda: NOW)
-    assert immediate.deliver.call_local() == {"push": 0, "robot": 0}
-    immediate.tick()
-
-
 def test_the_periodic_tasks_and_their_times(app):
     huey = worker.worker(app).huey
     names = {t.name for t in huey.read_periodic(datetime(2026, 11, 10, 9, 1))}

@@ -20,7 +20,7 @@ import sync
 from . import backup
 from .auth import utcnow
 from .db import get_db, migrate
-from .domain import company, files, imports, notifications, records
+from .domain import company, files, imports, notification_scan, records
 from .domain.handlers import HANDLERS
 from .domain.text import N_
 
@@ -289,7 +289,7 @@ def prune_files_command() -> None:
 def notify_scan_command() -> None:
     """Warn of job deadlines about to pass or passed, callbacks due today or overdue and
     complaints a month unresolved, once each (the worker runs this every minute)."""
-    made = notifications.scan(_company_db(), utcnow())
+    made = notification_scan.scan(_company_db(), utcnow())
     click.echo(say(N_("%(n)s notifications made."), n=made))
 
 

@@ -17,7 +17,7 @@ from .auth import hash_password, utcnow
 from .db import get_db, migrate
 from .demo_inspections import load_inspections
 from .demo_places import load_places
-from .domain import notifications
+from .domain import notification_scan
 from .domain.handlers import HANDLERS
 
 SURNAMES = (
@@ -284,7 +284,7 @@ def load_notifications(db: Database, now: datetime) -> None:
             " FROM announcements a JOIN jobs j ON 'job:' || j.id = a.target"
             " WHERE a.id = notifications.announcement_id AND j.accepted_at IS NOT NULL"
             " AND j.assignee_id = notifications.user_id")
-    notifications.scan(db, now)
+    notification_scan.scan(db, now)
 
 
 def load_team_callbacks(db: Database, users: dict[str, int], rng: random.Random,

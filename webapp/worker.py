@@ -6,7 +6,7 @@ command. Tasks:
 
 - `deliver`: the due push deliveries (webapp/push.py) and robot deliveries (wecom.py);
   enqueued by the web process after a request that queued deliveries (`init_app`);
-- `tick`, every minute: the deadline scan (notifications.scan), then `deliver`, which
+- `tick`, every minute: the deadline scan (notification_scan.scan), then `deliver`, which
   also sends what was waiting for its back-off or the end of someone's quiet hours;
 - `sweep`, every ten minutes: push deliveries still queued a message's lifetime after
   they came due (the worker was stopped that long) are recorded as expired.
@@ -31,26 +31,16 @@ from huey.consumer_options import ConsumerConfig
 from pywebpush import webpush
 from sqlite_utils import Database
 
-from . import push
+from . import push, wecom
 from .auth import utcnow
 from .db import connect
+from .domain import notification_scan, notifications
 from .domain.transactions import write_tx
 
 log = logging.getLogger(__name__)
 
 
-def _notifications_message(db: Database, announcement: dict, locale: str) -> dict:
-    from .domain import notifications  # lazily: the module may come later than this one
-    return notifications.message(db, announcement, locale)
-
-
-def _notifications_scan(db: Database, now: datetime) -> Any:
-    from .domain import notifications
-    return notifications.scan(db, now)
-
-
 def _robots_deliver_due(db: Database, now: datetime, *, message: Callable) -> int:
-    from . import wecom
     # A robot's message links to the record on the address phones use (PUBLIC_URL, set
     # by `make serve`); without one (the demo) the link is the record's path.
     return wecom.deliver_due(db, now, message=message,
@@ -61,8 +51,8 @@ def _robots_deliver_due(db: Database, now: datetime, *, message: Callable) -> in
 class Channels:
     """What the tasks call; tests put their own in `app.extensions["channels"]`."""
 
-    message: Callable[[Database, dict, str], dict] = _notifications_message
-    scan: Callable[[Database, datetime], Any] = _notifications_scan
+    message: Callable[[Database, dict, str], dict] = notifications.message
+    scan: Callable[[Database, datetime], Any] = notification_scan.scan
     push_send: Callable[..., Any] = webpush
     robots: Callable[..., int] | None = _robots_deliver_due
     now: Callable[[], datetime] = utcnow
@@ -118,8 +108,6 @@ class Worker:
             if ch.robots is not None:
                 try:
                     sent["robot"] = ch.robots(db, ch.now(), message=ch.message)
-                except ImportError as exc:
-                    log.warning("robot deliveries: %s", exc)
                 except Exception:
                     log.exception("robot deliveries")
         finally:
@@ -132,8 +120,6 @@ class Worker:
         db = self._db()
         try:
             ch.scan(db, ch.now())
-        except ImportError as exc:
-            log.warning("notification scan: %s", exc)
         except Exception:
             log.exception("notification scan")
         finally:

@@ -1,5 +1,6 @@
 """Notifications: who is told what (one table of rules), recorded in the command's own
-transaction, and the periodic scan for deadlines and due callbacks.
+transaction, and what a message says. The periodic scan for deadlines and due callbacks
+is notification_scan.py; the bell, the page and the preferences notification_reading.py.
 
 An event is an announcement; each person told has a notification (the bell and the page);
 each channel a message goes out on has a delivery (a phone's push subscription, an
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -20,16 +20,13 @@ from typing import Any
 from babel.support import NullTranslations, Translations
 from sqlite_utils import Database
 
-from sync import Command, Invalid, Rejected, fields
+from sync import Command, fields
 
 from . import people
 from .callbacks import POOL_ROLES
-from .deadlines import job_deadlines
-from .jobs import CLASSES, iso
-from .settings import estate_settings
+from .jobs import iso
 from .text import N_
-from .transactions import write_tx
-from .workdays import LOCAL, local_date
+from .workdays import LOCAL
 
 # Who hears an event: the people the event names (`users`, told personally; they cannot
 # mute it), and the rule's groups: "desk" the estate's service desk, "department" the
@@ -104,11 +101,6 @@ RULES: dict[str, Rule] = {
 # What a user may mute: kinds that reach someone through a group, never a personal one.
 MUTABLE = tuple(k for k, r in RULES.items() if r.groups)
 
-# A deadline passed longer ago than this is not news when the scan first sees it (the
-# worker was stopped): the board shows it; a message now would only be noise.
-SCAN_CATCH_UP = timedelta(hours=2)
-OPEN_JOBS = ("new", "pooled", "assigned", "accepted", "arrived", "paused")
-CLOCK_START = "max(received_at, coalesce(agreed_at, ''), coalesce(reopened_at, ''))"
 STEPS = {  # the refused step, as the worker's message names it
     "job.claim": N_("take the job"), "job.accept": N_("accept"),
     "job.decline": N_("decline"), "job.arrive": N_("arrive on site"),
@@ -397,246 +389,3 @@ def refused(db: Database, cmd: Command, result: Mapping[str, Any], now: datetime
                   reason=REASONS.get(str(result.get("reason")), str(result.get("message", ""))))
     announce(db, "step.refused", target=f"job:{job_id}", estate_id=row[0], params=params,
              now=now, op_id=cmd.op_id, users=[cmd.user_id])
-
-
-# --- The periodic scan ------------------------------------------------------------------
-
-
-JOB_COLUMNS = ("id", "status", "assignee_id", "received_at", "agreed_at", "reopened_at",
-               "arrived_at", "dispatched_at", "completed_at")
-
-
-def scan_query() -> str:
-    """Open jobs of an estate and class whose clocks started in a range: a range of the
-    partial index jobs_open_clock (migration 0016), which holds every column read."""
-    # The statuses as written in the index's WHERE (migration 0016): a partial index is
-    # used only when the query's terms imply it, and bound parameters do not.
-    statuses = ", ".join(f"'{s}'" for s in OPEN_JOBS)
-    # INDEXED BY: without statistics the planner prefers the board's index, which
-    # holds closed jobs too and not the columns read.
-    return (f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs INDEXED BY jobs_open_clock"
-            f" WHERE status IN ({statuses})"
-            f" AND estate_id = ? AND job_class = ? AND {CLOCK_START} > ?"
-            f" AND {CLOCK_START} <= ?")
-
-
-def scan_params(estate_id: int, job_class: str, low: datetime, high: datetime) -> list[Any]:
-    return [estate_id, job_class, iso(low), iso(high)]
-
-
-DEADLINE_AT = {"notify": 0, "arrive": 1, "complete": 2}  # in job_deadlines' list
-
-
-def _job_warnings(db: Database, estate_id: int, settings: Mapping[str, int],
-                  now: datetime) -> int:
-    lead = timedelta(minutes=settings["deadline_warning_minutes"])
-    made = 0
-    for job_class in CLASSES:
-        # The desk's own deadline (notify the field within minutes of a report) is told
-        # once passed: its whole window is shorter than the warning's lead.
-        for name in ("notify", "arrive", "complete"):
-            at = DEADLINE_AT[name]
-            # A throwaway job of this class gives the window: the one deadline function.
-            start = datetime(2000, 1, 1)
-            window = job_deadlines({"received_at": start, "job_class": job_class},
-                                   settings, now)[at].due - start
-            # Deadlines due from the catch-up's start to the lead time ahead.
-            rows = db.execute(scan_query(), scan_params(
-                estate_id, job_class, now - SCAN_CATCH_UP - window, now + lead - window))
-            for r in rows.fetchall():
-                job = dict(zip(JOB_COLUMNS, r, strict=True))
-                job["job_class"] = job_class
-                d = job_deadlines(job, settings, now)[at]
-                if d.done_at is not None or d.due <= now - SCAN_CATCH_UP:
-                    continue
-                if name == "notify" and d.due > now:
-                    continue
-                kind = f"job.{name}_{'passed' if d.due <= now else 'soon'}"
-                # The deadline is in the key: a clock restarted (a pause) warns again.
-                dedupe = f"{kind}:{job['id']}:{iso(d.due)}"
-                if db.execute("SELECT 1 FROM announcements WHERE dedupe = ?",
-                              [dedupe]).fetchone():
-                    continue
-                params = job_params(db, job["id"])
-                params["due"] = _local(d.due)
-                department = db.execute("SELECT department FROM jobs WHERE id = ?",
-                                        [job["id"]]).fetchone()[0]
-                announce(db, kind, target=f"job:{job['id']}", estate_id=estate_id,
-                         params=params, now=now, dedupe=dedupe, department=department,
-                         users=[job["assignee_id"]])
-                made += 1
-    return made
-
-
-def _callback_warnings(db: Database, estate_id: int, now: datetime) -> int:
-    """Open callbacks due later today, and those just overdue, to their assignee or pool:
-    one message per person or pool and due time (a routine plan gives a pool many tasks
-    due at once)."""
-    today = local_date(now)
-    day_end = datetime.combine(today + timedelta(days=1), time(0), LOCAL) \
-        .astimezone(UTC).replace(tzinfo=None)
-    made = 0
-    for kind, low, high in (("callback.overdue", now - SCAN_CATCH_UP, now),
-                            ("callback.due_today", now, day_end)):
-        groups: dict[tuple[int | None, str | None], list[tuple[int, str]]] = {}
-        for tid, due, assignee, pool in db.execute(
-                "SELECT id, due_at, assignee_id, pool FROM callback_tasks WHERE estate_id = ?"
-                " AND status = 'open' AND due_at > ? AND due_at <= ? ORDER BY due_at, id",
-                [estate_id, iso(low), iso(high)]):
-            groups.setdefault((assignee, None if assignee else pool), []).append((tid, due))
-        for (assignee, pool), tasks in groups.items():
-            who = f"user:{assignee}" if assignee else f"pool:{pool}"
-            first_due = datetime.fromisoformat(tasks[0][1])
-            # Overdue: once per due time; due today: once per day.
-            when = tasks[0][1] if kind == "callback.overdue" else today.isoformat()
-            target = f"callback:{tasks[0][0]}" if len(tasks) == 1 else "callbacks"
-            if announce(db, kind, target=target, estate_id=estate_id,
-                        params={"count": len(tasks), "due": _local(first_due)}, now=now,
-                        dedupe=f"{kind}:{estate_id}:{who}:{when}",
-                        users=[assignee] if assignee else [], pool=pool,
-                        department=pool if pool in people.DEPARTMENTS else None):
-                made += 1
-    return made
-
-
-def _complaints_turned_major(db: Database, estate_id: int, settings: Mapping[str, int],
-                             now: datetime) -> int:
-    cutoff = iso(now - timedelta(days=settings["complaint_major_after_days"]))
-    made = 0
-    for (cid,) in db.execute(
-            "SELECT id FROM complaints WHERE status IN"
-            " ('new', 'verified', 'escalated', 'dispatched', 'answered') AND level != 'major'"
-            " AND estate_id = ? AND received_at <= ?", [estate_id, cutoff]).fetchall():
-        if not db.execute("SELECT 1 FROM announcements WHERE dedupe = ?",
-                          [f"complaint.major:{cid}"]).fetchone():
-            complaint_major(db, cid, now)
-            made += 1
-    return made
-
-
-def scan(db: Database, now: datetime) -> int:
-    """Deadline warnings (about to pass, passed), callbacks due today and overdue, and
-    complaints a month unresolved: each told once. Returns the announcements made."""
-    made = 0
-    for (estate_id,) in db.execute("SELECT id FROM estates ORDER BY id").fetchall():
-        settings = estate_settings(db, estate_id)
-        with write_tx(db):  # one short write transaction per estate
-            made += _job_warnings(db, estate_id, settings, now)
-            made += _callback_warnings(db, estate_id, now)
-            made += _complaints_turned_major(db, estate_id, settings, now)
-    return made
-
-
-# --- Reading and preferences ------------------------------------------------------------
-
-UNREAD_CAP = 100  # the bell says 99+ past this; counting further costs and tells nothing
-
-
-def unread_count(db: Database, user_id: int) -> int:
-    return db.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE user_id = ? AND read_at"
-        " IS NULL LIMIT ?)", [user_id, UNREAD_CAP]).fetchone()[0]
-
-
-def page(db: Database, user_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
-    """The user's notifications, newest first, `limit` at a time below id `before`."""
-    return list(db.query(
-        "SELECT n.id, n.read_at, n.opened_at, n.personal, n.created_at, a.kind, a.target,"
-        " a.params, a.urgent FROM notifications n JOIN announcements a"
-        " ON a.id = n.announcement_id WHERE n.user_id = ? AND n.id < ?"
-        " ORDER BY n.id DESC LIMIT ?", [user_id, before or 2**63 - 1, limit]))
-
-
-def open_one(db: Database, user_id: int, notification_id: int, now: datetime) -> str | None:
-    """Mark one of the user's notifications read and opened; the record's path."""
-    row = db.execute(
-        "SELECT a.target, a.kind FROM notifications n JOIN announcements a"
-        " ON a.id = n.announcement_id WHERE n.id = ? AND n.user_id = ?",
-        [notification_id, user_id]).fetchone()
-    if row is None:
-        return None
-    db.execute("UPDATE notifications SET read_at = coalesce(read_at, ?),"
-               " opened_at = coalesce(opened_at, ?) WHERE id = ?",
-               [iso(now), iso(now), notification_id])
-    return link(row[0], row[1])
-
-
-def unopened(db: Database, user_id: int, target: str) -> list[int]:
-    """The user's notifications about a record not opened yet (read by the record's page,
-    which marks them when there are any)."""
-    return [r[0] for r in db.execute(
-        "SELECT n.id FROM announcements a JOIN notifications n ON n.announcement_id = a.id"
-        " AND n.user_id = ? WHERE a.target = ? AND n.opened_at IS NULL", [user_id, target])]
-
-
-def mark_opened(db: Database, ids: list[int], now: datetime) -> None:
-    marks = ",".join("?" * len(ids))
-    db.execute(f"UPDATE notifications SET read_at = coalesce(read_at, ?), opened_at = ?"
-               f" WHERE id IN ({marks})", [iso(now), iso(now), *ids])
-
-
-def mark_all_read(db: Database, user_id: int, now: datetime) -> int:
-    return db.execute("UPDATE notifications SET read_at = ? WHERE user_id = ?"
-                      " AND read_at IS NULL", [iso(now), user_id]).rowcount
-
-
-CHANNELS = {"push": N_("Phone notification"), "wecom": N_("WeCom group")}
-DELIVERY_STATUSES = {"queued": N_("waiting to send"), "sent": N_("sent"),
-                     "accepted": N_("delivered"), "failed": N_("failed")}
-
-
-def told(db: Database, job: Mapping[str, Any], notify_due: datetime
-         ) -> dict[str, Any] | None:
-    """Whether the job reached the field within the notify deadline (`notify_due`:
-    deadlines.job_deadlines' "notify", the one rule), measured at the first message that
-    told someone it was theirs or their pool's; and, for its assignee now, when they were
-    told, when they opened it and how each delivery went."""
-    first = db.execute(
-        "SELECT min(created_at) FROM announcements WHERE target = ? AND kind IN"
-        " ('job.dispatched', 'job.reassigned', 'job.pooled')", [f"job:{job['id']}"]
-    ).fetchone()[0]
-    if first is None:
-        return None
-    row = db.execute(
-        "SELECT n.id, n.created_at, n.opened_at FROM announcements a JOIN notifications n"
-        " ON n.announcement_id = a.id AND n.user_id = ? WHERE a.target = ?"
-        " AND a.kind IN ('job.dispatched', 'job.reassigned') ORDER BY n.id DESC LIMIT 1",
-        [job.get("assignee_id"), f"job:{job['id']}"]).fetchone()
-    deliveries = list(db.query(
-        "SELECT channel, status, sent_at, error FROM deliveries WHERE notification_id = ?"
-        " ORDER BY id", [row[0]])) if row else []
-    return {"at": first, "opened_at": row[2] if row else None, "deliveries": deliveries,
-            "met": datetime.fromisoformat(first) <= notify_due}
-
-
-TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-def prefs_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    """Handler for `notify.prefs`: the user's own muted kinds and quiet hours."""
-    user = people.get_user(db, cmd.user_id)
-    if user is None or not user["active"] or cmd.target != f"user:{cmd.user_id}":
-        raise Rejected("forbidden", N_("You may change only your own settings."))
-    p = cmd.payload
-    muted = p.get("muted") or []
-    if not isinstance(muted, list) or any(k not in MUTABLE for k in muted):
-        raise Invalid({"muted": N_("Choose among the listed kinds.")})
-    start, end = str(p.get("quiet_from") or ""), str(p.get("quiet_until") or "")
-    errors = {}
-    for key, value in (("quiet_from", start), ("quiet_until", end)):
-        if value and not TIME.match(value):
-            errors[key] = N_("Enter a time such as 22:00.")
-    if bool(start) != bool(end):
-        errors["quiet_until" if start else "quiet_from"] = N_(
-            "Give both the start and the end of the quiet hours, or neither.")
-    if errors:
-        raise Invalid(errors)
-    db.execute(
-        "INSERT INTO notify_prefs (user_id, muted, quiet_from, quiet_until) VALUES (?,?,?,?)"
-        " ON CONFLICT (user_id) DO UPDATE SET muted = excluded.muted,"
-        " quiet_from = excluded.quiet_from, quiet_until = excluded.quiet_until",
-        [cmd.user_id, json.dumps(sorted(set(muted))), start or None, end or None])
-    return {"user_id": cmd.user_id}
-
-
-HANDLERS = {"notify.prefs": prefs_command}

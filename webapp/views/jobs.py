@@ -27,7 +27,7 @@ from ..domain import (
     access,
     callbacks,
     jobs,
-    notifications,
+    notification_reading,
     page_versions,
     place_commands,
     places,
@@ -190,11 +190,11 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         if current_user.can("job.dispatch") else [],
         # When the assignee was told and opened it, for the desk: the notify deadline is
         # measured here.
-        "told": notifications.told(
+        "told": notification_reading.told(
             db, job, next(d.due for d in job["deadlines"] if d.name == "notify"))
         if current_user.can("job.view_all") else None,
-        "NOTIFY_CHANNELS": notifications.CHANNELS,
-        "DELIVERY_STATUSES": notifications.DELIVERY_STATUSES,
+        "NOTIFY_CHANNELS": notification_reading.CHANNELS,
+        "DELIVERY_STATUSES": notification_reading.DELIVERY_STATUSES,
     }
 
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import notifications
+from ..domain import notification_reading
 from . import callbacks, feedback, jobs
 
 bp = Blueprint("live", __name__, url_prefix="/live")
@@ -24,7 +24,7 @@ bp = Blueprint("live", __name__, url_prefix="/live")
 def _answer(version: str) -> Response:
     # The header's bell follows with the same ask: one indexed count.
     response = jsonify(version=version,
-                       unread=notifications.unread_count(get_db(), current_user.id))
+                       unread=notification_reading.unread_count(get_db(), current_user.id))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -33,7 +33,7 @@ def _answer(version: str) -> Response:
 @require()
 def bell():
     """The header's bell alone, for a page that keeps no list (one indexed count)."""
-    response = jsonify(unread=notifications.unread_count(get_db(), current_user.id))
+    response = jsonify(unread=notification_reading.unread_count(get_db(), current_user.id))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -15,7 +15,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import notifications
+from ..domain import notification_reading, notifications
 from ..domain.transactions import write_tx
 from ..htmx import is_partial, render
 from ..i18n import get_locale
@@ -28,8 +28,8 @@ PAGE = 30  # notifications per step of the page; "show more" fetches the older o
 def template_globals() -> dict[str, Any]:
     """The bell's unread count, counted only when the header shows it (one indexed
     count, capped)."""
-    return {"notify_unread": lambda: notifications.unread_count(get_db(), current_user.id),
-            "NOTIFY_CAP": notifications.UNREAD_CAP, "NOTIFY_RULES": notifications.RULES,
+    return {"notify_unread": lambda: notification_reading.unread_count(get_db(), current_user.id),
+            "NOTIFY_CAP": notification_reading.UNREAD_CAP, "NOTIFY_RULES": notifications.RULES,
             "NOTIFY_MUTABLE": notifications.MUTABLE}
 
 
@@ -46,7 +46,7 @@ def _items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def index():
     """The user's notifications, newest first, unread marked."""
     before = record_id("before")
-    rows = notifications.page(get_db(), current_user.id, before, PAGE + 1)
+    rows = notification_reading.page(get_db(), current_user.id, before, PAGE + 1)
     context = {"rows": _items(rows[:PAGE]), "continued": before is not None,
                "more": rows[PAGE - 1]["id"] if len(rows) > PAGE else None}
     if before is not None and is_partial():  # "show more": the older ones only
@@ -59,7 +59,7 @@ def index():
 def open_one(notification_id: int):
     """Tapping a notification: read and opened, then the record it is about."""
     with write_tx(get_db()) as db:
-        path = notifications.open_one(db, current_user.id, notification_id, utcnow())
+        path = notification_reading.open_one(db, current_user.id, notification_id, utcnow())
     if path is None:
         abort(404)
     return redirect(request.script_root + path, 303)
@@ -69,7 +69,7 @@ def open_one(notification_id: int):
 @require()
 def read_all():
     with write_tx(get_db()) as db:
-        notifications.mark_all_read(db, current_user.id, utcnow())
+        notification_reading.mark_all_read(db, current_user.id, utcnow())
     return redirect(url_for("notifications.index"), 303)
 
 
@@ -81,10 +81,10 @@ def mark_opened(target: str) -> None:
     if request.headers.get("Sec-Fetch-Dest", "document") != "document":
         return
     db = get_db()
-    ids = notifications.unopened(db, current_user.id, target)
+    ids = notification_reading.unopened(db, current_user.id, target)
     if ids:
         with write_tx(db):
-            notifications.mark_opened(db, ids, utcnow())
+            notification_reading.mark_opened(db, ids, utcnow())
 
 
 @bp.route("/prefs", methods=["GET", "POST"])
