@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from webapp.domain import months, routine, sampling
+from webapp.domain import months, routine, routine_commands, sampling
 from webapp.domain.settings import SETTINGS
 from webapp.domain.settings import save as save_settings
 
@@ -386,7 +386,7 @@ def test_the_command_makes_the_plan_once_and_records_the_seed(db):
 def test_a_command_without_a_seed_takes_one_from_its_op_id(db):
     op = str(uuid.uuid4())
     out = run(db, "manager", "routine.plan", "estate:1", op_id=op, month=MONTH)
-    assert out.result["seed"] == routine.seed_from(None, op)
+    assert out.result["seed"] == routine_commands.seed_from(None, op)
 
 
 @pytest.mark.parametrize("payload, field", [

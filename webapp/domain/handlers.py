@@ -12,7 +12,7 @@ from . import (
     imports,
     notification_reading,
     robots,
-    routine,
+    routine_commands,
     settings,
     users,
     workdays,
@@ -20,11 +20,13 @@ from . import (
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
+from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
 from .tracking import HANDLERS as TRACKING_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
     **JOB_HANDLERS,
+    **JOB_FIELD_HANDLERS,
     **complaint_commands.HANDLERS,
     **callback_commands.HANDLERS,
     **PLACE_HANDLERS,
@@ -39,5 +41,5 @@ HANDLERS: dict[str, Handler] = {
     "unit.flags": estates.flags_command,
     "estate.import": imports.import_command,
     "user.save": users.save_command,
-    "routine.plan": routine.plan_command,
+    "routine.plan": routine_commands.plan_command,
 }

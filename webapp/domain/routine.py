@@ -29,7 +29,6 @@ the estate's calendar month in the time zone the caller passes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -39,15 +38,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Invalid, Rejected, fields
-
-from . import audit, notifications, people
 from .months import (
-    local_month,
     month_window,
     parse_month,
-    shift_month,
-    zone,
 )
 from .sampling import (
     SAMPLERS,
@@ -62,10 +55,8 @@ from .sampling import (
     recently_sampled,
 )
 from .settings import estate_settings
-from .text import N_
 
 DEPARTMENT_SAMPLERS = ("maintenance", "security", "cleaning")
-SEED_LIMIT = 2**32
 RULE = 2  # the sampling rule plans are drawn by now (recorded in each plan's basis)
 
 
@@ -430,60 +421,3 @@ def by_building(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         group["rows"].append(row)
         group["key_customers"] += int(bool(row["key_customer"]))
     return list(groups.values())
-
-
-# --- The command ------------------------------------------------------------------------
-
-def seed_from(value: Any, op_id: str) -> int:
-    """The seed a command asks for; without one, a 32-bit number taken from its op_id."""
-    if value is None or value == "":
-        return int(hashlib.sha256(op_id.encode()).hexdigest()[:8], 16)
-    text = str(value).strip()
-    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) \
-            or len(text) > 12 or int(text) >= SEED_LIMIT:
-        raise ValueError(value)
-    return int(text)
-
-
-def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    """Handler for `routine.plan`: payload {month: 'YYYY-MM', seed?: int, tz?: zone name}.
-
-    The month is this month or the next in the estate's zone. Making a plan that
-    exists returns it (created False).
-    """
-    user = people.actor(db, cmd, "routine.plan")
-    kind, _, raw_id = cmd.target.partition(":")
-    estate_id = fields.maybe_id(raw_id)
-    if kind != "estate" or estate_id is None:
-        raise Invalid({"estate_id": N_("Choose one of your estates.")})
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
-    p = cmd.payload
-    errors: dict[str, str] = {}
-    try:
-        tz = zone(p.get("tz"))
-    except ValueError:
-        errors["tz"] = N_("Unknown time zone.")
-        tz = UTC
-    month = str(p.get("month") or "")
-    this_month = local_month(now, tz)
-    try:
-        parse_month(month)
-        if month not in (this_month, shift_month(this_month, 1)):
-            errors["month"] = N_("Plans are made for this month or the next.")
-    except ValueError:
-        errors["month"] = N_("Choose a month.")
-    try:
-        seed = seed_from(p.get("seed"), cmd.op_id)
-    except ValueError:
-        errors["seed"] = N_("Enter a whole number from 0 to 4294967295, or leave it empty.")
-    if errors:
-        raise Invalid(errors)
-    plan, created = make_plan(db, estate_id, month, seed, now, tz, user["id"])
-    if created:
-        audit.record(db, cmd, now, "plan", "routine_plan", plan.id,
-                     {"month": month, "seed": seed, "households": plan.households,
-                      "samplers": plan.samplers})
-        notifications.routine_published(db, cmd, plan.id, estate_id, month, now)
-    return {"plan_id": plan.id, "estate_id": estate_id, "month": plan.month,
-            "seed": plan.seed, "created": created}
