@@ -2,7 +2,6 @@
 
 import base64
 import io
-import re
 import uuid
 
 from PIL import Image
@@ -316,46 +315,6 @@ def test_a_form_sent_before_the_script_ran_still_counts(app, client, auth):
     assert job_row(app, job_id)["status"] == "assigned"
 
 
-def test_sign_page_of_an_arrived_job_shows_no_empty_work_line(app, client, auth):
-    # The phone keeps the sign page of an arrived job for offline use, before the
-    # work is recorded: it must not print "None".
-    from tests.jobflow import job_in
-
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    job_id = job_in(db, "arrived")
-    db.close()
-    auth.login("tech")
-    html = client.get(f"/jobs/{job_id}/sign").get_data(as_text=True)
-    assert "None" not in html and Page(html).find("data-form", "signoff")
-
-
-def test_sign_page_is_open_to_the_assignee_before_the_work_is_recorded(app, client, auth):
-    # Offline, the technician may accept, arrive and finish with the page kept from
-    # before: it must exist for each of those steps, and not once the job is signed.
-    from tests.jobflow import job_in
-
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    ids = {status: job_in(db, status) for status in ("accepted", "completed", "closed")}
-    db.close()
-    auth.login("tech")
-    page = Page(client.get(f"/jobs/{ids['accepted']}/sign").get_data(as_text=True))
-    line = page.find("data-work-done", f"job:{ids['accepted']}")
-    assert page.find("data-form", "signoff") and len(line) == 1 and "hidden" in line[0]
-    # ...but the form waits for the work: until then the page says to finish it first.
-    (later,) = page.find("data-sign-later")
-    (form_box,) = page.find("data-when-status", "completed")
-    assert "hidden" not in later and "hidden" in form_box
-    done = Page(client.get(f"/jobs/{ids['completed']}/sign").get_data(as_text=True))
-    assert "hidden" in done.find("data-sign-later")[0]
-    assert "hidden" not in done.find("data-when-status", "completed")[0]
-    closed = client.get(f"/jobs/{ids['closed']}/sign")
-    assert closed.status_code == 302
-    assert closed.headers["Location"].endswith(f"/jobs/{ids['closed']}")
-    auth.logout()
-    auth.login("tech2")  # same estate, not the assignee: not their job
-    assert client.get(f"/jobs/{ids['accepted']}/sign").status_code == 404
-
-
 def test_my_jobs_says_how_many_pool_jobs_it_leaves_out(app, client, auth, monkeypatch):
     from tests.jobflow import job_in
     from webapp.domain import jobs
@@ -403,93 +362,3 @@ def test_a_typed_unit_counts_on_a_complaint_too(app, client, auth):
     cid = int(made.headers["Location"].rsplit("/", 1)[1])
     assert db.execute("SELECT unit_id FROM complaints WHERE id = ?", [cid]).fetchone()[0] == 1
     db.close()
-
-
-def test_the_desk_corrects_a_job_on_its_edit_page(app, client, auth):
-    auth.login("desk")
-    created = post(client, "/jobs/new", **{**INTAKE, "category": "other"})
-    job_url = created.headers["Location"]
-    detail = Page(client.get(job_url).get_data(as_text=True))
-    [link] = detail.find("data-action", "edit")
-    page = Page(client.get(link["href"]).get_data(as_text=True))
-    assert page.values["unit_id"] == "1" and page.textareas["description"] == INTAKE[
-        "description"]
-    bad = post(client, link["href"], category="plumbing", job_class="emergency",
-               description="x", unit_id="1", reason="分类有误")
-    assert bad.status_code == 422
-    kept = Page(bad.get_data(as_text=True))
-    assert kept.errors["description"] == "请描述问题。" and kept.values["reason"] == "分类有误"
-    good = post(client, link["href"], category="plumbing", job_class="emergency",
-                description="厨房水管爆裂", unit_id="1", unit_query="1栋-101")
-    assert good.status_code == 303 and good.headers["Location"].endswith(job_url)
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    job_id = int(job_url.rsplit("/", 1)[1])
-    row = db.execute("SELECT category, job_class, description FROM jobs WHERE id = ?",
-                     [job_id]).fetchone()
-    db.close()
-    assert tuple(row) == ("plumbing", "emergency", "厨房水管爆裂")
-    page = Page(client.get(job_url).get_data(as_text=True))
-    assert page.text("data-event", "edit").endswith("客服更正")
-
-
-def test_the_sign_off_asks_the_residents_rating_where_the_signature_is_the_callback(
-        app, client, auth):
-    from tests.jobflow import job_in
-    from webapp.domain.settings import save as save_settings
-
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    job_id = job_in(db, "completed")
-    db.conn.commit()
-    db.close()
-    auth.login("tech")
-    page = Page(client.get(f"/jobs/{job_id}/sign").get_data(as_text=True))
-    assert page.find("data-rating", "overall") and page.find("data-rate-each")
-    assert {"rating_overall", "rating_quality", "rating_attitude", "rating_timeliness"} <= set(
-        page.forms["job.signoff"])
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    save_settings(db, 1, {"signature_counts_as_callback": 0})
-    db.conn.commit()
-    db.close()
-    page = Page(client.get(f"/jobs/{job_id}/sign").get_data(as_text=True))
-    assert not page.find("data-rating", "overall")
-
-
-def test_a_closed_job_shows_the_technician_no_empty_card(app, client, auth):
-    from tests.jobflow import job_in
-
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    job_id = job_in(db, "closed")
-    db.conn.commit()
-    db.close()
-    auth.login("tech")
-    page = Page(client.get(f"/jobs/{job_id}").get_data(as_text=True))
-    assert page.find("data-signature") and page.find("data-history")
-    assert not page.find("data-actions") and not page.find("data-job-steps")
-
-
-def test_dispatch_offers_the_jobs_department_first_with_each_persons_load(app, client, auth):
-    from tests.jobflow import job_in
-
-    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
-    for _ in range(2):
-        job_in(db, "accepted")  # two more open jobs for 王师傅 (tech)
-    db.conn.commit()
-    loads = dict(db.execute(
-        "SELECT assignee_id, count(*) FROM jobs WHERE estate_id = 1 AND status IN "
-        "('assigned', 'accepted', 'arrived', 'paused') GROUP BY assignee_id").fetchall())
-    db.close()
-    auth.login("desk")
-    job_id = create(client)  # a plumbing job: 维修部's
-    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
-    page = Page(html)
-    groups = [g["data-dispatch-group"] for g in page.find("data-dispatch-group")]
-    assert groups == ["fits", "others"]
-    fits_block = html.split('data-dispatch-group="fits"')[1].split("</optgroup>")[0]
-    people = re.findall(r'value="user:(\d+)" data-open-jobs="(\d+)"', fits_block)
-    assert people and all(int(n) == loads.get(int(uid), 0) for uid, n in people)
-    assert [int(n) for _, n in people] == sorted(int(n) for _, n in people)
-    others = html.split('data-dispatch-group="others"')[1].split("</optgroup>")[0]
-    assert user_id(app, "tech") in [int(u) for u, _ in people]
-    assert user_id(app, "guard") in [int(u) for u in re.findall(r'value="user:(\d+)"', others)]
-    pools = re.findall(r'value="pool:(\w+)"', html)
-    assert pools[0] == "maintenance"

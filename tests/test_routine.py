@@ -1,24 +1,23 @@
 """Routine callbacks: quota sizes, the sample's rules (no repeats, left out, spread out,
-reproducible), key customers, one plan a month, and the plan page."""
+reproducible), key customers, one plan a month, and the plan page. The command:
+test_routine_commands.py."""
 
 from __future__ import annotations
 
 import json
 import math
 import random
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from webapp.domain import months, routine, routine_commands, sampling
+from webapp.domain import months, routine, sampling
 from webapp.domain.settings import SETTINGS
 from webapp.domain.settings import save as save_settings
 
 from .conftest import NOW
-from .jobflow import run, uid
 
 DEFAULTS = {s.key: s.default for s in SETTINGS}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -365,49 +364,6 @@ def test_progress_counts_done_and_left(db):
 def test_no_repeat_months_around_a_month():
     assert months.no_repeat_months("2026-11", 365) == ("2025-12", "2027-10")
     assert months.no_repeat_months("2026-11", 1) == ("2026-11", "2026-11")
-
-
-# --- The command ----------------------------------------------------------------------------
-
-def test_the_command_makes_the_plan_once_and_records_the_seed(db):
-    first = run(db, "manager", "routine.plan", "estate:1", month=MONTH, seed=99,
-                tz="Asia/Shanghai")
-    assert first.status == "applied" and first.result["created"]
-    again = run(db, "manager", "routine.plan", "estate:1", month=MONTH, seed=5,
-                tz="Asia/Shanghai")
-    assert again.status == "applied" and not again.result["created"]
-    plan = routine.plan_for(db, 1, MONTH)
-    assert plan.seed == 99 and plan.id == first.result["plan_id"] == again.result["plan_id"]
-    assert plan.created_by == uid(db, "manager")
-    audit = db.execute("SELECT count(*) FROM audit_log WHERE entity = 'routine_plan'").fetchone()
-    assert audit[0] == 1
-
-
-def test_a_command_without_a_seed_takes_one_from_its_op_id(db):
-    op = str(uuid.uuid4())
-    out = run(db, "manager", "routine.plan", "estate:1", op_id=op, month=MONTH)
-    assert out.result["seed"] == routine_commands.seed_from(None, op)
-
-
-@pytest.mark.parametrize("payload, field", [
-    ({"month": "2026-13"}, "month"),
-    ({"month": "2027-03"}, "month"),  # only this month or the next
-    ({"month": MONTH, "seed": "abc"}, "seed"),
-    ({"month": MONTH, "seed": 2**32}, "seed"),
-    ({"month": MONTH, "tz": "Mars/Olympus"}, "tz"),
-])
-def test_the_command_refuses_bad_input(db, payload, field):
-    import sync
-
-    with pytest.raises(sync.Invalid) as exc:
-        run(db, "manager", "routine.plan", "estate:1", **payload)
-    assert field in exc.value.errors
-
-
-def test_only_managers_and_admins_make_plans(db):
-    out = run(db, "desk", "routine.plan", "estate:1", month=MONTH)
-    assert out.status == "rejected" and out.result["reason"] == "forbidden"
-    assert routine.plan_for(db, 1, MONTH) is None
 
 
 # --- The page -----------------------------------------------------------------------------
