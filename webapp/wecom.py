@@ -7,20 +7,18 @@ address links start from."""
 
 from __future__ import annotations
 
-import functools
 import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from babel.support import Translations
 from sqlite_utils import Database
 
+from .domain import notifications
 from .domain.robots import CHANNEL, TEST_KIND
 from .domain.text import N_
 from .domain.transactions import write_tx
@@ -83,14 +81,8 @@ def post_json(url: str, body: dict[str, Any], timeout: float) -> Mapping[str, An
     return answer
 
 
-@functools.cache
-def _catalog(locale: str) -> Translations:
-    folder = Path(__file__).parent / "translations"
-    return Translations.load(str(folder), [locale])
-
-
 def _t(locale: str, msgid: str, **params: Any) -> str:
-    text = _catalog(locale).ugettext(msgid)
+    text = notifications.translations(locale).ugettext(msgid)
     return text % params if params else text
 
 

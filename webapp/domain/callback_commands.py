@@ -96,9 +96,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
                    [iso(acted_time(cmd, now) + timedelta(hours=retry)), task["id"]])
         audit.record(db, cmd, now, "not_reached", "callback", task["id"], {"method": method})
         return {**result, "status": "open"}
-    db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts = attempts + 1,"
-               " assignee_id = coalesce(assignee_id, ?), version = version + 1 WHERE id = ?",
-               [at, user["id"], task["id"]])
+    callbacks.close_task(db, task["id"], at, user["id"])
     # A call made from the outbox on another's task happened: it is kept and closes the
     # task (calling the household twice helps nobody); the task's history shows who made it.
     audit.record(db, cmd, now, "done", "callback", task["id"],

@@ -132,6 +132,13 @@ def on_handled(
     return task_id
 
 
+def close_task(db: Database, task_id: int, at: str, user_id: int | None) -> None:
+    """A callback made: the task is done (a pool's task becomes the caller's)."""
+    db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts = attempts + 1,"
+               " assignee_id = coalesce(assignee_id, ?), version = version + 1 WHERE id = ?",
+               [at, user_id, task_id])
+
+
 def can_take(user: Mapping[str, Any], task: Mapping[str, Any]) -> bool:
     """The task is the user's, or in a pool the user belongs to."""
     if task["assignee_id"] is not None:

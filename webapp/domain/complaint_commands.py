@@ -327,9 +327,7 @@ def _counts_as_callback(db: Database, cmd: Command, c: dict[str, Any], user: dic
            "comments": note, "signer_name": "", "signature_sha256": None, "at": at,
            "user_id": user["id"]}
     records.add_callback(db, task, row, cmd.op_id)
-    db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts = attempts + 1,"
-               " assignee_id = coalesce(assignee_id, ?), version = version + 1 WHERE id = ?",
-               [at, user["id"], task["id"]])
+    callbacks.close_task(db, task["id"], at, user["id"])
     audit.record(db, cmd, now, "done", "callback", task["id"],
                  {"method": "follow_up", "satisfied": satisfied})
 

@@ -100,8 +100,7 @@ def rate_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     record_id, _digest = records.add_callback(db, task, record, cmd.op_id)
     counts = bool(estate_settings(db, row["estate_id"])["signature_counts_as_callback"])
     if counts and task["status"] == "open":
-        db.execute("UPDATE callback_tasks SET status = 'done', done_at = ?, attempts ="
-                   " attempts + 1, version = version + 1 WHERE id = ?", [at, task["id"]])
+        callbacks.close_task(db, task["id"], at, None)
     audit.record(db, cmd, now, "rate", "job", row["id"], {"ratings": ratings})
     return {"job_id": row["id"], "record_id": record_id}
 
