@@ -163,6 +163,47 @@ class Evaluated:
         return self.result.value >= self.target
 
 
+@dataclass(frozen=True)
+class Row:
+    label: str  # shown as is (a building's name, a person's name) or a msgid if `msgid`
+    cells: tuple[Result, ...]
+    msgid: bool = False
+
+
+TableFn = Callable[[Database, Scope], list[Row]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A breakdown: rows (buildings, categories, people...) of figures, each a Result."""
+
+    key: str
+    label: str  # msgid
+    area: str
+    columns: tuple[str, ...]  # msgids, one per cell
+    fn: TableFn
+
+    @property
+    def definition(self) -> str:
+        return self.fn.__doc__ or ""
+
+
+TABLES: dict[str, Table] = {}
+
+
+def table(key: str, label: str, area: str, columns: tuple[str, ...], definition: str
+          ) -> Callable[[TableFn], TableFn]:
+    """Register a breakdown table. `definition` (an N_ msgid) becomes its docstring."""
+    assert area in AREAS and key not in TABLES, key
+
+    def register(fn: TableFn) -> TableFn:
+        fn.__doc__ = definition
+        TABLES[key] = Table(key, label, area, columns, fn)
+        return fn
+
+    return register
+
+
 def target(fig: Figure, sc: Scope) -> int | None:
     """The figure's target over the scope: the estates' own when they agree, otherwise
     the strictest of them (a company-wide figure is held to its most demanding estate)."""
