@@ -1,4 +1,4 @@
-"""Monthly callback and complaint statistics (DOMAIN.md: statistics by the 30th)."""
+"""Monthly callback and complaint statistics (docs/DOMAIN.md: statistics by the 30th)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Callbacks (回访): tasks after every handled job and complaint, who makes them, and
-the records (DOMAIN.md, "Callbacks")."""
+the records (docs/DOMAIN.md, "Callbacks")."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def on_handled(
     ).lastrowid
     assert task_id is not None
     if done and signature is not None:
-        # DOMAIN.md: a resident's signature on site may count as the callback, and the
+        # docs/DOMAIN.md: a resident's signature on site may count as the callback, and the
         # ratings given beside it are the callback's.
         from . import records  # records reads this module's vocabularies
 

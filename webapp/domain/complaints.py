@@ -1,4 +1,5 @@
-"""Complaints (投诉): vocabulary, levels, deadlines and read queries (DOMAIN.md, "Complaints")."""
+"""Complaints (投诉): vocabulary, levels, deadlines and read queries
+(docs/DOMAIN.md, "Complaints")."""
 
 from __future__ import annotations
 

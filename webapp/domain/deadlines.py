@@ -2,7 +2,7 @@
 
 The clock starts when the report is received. When the resident causes a delay
 and a new time is agreed, the arrive and complete clocks restart from the
-agreed time (DOMAIN.md, "Customer-caused delay").
+agreed time (docs/DOMAIN.md, "Customer-caused delay").
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def units_jobs(db: Database, unit_ids: list[int],
     return out
 
 
-# Flags that make a household a key customer (door-to-door callbacks, DOMAIN.md).
+# Flags that make a household a key customer (door-to-door callbacks, docs/DOMAIN.md).
 UNIT_FLAGS = {"unpaid_fees": N_("Long-unpaid fees"), "important_owner": N_("Important owner")}
 
 

@@ -1,6 +1,6 @@
 """Routine callbacks (例行回访): a monthly plan of households to call, per sampler.
 
-Who samples, and how many households (DOMAIN.md, "Callbacks"; the percentages
+Who samples, and how many households (docs/DOMAIN.md, "Routine callbacks"; the percentages
 are the estate's settings):
 
 - the estate manager: `routine_manager_month_pct` of households a month;
@@ -11,7 +11,7 @@ are the estate's settings):
 Rounding is always up (ceiling), so a quota is never 0 for an estate with
 households: 1 % of 150 households is 2. See `monthly_quotas` for the exact rules.
 
-The sample (DOMAIN.md's decided rule, `sampling.draw_longest_ago`): a sampler never
+The sample (docs/DOMAIN.md, the plan's rule, `sampling.draw_longest_ago`): a sampler never
 draws a household it drew within `routine_no_repeat_days`; no household is drawn twice
 in the same month; the households called longest ago (by anyone) come first, so the
 quotas (134 % of households a year with the defaults) are met in full. It leaves out

@@ -162,7 +162,7 @@ def last_contacts(db: Database, estate_id: int, task_watermark: int) -> dict[int
 def draw_longest_ago(candidates: Iterable[Household], allocation: Mapping[str, int], seed: int,
                      last_contact: Mapping[int, str],
                      recent: Mapping[str | None, set[int]]) -> dict[str, list[int]]:
-    """Each sampler's households (DOMAIN.md's decided rule): the households called longest
+    """Each sampler's households (docs/DOMAIN.md, "The plan's rule"): the households called longest
     ago come first (never called before all), by the month of their last callback; within
     a month, the spread-out order. Each sampler takes a stretch of that sequence, skipping
     what it called itself within the horizon (`recent`) and what another sampler took this
@@ -201,7 +201,7 @@ def informed_this_month(db: Database, estate_id: int, window: tuple[datetime, da
 
 
 def key_customers(db: Database, estate_id: int, now: datetime) -> set[int]:
-    """Units that get a door-to-door visit (DOMAIN.md: key customers).
+    """Units that get a door-to-door visit (docs/DOMAIN.md: key customers).
 
     Flagged for long-unpaid fees or as an important owner; two or more complaints in
     the last 12 months (365 days); or a medium repair closed in the last 30 days.

@@ -1,4 +1,5 @@
-"""Per-estate settings. Every deadline and quota lives here, with DOMAIN.md's defaults."""
+"""Per-estate settings. Every deadline and quota lives here, with their defaults:
+docs/DOMAIN.md names each and the rule it drives."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ SECTIONS = {
     "public": N_("Reports from QR codes"),
     "figures": N_("Figures and targets"),
 }
-# Values marked *default* in DOMAIN.md (the seeds lost them) are here too: every
+# Values the company's procedures lost or never gave are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
 SETTINGS: tuple[Setting, ...] = (
     Setting("notify_minutes", 5, "minutes", N_("Desk notifies the technician within")),
@@ -85,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
             N_("Reports from one address in an hour"), "public"),
     Setting("public_report_addresses_per_code_hour", 10, "addresses",
             N_("Addresses reporting through one code in an hour"), "public"),
-    # The figures' windows and targets (DOMAIN.md, KPI definitions). Targets default to
+    # The figures' windows and targets (docs/DOMAIN.md, "Figures and reports"). Targets default to
     # common practice in the trade; the callback rate's is the estate's to decide.
     Setting("rework_window_days", 30, "days",
             N_("Reopened within this long after completion counts as rework"), "figures"),

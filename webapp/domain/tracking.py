@@ -1,7 +1,7 @@
 """A resident following their report from a QR code (/t/<code>): how far the job got,
 without anyone's name or phone, and once it is signed off their rating, which counts as
 the callback's where the estate counts the resident's signature as the callback
-(DOMAIN.md: ratings given on the tracking page)."""
+(docs/DOMAIN.md: ratings given on the tracking page)."""
 
 from __future__ import annotations
 
