@@ -38,8 +38,8 @@ def openssl_fingerprint(pem: bytes) -> str:
 def decode_qr(src: str, tmp_path: Path) -> list[str]:
     """Read a QR code image (a data: URI) back with a real decoder."""
     header, data = src.split(",", 1)
-    assert header == "data:image/svg+xml;base64"
-    path = tmp_path / f"qr{len(list(tmp_path.iterdir()))}.svg"
+    assert header == "data:image/png;base64"
+    path = tmp_path / f"qr{len(list(tmp_path.iterdir()))}.png"
     path.write_bytes(base64.b64decode(data))
     out = subprocess.run(["zbarimg", "-q", "--raw", str(path)], capture_output=True, text=True)
     return out.stdout.splitlines()

@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from webapp import labels as label_sheets
+from webapp import pdf
 from webapp.db import connect
 
 from .pages import Page
@@ -147,3 +149,20 @@ def test_label_sheets_are_for_label_roles_and_their_estates(app, client, auth):
     (other,) = query(app, "SELECT id FROM buildings WHERE estate_id = 2")
     assert client.get(f"/places/labels.pdf?estate_id=1&building_id={other['id']}"
                       ).status_code == 404
+
+
+def test_a_long_sheet_laid_out_in_parts_keeps_every_page_in_order(app):
+    """A long sheet is split into parts laid out in processes of their own, then joined:
+    the same pages, in the same order, as one document."""
+    places = [{"token": f"tok{i:03d}", "name": f"测试{i:03d}室", "estate_name": "翠湖花园"}
+              for i in range(40)]
+    with app.test_request_context():
+        parts = label_sheets.sheet_html(places, parts=2)
+        assert len(parts) == 2  # 3 pages: 2 and 1
+        joined = pdf.render_pdf_parts(parts)
+        alone = pdf.render_pdf(label_sheets.sheet_html(places)[0])
+    texts = [[re.sub(r"\s+", "", p.extract_text())
+              for p in PdfReader(io.BytesIO(data)).pages] for data in (joined, alone)]
+    assert texts[0] == texts[1] and len(texts[0]) == 3
+    names = [n for page in texts[0] for n in re.findall(r"测试\d{3}室", page)]
+    assert names == [p["name"] for p in places]

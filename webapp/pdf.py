@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, render_template
+from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -34,6 +39,31 @@ def render_pdf(html: str) -> bytes:
     """HTML to PDF; only data: URIs may be loaded, so nothing is fetched over the network."""
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def render_pdf_parts(parts: list[str]) -> bytes:
+    """Several HTML documents as one PDF, the pages in order. WeasyPrint lays out on one
+    core; a long document (a thousand labels) split in parts is laid out on all of
+    them: this process renders the first part while processes of their own
+    (`python -m webapp.pdf`, each from a fresh interpreter, so nothing of a threaded
+    server is inherited) render the rest, then pypdf joins the pages."""
+    if len(parts) == 1:
+        return render_pdf(parts[0])
+
+    def elsewhere(html: str) -> bytes:
+        done = subprocess.run([sys.executable, "-m", "webapp.pdf"], input=html.encode(),
+                              capture_output=True, check=True, timeout=300)
+        return done.stdout
+
+    with ThreadPoolExecutor(len(parts) - 1) as pool:
+        rest = pool.map(elsewhere, parts[1:])
+        pdfs = [render_pdf(parts[0]), *rest]
+    writer = PdfWriter()
+    for data in pdfs:
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _download(html: str, number: str) -> Response:
@@ -77,3 +107,7 @@ def job_sheet(context: dict[str, Any]) -> Response:
         printed_at=utcnow(),
     )
     return _download(html, context["job"]["number"])
+
+
+if __name__ == "__main__":  # one part of a long document (render_pdf_parts)
+    sys.stdout.buffer.write(render_pdf(sys.stdin.buffer.read().decode()))

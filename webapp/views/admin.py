@@ -23,7 +23,7 @@ from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import estates, imports, robots, settings, workdays
 from ..domain.jobs import N_
-from ..labels import qr_svg_data_uri
+from ..labels import qr_data_uri
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -123,9 +123,9 @@ def connect():
     ca = None
     if pem is not None:
         url = https.ca_url(current_app.config, address)
-        ca = {"url": url, "qr": qr_svg_data_uri(url), "fingerprint": https.fingerprint(pem)}
+        ca = {"url": url, "qr": qr_data_uri(url), "fingerprint": https.fingerprint(pem)}
     return render_template("admin/connect.html", address=address,
-                           address_qr=qr_svg_data_uri(address), ca=ca)
+                           address_qr=qr_data_uri(address), ca=ca)
 
 
 @bp.get("/connect/ca.crt")
