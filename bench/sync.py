@@ -1,8 +1,9 @@
 """Offline sync benchmarks (`make bench`): the server's apply throughput, and the time a
 phone (the browser) takes to replay a queued outbox on loopback.
 
-Targets (issue "Offline first"): apply ≥ 1,000 commands/s in one process; 200 queued
-commands with 20 photos replayed in ≤ 10 s.
+Targets (issues "Offline first", "Fast on the slower machines too"): apply ≥ 3,000
+commands/s in one process as phones send them (20 a batch); 200 queued commands with 20
+photos replayed in ≤ 10 s.
 """
 
 from __future__ import annotations
@@ -65,9 +66,14 @@ def make_jobs(db, n: int, status: str = "assigned") -> list[int]:
     return ids
 
 
-def apply_throughput(tmp: Path) -> dict:
-    """Accept, arrive and complete on 1,000 jobs: commands/s through sync.apply."""
-    db = connect(str(tmp / "apply.db"), RECORDS_KEY)
+# Phones send their outbox 20 commands a request (outbox.js BATCH), applied together.
+PHONE_BATCH = 20
+
+
+def apply_throughput(tmp: Path, batch: int = 1) -> dict:
+    """Accept, arrive and complete on 1,000 jobs: commands/s through sync.apply, each
+    in a transaction of its own (a form) or `batch` at a time (a phone's outbox)."""
+    db = connect(str(tmp / f"apply{batch}.db"), RECORDS_KEY)
     migrate(db)
     load(db, now())
     jobs = make_jobs(db, APPLY_JOBS)
@@ -77,8 +83,10 @@ def apply_throughput(tmp: Path) -> dict:
                      cmd(db, "tech", "job.arrive", f"job:{job}"),
                      cmd(db, "tech", "job.complete", f"job:{job}", work_done="已修复", photos=[])]
     started = time.perf_counter()
-    for c in commands:
-        assert sync.apply(db, c, HANDLERS, now()).status == "applied"
+    for i in range(0, len(commands), batch):
+        with sync.together(db):
+            for c in commands[i:i + batch]:
+                assert sync.apply(db, c, HANDLERS, now()).status == "applied"
     seconds = time.perf_counter() - started
     again = time.perf_counter()
     for c in commands[:1000]:
@@ -223,17 +231,22 @@ def main() -> None:
     try:
         a = apply_throughput(tmp)
         print(f"apply: {a['per_second']:.0f} commands/s", flush=True)
+        b = apply_throughput(tmp, PHONE_BATCH)
+        print(f"apply in batches: {b['per_second']:.0f} commands/s", flush=True)
         r = replay(tmp)
         print(f"replay: {r['queued']} commands in {r['seconds']:.2f} s", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    ok = "pass" if a["per_second"] >= 1000 else "FAIL"
+    ok = "pass" if b["per_second"] >= 3000 else "FAIL"
     ok_r = "pass" if r["seconds"] <= 10 and r["applied"] == r["queued"] else "FAIL"
     text = (
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.\n\n"
         "| measure | result | target | |\n|---|---|---|---|\n"
         f"| server apply, one process ({a['commands']} accept/arrive/complete commands, "
-        f"SQLite file, WAL) | {a['per_second']:,.0f} commands/s | ≥ 1,000/s | {ok} |\n"
+        f"SQLite file, WAL), each its own transaction (a form) | "
+        f"{a['per_second']:,.0f} commands/s | | |\n"
+        f"| the same, {PHONE_BATCH} a transaction as a phone's outbox sends them "
+        f"(sync.together) | {b['per_second']:,.0f} commands/s | ≥ 3,000/s | {ok} |\n"
         f"| the same commands sent again (duplicates) | {a['duplicates_per_second']:,.0f}/s "
         "| | |\n"
         f"| phone replay: {r['queued']} queued commands, {REPLAY_PHOTOS} photos "

@@ -16,6 +16,7 @@ from .commands import (
     already,
     apply,
     parse_device_time,
+    together,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "already",
     "apply",
     "parse_device_time",
+    "together",
 ]

@@ -114,3 +114,41 @@ def test_concurrent_double_submit_applies_once(app):
                             "action = 'accept'", [job_id]).fetchone()[0]
     assert accepts == 1
     setup.close()
+
+
+def test_a_batch_applied_together_keeps_each_command_whole_and_once(db):
+    """One transaction for a phone's batch: an invalid command in it stores nothing and
+    the others go on; a refused one is kept as refused; each is applied exactly once."""
+    accepted, cancelled, other = job_in(db, "assigned"), job_in(db, "cancelled"), \
+        job_in(db, "assigned")
+    ops = [str(uuid.uuid4()) for _ in range(3)]
+    before = db["commands"].count
+    with sync.together(db):
+        assert db.conn.in_transaction
+        assert step(db, accepted, "job.accept", op_id=ops[0]).status == "applied"
+        with pytest.raises(sync.Invalid):
+            run(db, "tech", "job.complete", f"job:{other}", op_id=str(uuid.uuid4()),
+                work_done="")
+        assert step(db, cancelled, "job.accept", op_id=ops[1]).status == "rejected"
+        assert step(db, other, "job.accept", op_id=ops[2]).status == "applied"
+        assert step(db, other, "job.accept", op_id=ops[2]).status == "duplicate"
+    assert not db.conn.in_transaction
+    assert db["commands"].count == before + 3
+    assert [db["jobs"].get(j)["status"] for j in (accepted, cancelled, other)] == [
+        "accepted", "cancelled", "accepted"]
+
+
+def test_a_batch_that_fails_keeps_nothing_and_applies_once_when_sent_again(db):
+    jobs = [job_in(db, "assigned") for _ in range(3)]
+    ops = [str(uuid.uuid4()) for _ in jobs]
+    before = snapshot(db)
+    with pytest.raises(RuntimeError), sync.together(db):
+        for job_id, op_id in zip(jobs, ops, strict=True):
+            step(db, job_id, "job.accept", op_id=op_id)
+        raise RuntimeError("the server died before answering")
+    assert snapshot(db) == before
+    with sync.together(db):
+        outcomes = [step(db, j, "job.accept", op_id=o).status for j, o in zip(jobs, ops,
+                                                                            strict=True)]
+    assert outcomes == ["applied"] * 3
+    assert [db["jobs"].get(j)["status"] for j in jobs] == ["accepted"] * 3

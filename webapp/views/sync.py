@@ -356,8 +356,10 @@ def batch():
     now = utcnow()
     device_id = sync.fields.text(data.get("device_id"), 64)
     offset = clock.offset_seconds(sync.parse_device_time(data.get("sent_at")), now)
-    devices.seen(get_db(), device_id, current_user.id, offset, now,
-                 sync.fields.text(request.headers.get("User-Agent", ""), 300))
-    results = [apply_item(i, device_id, offset, now) for i in items]
+    # The batch in one transaction: one commit for all its commands (sync.together).
+    with sync.together(get_db()):
+        devices.seen(get_db(), device_id, current_user.id, offset, now,
+                     sync.fields.text(request.headers.get("User-Agent", ""), 300))
+        results = [apply_item(i, device_id, offset, now) for i in items]
     return jsonify(server_time=now.isoformat(timespec="seconds") + "Z",
                    clock_offset_seconds=offset, results=results)
