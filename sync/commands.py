@@ -136,7 +136,13 @@ def already(db: Database, op_id: Any, user_id: int | None, kind: Any) -> Outcome
 
 
 def _find(db: Database, op_id: str) -> dict[str, Any] | None:
-    return next(iter(db.query("SELECT * FROM commands WHERE op_id = ?", [op_id])), None)
+    # execute(), not query(): asked twice for every command applied, and query() wraps
+    # each read in a savepoint and dedupes its keys.
+    cursor = db.execute("SELECT user_id, kind, outcome, result FROM commands WHERE op_id = ?",
+                        [op_id])
+    row = cursor.fetchone()
+    return None if row is None else dict(zip(("user_id", "kind", "outcome", "result"), row,
+                                             strict=True))
 
 
 def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime,

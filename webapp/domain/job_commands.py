@@ -115,9 +115,9 @@ def _attach(db: Database, cmd: Command, job_id: int, hashes: list[str], stage: s
 
 def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **detail: Any):
     audit.record(db, cmd, now, action, "job", job["id"], detail)
-    fresh = get_job(db, job["id"])
-    assert fresh is not None
-    return {"job_id": job["id"], "status": fresh["status"], "version": fresh["version"]}
+    status, version = db.execute("SELECT status, version FROM jobs WHERE id = ?",
+                                 [job["id"]]).fetchone()
+    return {"job_id": job["id"], "status": status, "version": version}
 
 
 def _check_work(p: Any, description: str, errors: dict[str, str]) -> None:

@@ -107,7 +107,11 @@ def user_with_estates(db: Database, user_id: int) -> tuple[dict[str, Any], list[
 def get_user(db: Database, user_id: int | None) -> dict[str, Any] | None:
     if user_id is None:
         return None
-    return next(iter(db.query("SELECT * FROM users WHERE id = ?", [user_id])), None)
+    # execute(), not query(): every command reads its user (no savepoint for a read).
+    cursor = db.execute("SELECT * FROM users WHERE id = ?", [user_id])
+    found = cursor.fetchone()
+    return None if found is None else dict(zip([d[0] for d in cursor.description], found,
+                                               strict=True))
 
 
 def staff_for(db: Database, estate_id: int, department: str | None = None) -> list[dict]:
