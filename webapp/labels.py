@@ -1,5 +1,5 @@
-"""QR label sheets as PDF: A4 sticker sheets of 3 × 5 labels (70 × 59.4 mm), each with a
-place's code and name."""
+"""QR sheets as PDF: A4 sticker sheets of 3 × 5 labels (70 × 59.4 mm), each with a
+place's code and name; and the opinion survey's slips, one per household."""
 
 from __future__ import annotations
 
@@ -102,6 +102,23 @@ def sheet_html(places: list[dict[str, Any]]) -> str:
 def sheet(places: list[dict[str, Any]], filename: str) -> Response:
     """The label sheet as a PDF download."""
     response = Response(render_pdf(sheet_html(places)), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The survey's slips: A4 cut into 2 × 4 slips of 105 × 74.25 mm along printed dashed lines.
+SLIPS = StickerSheet(cols=2, rows=4, width_mm=105, height_mm=74.25, margin_mm=6)
+
+
+def survey_slips(survey: dict[str, Any], households: list[dict[str, Any]],
+                 filename: str) -> Response:
+    """One slip per household (its building and number, and the QR code of its personal
+    link `url`) as a PDF download; no resident's name: a slip may lie in a letterbox."""
+    slips = [{**h, "src": qr_data_uri(h["url"])} for h in households]
+    pages = [slips[i:i + SLIPS.per_page] for i in range(0, len(slips), SLIPS.per_page)]
+    html = render_template("surveys/slips.html", pages=pages, sheet=SLIPS, survey=survey)
+    response = Response(render_pdf(html), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
