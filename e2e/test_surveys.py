@@ -24,6 +24,7 @@ def test_a_resident_answers_through_the_link_and_the_manager_sees_it(page: Page,
     private = [v for r in server.query("SELECT name, phone FROM residents WHERE unit_id = ?",
                                        [home["unit_id"]]) for v in r.values()]
 
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone we serve
     page.goto(f"/q/s/{home['token']}")
     card = page.locator("[data-survey-public]")
     expect(card.locator("[data-home]")).to_contain_text(f"1栋 {home['number']}")

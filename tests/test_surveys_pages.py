@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
 from webapp.db import get_db
@@ -195,3 +196,36 @@ def test_other_estates_surveys_are_not_found(client, auth):
     auth.logout()
     auth.login("supervisor")
     assert client.get("/surveys").status_code == 403
+
+
+@pytest.mark.parametrize("role, manage, record", [
+    ("manager", True, True), ("admin", True, True), ("callback", False, True),
+    ("desk", False, False), ("supervisor", False, False), ("tech", False, False),
+    ("cleaner", False, False)])
+def test_a_surveys_pages_by_role(app, client, auth, role, manage, record):
+    sid = _new_survey(client, auth, estate_id=1)
+    _open(client, sid)
+    unit = _link(app, sid)["unit_id"]
+    auth.logout()
+    auth.login(role)
+    reads = [f"/surveys/{sid}", f"/surveys/{sid}/find?unit=1-101",
+             f"/surveys/{sid}/units/{unit}"]
+    for url in reads:
+        assert client.get(url).status_code in ((200, 303) if record else (403,)), url
+    assert client.get(f"/surveys/{sid}/slips.pdf").status_code == (200 if manage else 403)
+    closing = client.post(f"/surveys/{sid}/status", data={"to": "closed"})
+    assert closing.status_code == (303 if manage else 403)
+
+
+def test_staff_of_other_estates_get_404(app, client, auth):
+    sid = _new_survey(client, auth, estate_id=2)
+    _open(client, sid)
+    with app.app_context():
+        db = get_db()
+        db.execute("DELETE FROM user_estates WHERE user_id = (SELECT id FROM users"
+                   " WHERE username = 'callback') AND estate_id = 2")
+        db.conn.commit()
+    auth.logout()
+    auth.login("callback")
+    assert client.get(f"/surveys/{sid}").status_code == 404
+    assert client.get("/surveys").status_code == 200

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import sync
@@ -163,6 +164,8 @@ def find(survey_id: int):
     page again with what was typed and why it was not found."""
     survey = _load(survey_id)
     typed = request.args.get("unit", "")[:40]
+    if not typed.strip():
+        return _detail(survey, {})
     label = unit_labels.parse(typed)
     db = get_db()
     found = [u for u in unit_labels.find(db, [survey["estate_id"]], label)
@@ -172,7 +175,7 @@ def find(survey_id: int):
                                 unit_id=found[0]["id"]), 303)
     message = N_("Type one household, such as 1-502.") if found else \
         N_("No household of this survey is called that.")
-    return _detail(survey, {"unit": message}, 422 if typed else 200)
+    return _detail(survey, {"unit": message}, 422)
 
 
 def _household_page(survey: dict[str, Any], home: dict[str, Any], values: dict[str, str],
@@ -243,7 +246,11 @@ def public(token: str):
         return _public(link, {}, {})
     values = {k: request.form.get(k, "")[:2000] for k in request.form
               if k.startswith("answer_")}
-    cmd = Command(op_id=sync.fields.text(request.form.get("op_id"), 64) or str(uuid.uuid4()),
+    try:
+        op_id = sync.fields.op_id(request.form.get("op_id") or str(uuid.uuid4()))
+    except Invalid:
+        abort(422, description=_(sync.fields.DAMAGED))  # a hidden field nobody types
+    cmd = Command(op_id=op_id,
                   kind="survey.answer", target=f"survey:{link['survey_id']}",
                   payload={"token": token, "remote_addr": (request.remote_addr or "")[:64],
                            "answers": {k[len("answer_"):]: v for k, v in values.items()}},
