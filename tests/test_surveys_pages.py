@@ -188,6 +188,25 @@ def test_the_slips_pdf_holds_a_slip_per_household(app, client, auth):
     assert "1栋 101" in text and "1栋 102" in text
 
 
+def test_one_buildings_slips(app, client, auth):
+    sid = _new_survey(client, auth, estate_id=1)
+    _open(client, sid)
+    page = Page(client.get(f"/surveys/{sid}").get_data(as_text=True))
+    links = page.find("data-slips-building")
+    assert len(links) == 4  # the demo's 翠湖花园 has four buildings
+    with app.app_context():
+        db = get_db()
+        building, per = db.execute(
+            "SELECT b.id, count(*) FROM buildings b JOIN units u ON u.building_id = b.id"
+            " WHERE b.estate_id = 1 AND b.name = '2栋' GROUP BY b.id").fetchone()
+    response = client.get(f"/surveys/{sid}/slips.pdf?building_id={building}")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == -(-per // 8)
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "2栋 101" in text and "1栋" not in text
+    assert client.get(f"/surveys/{sid}/slips.pdf?building_id=999999").status_code == 404
+
+
 def test_other_estates_surveys_are_not_found(client, auth):
     sid = _new_survey(client, auth, estate_id=2)
     auth.logout()

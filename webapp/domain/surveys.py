@@ -102,14 +102,18 @@ def response(db: Database, survey_id: int, unit_id: int) -> dict[str, Any] | Non
                               " AND unit_id = ?", [survey_id, unit_id])), None)
 
 
-def slips(db: Database, survey_id: int) -> list[dict[str, Any]]:
-    """Every household's link, by building and number, for the printed slips."""
+def slips(db: Database, survey_id: int, building_id: int | None = None
+          ) -> list[dict[str, Any]]:
+    """Every household's link (of one building, if given), by building and number, for
+    the printed slips."""
+    where, params = ("", [survey_id]) if building_id is None else \
+        (" AND l.building_id = ?", [survey_id, building_id])
     return list(db.query(
         "SELECT l.token, l.unit_id, b.name AS building_name, u.number AS unit_number"
         " FROM survey_links l JOIN units u ON u.id = l.unit_id"
-        " JOIN buildings b ON b.id = l.building_id WHERE l.survey_id = ?"
+        f" JOIN buildings b ON b.id = l.building_id WHERE l.survey_id = ?{where}"
         " ORDER BY length(b.name), b.name, b.id, u.floor, length(u.number), u.number",
-        [survey_id]))
+        params))
 
 
 # -- What a form sends ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 import sync
 from sync import Command, Invalid
+from sync.fields import maybe_id
 
 from .. import commands
 from .. import labels as label_sheets
@@ -149,12 +150,15 @@ def status(survey_id: int):
 def slips(survey_id: int):
     """A4 sheets of slips, one per household: its building and number and its QR code."""
     survey = _load(survey_id)
-    rows = surveys.slips(get_db(), survey_id)
+    # A building's slips alone: a large estate's whole sheet takes a while to make.
+    building = maybe_id(request.args.get("building_id", ""))
+    rows = surveys.slips(get_db(), survey_id, building)
     if not rows:
         abort(404)
     for row in rows:
         row["url"] = external_url("surveys.public", token=row["token"])
-    return label_sheets.survey_slips(survey, rows, f"survey-{survey_id}")
+    name = f"survey-{survey_id}" + (f"-building-{building}" if building else "")
+    return label_sheets.survey_slips(survey, rows, name)
 
 
 @bp.get("/surveys/<int:survey_id>/find")
