@@ -63,11 +63,13 @@ def survey_by_building(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for b in db.query(
             "SELECT l.building_id, b.name, e.name AS estate_name, count(*) AS households,"
-            " count(r.id) AS answered, avg(x.average) AS average"
+            " count(r.id) AS answered, 1.0 * sum(x.total) / sum(x.n) AS average"
             " FROM survey_links l JOIN buildings b ON b.id = l.building_id"
             " JOIN estates e ON e.id = b.estate_id"
             " LEFT JOIN survey_responses r ON r.survey_id = l.survey_id AND r.unit_id = l.unit_id"
-            " LEFT JOIN (SELECT response_id, avg(rating) AS average FROM survey_answers"
+            # Every rating of the building's answers counts once, as on the survey's page.
+            " LEFT JOIN (SELECT response_id, sum(rating) AS total, count(*) AS n"
+            "  FROM survey_answers"
             "  WHERE rating IS NOT NULL GROUP BY response_id) x ON x.response_id = r.id"
             f" WHERE l.survey_id IN ({sql}) GROUP BY l.building_id"
             " ORDER BY e.name, length(b.name), b.name, l.building_id", base):
