@@ -26,7 +26,7 @@ from .text import N_
 
 KINDS = {"rating": N_("Rating (very satisfied to very dissatisfied)"),
          "choice": N_("Choice among options"), "text": N_("Free text")}
-STATUSES = {"draft": N_("Draft"), "open": N_("Open"), "closed": N_("Closed")}
+STATUSES = {"draft": N_("Draft"), "open": N_("Taking answers"), "closed": N_("Survey closed")}
 METHODS = {"link": N_("Personal link"), "phone": N_("Phone"), "visit": N_("Door to door")}
 RECORD_METHODS = ("phone", "visit")  # how a clerk records an answer
 RATINGS = SCALE  # the callback scale's labels, 5 (very satisfied) to 1
