@@ -248,3 +248,29 @@ def test_staff_of_other_estates_get_404(app, client, auth):
     auth.login("callback")
     assert client.get(f"/surveys/{sid}").status_code == 404
     assert client.get("/surveys").status_code == 200
+
+
+def test_a_clerks_answer_replays_from_the_outbox_once(app, client, auth):
+    from .test_sync_api import batch, item
+
+    sid = _new_survey(client, auth, estate_id=2)
+    _open(client, sid)
+    link = _link(app, sid)
+    r, c, t = link["qids"]
+    auth.logout()
+    auth.login("callback")
+    fields = {"unit_id": str(link["unit_id"]), "method": "visit", f"answer_{r}": "3",
+              f"answer_{c}": "2", f"answer_{t}": "门口记录"}
+    queued = item("survey.record", f"survey:{sid}", fields)
+    (first,) = batch(client, queued).json["results"]
+    assert first["status"] == "applied"
+    (again,) = batch(client, queued).json["results"]  # the same op_id sent again
+    assert again["status"] == "duplicate"
+    other = item("survey.record", f"survey:{sid}", {**fields, "method": "phone"})
+    (second,) = batch(client, other).json["results"]  # another clerk, the same household
+    assert second["status"] == "rejected"
+    assert _count(app, sid) == 1
+    with app.app_context():
+        row = get_db().execute("SELECT method FROM survey_responses WHERE survey_id = ?",
+                               [sid]).fetchone()
+    assert row[0] == "visit"
