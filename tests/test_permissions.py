@@ -93,6 +93,7 @@ GET_MATRIX = {
     "inspections.summary_csv": ("/inspections/summary.csv", OFFICE),
     "inspections.templates": ("/inspections/templates", {"admin"}),
     "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
+    "surveys.index": ("/surveys", {"callback", "manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -110,7 +111,11 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
           "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.robot_action",  # posts: test_wecom
-          "notifications.open_one", "notifications.read_all"}  # posts: test_notifications
+          "notifications.open_one", "notifications.read_all",  # posts: test_notifications
+          # A survey's pages (the demo has none), its posts, the public page:
+          # test_surveys_pages
+          "surveys.detail", "surveys.find", "surveys.household", "surveys.slips",
+          "surveys.create", "surveys.save", "surveys.status", "surveys.public"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -1,5 +1,5 @@
-"""QR label sheets as PDF: A4 sticker sheets of 3 × 5 labels (70 × 59.4 mm), each with a
-place's code and name."""
+"""QR sheets as PDF: A4 sticker sheets of 3 × 5 labels (70 × 59.4 mm), each with a
+place's code and name; and the opinion survey's slips, one per household."""
 
 from __future__ import annotations
 
@@ -93,8 +93,30 @@ def qr_url(token: str) -> str:
 PARALLEL_FROM = 300
 
 
+def paged_html(template: str, items: list[dict[str, Any]], grid: StickerSheet,
+               parts: int = 1, **context: Any) -> list[str]:
+    """A sheet's HTML, `grid.per_page` items a page, in `parts` documents of whole pages
+    in order (pdf.render_pdf_parts lays them out side by side)."""
+    pages = [items[i:i + grid.per_page] for i in range(0, len(items), grid.per_page)]
+    size = -(-len(pages) // max(1, min(parts, len(pages))))
+    return [render_template(template, pages=pages[i:i + size], sheet=grid, **context)
+            for i in range(0, len(pages), size)] or [
+        render_template(template, pages=[], sheet=grid, **context)]
+
+
+def _parts(count: int) -> int:
+    return (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
+
+
+def _download(parts: list[str], filename: str) -> Response:
+    response = Response(render_pdf_parts(parts), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def sheet_html(places: list[dict[str, Any]], parts: int = 1) -> list[str]:
-    """The sheet's HTML, in `parts` documents of whole pages, in order."""
+    """The label sheet's HTML, in `parts` documents of whole pages, in order."""
     labels = [{**p, "url": qr_url(p["token"])} for p in places]
     for label in labels:
         # One pixel a module, printed without smoothing (image-rendering: pixelated sets
@@ -102,18 +124,22 @@ def sheet_html(places: list[dict[str, Any]], parts: int = 1) -> list[str]:
         # re-encodes a sixteenth of the pixels.
         label["src"] = qr_data_uri(label["url"], module_px=1)
         label["name_pt"] = name_pt(label["name"])
-    pages = [labels[i:i + PER_PAGE] for i in range(0, len(labels), PER_PAGE)]
-    size = -(-len(pages) // max(1, min(parts, len(pages))))
-    return [render_template("places/labels_sheet.html", pages=pages[i:i + size], sheet=SHEET)
-            for i in range(0, len(pages), size)] or [
-        render_template("places/labels_sheet.html", pages=[], sheet=SHEET)]
+    return paged_html("places/labels_sheet.html", labels, SHEET, parts)
 
 
 def sheet(places: list[dict[str, Any]], filename: str) -> Response:
     """The label sheet as a PDF download."""
-    parts = (os.cpu_count() or 1) if len(places) >= PARALLEL_FROM else 1
-    response = Response(render_pdf_parts(sheet_html(places, parts)),
-                        mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _download(sheet_html(places, _parts(len(places))), filename)
+
+
+# The survey's slips: A4 cut into 2 × 4 slips of 105 × 74.25 mm along printed dashed lines.
+SLIPS = StickerSheet(cols=2, rows=4, width_mm=105, height_mm=74.25, margin_mm=6)
+
+
+def survey_slips(survey: dict[str, Any], households: list[dict[str, Any]],
+                 filename: str) -> Response:
+    """One slip per household (its building and number, and the QR code of its personal
+    link `url`) as a PDF download; no resident's name: a slip may lie in a letterbox."""
+    slips = [{**h, "src": qr_data_uri(h["url"], module_px=1)} for h in households]
+    return _download(paged_html("surveys/slips.html", slips, SLIPS, _parts(len(slips)),
+                                survey=survey), filename)

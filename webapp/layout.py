@@ -29,6 +29,7 @@ LINKS: list[tuple[str, str, str, str]] = [
     ("feedback", "feedback.index", N_("Feedback"), "feedback.handle"),
     ("callbacks", "callbacks.today", N_("Callbacks"), "callback.work"),
     ("routine", "routine.index", N_("Routine callbacks"), "routine.view"),
+    ("surveys", "surveys.index", N_("Surveys"), "survey.record"),
     ("inspections", "inspections.index", N_("Inspections"), "inspection.do"),
     ("inspections", "inspections.summary", N_("Inspections"), "inspection.view"),
     ("scan", "places.scan", N_("Scan"), "place.scan"),

@@ -111,6 +111,13 @@ def inspection_payload(f: Fields) -> dict[str, Any]:
             "items": ids, "results": results}
 
 
+def survey_payload(f: Fields) -> dict[str, Any]:
+    """A household's answers as a clerk records them: `answer_<question id>` fields."""
+    answers = {k[len("answer_"):]: _s(f, k) for k in f
+               if k.startswith("answer_") and k[len("answer_"):].isdigit()}
+    return {"unit_id": _s(f, "unit_id"), "method": _s(f, "method"), "answers": answers}
+
+
 def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
     return lambda fields: job_payload(action, fields)
 
@@ -122,4 +129,5 @@ OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
     "callback.record": callback_payload,
     "inspection.record": inspection_payload,
     "feedback.create": feedback_payload,
+    "survey.record": survey_payload,
 }

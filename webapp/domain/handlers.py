@@ -14,6 +14,7 @@ from . import (
     robots,
     routine_commands,
     settings,
+    survey_commands,
     users,
     workdays,
 )
@@ -36,6 +37,7 @@ HANDLERS: dict[str, Handler] = {
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,
+    **survey_commands.HANDLERS,
     "estate.settings": settings.save_command,
     "estate.calendar": workdays.calendar_command,
     "unit.flags": estates.flags_command,

@@ -63,6 +63,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "place.inspect": frozenset({"supervisor"}),
     "feedback.send": frozenset({"cleaner", "guard", "technician", "supervisor"}),
     "feedback.handle": frozenset({"desk", "manager", "admin"}),
+    # The annual opinion survey: managers set it up and read it, clerks record answers.
+    "survey.manage": frozenset({"manager", "admin"}),
+    "survey.record": frozenset({"callback", "manager", "admin"}),
 }
 
 

@@ -16,7 +16,8 @@ from .text import N_
 class Setting:
     key: str
     default: int
-    # "minutes", "hours", "days", "working days", "percent", "choice", "reports", "addresses"
+    # "minutes", "hours", "days", "working days", "percent", "choice", "reports", "addresses",
+    # "answers"
     unit: str
     label: str  # English msgid; translated where shown
     section: str = "jobs"
@@ -86,8 +87,12 @@ SETTINGS: tuple[Setting, ...] = (
             N_("Reports from one address in an hour"), "public"),
     Setting("public_report_addresses_per_code_hour", 10, "addresses",
             N_("Addresses reporting through one code in an hour"), "public"),
-    # The figures' windows and targets (docs/DOMAIN.md, "Figures and reports"). Targets default to
-    # common practice in the trade; the callback rate's is the estate's to decide.
+    # A survey's answers through personal links from one address (households behind one
+    # network, a carrier's shared address, answer from the same address).
+    Setting("survey_answers_per_address_hour", 30, "answers",
+            N_("Survey answers from one address in an hour"), "public"),
+    # The figures' windows and targets (docs/DOMAIN.md, "Figures and reports"). Targets
+    # default to common practice in the trade; the callback rate's is the estate's to decide.
     Setting("rework_window_days", 30, "days",
             N_("Reopened within this long after completion counts as rework"), "figures"),
     Setting("target_on_time_pct", 95, "percent", N_("Target: jobs on time"), "figures"),

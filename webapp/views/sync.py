@@ -121,7 +121,8 @@ def outbox_kinds() -> dict[str, str]:
     the language of today, not of the day the item was saved."""
     kinds = {f"job.{action}": label for action, label in jobs.ACTIONS.items()}
     kinds.update({"feedback.create": N_("Environment feedback"), "callback.record":
-                  N_("Callback"), "inspection.record": N_("Inspection")})
+                  N_("Callback"), "inspection.record": N_("Inspection"),
+                  "survey.record": N_("Survey answer")})
     return kinds
 
 

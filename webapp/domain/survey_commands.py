@@ -1,0 +1,197 @@
+"""The survey's commands: a manager saves (while a draft), opens and closes it; a
+household answers through its personal link (no user); a callback clerk records a
+household's answer by phone or at the door (queued in the phone's outbox like a
+callback record). Whichever way, one answer per household (domain/surveys.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
+
+from . import audit, people, surveys
+from .place_commands import address_key
+from .settings import estate_settings
+from .text import N_
+
+WINDOW = timedelta(hours=1)
+ANSWERED = N_("This household has answered the survey already. Thank you.")
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def _manager(db: Database, cmd: Command) -> dict[str, Any]:
+    return people.actor(db, cmd, "survey.manage")
+
+
+def _survey(db: Database, cmd: Command, user: dict[str, Any] | None) -> dict[str, Any]:
+    """The command's survey; an estate the user does not serve is refused."""
+    try:
+        survey = surveys.get(db, fields.target_id(cmd.target))
+    except Invalid:
+        survey = None
+    if survey is None:
+        raise Invalid({"target": N_("Unknown survey.")})
+    if user is not None and survey["estate_id"] not in people.estate_ids(db, user["id"]):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    return survey
+
+
+def save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Handler for `survey.save` (target `survey:new` or `survey:<id>`): title,
+    introduction, year and the ordered questions; editable only while a draft."""
+    user = _manager(db, cmd)
+    p = cmd.payload
+    errors: dict[str, str] = {}
+    title = fields.text(p.get("title"), surveys.TITLE_LIMIT).strip()
+    intro = fields.text(p.get("intro"), surveys.INTRO_LIMIT).strip()
+    if not title:
+        errors["title"] = N_("Give the survey a title.")
+    try:
+        year = fields.integer(p.get("year"), "year", 2000, 2100, N_("Enter a year such as 2026."))
+    except Invalid as exc:
+        errors.update(exc.errors)
+        year = 0
+    qs, q_errors = surveys.parse_questions(p.get("questions"))
+    errors.update(q_errors)
+    new = cmd.target == "survey:new"
+    if new:
+        try:
+            estate_id = int(str(p.get("estate_id") or "0"))
+        except ValueError:
+            estate_id = 0
+        if estate_id not in people.estate_ids(db, user["id"]):
+            errors["estate_id"] = N_("Choose one of your estates.")
+    if errors:
+        raise Invalid(errors)
+    if new:
+        survey_id = db.execute(
+            "INSERT INTO surveys (estate_id, year, title, intro, created_by, created_at)"
+            " VALUES (?,?,?,?,?,?)", [estate_id, year, title, intro, user["id"], iso(now)]
+        ).lastrowid
+    else:
+        survey = _survey(db, cmd, user)
+        if survey["status"] != "draft":
+            raise Rejected("not_draft", N_("An opened survey can no longer be changed."))
+        if cmd.base_version is not None and cmd.base_version != survey["version"]:
+            raise Rejected("conflict", N_("Someone else changed this survey meanwhile. "
+                                          "Check it and save again."))
+        survey_id = survey["id"]
+        db.execute("UPDATE surveys SET year = ?, title = ?, intro = ?, version = version + 1"
+                   " WHERE id = ?", [year, title, intro, survey_id])
+        # No answers exist while a draft: the questions are replaced as a whole.
+        db.execute("DELETE FROM survey_questions WHERE survey_id = ?", [survey_id])
+    for position, q in enumerate(qs, start=1):
+        db.execute("INSERT INTO survey_questions (survey_id, position, kind, text, options)"
+                   " VALUES (?,?,?,?,?)", [survey_id, position, q["kind"], q["text"],
+                                           json.dumps(q["options"], ensure_ascii=False)])
+    audit.record(db, cmd, now, "create" if new else "edit", "survey", survey_id,
+                 {"title": title, "year": year, "questions": len(qs)})
+    return {"survey_id": survey_id}
+
+
+def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Handler for `survey.status` (`to`: open or closed). Opening gives every household
+    of the estate its personal link; a closed survey takes no more answers."""
+    user = _manager(db, cmd)
+    survey = _survey(db, cmd, user)
+    to = cmd.payload.get("to")
+    if to == "open" and survey["status"] == "draft":
+        if not db.execute("SELECT 1 FROM survey_questions WHERE survey_id = ?",
+                          [survey["id"]]).fetchone():
+            raise Rejected("no_questions", N_("Add at least one question first."))
+        for unit_id, building_id in db.execute(
+                "SELECT id, building_id FROM units WHERE estate_id = ?",
+                [survey["estate_id"]]).fetchall():
+            db.execute("INSERT INTO survey_links (survey_id, unit_id, building_id, token)"
+                       " VALUES (?,?,?,?)",
+                       [survey["id"], unit_id, building_id, surveys.new_token()])
+        db.execute("UPDATE surveys SET status = 'open', opened_at = ?, version = version + 1"
+                   " WHERE id = ?", [iso(now), survey["id"]])
+    elif to == "closed" and survey["status"] == "open":
+        db.execute("UPDATE surveys SET status = 'closed', closed_at = ?, version = version + 1"
+                   " WHERE id = ?", [iso(now), survey["id"]])
+    elif to in ("open", "closed"):
+        raise Rejected("illegal_transition", N_("The survey is not in a state for that."))
+    else:
+        raise Invalid({"to": N_("Unknown action.")})
+    audit.record(db, cmd, now, to, "survey", survey["id"], {})
+    return {"survey_id": survey["id"], "status": to}
+
+
+def _store(db: Database, cmd: Command, survey: dict[str, Any], unit_id: int, method: str,
+           user_id: int | None, addr: str | None, at: datetime) -> dict[str, Any]:
+    """One household's answer: the rules both ways share."""
+    if survey["status"] == "draft":
+        raise Rejected("not_open", N_("This survey has not started yet."))
+    if survey["status"] == "closed":
+        raise Rejected("closed", N_("This survey has closed. Thank you for your interest."))
+    if surveys.response(db, survey["id"], unit_id) is not None:
+        raise Rejected("answered", ANSWERED)
+    answers, errors = surveys.parse_answers(surveys.questions(db, survey["id"]),
+                                            cmd.payload.get("answers"))
+    if errors:
+        raise Invalid(errors)
+    response_id = db.execute(
+        "INSERT INTO survey_responses (survey_id, unit_id, method, user_id, remote_addr, at,"
+        " op_id) VALUES (?,?,?,?,?,?,?)",
+        [survey["id"], unit_id, method, user_id, addr, iso(at), cmd.op_id]).lastrowid
+    for qid, a in answers.items():
+        db.execute("INSERT INTO survey_answers (response_id, question_id, rating, choice, text)"
+                   " VALUES (?,?,?,?,?)",
+                   [response_id, qid, a.get("rating"), a.get("choice"), a.get("text")])
+    return {"survey_id": survey["id"], "unit_id": unit_id, "response_id": response_id}
+
+
+def answer(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Handler for `survey.answer` (target `survey:<id>`, no user): a household through its
+    personal link (`token`), within the public pages' per-address hourly limit."""
+    survey = _survey(db, cmd, None)
+    token = surveys.read_token(str(cmd.payload.get("token") or ""))
+    found = surveys.link(db, token) if token else None
+    if found is None or found["survey_id"] != survey["id"]:
+        raise Rejected("unknown_link", N_("This link does not belong to this survey."))
+    addr = address_key(str(cmd.payload.get("remote_addr") or "")[:64])
+    limit = estate_settings(db, survey["estate_id"])["survey_answers_per_address_hour"]
+    if survey["status"] == "open" and db.execute(
+            "SELECT count(*) FROM survey_responses WHERE remote_addr = ? AND at > ?",
+            [addr, iso(now - WINDOW)]).fetchone()[0] >= limit \
+            and surveys.response(db, survey["id"], found["unit_id"]) is None:
+        raise Rejected("limited", N_("Too many answers from here in the last hour. "
+                                     "Please try again later."))
+    result = _store(db, cmd, survey, found["unit_id"], "link", None, addr, now)
+    audit.record(db, cmd, now, "answer", "survey", survey["id"],
+                 {"unit_id": found["unit_id"], "method": "link"})
+    return result
+
+
+def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """Handler for `survey.record` (target `survey:<id>`): a clerk records a household's
+    answer told by phone or at the door (`unit_id`, `method`, `answers`)."""
+    user = people.actor(db, cmd, "survey.record")
+    survey = _survey(db, cmd, user)
+    p = cmd.payload
+    try:
+        unit_id = fields.target_id(f"unit:{p.get('unit_id') or ''}")
+    except Invalid:
+        unit_id = 0
+    if not unit_id or surveys.household(db, survey["id"], unit_id) is None:
+        raise Invalid({"unit": N_("This household is not in the survey.")})
+    method = p.get("method")
+    if method not in surveys.RECORD_METHODS:
+        raise Invalid({"method": N_("Choose how the answer was given.")})
+    result = _store(db, cmd, survey, unit_id, str(method), user["id"], None,
+                    acted_time(cmd, now))
+    audit.record(db, cmd, now, "record", "survey", survey["id"],
+                 {"unit_id": unit_id, "method": method})
+    return result
+
+
+HANDLERS: dict[str, Handler] = {"survey.save": save, "survey.status": status,
+                                "survey.answer": answer, "survey.record": record}
