@@ -63,6 +63,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "place.inspect": frozenset({"supervisor"}),
     "feedback.send": frozenset({"cleaner", "guard", "technician", "supervisor"}),
     "feedback.handle": frozenset({"desk", "manager", "admin"}),
+    # The managers' figures (/figures): every estate's performance, not one desk's work.
+    "figures.view": frozenset({"manager", "admin"}),
 }
 
 
