@@ -17,7 +17,6 @@ from . import args, i18n
 from .db import get_db
 from .domain import (
     access,
-    callback_stats,
     callbacks,
     complaints,
     estates,
@@ -156,7 +155,6 @@ def init_app(app: Flask) -> None:
         classes=jobs.CLASSES,
         categories={k: label for k, (label, _dept) in jobs.CATEGORIES.items()},
         due=jobs.DUE_NAMES,
-        cb_measures=callback_stats.MEASURES,
         cb_dimensions=callbacks.DIMENSIONS,
         c_levels=complaints.LEVELS,
         c_categories=complaints.CATEGORIES,

@@ -23,8 +23,8 @@ REPEAT_DAYS = 30
 
 # Jobs that count: received in the period, not cancelled (a duplicate report cancelled by
 # the desk is not a problem of the building).
-_JOBS = ("SELECT j.id{cols} FROM jobs j {join} WHERE j.estate_id IN ({marks}) AND j.received_at >= ?"
-         " AND j.received_at < ? AND j.status != 'cancelled'")
+_JOBS = ("SELECT j.id{cols} FROM jobs j {join} WHERE j.estate_id IN ({marks})"
+         " AND j.received_at >= ? AND j.received_at < ? AND j.status != 'cancelled'")
 _COMPLAINTS = ("SELECT c.id{cols} FROM complaints c {join} WHERE c.estate_id IN ({marks})"
                " AND c.received_at >= ? AND c.received_at < ?")
 _UNIT_JOIN = "JOIN units u ON u.id = {t}.unit_id"
@@ -134,7 +134,8 @@ def hot_categories(db: Database, sc: Scope) -> list[Row]:
 def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     # The earlier job may fall before the period: only the repeat has to be in it.
-    sql = (_JOBS.format(join="", marks=sc.marks, cols="") + " AND j.unit_id IS NOT NULL AND EXISTS ("
+    sql = (_JOBS.format(join="", marks=sc.marks, cols="")
+           + " AND j.unit_id IS NOT NULL AND EXISTS ("
            "SELECT 1 FROM jobs p WHERE p.unit_id = j.unit_id AND p.id != j.id AND "
            "p.status != 'cancelled' AND p.received_at <= j.received_at AND p.received_at > "
            f"strftime('%Y-%m-%dT%H:%M:%S', j.received_at, '-{REPEAT_DAYS} days'))")

@@ -77,10 +77,9 @@ def base_context(c: Choice) -> dict[str, Any]:
     mine = estates.list_estates(db, current_user.estate_ids)
     now = utcnow()
     this_month = periods.parse("", now)
+    year, quarter = this_month.start.year, (this_month.start.month - 1) // 3 + 1
     quick = [(_("This month"), this_month.key), (_("Last month"), this_month.previous().key),
-             (_("This quarter"), periods.parse(f"{this_month.start.year}-Q"
-                                               f"{(this_month.start.month - 1) // 3 + 1}", now).key),
-             (_("This year"), str(this_month.start.year))]
+             (_("This quarter"), f"{year}-Q{quarter}"), (_("This year"), str(year))]
     return {"c": c, "estates_mine": mine, "quick": quick, "AREAS": AREAS}
 
 
