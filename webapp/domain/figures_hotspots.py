@@ -52,11 +52,17 @@ def _by_place(db: Database, sc: Scope, level: str) -> list[Row]:
         q.format(join=_UNIT_JOIN.format(t=t), marks=sc.marks, cols="{cols}")
         for q, t in ((_JOBS, "j"), (_COMPLAINTS, "c")))
     jobs_sql, complaints_sql = jobs.format(cols=""), complaints.format(cols="")
+    cols = f", {key} AS place, j.rework_count AS rework"
     counts: dict[int, list[int]] = {}
-    for i, sql in enumerate((jobs, complaints, jobs + " AND j.rework_count > 0")):
-        grouped = f"SELECT place, count(*) FROM ({sql.format(cols=f', {key} AS place')}) GROUP BY 1"
-        for place, n in db.execute(grouped, base).fetchall():
-            counts.setdefault(place, [0, 0, 0])[i] = n
+    # Jobs and their rework in one pass over the period's jobs, complaints in another.
+    for place, n, rework in db.execute(
+            f"SELECT place, count(*), sum(rework > 0) FROM ({jobs.format(cols=cols)}) "
+            "GROUP BY 1", base).fetchall():
+        counts[place] = [n, 0, rework]
+    for place, n in db.execute(
+            f"SELECT place, count(*) FROM ({complaints.format(cols=f', {key} AS place')}) "
+            "GROUP BY 1", base).fetchall():
+        counts.setdefault(place, [0, 0, 0])[1] = n
     top = sorted(counts.items(), key=lambda kv: (-kv[1][0], -kv[1][1], -kv[1][2], kv[0]))[:TOP]
     if not top:
         return []
@@ -112,8 +118,9 @@ def hot_categories(db: Database, sc: Scope) -> list[Row]:
     base = (*sc.estate_ids, start, end)
     jobs_sql = _JOBS.format(join="", marks=sc.marks, cols="")
     found = db.execute(
-        f"SELECT j.category, count(*), sum(j.rework_count > 0) FROM jobs j WHERE j.id IN "
-        f"({jobs_sql}) GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}", base).fetchall()
+        jobs_sql.replace(
+            "SELECT j.id", "SELECT j.category, count(*), sum(j.rework_count > 0)", 1)
+        + f" GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}", base).fetchall()
     rows = []
     for category, jobs_n, rework_n in found:
         where = " AND j.category = ?"
@@ -140,10 +147,13 @@ def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
            "p.status != 'cancelled' AND p.received_at <= j.received_at AND p.received_at > "
            f"strftime('%Y-%m-%dT%H:%M:%S', j.received_at, '-{REPEAT_DAYS} days'))")
     base = (*sc.estate_ids, start, end)
-    found = db.execute(
-        "SELECT u.id, u.estate_id, u.number, b.name, count(*) FROM jobs j2 JOIN units u ON "
-        f"u.id = j2.unit_id LEFT JOIN buildings b ON b.id = u.building_id WHERE j2.id IN ({sql})"
-        f" GROUP BY u.id ORDER BY 5 DESC, u.id LIMIT {TOP}", base).fetchall()
+    counts = db.execute(sql.replace("SELECT j.id", "SELECT j.unit_id, count(*)", 1)
+                        + f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP}", base).fetchall()
+    marks = ",".join("?" * len(counts))
+    named = {r[0]: r[1:] for r in db.execute(
+        "SELECT u.id, u.estate_id, u.number, b.name FROM units u LEFT JOIN buildings b ON "
+        f"b.id = u.building_id WHERE u.id IN ({marks})", [c[0] for c in counts])}
+    found = [(unit_id, *named[unit_id], n) for unit_id, n in counts]
     estates = _estate_names(db, sc)
     return [Row(_place(estates, sc, estate_id, f"{building or ''}{number}"),
                 (_count("jobs", sql + " AND j.unit_id = ?", (*base, unit_id), n),))
