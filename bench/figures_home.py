@@ -63,7 +63,7 @@ def build(db: Database, now: datetime) -> float:
                INSERT INTO jobs (id, number, estate_id, unit_id, reporter_name, reporter_phone,
                  source, category, department, job_class, description, status, received_at,
                  completed_at, closed_at, rework_count, updated_at)
-               SELECT i, 'J' || i, e, (e - 1) * {UNITS * BUILDINGS} + (i * 7919)
+               SELECT i, 'J' || i, e, (e - 1) * {UNITS * BUILDINGS} + (i / {ESTATES} * 7919)
                    % {UNITS * BUILDINGS} + 1, '住户', '13800000000', 'phone',
                  json_extract(?, '$[' || (i % 6) || ']'), 'maintenance', 'small', '漏水',
                  CASE WHEN i % 97 = 0 THEN 'cancelled' ELSE 'closed' END, r, r, r,
@@ -76,7 +76,7 @@ def build(db: Database, now: datetime) -> float:
                INSERT INTO complaints (id, number, estate_id, unit_id, channel,
                  complainant_name, contact, identity, category, level, content, status,
                  received_at, updated_at)
-               SELECT i, 'C' || i, e, (e - 1) * {UNITS * BUILDINGS} + (i * 31)
+               SELECT i, 'C' || i, e, (e - 1) * {UNITS * BUILDINGS} + (i / {ESTATES} * 31)
                    % {UNITS * BUILDINGS} + 1, 'phone', '住户', '13800000000', 'owner',
                  'repairs', 'minor', '慢', 'closed', r, r
                FROM (SELECT i, i % {ESTATES} + 1 AS e, strftime('%Y-%m-%dT%H:%M:%S', ?,

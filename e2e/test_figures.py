@@ -60,6 +60,12 @@ def _check_home_and_drill(page: Page, server: Server, phone: bool) -> None:
 def test_the_manager_lands_on_the_figures_and_opens_a_number_phone(page: Page,
                                                                     server: Server):
     _check_home_and_drill(page, server, phone=True)
+    # The narrowest phone: no page of the area scrolls sideways.
+    page.set_viewport_size({"width": 360, "height": 740})
+    for url in ("/figures", "/figures/repairs", "/figures/records?figure=jobs_reported"):
+        page.goto(url)
+        expect(page.locator("[data-pickers], [data-records]").first).to_be_attached()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), url
 
 
 def test_the_same_on_a_desktop_screen(browser: Browser, server: Server):

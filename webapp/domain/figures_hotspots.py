@@ -140,7 +140,8 @@ def hot_categories(db: Database, sc: Scope) -> list[Row]:
            "The ten units with the most such jobs."))
 def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
-    # The earlier job may fall before the period: only the repeat has to be in it.
+    # The earlier job may fall before the period: only the repeat has to be in it. One
+    # probe of the unit's jobs by time (an index) per job of the period.
     sql = (_JOBS.format(join="", marks=sc.marks, cols="")
            + " AND j.unit_id IS NOT NULL AND EXISTS ("
            "SELECT 1 FROM jobs p WHERE p.unit_id = j.unit_id AND p.id != j.id AND "
