@@ -150,6 +150,8 @@ def test_records_page_in_pages(app, client, auth, throwaway, monkeypatch):
     ids = [int(r["data-record"]) for p in (first, second) for r in p.find("data-record")]
     assert sorted(ids) == sorted(made["nov_closed"] + made["nov_open"])
     assert first.find("data-page-next") and not second.find("data-page-next")
+    beyond = page(client, url + "&page=9223372036854775807")
+    assert not beyond.find("data-record") and beyond.find("data-records-count")
 
 
 def test_a_bad_period_keeps_the_text_and_says_why(client, auth, throwaway):

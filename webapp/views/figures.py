@@ -176,7 +176,8 @@ def records():
     title, result = _cell(c)
     if result is None or result.records is None:
         abort(404)
-    number = record_id("page") or 1
+    # A page past any list is an empty page, never an offset SQLite cannot hold.
+    number = min(record_id("page") or 1, 10**9)
     total, rows = figures_lists.page(get_db(), result.records, number)
     return _page("figures/records.html", c, title=title, kind=result.records.kind,
                  total=total, rows=rows, number=number, size=figures_lists.PAGE,
@@ -214,7 +215,7 @@ def _export_choice(fmt: str) -> Choice:
 
 
 def figure_rows(c: Choice, cards: list[figures.Evaluated]) -> list[list[Any]]:
-    out = []
+    out, where = [], _scope_line(c)
     for e in cards:
         unit = e.figure.unit
         out.append([_(e.figure.label), _plain(e.result.value, unit),
@@ -222,7 +223,7 @@ def figure_rows(c: Choice, cards: list[figures.Evaluated]) -> list[list[Any]]:
                     _plain(e.previous.value, unit), _plain(e.change, unit),
                     "" if e.target is None else e.target,
                     "" if e.meets is None else (_("Yes") if e.meets else _("No")),
-                    c.period.key if c.period else "", _scope_line(c), e.figure.key])
+                    c.period.key if c.period else "", where, e.figure.key])
     return out
 
 
