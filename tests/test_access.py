@@ -142,7 +142,7 @@ def test_files_are_read_within_the_estates_that_hold_them(db):
 @pytest.mark.parametrize(("username", "endpoint"), [
     ("tech", "jobs.mine"), ("guard", "jobs.mine"), ("cleaner", "jobs.mine"),
     ("callback", "callbacks.today"), ("desk", "jobs.board"), ("supervisor", "jobs.board"),
-    ("manager", "jobs.board"), ("admin", "jobs.board")])
+    ("manager", "figures.home"), ("admin", "figures.home")])
 def test_each_role_lands_where_its_work_is(db, username, endpoint):
     assert access.landing(user(db, username)[0]) == endpoint
 

@@ -1,7 +1,6 @@
 """Callback pages: the clerk's list, the three-tap satisfied answer, unsatisfied → rework,
 the record PDF and the month's statistics."""
 
-import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -78,14 +77,9 @@ def test_record_pdf_and_statistics(app, client, auth):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "回访记录" in text and "很好" in text
     assert "已核验：记录与签署时一致。" in text  # the record checked with the records key
-    month = task["due_at"][:7]
-    page = Page(client.get(f"/callbacks/stats?month={month}").get_data(as_text=True))
-    assert page.find("data-dimension", "overall")
-    rows = list(csv.reader(io.StringIO(
-        client.get(f"/callbacks/stats.csv?month={month}").get_data(as_text=True).lstrip("\ufeff"))))
-    measures = {r[1]: r[2] for r in rows[1:]}
-    assert rows[0] == ["月份", "指标", "数值", "代码"]
-    assert int(measures["应回访"]) >= 1 and "按时完成" in measures
+    # The statistics moved to the managers' figures (/figures/callbacks).
+    assert client.get("/callbacks/stats").status_code == 403
+    assert not Page(client.get("/callbacks").get_data(as_text=True)).find("data-figures-link")
 
 
 def test_a_callback_team_estates_callbacks_wait_in_the_clerks_list(app, client, auth):
@@ -236,24 +230,10 @@ def test_tries_are_counted_in_english_plurals(app, client, auth):
     assert task.text("data-attempts") == "1 try so far"
 
 
-def test_statistics_csv_names_its_measures_in_the_users_language(client, auth):
+def test_the_old_statistics_go_to_the_figures_callbacks_area(client, auth):
     auth.login("manager")
-    client.post("/locale", data={"locale": "en"})
-    rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
-                                       .get_data(as_text=True).lstrip("\ufeff"))))
-    measures = {r[1]: r[2] for r in rows[1:]}
-    assert rows[0] == ["Month", "Measure", "Value", "Key"]
-    english = {r[3]: r[1] for r in rows[1:]}
-    assert {"Due", "Done on time", "Late", "Not reached at least once", "Still open",
-            "Complaints by level: Major", "Complaints by category: Parking"} <= set(measures)
-    assert "Satisfaction, Overall satisfaction: average (1–5)" in measures
-    client.post("/locale", data={"locale": "zh_CN"})
-    rows = list(csv.reader(io.StringIO(client.get("/callbacks/stats.csv?month=2026-11")
-                                       .get_data(as_text=True).lstrip("\ufeff"))))
-    labels = [r[1] for r in rows[1:]]
-    # The keys are the same in every language, row for row.
-    assert {r[3] for r in rows[1:]} == set(english) and english["due"] == "Due"
-    assert labels[:5] == ["应回访", "按时完成", "超时", "曾未联系上", "未完成"]
-    # The vocabularies' Chinese, not their keys.
-    assert any("停车" in label for label in labels) and any("重大" in label for label in labels)
-    assert not any("parking" in label or "major" in label for label in labels)
+    assert Page(client.get("/callbacks").get_data(as_text=True)).find("data-figures-link")
+    moved = client.get("/callbacks/stats?month=2026-11")
+    assert moved.headers["Location"] == "/figures/callbacks?period=2026-11"
+    assert client.get("/callbacks/stats.csv?month=2026-11").headers["Location"] == \
+        "/figures/callbacks/figures.csv?period=2026-11"

@@ -35,13 +35,18 @@ def test_every_export_neutralises_hostile_names(app, client, auth):
     db.execute("UPDATE buildings SET name = ? || id", ["-" + HOSTILE[1:]])
     db.conn.commit()
     auth.login("manager")
-    routes = csv_routes(app)
-    assert {"/inspections/summary.csv", "/callbacks/stats.csv"} <= set(routes)
+    # The figures' exports: every table, and an area's figures as a table.
+    from webapp.domain.figures import AREAS, TABLES
+
+    routes = [*csv_routes(app), *(f"/figures/tables/{k}.csv" for k in TABLES),
+              *(f"/figures/{a}/figures.csv" for a in AREAS)]
+    assert "/figures/tables/hot_buildings.csv" in routes
     cells = []
     for route in routes:
-        response = client.get(f"{route}?month=2026-11")
+        response = client.get(f"{route}?month=2026-11&period=2026-11", follow_redirects=True)
         assert response.status_code == 200, route
         text = response.get_data(as_text=True).lstrip("\ufeff")
         cells += [c for row in csv.reader(io.StringIO(text)) for c in row]
-    assert "'" + HOSTILE in cells
+    # A building's name as the hot spots show it: "estate · building".
+    assert any(c.startswith("'@") and "· -HYPERLINK" in c for c in cells)
     assert not [c for c in cells if c.startswith(FORMULA_START)]

@@ -208,11 +208,3 @@ def test_a_resend_of_an_applied_item_is_a_duplicate_even_if_its_fields_now_fail(
     again = {**first, "base_version": HUGE, "fields": {"note": "x" * 50_000}}
     [answer] = batch(client, again).json["results"]
     assert (answer["status"], answer["first_status"]) == ("duplicate", "applied")
-
-
-@pytest.mark.parametrize("url", ["/callbacks/stats", "/callbacks/stats.csv",
-                                 "/inspections/summary", "/inspections/summary.csv"])
-@pytest.mark.parametrize("month", ["9999-12", "2101-01", "0001-01", "2026-13", "abc"])
-def test_a_month_no_report_can_cover_shows_the_current_one(client, auth, url, month):
-    auth.login("manager")
-    assert client.get(f"{url}?month={month}").status_code == 200

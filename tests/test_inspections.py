@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 import sync
-from webapp.domain import files, inspection_stats, inspections, places
+from webapp.domain import files, inspections, places
 from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
@@ -311,31 +311,6 @@ def test_a_manager_fills_a_supervisors_round_and_a_supervisor_only_their_own(db)
 # --- Rates of failed items ------------------------------------------------------------------
 
 OCT = datetime(2026, 10, 15, 2, 0)
-
-
-def test_the_months_summary_per_place_and_per_kind(db):
-    # 地下车库 (grounds, 8 items): 2 failed + 1 n/a, then all passed → 2 of 15 checked.
-    record(db, GARAGE, {0: "fail", 1: "fail", 3: "na"}, now=OCT, jobs={1: False})
-    record(db, GARAGE, now=OCT + timedelta(days=7))
-    # 1栋-101 (unit, 9 items): 3 failed → 3 of 9.
-    record(db, "unit:1", {0: "fail", 4: "fail", 7: "fail"}, now=OCT + timedelta(days=1))
-    # 17:00 UTC on 31 October is already 1 November in the estate: not October's.
-    record(db, LIFT, {0: "fail"}, now=datetime(2026, 10, 31, 17, 0))
-    s = inspection_stats.month_summary(db, [1, 2], "2026-10")
-    by_place = {(p["place_type"], p["place_id"]): p for p in s["places"]}
-    assert set(by_place) == {("area", 1), ("unit", 1)}
-    garage, unit = by_place[("area", 1)], by_place[("unit", 1)]
-    assert (garage["inspections"], garage["checked"], garage["failed"], garage["na"],
-            garage["jobs"], garage["rate"]) == (2, 15, 2, 1, 1, 13.3)
-    assert (unit["inspections"], unit["checked"], unit["failed"], unit["rate"]) == (
-        1, 9, 3, 33.3)
-    assert [p["name"] for p in s["places"]] == ["1栋-101", "地下车库"]  # highest rate first
-    kinds = {k["kind"]: k for k in s["kinds"]}
-    assert set(kinds) == {"grounds", "unit"}
-    assert (kinds["grounds"]["places"], kinds["grounds"]["rate"]) == (1, 13.3)
-    assert (s["total"]["places"], s["total"]["inspections"], s["total"]["checked"],
-            s["total"]["failed"], s["total"]["jobs"], s["total"]["rate"]) == (2, 3, 24, 5, 4, 20.8)
-    assert inspection_stats.month_summary(db, [2], "2026-10")["places"] == []
 
 
 def test_the_place_summary_for_the_place_page(db):

@@ -2,7 +2,6 @@
 batch), the inspection page and its later "make a job", the month's summary and CSV,
 checklist editing, and who may do what."""
 
-import csv
 import hashlib
 import io
 import uuid
@@ -168,17 +167,16 @@ def test_making_a_job_later_from_the_inspection_page(app, client, auth):
                        data={"op_id": str(uuid.uuid4())}).status_code == 403
 
 
-def test_the_summary_page_and_its_csv(client, auth):
-    auth.login("desk")
-    month = "2026-11"  # the demo's visit to the car park: 1 of 7 checked items failed
-    page = Page(client.get(f"/inspections/summary?month={month}").get_data(as_text=True))
-    (row,) = page.find("data-place", "area:1")
-    assert page.find("data-kind", "grounds")
-    text = client.get(f"/inspections/summary.csv?month={month}").get_data(as_text=True)
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    place = next(r for r in rows if r[1] == "place")
-    assert place[3] == "地下车库" and place[7:11] == ["7", "1", "1", "14.3"]
-    assert next(r for r in rows if r[1] == "total")[10] == "14.3"
+def test_the_old_summary_goes_to_the_figures_inspections_area(client, auth):
+    auth.login("manager")
+    moved = client.get("/inspections/summary?month=2026-11")
+    assert moved.status_code == 302
+    assert moved.headers["Location"] == "/figures/inspections?period=2026-11"
+    assert client.get("/inspections/summary.csv").headers["Location"] == \
+        "/figures/inspections/figures.csv"
+    auth.logout()
+    auth.login("desk")  # the figures are the managers'
+    assert client.get("/inspections/summary").status_code == 403
 
 
 def test_editing_a_checklist_through_the_page(app, client, auth):

@@ -12,10 +12,11 @@ from .pages import Page
 # (user, the first link, links that must be there, links that must not)
 ROLES = [
     ("tech", "mine", {"mine", "feedback-new", "scan"}, {"board", "new", "admin"}),
-    ("desk", "board", {"board", "new", "complaints", "feedback"}, {"mine", "admin"}),
+    ("desk", "board", {"board", "new", "complaints", "feedback"}, {"mine", "admin", "figures"}),
     ("supervisor", "board", {"board", "inspections", "scan", "feedback-new"}, {"new", "mine"}),
     ("callback", "board", {"board", "callbacks"}, {"new", "mine", "admin"}),
-    ("admin", "board", {"board", "new", "admin"}, {"mine"}),
+    ("admin", "figures", {"figures", "board", "new", "admin"}, {"mine"}),
+    ("manager", "figures", {"figures", "board", "inspections", "admin"}, {"mine"}),
 ]
 
 

@@ -21,6 +21,7 @@ from .i18n import _translations, get_locale
 # (data-nav key, endpoint, label, capability). A key is shown once: the first of its
 # lines whose capability the role has.
 LINKS: list[tuple[str, str, str, str]] = [
+    ("figures", "figures.home", N_("Figures"), "figures.view"),
     ("mine", "jobs.mine", N_("My jobs"), "job.field"),
     ("board", "jobs.board", N_("Jobs"), "job.view_all"),
     ("new", "jobs.new", N_("New job"), "job.intake"),
@@ -31,7 +32,6 @@ LINKS: list[tuple[str, str, str, str]] = [
     ("routine", "routine.index", N_("Routine callbacks"), "routine.view"),
     ("surveys", "surveys.index", N_("Surveys"), "survey.record"),
     ("inspections", "inspections.index", N_("Inspections"), "inspection.do"),
-    ("inspections", "inspections.summary", N_("Inspections"), "inspection.view"),
     ("scan", "places.scan", N_("Scan"), "place.scan"),
     ("admin", "admin.index", N_("Admin"), "estate.settings"),
     ("admin", "admin.index", N_("Admin"), "estate.import"),

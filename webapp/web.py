@@ -17,7 +17,6 @@ from . import args, i18n
 from .db import get_db
 from .domain import (
     access,
-    callback_stats,
     callbacks,
     complaints,
     estates,
@@ -112,6 +111,7 @@ def init_app(app: Flask) -> None:
         account,
         admin,
         feedback,
+        figures,
         files,
         inspections,
         install,
@@ -132,7 +132,7 @@ def init_app(app: Flask) -> None:
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
-                   notifications, tracking, surveys):
+                   notifications, tracking, surveys, figures):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)
@@ -156,7 +156,6 @@ def init_app(app: Flask) -> None:
         classes=jobs.CLASSES,
         categories={k: label for k, (label, _dept) in jobs.CATEGORIES.items()},
         due=jobs.DUE_NAMES,
-        cb_measures=callback_stats.MEASURES,
         cb_dimensions=callbacks.DIMENSIONS,
         c_levels=complaints.LEVELS,
         c_categories=complaints.CATEGORIES,

@@ -211,6 +211,8 @@ def landing(user: User | None) -> str:
         return "jobs.mine"
     if user["role"] == "callback":
         return "callbacks.today"
+    if people.can(user, "figures.view"):
+        return "figures.home"
     if people.can(user, "job.view_all"):
         return "jobs.board"
     return "admin.index"

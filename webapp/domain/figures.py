@@ -230,4 +230,9 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
                          "AND received_at >= ? AND received_at < ?",
                          (*sc.estate_ids, start, end)), db)
 
-from . import figures_surveys  # noqa: E402,F401
+
+# The definitions by area, registered on import.
+from . import (
+    figures_hotspots,  # noqa: E402,F401
+    figures_surveys,  # noqa: E402,F401
+)

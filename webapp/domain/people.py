@@ -46,7 +46,6 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "complaint.handle": frozenset({"desk", "manager", "admin"}),
     "complaint.work": frozenset({"desk", "supervisor", "manager", "admin"}),
     "callback.work": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
-    "callback.stats": frozenset({"desk", "callback", "supervisor", "manager", "admin"}),
     "unit.search": frozenset({"desk", "callback", "manager", "admin"}),
     "unit.view": frozenset({"desk", "callback", "supervisor", "manager", "admin"} | FIELD_ROLES),
     "routine.plan": frozenset({"manager", "admin"}),
@@ -66,6 +65,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The annual opinion survey: managers set it up and read it, clerks record answers.
     "survey.manage": frozenset({"manager", "admin"}),
     "survey.record": frozenset({"callback", "manager", "admin"}),
+    # The managers' figures (/figures): every estate's performance, not one desk's work.
+    "figures.view": frozenset({"manager", "admin"}),
 }
 
 

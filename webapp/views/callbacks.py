@@ -1,5 +1,5 @@
-"""Callbacks: the clerk's list, the callback form (works offline), the record PDF and the
-month's statistics with CSV export."""
+"""Callbacks: the clerk's list, the callback form (works offline) and the record PDF (the
+statistics moved to the figures' callbacks area, /figures/callbacks)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from sync import Invalid
 from .. import commands
 from ..args import record_id, shown_rows
 from ..auth import require, utcnow
-from ..csvexport import csv_response
 from ..db import get_db
-from ..domain import callback_stats, callbacks, complaints, jobs, months, page_versions
+from ..domain import callbacks, complaints, jobs, months, page_versions
 from ..domain.workdays import LOCAL
 from ..htmx import is_partial, render
-from ..i18n import labels
 from ..payloads import callback_payload
+from . import figures as figures_views
 from . import notifications as notifications_view
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -155,51 +154,13 @@ def _month() -> str:
 
 
 @bp.get("/stats")
-@require("callback.stats")
+@require("figures.view")
 def stats():
-    """The month's callback statistics and complaint counts."""
-    month, now = _month(), utcnow()
-    db = get_db()
-    return render_template(
-        "callbacks/stats.html", month=month,
-        cb=callback_stats.callbacks(db, current_user.estate_ids, month, now),
-        counts=callback_stats.complaint_counts(db, current_user.estate_ids, month, now))
-
-
-def _csv_rows(cb: dict[str, Any], counts: dict[str, dict[str, int]]
-              ) -> list[tuple[str, str, Any]]:
-    """(key, measure, value): each measure named in the user's language, as on the page,
-    and by a key that stays the same in every language (for spreadsheets built on it)."""
-    L = labels()
-    rows: list[tuple[str, str, Any]] = [(k, L.cb_measures[k], cb[k])
-                                        for k in callback_stats.MEASURES]
-    for dim, s in cb["satisfaction"].items():
-        name = L.cb_dimensions.get(dim, dim)
-        rows.append((f"satisfaction.{dim}.average",
-                     _("Satisfaction, %(dimension)s: average (1–5)", dimension=name),
-                     s["average"]))
-        rows.append((f"satisfaction.{dim}.satisfied_pct",
-                     _("Satisfaction, %(dimension)s: per cent satisfied", dimension=name),
-                     s["satisfied_pct"]))
-    groups = (("level", _("Complaints by level: %(name)s"), L.c_levels),
-              ("category", _("Complaints by category: %(name)s"), L.c_categories),
-              ("building", _("Complaints by building: %(name)s"), {}))
-    for group, title, names in groups:
-        # A key with no label (a building's name, a retired category) stands as it is.
-        rows += [(f"complaints.{group}.{key}", title % {"name": names.get(key, key)}, n)
-                 for key, n in counts[group].items()]
-    return rows
+    """Moved: the callback statistics are the figures' callbacks area, per estate."""
+    return figures_views.moved("callbacks")
 
 
 @bp.get("/stats.csv")
-@require("callback.stats")
+@require("figures.view")
 def stats_csv():
-    """Both tables as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
-    month, now = _month(), utcnow()
-    db = get_db()
-    cb = callback_stats.callbacks(db, current_user.estate_ids, month, now)
-    counts = callback_stats.complaint_counts(db, current_user.estate_ids, month, now)
-    return csv_response([_("Month"), _("Measure"), _("Value"), _("Key")],
-                        ([month, label, value, key] for key, label, value
-                         in _csv_rows(cb, counts)),
-                        f"callbacks-{month}.csv")
+    return figures_views.moved("callbacks", export=True)

@@ -1,5 +1,6 @@
 """Inspections: the supervisor's round for the day, the checklist of a visit (works
-offline), an inspection's results, the month's summary with CSV, and checklist editing."""
+offline), an inspection's results and checklist editing (the month's summary moved to
+the figures' inspections area, /figures/inspections)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from sync.fields import maybe_id
 
 from .. import commands
 from ..auth import require, utcnow
-from ..csvexport import csv_response
 from ..db import get_db
-from ..domain import inspection_stats, inspections, months, people, places
+from ..domain import inspections, months, people, places
 from ..domain.workdays import LOCAL
 from ..payloads import inspection_payload
+from . import figures as figures_views
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
@@ -161,36 +162,16 @@ def _month() -> str:
 
 
 @bp.get("/summary")
-@require("inspection.view")
+@require("figures.view")
 def summary():
-    """The month's inspections: rate of failed items per place and per kind of place."""
-    month = _month()
-    return render_template("inspections/summary.html", month=month, s=inspection_stats
-                           .month_summary(get_db(), current_user.estate_ids, month))
+    """Moved: the month's summary is the figures' inspections area, per estate."""
+    return figures_views.moved("inspections")
 
 
 @bp.get("/summary.csv")
-@require("inspection.view")
+@require("figures.view")
 def summary_csv():
-    """The month's summary as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
-    month = _month()
-    s = inspection_stats.month_summary(get_db(), current_user.estate_ids, month)
-    header = [_("Month"), _("Row"), _("Estate"), _("Place"), _("Kind of place"),
-              _("Places"), _("Inspections"), _("Items checked"), _("Failed"),
-              _("Not applicable"), _("Failed rate (%)"), _("Jobs made")]
-    rows: list[list[Any]] = []
-
-    def line(level: str, estate: str, name: str, kind: str, r: dict) -> None:
-        rows.append([month, level, estate, name, kind, r.get("places", 1), r["inspections"],
-                     r["checked"], r["failed"], r["na"], "" if r["rate"] is None else r["rate"],
-                     r["jobs"]])
-
-    for r in s["places"]:
-        line("place", r["estate_name"], r["name"], _(inspections.PLACE_KINDS[r["kind"]]), r)
-    for r in s["kinds"]:
-        line("kind", "", "", _(inspections.PLACE_KINDS[r["kind"]]), r)
-    line("total", "", "", "", s["total"])
-    return csv_response(header, rows, f"inspections-{month}.csv")
+    return figures_views.moved("inspections", export=True)
 
 
 # --- Checklist templates (administrators) ----------------------------------------------
