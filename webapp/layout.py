@@ -32,6 +32,7 @@ LINKS: list[tuple[str, str, str, str]] = [
     ("inspections", "inspections.index", N_("Inspections"), "inspection.do"),
     ("inspections", "inspections.summary", N_("Inspections"), "inspection.view"),
     ("scan", "places.scan", N_("Scan"), "place.scan"),
+    ("reports", "reports.index", N_("Reports"), "report.manage"),
     ("admin", "admin.index", N_("Admin"), "estate.settings"),
     ("admin", "admin.index", N_("Admin"), "estate.import"),
 ]

@@ -22,6 +22,7 @@ from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
+from .report_commands import HANDLERS as REPORT_HANDLERS
 from .tracking import HANDLERS as TRACKING_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
@@ -36,6 +37,7 @@ HANDLERS: dict[str, Handler] = {
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,
+    **REPORT_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.calendar": workdays.calendar_command,
     "unit.flags": estates.flags_command,
