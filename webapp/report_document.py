@@ -16,9 +16,8 @@ from flask_babel import gettext as _
 
 from . import charts
 from .domain import figures, reports
+from .domain.text import N_
 from .pdf import render_pdf
-
-UNIT_NAMES = {"percent": "%", "count": "", "minutes": "", "per100": ""}
 
 
 def number(value: float | None, unit: str) -> str:
@@ -50,8 +49,8 @@ def cell(c: Mapping[str, Any]) -> str:
     return number(c.get("value"), "count")
 
 
-UNIT_TITLES = {"percent": "Rates (%)", "count": "Counts", "minutes": "Minutes",
-               "per100": "Per 100 households"}
+UNIT_TITLES = {"percent": N_("Rates (%)"), "count": N_("Counts"), "minutes": N_("Minutes"),
+               "per100": N_("Per 100 households")}
 
 
 def _charts(snap: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
