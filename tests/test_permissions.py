@@ -93,6 +93,8 @@ GET_MATRIX = {
     "inspections.summary_csv": ("/inspections/summary.csv", OFFICE),
     "inspections.templates": ("/inspections/templates", {"admin"}),
     "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
+    # Managers only; a report of an estate not served is a 404 (test_reports_pages).
+    "reports.index": ("/reports", {"manager"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -110,7 +112,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
           "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.robot_action",  # posts: test_wecom
-          "notifications.open_one", "notifications.read_all"}  # posts: test_notifications
+          "notifications.open_one", "notifications.read_all",  # posts: test_notifications
+          # a report's page, PDF and posts need a report: test_reports_pages
+          "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -12,7 +12,7 @@ import pytest
 
 import sync
 from sync import Command
-from webapp.domain import report_commands, reports, settings
+from webapp.domain import notifications, report_commands, reports, settings
 from webapp.domain.handlers import HANDLERS
 
 # 2026-11-25 00:00 in Shanghai is 16:00 UTC the day before.
@@ -277,3 +277,10 @@ def test_the_yearly_report_holds_the_routine_coverage_and_the_survey_hook(db):
     assert len(body["months"]) == 12
     jobs = next(f for f in body["figures"] if f["key"] == "jobs_reported")
     assert jobs["trend"][-1] is None and jobs["trend"][10] is not None
+
+
+def test_the_managers_message_says_which_report():
+    title, body = notifications.render("report.drafted",
+                                       {"period": "2026-11", "estate": "翠湖花园"}, "zh_CN")
+    assert title == "翠湖花园 2026-11 报告草稿已生成" and "改进措施" in body
+    assert notifications.link("report:12", "report.drafted") == "/reports/12"

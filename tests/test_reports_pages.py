@@ -10,9 +10,11 @@ import uuid
 
 import pytest
 from pypdf import PdfReader
+from werkzeug.security import generate_password_hash
 
 from webapp import worker
 from webapp.db import connect
+from webapp.demo import DEMO_PASSWORD
 from webapp.domain import figures, notifications, reports, settings
 
 from .pages import Page
@@ -212,3 +214,25 @@ def test_the_report_day_is_a_day_every_month_has(typed, ok):
     assert ("report_day" not in errors) is ok
     if ok:
         assert values["report_day"] == int(typed)
+
+
+def test_a_report_of_an_estate_not_served_is_not_found(app, client, auth):
+    auth.login("manager")
+    report_id = draft(client)  # the manager's first estate: 翠湖花园
+    auth.logout()
+
+    def second_estates_manager(db):
+        with db.conn:
+            uid = db["users"].insert({
+                "username": "manager_jx", "display_name": "吴经理", "department": "management",
+                "role": "manager", "phone": "13900000000", "active": 1,
+                "password_hash": generate_password_hash(DEMO_PASSWORD, "scrypt:1024:8:1")}
+            ).last_pk
+            db["user_estates"].insert({"user_id": uid, "estate_id": db.execute(
+                "SELECT max(id) FROM estates").fetchone()[0]})
+    with_db(app, second_estates_manager)
+    auth.login("manager_jx")
+    assert client.get(f"/reports/{report_id}").status_code == 404
+    assert client.get(f"/reports/{report_id}/report.pdf").status_code == 404
+    assert client.get("/reports?estate_id=1").status_code == 404
+    assert Page(client.get("/reports").get_data(as_text=True)).find("data-no-reports")
