@@ -12,8 +12,10 @@ month:
 5. the issued report's PDF, made from the stored document.
 
 Target (issue 13): one estate's monthly PDF, steps 1 to 3, within 5 s. Each step is the
-best of three runs. The figures go into docs/BENCHMARKS.md between the report-pdf
-markers; the rest of that file is left as it is.
+best of three runs, in wall time and in this process's CPU time (on a shared machine the
+CPU time says what the work costs, the wall time what a manager waited). The figures go
+into docs/BENCHMARKS.md between the report-pdf markers; the rest of that file is left as
+it is.
 """
 
 from __future__ import annotations
@@ -40,13 +42,22 @@ ESTATE = 2  # estate 1 holds only the data set's open jobs (its every 50th job)
 MONTH = periods.month(periods.local_today(NOW)).previous()  # the last whole month
 
 
-def best(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
-    times, out = [], None
+CPU: dict[str, float] = {}  # each step's best CPU time, by its wall-time variable's name
+
+
+def best(fn: Callable[[], Any], name: str, runs: int = 3) -> tuple[float, Any]:
+    times, cpu, out = [], [], None
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    CPU[name] = min(cpu)
     return min(times), out
+
+
+def row(label: str, wall: float, name: str, target: str = "–") -> str:
+    return f"| {label} | {wall * 1000:.0f} ms | {CPU[name] * 1000:.0f} ms | {target} |"
 
 
 def main() -> None:
@@ -69,47 +80,46 @@ def main() -> None:
                           "HUEY_FILE": str(Path(tmp) / "huey.db"),
                           "VAPID_KEY_FILE": str(Path(tmp) / "vapid.pem")})
         with app.test_request_context("/reports", headers={"Accept-Language": "zh-CN"}):
-            t_contents, body = best(lambda: reports.contents(db, ESTATE, "month", MONTH, NOW))
+            t_contents, body = best(
+                lambda: reports.contents(db, ESTATE, "month", MONTH, NOW), "contents")
             snap = {**body, "version": 1, "analysis": "分析", "measures": "措施",
                     "status": "draft", "sha256": None}
-            t_html, document = best(lambda: report_document.render_html(snap))
-            t_pdf, pdf = best(lambda: report_document.pdf(document))
+            t_html, document = best(lambda: report_document.render_html(snap), "html")
+            t_pdf, pdf = best(lambda: report_document.pdf(document), "pdf")
 
-            def issue() -> float:
+            def issue() -> None:
                 def cmd(kind: str, target: str, payload: dict) -> sync.Outcome:
                     return sync.apply(db, sync.Command(str(uuid.uuid4()), kind, target, payload,
                                                        manager), HANDLERS, NOW)
                 rid = cmd("report.draft", f"estate:{ESTATE}",
                           {"kind": "month", "period": MONTH.key}).result["report_id"]
                 cmd("report.text", f"report:{rid}", {"analysis": "分析", "measures": "措施"})
-                t = time.perf_counter()
                 assert cmd("report.issue", f"report:{rid}", {}).status == "applied"
-                return time.perf_counter() - t
-            t_issue = issue()
+            t_issue, _ = best(issue, "issue", runs=1)
             rid = db.execute("SELECT max(id) FROM reports").fetchone()[0]
-            t_issued_pdf, _ = best(lambda: report_document.pdf(reports.html(db, rid) or ""))
+            t_issued_pdf, _ = best(lambda: report_document.pdf(reports.html(db, rid) or ""),
+                                   "issued_pdf")
             stored = db.execute("SELECT length(html), length(snapshot) FROM reports"
                                 " WHERE id = ?", [rid]).fetchone()
         db.close()
     total = t_contents + t_html + t_pdf
+    cpu_total = CPU["contents"] + CPU["html"] + CPU["pdf"]
     ok = total <= TARGET_S
     registered = f"{len(figures.FIGURES)} figures, {len(figures.TABLES)} tables"
     section = "\n".join([
         f"{JOBS:,} jobs in {ESTATES} estates; estate {ESTATE}'s {MONTH.key}: {jobs:,} jobs;"
         f" {registered} registered when measured; {machine()}.",
         "",
-        "| Step | Time | Target |",
-        "|---|---|---|",
-        f"| contents (figures, tables, twelve months of trend) | {t_contents * 1000:.0f} ms"
-        " | – |",
-        f"| document (charts, template) | {t_html * 1000:.0f} ms | – |",
-        f"| PDF (WeasyPrint, {len(pdf) / 1024:.0f} KB) | {t_pdf * 1000:.0f} ms | – |",
-        f"| **monthly PDF, the three above** | **{total:.2f} s** | ≤ {TARGET_S:.0f} s"
-        f" {'met' if ok else 'MISSED'} |",
-        f"| issuing (contents, document, snapshot stored; once) | {t_issue * 1000:.0f} ms"
-        " | – |",
-        f"| the issued report's PDF (from its stored document) | {t_issued_pdf * 1000:.0f} ms"
-        " | – |",
+        "| Step | Time | CPU | Target |",
+        "|---|---|---|---|",
+        row("contents (figures, tables, twelve months of trend)", t_contents, "contents"),
+        row("document (charts, template)", t_html, "html"),
+        row(f"PDF (WeasyPrint, {len(pdf) / 1024:.0f} KB)", t_pdf, "pdf"),
+        f"| **monthly PDF, the three above** | **{total:.2f} s** | {cpu_total:.2f} s"
+        f" | ≤ {TARGET_S:.0f} s {'met' if ok else 'MISSED'} |",
+        row("issuing (contents, document, snapshot stored; once)", t_issue, "issue"),
+        row("the issued report's PDF (from its stored document)", t_issued_pdf,
+            "issued_pdf"),
         "",
         f"Stored per issued report: document {stored[0] / 1024:.0f} KB (zlib),"
         f" snapshot {stored[1] / 1024:.0f} KB. Each time is the best of three runs.",
