@@ -42,9 +42,10 @@ def draft(client, kind: str = "month", period: str = PERIOD) -> int:
 
 
 def write(client, report_id: int, analysis="报修量平稳，水电类居多。",
-          measures="加强二次供水巡检。", **headers):
+          measures="加强二次供水巡检。", op_id: str = "", **headers):
     return client.post(f"/reports/{report_id}/text", headers=headers,
-                       data={"op_id": op(), "analysis": analysis, "measures": measures})
+                       data={"op_id": op_id or op(), "analysis": analysis,
+                             "measures": measures})
 
 
 def pdf_text(data: bytes) -> str:
@@ -152,7 +153,13 @@ def test_issuing_without_the_analysis_is_refused_in_words(app, client, auth):
     report_id = draft(client)
     response = client.post(f"/reports/{report_id}/issue", data={"op_id": op(), "confirm": "1"})
     assert response.status_code == 409
-    assert "分析" in Page(response.get_data(as_text=True)).errors["report"]
+    page = Page(response.get_data(as_text=True))
+    assert "分析" in page.errors["report"]
+    # The refusal is stored under that op_id: the analysis form sends a new one.
+    assert page.forms["report.text"]["op_id"] == page.forms["report.issue"]["op_id"] == ""
+    assert write(client, report_id).status_code == 303
+    issued = client.post(f"/reports/{report_id}/issue", data={"op_id": op(), "confirm": "1"})
+    assert issued.status_code == 303
 
 
 def test_the_analysis_saves_in_place_and_keeps_what_was_typed(app, client, auth):
@@ -165,11 +172,16 @@ def test_the_analysis_saves_in_place_and_keeps_what_was_typed(app, client, auth)
     assert not part.has_html and part.find("data-saved")
     assert part.forms["report.issue"]["base_version"] == str(version + 1)
     assert part.textareas["measures"] == "加强二次供水巡检。"
-    long = "很长" * 2600
-    response = write(client, report_id, analysis=long, **{"HX-Request": "true"})
+    # Saved: both forms start anew (the saved command's op_id is not the next one's).
+    assert part.forms["report.text"]["op_id"] == part.forms["report.issue"]["op_id"] == ""
+    long, sent = "很长" * 2600, op()
+    response = write(client, report_id, analysis=long, op_id=sent, **{"HX-Request": "true"})
     assert response.status_code == 422
     part = Page(response.get_data(as_text=True))
     assert part.textareas["analysis"] == long and "5000" in part.errors["analysis"]
+    # Nothing stored: the corrected resend keeps its op_id; the other form does not.
+    assert part.forms["report.text"]["op_id"] == sent
+    assert part.forms["report.issue"]["op_id"] == ""
     assert with_db(app, lambda db: reports.get(db, report_id)["analysis"]) == \
         "报修量平稳，水电类居多。"
 

@@ -85,11 +85,13 @@ def snapshot_of(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page(report: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200,
-          values: dict[str, str] | None = None):
-    """The report's page, or (htmx) only its analysis and issue forms."""
+          values: dict[str, str] | None = None, keep: str | None = None, saved: bool = False):
+    """The report's page, or (htmx) only its analysis and issue forms. `keep`: the form
+    whose post was invalid (nothing stored), which keeps its op_id for the resend; every
+    other form starts with a new one."""
     db = get_db()
     context: dict[str, Any] = {
-        "report": report, "errors": errors or {},
+        "report": report, "errors": errors or {}, "keep": keep, "saved": saved,
         "values": values or {"analysis": report["analysis"], "measures": report["measures"]},
     }
     if not is_partial():  # the document is computed only when it is shown
@@ -126,12 +128,12 @@ def text(report_id: int):
     try:
         outcome = commands.run("report.text", f"report:{report_id}", values)
     except Invalid as exc:
-        return _page(report, exc.errors, 422, values)
+        return _page(report, exc.errors, 422, values, keep="text")
     if not outcome.ok:
         return _refused(report, outcome, values)
     if is_partial():
         fresh = reports.get(get_db(), report_id) or report
-        return _page(fresh, {}, 200)
+        return _page(fresh, {}, 200, saved=True)
     return redirect(url_for("reports.show", report_id=report_id, saved=1), 303)
 
 
@@ -141,7 +143,7 @@ def issue(report_id: int):
     """Issue the report: asked to confirm (a ticked box), since it never changes after."""
     report = _report(report_id)
     if request.form.get("confirm") != "1":
-        return _page(report, {"confirm": CONFIRM}, 422)
+        return _page(report, {"confirm": CONFIRM}, 422, keep="issue")
     outcome = commands.run("report.issue", f"report:{report_id}", {})
     if not outcome.ok:
         return _refused(report, outcome)
