@@ -155,7 +155,8 @@ def test_every_rule_is_tested_here():
         "job.arrive_soon", "job.arrive_passed", "job.complete_soon", "job.complete_passed",
         "job.public_report", "job.edited", "job.notify_passed", "complaint.major",
         "complaint.dispatched",
-        "callback.due_today", "callback.overdue", "routine.published", "step.refused"}
+        "callback.due_today", "callback.overdue", "routine.published", "step.refused",
+        "report.drafted"}
 
 
 # --- Deliveries, quiet hours, muting ----------------------------------------------------

@@ -100,6 +100,8 @@ GET_MATRIX = {
     "inspections.templates": ("/inspections/templates", {"admin"}),
     "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
     "surveys.index": ("/surveys", {"callback", "manager", "admin"}),
+    # Managers only; a report of an estate not served is a 404 (test_reports_pages).
+    "reports.index": ("/reports", {"manager"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -121,7 +123,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           # A survey's pages (the demo has none), its posts, the public page:
           # test_surveys_pages
           "surveys.detail", "surveys.find", "surveys.household", "surveys.slips",
-          "surveys.create", "surveys.save", "surveys.status", "surveys.public"}
+          "surveys.create", "surveys.save", "surveys.status", "surveys.public",
+          # a report's page, PDF and posts need a report: test_reports_pages
+          "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct"}
 
 
 def test_every_route_is_in_the_matrix(app):

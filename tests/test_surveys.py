@@ -271,3 +271,18 @@ def test_year_summary_for_the_yearly_report(db):
     run(db, "manager", "survey.status", f"survey:{a}", to="closed")
     assert surveys.year_summary(db, [1, 2], 2026, NOW)["final"] is True
     assert surveys.year_summary(db, [2], 2026, NOW)["surveys"] == []
+
+
+def test_the_yearly_report_carries_the_surveys_response_rate(db):
+    from webapp.domain import periods, reports
+
+    year = periods.parse("2026", NOW)
+    assert reports.contents(db, 1, "year", year, NOW)["survey"] is None
+    sid = make_survey(db, estate_id=1)
+    answer(db, sid, token_of(db, sid))
+    summary = surveys.year_summary(db, [1], 2026, NOW)
+    survey = reports.contents(db, 1, "year", year, NOW)["survey"]
+    assert survey == {"title": summary["surveys"][0]["title"],
+                      "households": summary["households"], "responses": 1,
+                      "rate": summary["rate"]}
+    assert survey["households"] > 1 and survey["rate"] == round(100 / survey["households"], 1)

@@ -33,6 +33,7 @@ LINKS: list[tuple[str, str, str, str]] = [
     ("surveys", "surveys.index", N_("Surveys"), "survey.record"),
     ("inspections", "inspections.index", N_("Inspections"), "inspection.do"),
     ("scan", "places.scan", N_("Scan"), "place.scan"),
+    ("reports", "reports.index", N_("Reports"), "report.manage"),
     ("admin", "admin.index", N_("Admin"), "estate.settings"),
     ("admin", "admin.index", N_("Admin"), "estate.import"),
 ]

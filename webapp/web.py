@@ -119,6 +119,7 @@ def init_app(app: Flask) -> None:
         notifications,
         places,
         push,
+        reports,
         routine,
         surveys,
         sync,
@@ -132,7 +133,7 @@ def init_app(app: Flask) -> None:
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
-                   notifications, tracking, surveys, figures):
+                   notifications, tracking, surveys, figures, reports):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -9,7 +9,9 @@ command. Tasks:
 - `tick`, every minute: the deadline scan (notification_scan.scan), then `deliver`, which
   also sends what was waiting for its back-off or the end of someone's quiet hours;
 - `sweep`, every ten minutes: push deliveries still queued a message's lifetime after
-  they came due (the worker was stopped that long) are recorded as expired.
+  they came due (the worker was stopped that long) are recorded as expired;
+- `reports`, every hour: the month's report drafted for each estate on its report day
+  (domain/reports.schedule; its managers are told), then `deliver`.
 
 `flask worker` runs huey's consumer for the app (`make run`, deploy/serve.sh, the
 browser tests' server). Enqueueing from the web only writes a row to huey's file.
@@ -34,7 +36,8 @@ from sqlite_utils import Database
 from . import push, wecom
 from .auth import utcnow
 from .db import connect
-from .domain import notification_scan, notifications
+from .domain import notification_scan, notifications, reports
+from .domain.handlers import HANDLERS
 from .domain.transactions import write_tx
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,10 @@ def _robots_deliver_due(db: Database, now: datetime, *, message: Callable) -> in
                              base_url=str(current_app.config.get("PUBLIC_URL") or ""))
 
 
+def _report_drafts(db: Database, now: datetime) -> int:
+    return reports.schedule(db, now, HANDLERS)
+
+
 @dataclass
 class Channels:
     """What the tasks call; tests put their own in `app.extensions["channels"]`."""
@@ -55,6 +62,7 @@ class Channels:
     scan: Callable[[Database, datetime], Any] = notification_scan.scan
     push_send: Callable[..., Any] = webpush
     robots: Callable[..., int] | None = _robots_deliver_due
+    report_drafts: Callable[[Database, datetime], Any] = _report_drafts
     now: Callable[[], datetime] = utcnow
     ran: list[str] = field(default_factory=list)  # task names, in order (for tests)
 
@@ -73,6 +81,9 @@ class Worker:
             self._in_app(self._tick))
         self.sweep = huey.periodic_task(crontab(minute="*/10"), name="sweep")(
             self._in_app(self._sweep))
+        # Hourly: the day's drafts are made in its first hour, or when the worker is back.
+        self.reports = huey.periodic_task(crontab(minute="7"), name="reports")(
+            self._in_app(self._reports))
 
     def _in_app(self, task: Callable[[], Any]) -> Callable[[], Any]:
         """A task runs in the app's context, as a request does: the consumer's threads
@@ -122,6 +133,18 @@ class Worker:
             ch.scan(db, ch.now())
         except Exception:
             log.exception("notification scan")
+        finally:
+            db.close()
+        self.deliver.call_local()
+
+    def _reports(self) -> None:
+        ch = self.channels
+        ch.ran.append("reports")
+        db = self._db()
+        try:
+            ch.report_drafts(db, ch.now())
+        except Exception:
+            log.exception("report drafts")
         finally:
             db.close()
         self.deliver.call_local()

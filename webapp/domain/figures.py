@@ -232,7 +232,7 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
 
 
 # The definitions by area, registered on import.
-from . import (
-    figures_hotspots,  # noqa: E402,F401
-    figures_surveys,  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    figures_hotspots,
+    figures_surveys,
 )

@@ -23,6 +23,7 @@ from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
+from .report_commands import HANDLERS as REPORT_HANDLERS
 from .tracking import HANDLERS as TRACKING_HANDLERS
 
 HANDLERS: dict[str, Handler] = {
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     **robots.HANDLERS,
     **notification_reading.HANDLERS,
     **survey_commands.HANDLERS,
+    **REPORT_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.calendar": workdays.calendar_command,
     "unit.flags": estates.flags_command,

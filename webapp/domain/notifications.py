@@ -94,6 +94,10 @@ RULES: dict[str, Rule] = {
                               N_("Routine callbacks for %(month)s"),
                               N_("%(count)s households to call"), groups=("pool",),
                               capability="callback.work"),
+    "report.drafted": Rule(N_("A report drafted for my analysis"),
+                           N_("Report %(period)s of %(estate)s drafted"),
+                           N_("Write the analysis and improvement measures, then issue it"),
+                           groups=("managers",), robot=False, capability="report.manage"),
     "step.refused": Rule(N_("A step of mine refused"),
                          N_("Job %(number)s: %(step)s not accepted"), N_("%(reason)s"),
                          robot=False),
@@ -235,7 +239,8 @@ def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]
         return t(rule.label), ""
 
 
-LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbacks/{}"}
+LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbacks/{}",
+         "report": "/reports/{}"}
 
 
 # Kinds that open somewhere else than their record: a refused step's job may no longer be

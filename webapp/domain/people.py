@@ -67,6 +67,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "survey.record": frozenset({"callback", "manager", "admin"}),
     # The managers' figures (/figures): every estate's performance, not one desk's work.
     "figures.view": frozenset({"manager", "admin"}),
+    # The monthly and yearly reports: drafted, written and issued by the estate's managers.
+    "report.manage": frozenset({"manager"}),
 }
 
 

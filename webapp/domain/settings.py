@@ -16,8 +16,8 @@ from .text import N_
 class Setting:
     key: str
     default: int
-    # "minutes", "hours", "days", "working days", "percent", "choice", "reports", "addresses",
-    # "answers"
+    # "minutes", "hours", "days", "working days", "percent", "choice", "reports",
+    # "addresses", "answers", "day of month"
     unit: str
     label: str  # English msgid; translated where shown
     section: str = "jobs"
@@ -29,6 +29,8 @@ class Setting:
             return 0, len(self.choices) - 1
         if self.unit == "percent":
             return 0, 100
+        if self.unit == "day of month":  # a day every month has
+            return 1, 28
         return 1, 10000
 
 
@@ -104,6 +106,10 @@ SETTINGS: tuple[Setting, ...] = (
             "figures"),
     Setting("target_complaint_in_time_pct", 95, "percent",
             N_("Target: complaints handled within their deadline"), "figures"),
+    # The month's report is drafted on this day (domain/reports.py), so the manager can
+    # add the analysis and issue it by the 30th (docs/DOMAIN.md, "Figures and reports").
+    Setting("report_day", 25, "day of month", N_("Draft the monthly report on day"),
+            "figures"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -130,6 +136,7 @@ def validate(form: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
         message = (
             N_("Choose one of the options.") if s.unit == "choice"
             else N_("Enter a whole number from 0 to 100.") if s.unit == "percent"
+            else N_("Enter a day of the month from 1 to 28.") if s.unit == "day of month"
             else N_("Enter a whole number between 1 and 10000.")
         )
         try:

@@ -17,6 +17,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0015_notifications,
     m0020_desk_and_field,
     m0030_figures_pages,
+    m0032_reports,
     m0033_surveys,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "m0015_notifications",
     "m0020_desk_and_field",
     "m0030_figures_pages",
+    "m0032_reports",
     "m0033_surveys",
 ]
