@@ -63,6 +63,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "place.inspect": frozenset({"supervisor"}),
     "feedback.send": frozenset({"cleaner", "guard", "technician", "supervisor"}),
     "feedback.handle": frozenset({"desk", "manager", "admin"}),
+    "notice.post": frozenset({"desk", "manager", "admin"}),
 }
 
 
