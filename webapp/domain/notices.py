@@ -87,12 +87,14 @@ def targets(db: Database, notice_id: int) -> list[tuple[str, int]]:
 
 
 _TARGET_NAMES = """
-SELECT p.place_type, p.place_id, coalesce(b.name, a.name, q.name) AS name
-FROM notice_places p
-LEFT JOIN buildings b ON p.place_type = 'building' AND b.id = p.place_id
-LEFT JOIN common_areas a ON p.place_type = 'area' AND a.id = p.place_id
-LEFT JOIN equipment q ON p.place_type = 'equipment' AND q.id = p.place_id
-WHERE p.notice_id = ? ORDER BY p.place_type, length(coalesce(b.name, a.name, q.name)), coalesce(b.name, a.name, q.name)
+SELECT place_type, place_id, name FROM (
+  SELECT p.place_type, p.place_id, coalesce(b.name, a.name, q.name) AS name
+  FROM notice_places p
+  LEFT JOIN buildings b ON p.place_type = 'building' AND b.id = p.place_id
+  LEFT JOIN common_areas a ON p.place_type = 'area' AND a.id = p.place_id
+  LEFT JOIN equipment q ON p.place_type = 'equipment' AND q.id = p.place_id
+  WHERE p.notice_id = ?
+) ORDER BY place_type, length(name), name
 """
 
 
