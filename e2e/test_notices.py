@@ -40,8 +40,9 @@ def test_a_notice_for_one_building_shows_on_its_units_qr_pages_only(
                           " ON p.notice_id = n.id WHERE n.title = ?", [title])
     assert row["id"]
 
-    # A resident's phone: signed out, its own browser context.
-    visitor = browser.new_context(**browser_context_args)
+    # A resident's phone, signed out, in its own browser context: a small one, 360 px.
+    visitor = browser.new_context(**{**browser_context_args,
+                                     "viewport": {"width": 360, "height": 740}})
     try:
         resident = visitor.new_page()
         resident.goto(f"/q/{live_token(server, 'unit', unit_a)}")
@@ -51,8 +52,8 @@ def test_a_notice_for_one_building_shows_on_its_units_qr_pages_only(
         resident.goto(f"/q/{live_token(server, 'unit', unit_b)}")
         expect(resident.locator("[data-public-place=unit]")).to_be_visible()
         expect(resident.get_by_text(title)).to_have_count(0)
-        # Fits a phone's width: nothing wider than the screen.
-        assert resident.evaluate("document.documentElement.scrollWidth") <= \
-            resident.viewport_size["width"]
+        # Fits the phone's width: nothing wider than the screen.
+        resident.goto(f"/q/{live_token(server, 'unit', unit_a)}")
+        assert resident.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         visitor.close()

@@ -93,6 +93,8 @@ GET_MATRIX = {
     "inspections.summary_csv": ("/inspections/summary.csv", OFFICE),
     "inspections.templates": ("/inspections/templates", {"admin"}),
     "inspections.edit_template": ("/inspections/templates/1", {"admin"}),
+    "notices.index": ("/notices", {"desk", "manager", "admin"}),
+    "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -110,6 +112,8 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "admin.root_certificate",  # 404 without Caddy's CA: test_connect
           "push.subscribe", "push.unsubscribe",  # posts, any signed-in user: test_push
           "admin.robot_action",  # posts: test_wecom
+          # a posted notice's pages, print and public page: test_notices
+          "notices.detail", "notices.act", "notices.sheet", "notices.public",
           "notifications.open_one", "notifications.read_all"}  # posts: test_notifications
 
 
