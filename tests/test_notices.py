@@ -259,3 +259,31 @@ def test_the_print_holds_the_title_and_the_code_opens_the_notice(app, client, au
     public = Page(client.get(f"/n/{row['token']}").get_data(as_text=True))
     assert public.text("data-notice-title") == "1栋电梯保养"
     assert client.get("/n/not-a-notice").status_code == 404
+
+
+def test_a_withdrawn_notice_leaves_the_qr_page_and_its_own_page_says_so(app, client, auth):
+    b1, unit_a, _unit_b = units_of_two_buildings(app)
+    auth.login("desk")
+    client.post("/notices/new", data=form(b1))
+    (row,) = query(app, "SELECT id, token FROM notices")
+    client.post(f"/notices/{row['id']}/withdraw", data={"op_id": op()})
+    auth.logout()
+    qr_page = Page(client.get(f"/q/{token(app, 'unit', unit_a)}").get_data(as_text=True))
+    assert qr_page.find("data-public-place") and qr_page.find("data-notice-title") == []
+    public = Page(client.get(f"/n/{row['token']}").get_data(as_text=True))
+    assert public.find("data-public-notice", "withdrawn")
+    assert public.find("data-notice-title") == []
+
+
+def test_the_place_page_offers_a_notice_for_its_building(app, client, auth):
+    b1, unit_a, _unit_b = units_of_two_buildings(app)
+    auth.login("desk")
+    page = Page(client.get(f"/places/unit/{unit_a}").get_data(as_text=True))
+    (link,) = page.find("data-place-action", "notice")
+    form_page = Page(client.get(link["href"]).get_data(as_text=True))
+    ticked = [d["data-place"] for d in form_page.find("data-place") if "checked" in d]
+    assert ticked == [f"building:{b1}"]
+    auth.logout()
+    auth.login("tech")
+    page = Page(client.get(f"/places/unit/{unit_a}").get_data(as_text=True))
+    assert page.find("data-place-action", "notice") == []
