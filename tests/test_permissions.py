@@ -102,6 +102,8 @@ GET_MATRIX = {
     "surveys.index": ("/surveys", {"callback", "manager", "admin"}),
     # Managers only; a report of an estate not served is a 404 (test_reports_pages).
     "reports.index": ("/reports", {"manager"}),
+    "notices.index": ("/notices", {"desk", "manager", "admin"}),
+    "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -125,7 +127,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "surveys.detail", "surveys.find", "surveys.household", "surveys.slips",
           "surveys.create", "surveys.save", "surveys.status", "surveys.public",
           # a report's page, PDF and posts need a report: test_reports_pages
-          "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct"}
+          "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct",
+          # a posted notice's pages, print and public page: test_notices
+          "notices.detail", "notices.act", "notices.sheet", "notices.public"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -22,6 +22,7 @@ from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
+from .notice_commands import HANDLERS as NOTICE_HANDLERS
 from .place_commands import HANDLERS as PLACE_HANDLERS
 from .report_commands import HANDLERS as REPORT_HANDLERS
 from .tracking import HANDLERS as TRACKING_HANDLERS
@@ -35,6 +36,7 @@ HANDLERS: dict[str, Handler] = {
     **TRACKING_HANDLERS,
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
+    **NOTICE_HANDLERS,
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,

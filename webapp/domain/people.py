@@ -69,6 +69,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "figures.view": frozenset({"manager", "admin"}),
     # The monthly and yearly reports: drafted, written and issued by the estate's managers.
     "report.manage": frozenset({"manager"}),
+    # Notices to residents: the desk posts them, for an estate or some of its places.
+    "notice.post": frozenset({"desk", "manager", "admin"}),
 }
 
 

@@ -19,6 +19,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0030_figures_pages,
     m0032_reports,
     m0033_surveys,
+    m0035_notices,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "m0030_figures_pages",
     "m0032_reports",
     "m0033_surveys",
+    "m0035_notices",
 ]

@@ -30,7 +30,7 @@ from .. import labels as label_sheets
 from .. import uploads
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, estates, place_commands, places, settings, tracking
+from ..domain import access, estates, notices, place_commands, places, settings, tracking
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..domain.transactions import write_tx
@@ -98,6 +98,7 @@ def _public(token: str, place: dict[str, Any], values: dict[str, str],
         "places/public.html", token=token, view=places.public_view(place), values=values,
         errors=errors, started=started or _stamp(token),
         sent=sent if NUMBER.match(sent) else "", track=track,
+        place_notices=notices.for_place(get_db(), place, utcnow()),
         track_shown=tracking.shown(track) if track else "",
     ), status
 
@@ -259,6 +260,7 @@ def detail(place_type: str, place_id: int):
         callbacks=places.place_callbacks(db, place_type, place_id),
         history=places.history(db, place_type, place_id),
         inspections=_inspections(place_type, place_id),
+        place_notices=notices.for_place(db, place, utcnow()),
         reissued=request.args.get("reissued") == "1", errors={},
     )
 

@@ -57,7 +57,7 @@ MAX_BATCH = 100
 # joined page script too: kept_asset_urls). outbox.js stays for the service worker.
 PAGE_ASSETS = ("app.css",)
 ASSETS = PAGE_ASSETS + ("outbox.js", "vendor/signature_pad-5.1.4.umd.min.js", "signature.js",
-                        "places.css", "places.js",
+                        "places.css", "places.js", "notices.css",
                         "vendor/jsqr-1.4.0.min.js", "intake.js",
                         "inspections.css", "feedback.css", "visit-stamp.js", "rest-pass.js",
                         "autosubmit.js", "swap-status.js",
