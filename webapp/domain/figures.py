@@ -229,3 +229,6 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
     return count(Records("jobs", f"SELECT id FROM jobs WHERE estate_id IN ({sc.marks}) "
                          "AND received_at >= ? AND received_at < ?",
                          (*sc.estate_ids, start, end)), db)
+
+
+from . import figures_people, figures_repairs  # noqa: E402,F401
