@@ -8,12 +8,20 @@ from sqlite_utils import Database
 from . import migrations
 
 
+def _run(db: Database, script: str) -> None:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    for statement in "\n".join(lines).split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @migrations(name="0030_figures_job_facts")
 def figures_job_facts(db: Database) -> None:
     from webapp.domain import job_facts  # the one function the job's steps use too
 
-    db.executescript(
-        """
+    # Statement by statement: executescript would commit the migration's transaction
+    # before the backfill.
+    _run(db, """
         ALTER TABLE jobs ADD COLUMN first_arrived_at TEXT;
         ALTER TABLE jobs ADD COLUMN first_completed_at TEXT;
         ALTER TABLE jobs ADD COLUMN first_completed_by INTEGER REFERENCES users(id);
@@ -25,6 +33,10 @@ def figures_job_facts(db: Database) -> None:
         ALTER TABLE jobs ADD COLUMN first_trip_fix INTEGER;
         ALTER TABLE jobs ADD COLUMN notified_in_time INTEGER;
         ALTER TABLE jobs ADD COLUMN reopened_after_minutes REAL;
+        """)
+    job_facts.backfill(db, datetime.now(UTC).replace(tzinfo=None))
+    # After the backfill: its updates then touch no index of these columns.
+    _run(db, """
         -- The figures read jobs received in a period or first completed in one, by
         -- estate, from these indexes alone (a large estate's year is 20,000 jobs:
         -- reading each row from the table would cost a page each).
@@ -38,6 +50,4 @@ def figures_job_facts(db: Database) -> None:
         -- Whether a job's callback reached the resident, and whether anyone was unhappy.
         CREATE INDEX callback_records_answer ON callback_records(task_id, reached,
             satisfied);
-        """
-    )
-    job_facts.backfill(db, datetime.now(UTC).replace(tzinfo=None))
+        """)
