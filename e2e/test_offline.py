@@ -247,3 +247,32 @@ def test_replay_resumes_within_5_s_of_the_server_coming_back(
     finally:
         ctx.close()
     assert command_counts(srv, ops) == {op: 1 for op in ops}
+
+
+def test_a_long_outage_is_asked_about_less_often(
+    browser, browser_context_args, own_server: OwnServer
+):
+    """5 s between asks while a restart could be under way, then slower, at most once a
+    minute: ten minutes of a dead uplink cost some 30 asks, not 120."""
+    srv = own_server
+    job = new_job(srv, upto="accepted", description="长时间断网")
+    ctx = browser.new_context(**{**browser_context_args, "base_url": srv.url})
+    try:
+        page = ctx.new_page()
+        page.clock.install()
+        login(page, "tech")
+        page.goto("/outbox")
+        srv.kill()
+        asks: list[str] = []
+        page.on("requestfailed", lambda r: asks.append(r.url) if "/sync" in r.url else None)
+        queue(page, "job.arrive", f"job:{job}", {})
+        page.evaluate("() => App.flushNow().then(s => { if (s && s.offline) App.retryLater(); })")
+        page.wait_for_timeout(300)
+        for _ in range(120):  # ten minutes of the page's clock, 5 s at a time
+            page.clock.run_for(5000)
+            page.wait_for_timeout(60)  # the failed ask settles and the next is scheduled
+        expect_pending(page, 1)
+        # Two minutes at 5 s (24), then 7.5 s growing to 60 s over the other eight.
+        assert 25 <= len(asks) <= 45, len(asks)
+    finally:
+        ctx.close()

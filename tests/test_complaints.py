@@ -170,6 +170,23 @@ def test_a_complaint_sent_to_a_person_is_that_persons_job_and_not_doubled(db):
                       "LIKE ?", [number + "%"]).fetchone()[0] == 1
 
 
+def test_a_complaint_sent_to_a_departments_supervisor_waits_in_its_pool(db):
+    """The supervisor is not a field worker: the job goes to the department's pool, with
+    the dispatch in its history as the desk's own dispatch would leave it."""
+    cid = new(db, category="facilities", content="电梯异响")
+    run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary", reason="维修责任",
+        to=f"user:{uid(db, 'supervisor')}")
+    job = linked_job(db, cid)
+    assert (job["status"], job["assignee_id"], job["department"]) == (
+        "pooled", None, "maintenance")
+    actions = [r["action"] for r in db.query(
+        "SELECT action FROM audit_log WHERE entity = 'job' AND entity_id = ? ORDER BY id",
+        [job["id"]])]
+    assert actions == ["create", "dispatch"]
+    note = next(db.query("SELECT kind, text FROM job_notes WHERE job_id = ?", [job["id"]]))
+    assert (note["kind"], note["text"]) == ("dispatch", row(db, cid)["number"])
+
+
 def test_a_complaint_the_service_centre_handles_makes_no_job(db):
     cid = new(db)
     run(db, "desk", "complaint.route", f"complaint:{cid}", path="ordinary", reason="客服跟进",

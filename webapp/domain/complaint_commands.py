@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, estates, job_facts, notifications, people, records
+from . import access, audit, callbacks, estates, notifications, people, records
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -22,8 +22,8 @@ from .complaints import (
     get,
     open_repeat_of,
 )
-from .job_commands import insert_job
-from .jobs import DEPARTMENT_CATEGORY
+from .job_commands import dispatch_job, insert_job
+from .jobs import DEPARTMENT_CATEGORY, get_job
 from .numbers import next_number
 from .settings import estate_settings
 from .text import N_
@@ -242,21 +242,19 @@ def _linked_job(db: Database, cmd: Command, c: dict[str, Any], department: str,
                               "('completed', 'closed', 'cancelled')", [c["job_id"]]).fetchone()
         if open_job is not None and open_job[0] == department:
             return
-    job = insert_job(
+    created = insert_job(
         db, cmd, now, estate_id=c["estate_id"], unit_id=c["unit_id"],
         reporter_name=c["complainant_name"], reporter_phone=c["contact"], source="complaint",
         category=DEPARTMENT_CATEGORY[department], job_class="small",
         description=f"{c['number']} · {c['content']}", photos=[], department=department)
-    if assignee is not None:
-        db.execute("UPDATE jobs SET status = 'assigned', assignee_id = ?, dispatched_at = ? "
-                   "WHERE id = ?", [assignee, iso(now), job["job_id"]])
-    else:
-        db.execute("UPDATE jobs SET status = 'pooled', dispatched_at = ? WHERE id = ?",
-                   [iso(now), job["job_id"]])
-    job_facts.settle(db, job["job_id"], now)  # dispatched here, not through _done
-    db.execute("UPDATE complaints SET job_id = ? WHERE id = ?", [job["job_id"], c["id"]])
-    # The job is the department's news (technicians cannot open the complaint itself).
-    notifications.job_dispatched(db, cmd, job["job_id"], now)
+    job = get_job(db, created["job_id"])
+    assert job is not None
+    # The person chosen takes it when they are one of the estate's field workers (a
+    # department's manager is not): otherwise it waits in the department's pool.
+    field = {s["id"] for s in people.staff_for(db, c["estate_id"], department)}
+    target = f"user:{assignee}" if assignee in field else f"pool:{department}"
+    dispatch_job(db, cmd, job, target, c["number"], "dispatch", now)
+    db.execute("UPDATE complaints SET job_id = ? WHERE id = ?", [job["id"], c["id"]])
 
 
 def investigate(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:

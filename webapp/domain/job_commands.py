@@ -213,14 +213,22 @@ def edit(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user, job = _step(db, cmd, "job.dispatch")
     _check_transition(cmd, job)
-    target = str(cmd.payload.get("to") or "")
+    return dispatch_job(db, cmd, job, str(cmd.payload.get("to") or ""),
+                        _text(cmd.payload, "reason", 500), cmd.kind.split(".")[1], now)
+
+
+def dispatch_job(db: Database, cmd: Command, job: dict[str, Any], target: str, reason: str,
+                 action: str, now: datetime) -> dict[str, Any]:
+    """Send a job to a field worker of its estate ("user:<id>") or a department's pool
+    ("pool:<dept>"): the one way a job is dispatched, by the desk or by a complaint
+    routed to a department, so each has the same checks, history and notifications."""
     if target.startswith("pool:"):
         dept = target[5:]
         if dept not in people.DEPARTMENTS or dept in ("service", "management"):
             raise Invalid({"to": N_("Choose a person or a department pool.")})
         _update(db, job, now, status="pooled", assignee_id=None, department=dept,
                 dispatched_at=job["dispatched_at"] or iso(now), accepted_at=None)
-        action_detail = {"pool": dept}
+        action_detail: dict[str, Any] = {"pool": dept}
     else:
         try:
             assignee = int(target.removeprefix("user:"))
@@ -233,10 +241,9 @@ def _dispatch(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
                 department=staff[assignee]["department"],
                 dispatched_at=job["dispatched_at"] or iso(now), accepted_at=None)
         action_detail = {"assignee_id": assignee}
-    reason = _text(cmd.payload, "reason", 500)
-    _note(db, cmd, job["id"], cmd.kind.split(".")[1], reason, now)
+    _note(db, cmd, job["id"], action, reason, now)
     notifications.job_dispatched(db, cmd, job["id"], now)
-    return _done(db, cmd, now, job, cmd.kind.split(".")[1], **action_detail, reason=reason)
+    return _done(db, cmd, now, job, action, **action_detail, reason=reason)
 
 
 def reopen(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:

@@ -6,23 +6,39 @@
   var App = window.App, Outbox = window.Outbox;
 
   // While the phone has a network but the server does not answer (restarting, a dead
-  // Wi-Fi uplink), ask again every 5 s: a failed ask costs nothing, and the outbox goes
-  // out within 5 s of the server coming back. With no network at all, wait for the
-  // browser's "online" instead. Signed out: the person signs in again, so slowly.
-  var RETRY_MS = 5000, SIGNED_OUT_MAX_MS = 300000;
-  var retryDelay = RETRY_MS, retryTimer = null;
+  // Wi-Fi uplink), ask again every 5 s for the first two minutes: a server restart is
+  // over by then, and the outbox goes out within 5 s of it coming back. Past that the
+  // outage is a long one (a dead uplink all afternoon): ask less often, up to once a
+  // minute, so a phone left in a pocket does not spend its battery asking; showing the
+  // page again asks at once. With no network at all, wait for the browser's "online"
+  // instead. Signed out: the person signs in again, so slowly.
+  var RETRY_MS = 5000, FAST_FOR_MS = 120000, OFFLINE_MAX_MS = 60000,
+    SIGNED_OUT_MAX_MS = 300000;
+  var retryDelay = RETRY_MS, retryTimer = null, failingSince = null;
   App.retryLater = function retryLater() {
     if (retryTimer) return;
     retryTimer = setTimeout(function () {
       retryTimer = null;
       if (!navigator.onLine) return;  // the "online" event sends and retries
       flushNow().then(function (s) {
-        if (s && s.signedOut) retryDelay = Math.min(retryDelay * 2, SIGNED_OUT_MAX_MS);
-        else retryDelay = RETRY_MS;
-        if (s && (s.offline || s.signedOut)) retryLater();
+        var failing = s && (s.offline || s.signedOut);
+        if (!failing) { retryDelay = RETRY_MS; failingSince = null; return; }
+        failingSince = failingSince || Date.now();
+        if (s.signedOut) retryDelay = Math.min(retryDelay * 2, SIGNED_OUT_MAX_MS);
+        else if (Date.now() - failingSince >= FAST_FOR_MS) {
+          retryDelay = Math.min(Math.round(retryDelay * 1.5), OFFLINE_MAX_MS);
+        }
+        retryLater();
       });
     }, retryDelay);
   };
+
+  function retryNow() {
+    // Back in front of the person: ask now, and quickly again for a while.
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    retryDelay = RETRY_MS; failingSince = null;
+    flushNow().then(function (s) { if (s && (s.offline || s.signedOut)) App.retryLater(); });
+  }
 
   function flushNow() {
     if (!Outbox) return Promise.resolve(null);
@@ -50,8 +66,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    window.addEventListener("online", function () {
-      flushNow().then(function (s) { if (s && (s.offline || s.signedOut)) App.retryLater(); });
+    window.addEventListener("online", retryNow);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && retryTimer) retryNow();
     });
     if (!Outbox || !window.indexedDB) return;
     if (navigator.storage && navigator.storage.persist) {
