@@ -17,7 +17,7 @@ from webapp.domain.notification_reading import told
 from webapp.migrations import migrations
 
 from .conftest import NOW as CMD_NOW
-from .jobflow import job_in, step, uid
+from .jobflow import job_in, run, step, uid
 
 NOW = datetime(2026, 12, 7, 2, 0)  # Monday 7 December, 10:00 local
 NOV = "2026-11"
@@ -305,3 +305,21 @@ def test_a_second_trip_is_not_a_first_time_fix(db):
         assert step(db, job_id, kind, now=at).status == "applied"
     job = _agree_with_deadlines(db, job_id)
     assert (job["first_trip_fix"], job["first_arrived_at"]) == (0, CMD_NOW.isoformat())
+
+
+def test_a_callback_record_settles_what_the_callback_heard(db):
+    """Through the callback commands: not reached, then reached and unsatisfied."""
+    job_id = job_in(db, "closed")
+    task = next(db.query("SELECT id FROM callback_tasks WHERE source = 'job' AND"
+                         " source_id = ?", [job_id]))["id"]
+    assert _facts(db, job_id)["callback_answer"] is None
+    out = run(db, "desk", "callback.record", f"callback:{task}", method="phone", reached="0")
+    assert out.status == "applied" and _facts(db, job_id)["callback_answer"] is None
+    out = run(db, "desk", "callback.record", f"callback:{task}", method="phone",
+              reached="1", ratings={"overall": 2}, comments="还在漏水")
+    assert out.status == "applied" and _facts(db, job_id)["callback_answer"] == 0
+    estate = db["jobs"].get(job_id)["estate_id"]
+    sc = figures.scope(db, [estate], periods.parse("2026-11", CMD_NOW), CMD_NOW)
+    result = figures.evaluate(db, "pass_rate", sc).result
+    assert job_id in {r[0] for r in db.execute(result.base.sql, result.base.params)}
+    assert job_id not in {r[0] for r in db.execute(result.records.sql, result.records.params)}

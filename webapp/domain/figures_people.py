@@ -10,13 +10,10 @@ from .figures import Result, Row, Scope, table
 from .figures_repairs import Where, _and, done_in, jobs, reworked
 from .text import N_
 
-# The job's information callback reached the resident; and, of those, none unsatisfied.
-REACHED = ("EXISTS (SELECT 1 FROM callback_tasks t JOIN callback_records r"
-           " ON r.task_id = t.id WHERE t.source = 'job' AND t.source_id = jobs.id"
-           " AND r.reached = 1)")
-SATISFIED = (f"{REACHED} AND NOT EXISTS (SELECT 1 FROM callback_tasks t JOIN"
-             " callback_records r ON r.task_id = t.id WHERE t.source = 'job'"
-             " AND t.source_id = jobs.id AND r.reached = 1 AND r.satisfied = 0)")
+# The job's information callback reached the resident; and nobody was unsatisfied
+# (job_facts.callback_answer).
+REACHED = "callback_answer IS NOT NULL"
+SATISFIED = "callback_answer = 1"
 
 
 def _pct(n: int, d: int) -> float | None:
@@ -35,8 +32,7 @@ def technicians(db: Database, sc: Scope) -> list[Row]:
     found = db.execute(
         f"SELECT first_completed_by, count(*), coalesce(sum(on_time = 1), 0),"
         f" coalesce(sum(CASE WHEN {rework[0]} THEN 1 END), 0),"
-        f" coalesce(sum(CASE WHEN {REACHED} THEN 1 END), 0),"
-        f" coalesce(sum(CASE WHEN {SATISFIED} THEN 1 END), 0)"
+        f" coalesce(sum({REACHED}), 0), coalesce(sum({SATISFIED}), 0)"
         f" FROM jobs WHERE {done[0]} AND first_completed_by IS NOT NULL GROUP BY 1",
         (*rework[1], *done[1])).fetchall()
     names = dict(db.execute(

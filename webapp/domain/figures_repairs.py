@@ -68,15 +68,10 @@ def reworked(sc: Scope) -> Where:
     return (f"reopened_after_minutes IS NOT NULL AND ({sql})", params)
 
 
-# An unsatisfied answer on the job's information callback.
-UNSATISFIED = ("EXISTS (SELECT 1 FROM callback_tasks t JOIN callback_records r"
-               " ON r.task_id = t.id WHERE t.source = 'job' AND t.source_id = jobs.id"
-               " AND r.satisfied = 0)")
-
-
 def passed(sc: Scope) -> Where:
+    """Not reworked, and no unsatisfied answer on the job's callback (job_facts)."""
     sql, params = reworked(sc)
-    return (f"NOT ({sql}) AND NOT {UNSATISFIED}", params)
+    return (f"NOT ({sql}) AND callback_answer IS NOT 0", params)
 
 
 def jobs(where: Where) -> Records:
@@ -196,13 +191,20 @@ def _percentile(values: Sequence[float], p: int) -> float | None:
     "completed then; cancelled jobs never count), by class. Median: half the jobs took "
     "less. 90 %: nine jobs in ten took at most this long."))
 def repair_times(db: Database, sc: Scope) -> list[Row]:
+    done = done_in(sc)
+    measured: dict[tuple[str, str], list[float]] = {}
+    for klass, arrive, complete in db.execute(
+            f"SELECT job_class, arrive_minutes, complete_minutes FROM jobs WHERE {done[0]}",
+            done[1]):
+        for column, value in (("arrive_minutes", arrive), ("complete_minutes", complete)):
+            if value is not None:
+                measured.setdefault((klass, column), []).append(value)
     rows = []
     for klass, label in CLASSES.items():
         cells = []
         for column in ("arrive_minutes", "complete_minutes"):
-            where = _and(done_in(sc), ("job_class = ?", (klass,)), (f"{column} IS NOT NULL", ()))
-            values = [r[0] for r in db.execute(
-                f"SELECT {column} FROM jobs WHERE {where[0]} ORDER BY 1", where[1])]
+            values = sorted(measured.get((klass, column), []))
+            where = _and(done, ("job_class = ?", (klass,)), (f"{column} IS NOT NULL", ()))
             for p in (50, 90):
                 cells.append(Result(_percentile(values, p), len(values), None, jobs(where)))
         rows.append(Row(label, tuple(cells), msgid=True))
@@ -217,20 +219,23 @@ BREAKDOWN_DEFINITION = N_(
 
 
 def breakdown(db: Database, sc: Scope, key: str, match: Callable[[Any], Where],
-              label: Callable[[Any], tuple[str, bool]]) -> list[Row]:
-    """Reported, done, on time and rework per value of `key` (an SQL expression on jobs),
-    most reported first; `match(value)` selects a row's jobs."""
+              label: Callable[[Any], tuple[str, bool]],
+              fold: Callable[[Any], Any] = lambda v: v) -> list[Row]:
+    """Reported, done, on time and rework per value of `key` (a column of jobs, read
+    from the index), folded into rows by `fold`, most reported first; `match(row)`
+    selects a row's jobs."""
     rework = reworked(sc)
     counts: dict[Any, list[int]] = {}
     rec, done = received_in(sc), done_in(sc)
     for value, n in db.execute(f"SELECT {key}, count(*) FROM jobs WHERE {rec[0]} GROUP BY 1",
                                rec[1]):
-        counts.setdefault(value, [0, 0, 0, 0])[0] = n
+        counts.setdefault(fold(value), [0, 0, 0, 0])[0] += n
     for value, n, ok, again in db.execute(
             f"SELECT {key}, count(*), coalesce(sum(on_time = 1), 0),"
             f" coalesce(sum(CASE WHEN {rework[0]} THEN 1 END), 0)"
             f" FROM jobs WHERE {done[0]} GROUP BY 1", (*rework[1], *done[1])):
-        counts.setdefault(value, [0, 0, 0, 0])[1:] = [n, ok, again]
+        cell = counts.setdefault(fold(value), [0, 0, 0, 0])
+        cell[1:] = [cell[1] + n, cell[2] + ok, cell[3] + again]
     rows = []
     for value, (n_rec, n_done, n_ok, n_again) in sorted(
             counts.items(), key=lambda kv: (-kv[1][0], -kv[1][1], str(kv[0]))):
@@ -277,6 +282,9 @@ def jobs_by_building(db: Database, sc: Scope) -> list[Row]:
     names = {bid: (estate, name) for bid, estate, name in db.execute(
         "SELECT b.id, e.name, b.name FROM buildings b JOIN estates e ON e.id = b.estate_id"
         f" WHERE b.estate_id IN ({sc.marks})", sc.estate_ids)}
+    # Jobs are grouped by unit in the index, then units folded into their buildings.
+    building = dict(db.execute(f"SELECT id, building_id FROM units WHERE estate_id IN"
+                               f" ({sc.marks})", sc.estate_ids).fetchall())
     several = len(sc.estate_ids) > 1
 
     def label(bid: Any) -> tuple[str, bool]:
@@ -290,5 +298,4 @@ def jobs_by_building(db: Database, sc: Scope) -> list[Row]:
             return ("unit_id IS NULL", ())
         return ("unit_id IN (SELECT id FROM units WHERE building_id = ?)", (bid,))
 
-    return breakdown(db, sc, "(SELECT building_id FROM units WHERE units.id = jobs.unit_id)",
-                     match, label)
+    return breakdown(db, sc, "unit_id", match, label, building.get)

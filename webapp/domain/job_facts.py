@@ -3,9 +3,10 @@
 The figures count tens of thousands of jobs per estate and year, so they read these
 columns as SQL aggregates instead of computing deadlines for every job. Each fact is
 worked out here, once, by `facts()` from the job, the visits its reopens ended
-(`job_visits`) and the estate's settings, with `deadlines.job_deadlines` (the one
-deadline rule). `settle()` writes them after every step of a job (job_commands._done),
-and migration 0030 backfilled the jobs that existed before.
+(`job_visits`), what its callbacks heard and the estate's settings, with
+`deadlines.job_deadlines` (the one deadline rule). `settle()` writes them after every
+step of a job (job_commands._done) and every callback record on one
+(records.add_callback); migration 0030 backfilled the jobs that existed before.
 
 The facts describe the job's first visit: the service the report asked for. A reopen
 (rework) does not change whether that visit was on time; it is counted by the rework
@@ -28,7 +29,10 @@ from .settings import estate_settings
 AT_COMPLETION = ("first_completed_at", "first_completed_by", "arrive_minutes",
                  "complete_minutes", "arrive_on_time", "on_time", "on_time_raw",
                  "first_trip_fix")
-COLUMNS = ("first_arrived_at", *AT_COMPLETION, "notified_in_time", "reopened_after_minutes")
+COLUMNS = ("first_arrived_at", *AT_COMPLETION, "notified_in_time", "reopened_after_minutes",
+           "callback_answer")
+# What the job's information callback heard: (an unsatisfied answer, reached the resident).
+Heard = tuple[bool, bool]
 
 
 def _minutes(later: datetime, earlier: datetime) -> float:
@@ -40,10 +44,10 @@ def _parse(value: Any) -> datetime | None:
 
 
 def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
-          first_arrived_at: str | None, settings: Mapping[str, int], now: datetime
-          ) -> dict[str, Any]:
-    """The job's facts (COLUMNS) from its row, its ended visits (in order) and the first
-    time anyone arrived on site for it."""
+          first_arrived_at: str | None, heard: Heard, settings: Mapping[str, int],
+          now: datetime) -> dict[str, Any]:
+    """The job's facts (COLUMNS) from its row, its ended visits (in order), the first
+    time anyone arrived on site for it and what its callbacks heard."""
     first = visits[0] if visits else job  # the first visit: the job itself until a reopen
     klass = job["job_class"]
     base = {"received_at": job["received_at"], "job_class": klass,
@@ -78,7 +82,19 @@ def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
     gaps = [_minutes(r, c) for v in visits
             if (r := _parse(v["reopened_at"])) and (c := _parse(v["completed_at"]))]
     out["reopened_after_minutes"] = min(gaps) if gaps else None
+    # 0: someone was unsatisfied; 1: reached, nobody unsatisfied; None: not reached yet.
+    unsatisfied, reached = heard
+    out["callback_answer"] = 0 if unsatisfied else 1 if reached else None
     return out
+
+
+HEARD = ("SELECT t.source_id, max(r.satisfied = 0), max(r.reached = 1) FROM callback_tasks t"
+         " JOIN callback_records r ON r.task_id = t.id WHERE t.source = 'job'")
+
+
+def _heard(db: Database, job_id: int) -> Heard:
+    row = db.execute(f"{HEARD} AND t.source_id = ?", [job_id]).fetchone()
+    return bool(row[1]), bool(row[2])
 
 
 def _visits(db: Database, job_id: int) -> list[dict[str, Any]]:
@@ -106,23 +122,26 @@ def first_arrival(db: Database, job: Mapping[str, Any],
 
 
 def settle(db: Database, job_id: int, now: datetime) -> None:
-    """Work out and store the job's facts after a step. What the first completion settled
-    stays; the first arrival and the notification are set once."""
+    """Work out and store the job's facts after a step or a callback record. What the
+    first completion settled stays; the first arrival and the notification are set
+    once."""
     cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
     keys = [d[0] for d in cursor.description]
     job = dict(zip(keys, cursor.fetchone(), strict=True))
     visits = _visits(db, job_id)
-    found = facts(job, visits, first_arrival(db, job, visits),
+    found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id),
                   estate_settings(db, job["estate_id"]), now)
     sets = [f"{c} = CASE WHEN first_completed_at IS NULL THEN ? ELSE {c} END"
             for c in AT_COMPLETION]
     sets += ["first_arrived_at = coalesce(first_arrived_at, ?)",
-             "notified_in_time = coalesce(notified_in_time, ?)", "reopened_after_minutes = ?"]
+             "notified_in_time = coalesce(notified_in_time, ?)", "reopened_after_minutes = ?",
+             "callback_answer = ?"]
     # first_completed_at is both read (old value) and set in the same UPDATE: SQLite
     # evaluates every CASE against the row as it was.
     db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?",
                [*(found[c] for c in AT_COMPLETION), found["first_arrived_at"],
-                found["notified_in_time"], found["reopened_after_minutes"], job_id])
+                found["notified_in_time"], found["reopened_after_minutes"],
+                found["callback_answer"], job_id])
 
 
 def backfill(db: Database, now: datetime) -> int:
@@ -134,6 +153,8 @@ def backfill(db: Database, now: datetime) -> int:
     for row in cursor:
         v = dict(zip(keys, row, strict=True))
         by_job.setdefault(v["job_id"], []).append(v)
+    heard = {job: (bool(unhappy), bool(reached))
+             for job, unhappy, reached in db.execute(f"{HEARD} GROUP BY t.source_id")}
     settings: dict[int, dict[str, int]] = {}
     done, last = 0, 0
     while True:  # in slices of ids: a million jobs' rows at once would not fit
@@ -152,7 +173,8 @@ def backfill(db: Database, now: datetime) -> int:
             if job["estate_id"] not in settings:
                 settings[job["estate_id"]] = estate_settings(db, job["estate_id"])
             found = facts(job, visits, first_arrival(db, job, visits),
-                          settings[job["estate_id"]], now)
+                          heard.get(job["id"], (False, False)), settings[job["estate_id"]],
+                          now)
             updates.append([*(found[c] for c in COLUMNS), job["id"]])
         db.conn.executemany(
             f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?", updates)

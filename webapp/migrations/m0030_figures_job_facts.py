@@ -33,6 +33,7 @@ def figures_job_facts(db: Database) -> None:
         ALTER TABLE jobs ADD COLUMN first_trip_fix INTEGER;
         ALTER TABLE jobs ADD COLUMN notified_in_time INTEGER;
         ALTER TABLE jobs ADD COLUMN reopened_after_minutes REAL;
+        ALTER TABLE jobs ADD COLUMN callback_answer INTEGER;
         """)
     job_facts.backfill(db, datetime.now(UTC).replace(tzinfo=None))
     # After the backfill: its updates then touch no index of these columns.
@@ -45,9 +46,6 @@ def figures_job_facts(db: Database) -> None:
             unit_id);
         CREATE INDEX jobs_done_facts ON jobs(estate_id, first_completed_at, status,
             job_class, on_time, on_time_raw, first_trip_fix, reopened_after_minutes,
-            arrive_minutes, complete_minutes, first_completed_by, category, source, unit_id)
-            WHERE first_completed_at IS NOT NULL;
-        -- Whether a job's callback reached the resident, and whether anyone was unhappy.
-        CREATE INDEX callback_records_answer ON callback_records(task_id, reached,
-            satisfied);
+            arrive_minutes, complete_minutes, first_completed_by, callback_answer, category,
+            source, unit_id) WHERE first_completed_at IS NOT NULL;
         """)
