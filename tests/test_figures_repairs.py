@@ -171,6 +171,14 @@ def test_the_waiting_counts_only_once_its_minutes_have_passed(db, world):
     assert _ids(db, notified.base) == {"J8"} and notified.numerator == 0
 
 
+def test_a_write_since_is_counted(db, world):
+    """The cards share one pass over the jobs, kept only while nothing was written."""
+    sc = _scope(db, world)
+    assert figures.evaluate(db, "on_time", sc).result.value == 83.3
+    db.execute("UPDATE jobs SET on_time = 1 WHERE number = 'J6'")
+    assert figures.evaluate(db, "on_time", sc).result.value == 100.0
+
+
 def test_the_rework_window_is_the_estates_setting(db, world):
     settings.save(db, world["estates"][0], {"rework_window_days": 31})
     result = figures.evaluate(db, "rework_rate", _scope(db, world)).result
