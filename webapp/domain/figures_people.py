@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from .figures import Result, Row, Scope, table
-from .figures_repairs import Where, _and, done_in, jobs, reworked
+from .figures_repairs import Where, all_of, done_in, jobs, reworked
 from .text import N_
 
 # The job's information callback reached the resident; and nobody was unsatisfied
@@ -41,13 +41,13 @@ def technicians(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for user, n, ok, again, reached, satisfied in sorted(
             found, key=lambda r: (-r[1], names.get(r[0], ""), r[0])):
-        base: Where = _and(done, ("first_completed_by = ?", (user,)))
-        asked = _and(base, (REACHED, ()))
+        base: Where = all_of(done, ("first_completed_by = ?", (user,)))
+        asked = all_of(base, (REACHED, ()))
         rows.append(Row(names.get(user, str(user)), (
             Result(float(n), n, None, jobs(base)),
-            Result(_pct(ok, n), ok, n, jobs(_and(base, ("on_time = 1", ()))), jobs(base)),
-            Result(_pct(again, n), again, n, jobs(_and(base, rework)), jobs(base)),
+            Result(_pct(ok, n), ok, n, jobs(all_of(base, ("on_time = 1", ()))), jobs(base)),
+            Result(_pct(again, n), again, n, jobs(all_of(base, rework)), jobs(base)),
             Result(_pct(satisfied, reached), satisfied, reached,
-                   jobs(_and(base, (SATISFIED, ()))), jobs(asked)),
+                   jobs(all_of(base, (SATISFIED, ()))), jobs(asked)),
         )))
     return rows

@@ -23,7 +23,7 @@ from .text import N_
 Where = tuple[str, tuple[Any, ...]]  # an SQL condition on `jobs` and its parameters
 
 
-def _and(*parts: Where) -> Where:
+def all_of(*parts: Where) -> Where:
     return (" AND ".join(f"({sql})" for sql, _ in parts),
             tuple(p for _, params in parts for p in params))
 
@@ -101,7 +101,7 @@ def counts(db: Database, base: Where, conds: tuple[Where, ...]) -> tuple[int, ..
 
 def result(base: Where, num: Where, n: int, den: int) -> Result:
     value = round(100 * n / den, 1) if den else None
-    return Result(value, n, den, jobs(_and(base, num)), jobs(base))
+    return Result(value, n, den, jobs(all_of(base, num)), jobs(base))
 
 
 def _cutoff(now: datetime, minutes: int) -> str:
@@ -128,17 +128,17 @@ def received_conditions(sc: Scope) -> tuple[Where, ...]:
     reached = per_estate(sc, "arrive_emergency_minutes", lambda m: (
         "arrive_on_time IS NOT NULL OR max(received_at, coalesce(agreed_at, '')) <= ?",
         (_cutoff(sc.now, m),)))
-    emergencies = _and(("job_class = 'emergency'", ()), reached)
+    emergencies = all_of(("job_class = 'emergency'", ()), reached)
     told = per_estate(sc, "notify_minutes", lambda m: (
         "notified_in_time IS NOT NULL OR received_at <= ?", (_cutoff(sc.now, m),)))
-    return (emergencies, _and(emergencies, ("arrive_on_time = 1", ())),
-            told, _and(told, ("notified_in_time = 1", ())))
+    return (emergencies, all_of(emergencies, ("arrive_on_time = 1", ())),
+            told, all_of(told, ("notified_in_time = 1", ())))
 
 
 def _received_rate(db: Database, sc: Scope, i: int) -> Result:
-    base, conds = _and(received_in(sc), NOT_CANCELLED), received_conditions(sc)
+    base, conds = all_of(received_in(sc), NOT_CANCELLED), received_conditions(sc)
     found = counts(db, base, conds)
-    return result(_and(base, conds[i]), conds[i + 1], found[i + 2], found[i + 1])
+    return result(all_of(base, conds[i]), conds[i + 1], found[i + 2], found[i + 1])
 
 
 # -- Figures ------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def repair_times(db: Database, sc: Scope) -> list[Row]:
         cells = []
         for column in ("arrive_minutes", "complete_minutes"):
             values = sorted(measured.get((klass, column), []))
-            where = _and(done, ("job_class = ?", (klass,)), (f"{column} IS NOT NULL", ()))
+            where = all_of(done, ("job_class = ?", (klass,)), (f"{column} IS NOT NULL", ()))
             for p in (50, 90):
                 cells.append(Result(_percentile(values, p), len(values), None, jobs(where)))
         rows.append(Row(label, tuple(cells), msgid=True))
@@ -282,15 +282,15 @@ def breakdown(db: Database, sc: Scope, key: str, match: Callable[[Any], Where],
     for value, (n_rec, n_done, n_ok, n_again) in sorted(
             counts.items(), key=lambda kv: (-kv[1][0], -kv[1][1], str(kv[0]))):
         this = match(value)
-        base = _and(done, this)
+        base = all_of(done, this)
         text, is_msgid = label(value)
         rows.append(Row(text, (
-            Result(float(n_rec), n_rec, None, jobs(_and(rec, this))),
+            Result(float(n_rec), n_rec, None, jobs(all_of(rec, this))),
             Result(float(n_done), n_done, None, jobs(base)),
             Result(round(100 * n_ok / n_done, 1) if n_done else None, n_ok, n_done,
-                   jobs(_and(base, ("on_time = 1", ()))), jobs(base)),
+                   jobs(all_of(base, ("on_time = 1", ()))), jobs(base)),
             Result(round(100 * n_again / n_done, 1) if n_done else None, n_again, n_done,
-                   jobs(_and(base, rework)), jobs(base)),
+                   jobs(all_of(base, rework)), jobs(base)),
         ), is_msgid))
     return rows
 
