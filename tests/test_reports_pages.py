@@ -76,7 +76,7 @@ def closed_share(monkeypatch):
     monkeypatch.setitem(figures.FIGURES, "test_closed", figures.Figure(
         "test_closed", "Jobs closed", "repairs", "percent", fn, "target_pass_pct"))
     monkeypatch.setitem(figures.TABLES, "test_by_source", figures.Table(
-        "test_by_source", "Jobs by source", "repairs", ("Jobs",), by_source))
+        "test_by_source", "Test jobs by source", "repairs", ("Jobs",), by_source))
 
 
 @pytest.mark.parametrize("role", ["tech", "desk", "supervisor", "callback", "admin"])
@@ -131,7 +131,7 @@ def test_the_pdf_holds_the_numbers_and_hash_of_the_page(app, client, auth, close
     # Spaces aside: a narrow column's "0 / 0" is extracted as "0/0".
     for shown_cell in cells:
         assert shown_cell.replace(" ", "") in flat.replace(" ", ""), shown_cell
-    assert page.find("data-table", "test_by_source") and "Jobs by source" in text
+    assert page.find("data-table", "test_by_source") and "Test jobs by source" in text
     # The same PDF every time: the stored document, not recomputed.
     assert client.get(f"/reports/{report_id}/report.pdf").data[:4] == b"%PDF"
     rows = Page(client.get("/reports").get_data(as_text=True))

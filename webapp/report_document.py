@@ -49,7 +49,7 @@ def cell(c: Mapping[str, Any]) -> str:
     return number(c.get("value"), "count")
 
 
-UNIT_TITLES = {"percent": N_("Rates (%)"), "count": N_("Counts"), "minutes": N_("Minutes"),
+UNIT_TITLES = {"percent": N_("Rates, percent"), "count": N_("Counts"), "minutes": N_("Minutes"),
                "per100": N_("Per 100 households")}
 
 

@@ -234,5 +234,7 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
 # The definitions by area, registered on import.
 from . import (  # noqa: E402,F401
     figures_hotspots,
+    figures_people,
+    figures_repairs,
     figures_surveys,
 )

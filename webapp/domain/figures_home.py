@@ -73,5 +73,7 @@ class Trend:
     target: int | None
 
 
-def trends(ev: Evaluator, keys: tuple[str, ...] = TRENDS) -> list[Trend]:
-    return [Trend(f, ev.trend(f.key), figures.target(f, ev.scope)) for f in registered(keys)]
+def trends(ev: Evaluator, keys: tuple[str, ...] | None = None) -> list[Trend]:
+    """The trends of `keys` (the home's TRENDS, as it is when called)."""
+    return [Trend(f, ev.trend(f.key), figures.target(f, ev.scope))
+            for f in registered(TRENDS if keys is None else keys)]

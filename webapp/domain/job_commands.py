@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, estates, notifications, people, phones
+from . import access, audit, estates, job_facts, notifications, people, phones
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -115,6 +115,8 @@ def _attach(db: Database, cmd: Command, job_id: int, hashes: list[str], stage: s
 
 def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **detail: Any):
     audit.record(db, cmd, now, action, "job", job["id"], detail)
+    # Every step ends here: what it settled for the figures is stored with it.
+    job_facts.settle(db, job["id"], now)
     status, version = db.execute("SELECT status, version FROM jobs WHERE id = ?",
                                  [job["id"]]).fetchone()
     return {"job_id": job["id"], "status": status, "version": version}

@@ -23,12 +23,13 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from . import callbacks, files
+from . import callbacks, files, job_facts
 from .jobs import get_job, list_rows, signed_record_hash
 from .text import N_
 
@@ -225,6 +226,9 @@ def add_callback(db: Database, task: Mapping[str, Any], row: Mapping[str, Any], 
          strokes, row["at"], digest, snapshot, op_id],
     ).lastrowid
     assert record_id is not None
+    if task.get("source") == "job" and task.get("source_id"):
+        # What the callback heard is one of the job's facts (pass rate, satisfaction).
+        job_facts.settle(db, int(task["source_id"]), datetime.fromisoformat(row["at"]))
     return record_id, digest
 
 

@@ -1,0 +1,181 @@
+"""What a job's history settles for the repairs figures, stored on the job.
+
+The figures count tens of thousands of jobs per estate and year, so they read these
+columns as SQL aggregates instead of computing deadlines for every job. Each fact is
+worked out here, once, by `facts()` from the job, the visits its reopens ended
+(`job_visits`), what its callbacks heard and the estate's settings, with
+`deadlines.job_deadlines` (the one deadline rule). `settle()` writes them after every
+step of a job (job_commands._done) and every callback record on one
+(records.add_callback); migration 0030 backfilled the jobs that existed before.
+
+The facts describe the job's first visit: the service the report asked for. A reopen
+(rework) does not change whether that visit was on time; it is counted by the rework
+facts instead. What the first completion settled is kept as it was then (with the
+deadlines in force then), even if a setting changes later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from . import deadlines
+from .settings import estate_settings
+
+# Settled by the first completion and kept from then on.
+AT_COMPLETION = ("first_completed_at", "first_completed_by", "arrive_minutes",
+                 "complete_minutes", "arrive_on_time", "on_time", "on_time_raw",
+                 "first_trip_fix")
+COLUMNS = ("first_arrived_at", *AT_COMPLETION, "notified_in_time", "reopened_after_minutes",
+           "callback_answer")
+# What the job's information callback heard: (an unsatisfied answer, reached the resident).
+Heard = tuple[bool, bool]
+
+
+def _minutes(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 60
+
+
+def _parse(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
+          first_arrived_at: str | None, heard: Heard, settings: Mapping[str, int],
+          now: datetime) -> dict[str, Any]:
+    """The job's facts (COLUMNS) from its row, its ended visits (in order), the first
+    time anyone arrived on site for it and what its callbacks heard."""
+    first = visits[0] if visits else job  # the first visit: the job itself until a reopen
+    klass = job["job_class"]
+    base = {"received_at": job["received_at"], "job_class": klass,
+            "dispatched_at": job["dispatched_at"], "reopened_at": None}
+    # With the customer-caused pause: the clocks restart at the agreed time.
+    notify, arrive, complete = deadlines.job_deadlines(
+        {**base, "agreed_at": first["agreed_at"], "arrived_at": first["arrived_at"],
+         "completed_at": first["completed_at"]}, settings, now)
+    # Without it: counted from the report, to the first arrival.
+    _, arrive_raw, complete_raw = deadlines.job_deadlines(
+        {**base, "agreed_at": None, "arrived_at": first_arrived_at,
+         "completed_at": first["completed_at"]}, settings, now)
+    out: dict[str, Any] = dict.fromkeys(COLUMNS)
+    out["first_arrived_at"] = first_arrived_at
+    if notify.done_at is not None:
+        out["notified_in_time"] = int(notify.met)
+    # The clock's start, read back from the deadline so the restart rule stays there.
+    start = arrive.due - deadlines.arrive_window(klass, settings)
+    if arrive.done_at is not None:
+        out["arrive_minutes"] = _minutes(arrive.done_at, start)
+        out["arrive_on_time"] = int(arrive.met)
+    if complete.done_at is not None:
+        out["first_completed_at"] = first["completed_at"]
+        out["first_completed_by"] = first["assignee_id"]
+        out["complete_minutes"] = _minutes(complete.done_at, start)
+        out["on_time"] = int(arrive.met and complete.met)
+        out["on_time_raw"] = int(arrive_raw.met and complete_raw.met)
+        # One trip: nobody had to come back after a pause (the last arrival of the
+        # visit is the first one).
+        out["first_trip_fix"] = int(first_arrived_at is not None
+                                    and first_arrived_at == first["arrived_at"])
+    gaps = [_minutes(r, c) for v in visits
+            if (r := _parse(v["reopened_at"])) and (c := _parse(v["completed_at"]))]
+    out["reopened_after_minutes"] = min(gaps) if gaps else None
+    # 0: someone was unsatisfied; 1: reached, nobody unsatisfied; None: not reached yet.
+    unsatisfied, reached = heard
+    out["callback_answer"] = 0 if unsatisfied else 1 if reached else None
+    return out
+
+
+HEARD = ("SELECT t.source_id, max(r.satisfied = 0), max(r.reached = 1) FROM callback_tasks t"
+         " JOIN callback_records r ON r.task_id = t.id WHERE t.source = 'job'")
+
+
+def _heard(db: Database, job_id: int) -> Heard:
+    row = db.execute(f"{HEARD} AND t.source_id = ?", [job_id]).fetchone()
+    return bool(row[1]), bool(row[2])
+
+
+def _visits(db: Database, job_id: int) -> list[dict[str, Any]]:
+    cursor = db.execute("SELECT * FROM job_visits WHERE job_id = ? ORDER BY visit", [job_id])
+    keys = [d[0] for d in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]
+
+
+def first_arrival(db: Database, job: Mapping[str, Any],
+                  visits: Sequence[Mapping[str, Any]]) -> str | None:
+    """When someone first arrived on site: the stored fact, else the first visit's
+    arrival when no pause could have made a second one, else the audit log's first
+    arrive step (when done, as the job's times are stamped)."""
+    if job.get("first_arrived_at"):
+        return job["first_arrived_at"]
+    first = visits[0] if visits else job
+    if first["agreed_at"] is None or first["arrived_at"] is None:
+        return first["arrived_at"]
+    found = db.execute(
+        "SELECT min(coalesce(c.acted_at, a.at)) FROM audit_log a"
+        " LEFT JOIN commands c ON c.op_id = a.op_id"
+        " WHERE a.entity = 'job' AND a.entity_id = ? AND a.action = 'arrive'",
+        [job["id"]]).fetchone()[0]
+    return min(found, first["arrived_at"]) if found else first["arrived_at"]
+
+
+def settle(db: Database, job_id: int, now: datetime) -> None:
+    """Work out and store the job's facts after a step or a callback record. What the
+    first completion settled stays; the first arrival and the notification are set
+    once."""
+    cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
+    keys = [d[0] for d in cursor.description]
+    job = dict(zip(keys, cursor.fetchone(), strict=True))
+    visits = _visits(db, job_id)
+    found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id),
+                  estate_settings(db, job["estate_id"]), now)
+    sets = [f"{c} = CASE WHEN first_completed_at IS NULL THEN ? ELSE {c} END"
+            for c in AT_COMPLETION]
+    sets += ["first_arrived_at = coalesce(first_arrived_at, ?)",
+             "notified_in_time = coalesce(notified_in_time, ?)", "reopened_after_minutes = ?",
+             "callback_answer = ?"]
+    # first_completed_at is both read (old value) and set in the same UPDATE: SQLite
+    # evaluates every CASE against the row as it was.
+    db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?",
+               [*(found[c] for c in AT_COMPLETION), found["first_arrived_at"],
+                found["notified_in_time"], found["reopened_after_minutes"],
+                found["callback_answer"], job_id])
+
+
+def backfill(db: Database, now: datetime) -> int:
+    """Every job's facts from its history (the migration that added them): the same
+    `facts()`, with the history read in bulk."""
+    by_job: dict[int, list[dict[str, Any]]] = {}
+    cursor = db.execute("SELECT * FROM job_visits ORDER BY job_id, visit")
+    keys = [d[0] for d in cursor.description]
+    for row in cursor:
+        v = dict(zip(keys, row, strict=True))
+        by_job.setdefault(v["job_id"], []).append(v)
+    heard = {job: (bool(unhappy), bool(reached))
+             for job, unhappy, reached in db.execute(f"{HEARD} GROUP BY t.source_id")}
+    settings: dict[int, dict[str, int]] = {}
+    done, last = 0, 0
+    while True:  # in slices of ids: a million jobs' rows at once would not fit
+        cursor = db.execute(
+            "SELECT id, estate_id, job_class, received_at, dispatched_at, agreed_at,"
+            " arrived_at, completed_at, assignee_id, first_arrived_at FROM jobs"
+            " WHERE id > ? ORDER BY id LIMIT 20000", [last])
+        keys = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if not rows:
+            return done
+        updates = []
+        for row in rows:
+            job = dict(zip(keys, row, strict=True))
+            visits = by_job.get(job["id"], [])
+            if job["estate_id"] not in settings:
+                settings[job["estate_id"]] = estate_settings(db, job["estate_id"])
+            found = facts(job, visits, first_arrival(db, job, visits),
+                          heard.get(job["id"], (False, False)), settings[job["estate_id"]],
+                          now)
+            updates.append([*(found[c] for c in COLUMNS), job["id"]])
+        db.conn.executemany(
+            f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?", updates)
+        done, last = done + len(rows), rows[-1][0]
