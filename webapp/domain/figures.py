@@ -229,3 +229,9 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
     return count(Records("jobs", f"SELECT id FROM jobs WHERE estate_id IN ({sc.marks}) "
                          "AND received_at >= ? AND received_at < ?",
                          (*sc.estate_ids, start, end)), db)
+
+
+# One line per definition module (they register on import), so each area's line merges alone.
+from . import figures_callbacks  # noqa: E402,F401,I001
+from . import figures_complaints  # noqa: E402,F401,I001
+from . import figures_inspections  # noqa: E402,F401,I001
