@@ -61,8 +61,9 @@ def complaints_received(db: Database, sc: Scope) -> Result:
 @figure("complaint_in_time", N_("Complaints handled in time"), "complaints", "percent", N_(
     "Of the complaints received in the period that were handled (the result told, or "
     "explained as not ours) or are past their deadline, the share handled within the "
-    "deadline of the level they have now (the estate's hours for major, important and "
-    "minor complaints, from when the complaint was received)."),
+    "deadline of their recorded level (as chosen at intake or changed since: the "
+    "estate's hours for major, important and minor complaints, from when the complaint "
+    "was received)."),
     target="target_complaint_in_time_pct")
 def complaint_in_time(db: Database, sc: Scope) -> Result:
     cases, params = [], []
@@ -169,7 +170,7 @@ def complaints_by_building(db: Database, sc: Scope) -> list[Row]:
             LEFT JOIN buildings b ON b.id = u.building_id
             LEFT JOIN estates e ON e.id = b.estate_id
             WHERE c.estate_id IN ({sc.marks}) AND c.received_at >= ? AND c.received_at < ?
-            GROUP BY u.building_id ORDER BY 4 DESC, 2, 3""",
+            GROUP BY u.building_id ORDER BY 4 DESC, u.building_id IS NULL, 2, 3""",
         (*sc.estate_ids, start, end)).fetchall()
     rows = []
     for building, estate_name, name, n in found:
