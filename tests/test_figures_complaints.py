@@ -143,3 +143,32 @@ def test_buildings_of_the_same_name_in_two_estates_are_two_rows(month):
     assert len(rows) == 4
     both = figures.evaluate(db, "complaints_per_100", _scope(db, e1, e2)).result
     assert (both.numerator, both.denominator, both.value) == (6, 4, 150.0)
+
+
+def test_every_service_figure_opens_what_it_counts_on_the_demo_data(db):
+    """Over the demo's estates and a year: every figure and table of callbacks,
+    complaints, inspections and feedback opens as many records as it counted."""
+    from webapp.domain import figures_callbacks, figures_complaints, figures_inspections
+
+    modules = {figures_callbacks.__name__, figures_complaints.__name__,
+               figures_inspections.__name__}
+    estates = [r[0] for r in db.execute("SELECT id FROM estates")]
+    sc = figures.scope(db, estates, periods.parse("2026", NOW), NOW)
+    opened = 0
+    for fig in figures.FIGURES.values():
+        if fig.fn.__module__ not in modules:
+            continue
+        result = fig.fn(db, sc)
+        assert result.records.kind in figures.RECORD_KINDS
+        if fig.key != "inspection_fail_rate":  # opens the inspections holding the items
+            assert result.records.count(db) == result.numerator, fig.key
+        opened += result.numerator
+    # Item columns of the inspection tables count items and open their inspections.
+    items = {figures_inspections.RATE_COLUMNS[1], figures_inspections.RATE_COLUMNS[2]}
+    cells = [cell for t in figures.TABLES.values() if t.fn.__module__ in modules
+             for row in t.fn(db, sc) for column, cell in zip(t.columns, row.cells, strict=True)
+             if cell.records is not None and column not in items]
+    for cell in cells:
+        if cell.base is None:  # a count, not a rate
+            assert cell.records.count(db) == cell.numerator
+    assert opened > 0 and cells
