@@ -166,7 +166,7 @@ def callback_month(db: Database, sc: Scope) -> list[Row]:
 
 # -- The callback clerks' own work (People) ------------------------------------------------
 
-CLERK_COLUMNS = (N_("Assigned"), N_("Done"), N_("Done on time"))
+CLERK_COLUMNS = (N_("Assigned"), N_("Called back"), N_("Called back on time"))
 
 
 @table("callback_clerks", N_("Callbacks per clerk"), "people", CLERK_COLUMNS, N_(
@@ -197,7 +197,7 @@ def callback_clerks(db: Database, sc: Scope) -> list[Row]:
 
 # -- Routine plans per sampler ---------------------------------------------------------------
 
-SAMPLER_COLUMNS = (N_("Quota"), N_("Planned"), N_("Done"), N_("Left"))
+SAMPLER_COLUMNS = (N_("Quota"), N_("Planned"), N_("Called back"), N_("Left"))
 
 
 @table("routine_samplers", N_("Routine callbacks per sampler"), "callbacks", SAMPLER_COLUMNS,
