@@ -1,6 +1,6 @@
-"""Indexes the service figures read: callbacks by when the item was handled and when
-they fall due, callback records by when they were made, complaints and feedback by
-when they came in, a routine plan's tasks."""
+"""Indexes the service figures read: callbacks by when the item was handled, when they
+fall due and when they were done, complaints and feedback by when they came in, a
+routine plan's tasks."""
 
 from sqlite_utils import Database
 
@@ -16,7 +16,7 @@ def figures_service_indexes(db: Database) -> None:
         CREATE INDEX callback_tasks_due ON callback_tasks(estate_id, due_at);
         CREATE INDEX callback_tasks_plan ON callback_tasks(plan_id, sampler)
             WHERE plan_id IS NOT NULL;
-        CREATE INDEX callback_records_at ON callback_records(at);
+        CREATE INDEX callback_tasks_done ON callback_tasks(estate_id, done_at);
         CREATE INDEX complaints_received ON complaints(estate_id, received_at);
         CREATE INDEX feedback_at ON feedback(estate_id, at);
         """
