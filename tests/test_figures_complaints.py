@@ -172,3 +172,14 @@ def test_every_service_figure_opens_what_it_counts_on_the_demo_data(db):
         if cell.base is None:  # a count, not a rate
             assert cell.records.count(db) == cell.numerator
     assert opened > 0 and cells
+
+
+def test_no_estates_count_nothing(db):
+    sc = figures.scope(db, [], periods.parse("2026-10", NOW), NOW)
+    for key in ("complaints_received", "complaint_in_time", "complaints_turned_major",
+                "repeat_complainants", "complaints_per_100", "callback_rate", "satisfaction",
+                "inspection_fail_rate", "feedback_received"):
+        assert figures.FIGURES[key].fn(db, sc).value in (None, 0), key
+    for key in ("complaints_by_level", "callback_month", "routine_samplers"):
+        assert all(cell.value == 0 for row in figures.TABLES[key].fn(db, sc)
+                   for cell in row.cells), key

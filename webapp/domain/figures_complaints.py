@@ -30,7 +30,8 @@ def _received(sc: Scope, extra: str = "", params: tuple[Any, ...] = ()) -> Recor
 
 def _major(sc: Scope) -> tuple[str, tuple[Any, ...]]:
     """SQL: `c` is major now (chosen so, or unresolved past its estate's month)."""
-    cases = " ".join("WHEN ? THEN ?" for _ in sc.estate_ids)
+    # An empty scope still makes valid SQL (a CASE needs a WHEN).
+    cases = " ".join("WHEN ? THEN ?" for _ in sc.estate_ids) or "WHEN NULL THEN NULL"
     params: list[Any] = []
     for estate, days in sc.setting("complaint_major_after_days").items():
         params += [estate, iso(sc.now - timedelta(days=days))]
@@ -74,7 +75,7 @@ def complaint_in_time(db: Database, sc: Scope) -> Result:
         params += [estate, s["complaint_major_hours"], s["complaint_important_hours"],
                    s["complaint_minor_hours"]]
     deadline = (f"strftime('%Y-%m-%dT%H:%M:%S', c.received_at, (CASE c.estate_id "
-                f"{' '.join(cases)} END) || ' hours')")
+                f"{' '.join(cases) or 'WHEN NULL THEN NULL'} END) || ' hours')")
     in_time = _received(sc, f" AND c.answered_at IS NOT NULL AND c.answered_at <= {deadline}",
                         tuple(params))
     decided = _received(sc, f" AND (c.answered_at IS NOT NULL OR {deadline} <= ?)",
