@@ -56,6 +56,7 @@ QUOTAS = json.dumps({"samplers": {"manager": {"quota": 20}, "service": {"quota":
 START = "2025-12-31 16:00:00"  # 1 January 2026, local midnight, in UTC
 NOW = datetime(2026, 12, 20, 2, 0)
 RUNS = 20
+ALL_RUNS = 5  # all estates take seconds a run
 TARGET_ONE, TARGET_ALL = 0.1, 1.0
 MODULES = {m.__name__ for m in (figures_callbacks, figures_complaints, figures_inspections)}
 
@@ -176,16 +177,16 @@ def evaluate_all(db: Database, sc: figures.Scope) -> int:
     return shown
 
 
-def timed(db: Database, estate_ids: list[int], period: str) -> dict:
+def timed(db: Database, estate_ids: list[int], period: str, runs: int = RUNS) -> dict:
     sc = figures.scope(db, estate_ids, periods.parse(period, NOW), NOW)
     evaluate_all(db, sc)  # warm the page cache, as a server that has been running has
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         t0 = time.perf_counter()
         shown = evaluate_all(db, sc)
         times.append(time.perf_counter() - t0)
     times.sort()
-    return {"median": statistics.median(times), "p95": times[int(0.95 * (RUNS - 1))],
+    return {"median": statistics.median(times), "p95": times[int(0.95 * (runs - 1))],
             "shown": shown}
 
 
@@ -217,7 +218,8 @@ def report(results: dict, took: float, built: float, size: int) -> str:
         f"{COMPLAINTS:,} complaints, {INSPECTIONS:,} inspections of {ITEMS} items, "
         f"{FEEDBACK:,} feedback. Built in {built:.0f} s ({size / 1e6:,.0f} MB).",
         f"- **Measured:** every callback, complaint, inspection and feedback figure (with "
-        f"its previous period) and every table of theirs, {RUNS} runs after one warm-up.",
+        f"its previous period) and every table of theirs, {RUNS} runs ({ALL_RUNS} for all "
+        f"estates) after one warm-up.",
         "",
         "| Scope | Numbers | Median | p95 | Target |",
         "|---|---|---|---|---|",
@@ -244,7 +246,7 @@ def main() -> None:
         print(f"built in {built:.0f} s", flush=True)
         size = path.stat().st_size
         every = list(range(1, ESTATES + 1))
-        results = {"one": timed(db, [1], "2026-11"), "all": timed(db, every, "2026-11"),
+        results = {"one": timed(db, [1], "2026-11"), "all": timed(db, every, "2026-11", ALL_RUNS),
                    "year": timed(db, [1], "2026"), "slowest": slowest(db, every, "2026-11")}
         db.close()
     for key in ("one", "all", "year"):

@@ -81,15 +81,15 @@ def callback_not_reached(db: Database, sc: Scope) -> Result:
                  "r.task_id = callback_tasks.id AND r.reached = 0)")
 
 
-def _answers(sc: Scope, rated: str) -> Records:
-    """Callbacks (information and routine) done in the period whose last answer that
-    reached the resident and is rated as `rated` says (an SQL condition on the record
-    `{r}`) is joined as `r`: a task counts once, by that answer."""
+def _answers(sc: Scope, rated: str = "") -> Records:
+    """Callbacks (information and routine) done in the period, each joined as `r` to its
+    answer: the last record that reached the resident with ratings. `rated` (SQL on `r`)
+    keeps those whose answer rated a dimension."""
     start, end = sc.bounds()
     return Records(TASKS, f"""SELECT t.id FROM callback_tasks t
         JOIN callback_records r ON r.id = (SELECT max(l.id) FROM callback_records l
-            WHERE l.task_id = t.id AND l.reached = 1 AND {rated.format(r="l")})
-        WHERE t.estate_id IN ({sc.marks}) AND t.done_at >= ? AND t.done_at < ?""",
+            WHERE l.task_id = t.id AND l.reached = 1 AND l.satisfied IS NOT NULL)
+        WHERE t.estate_id IN ({sc.marks}) AND t.done_at >= ? AND t.done_at < ?{rated}""",
                    (*sc.estate_ids, start, end))
 
 
@@ -99,7 +99,7 @@ def _answers(sc: Scope, rated: str) -> Records:
     "A callback counts once, by its last rated answer, in the period it was done in."),
     target="target_satisfaction_pct")
 def satisfaction(db: Database, sc: Scope) -> Result:
-    return share(db, _answers(sc, "{r}.satisfied IS NOT NULL"), "r.satisfied = 1")
+    return share(db, _answers(sc), "r.satisfied = 1")
 
 
 # A card reads on its own: "Satisfaction: attitude", not just "Attitude".
@@ -115,16 +115,16 @@ assert DIMENSION_LABELS.keys() == DIMENSIONS.keys()
 
 
 def _dimension(dim: str) -> None:
-    score = f"json_extract({{r}}.ratings, '$.{dim}')"
+    score = f"json_extract(r.ratings, '$.{dim}')"
 
     def fn(db: Database, sc: Scope) -> Result:
-        return share(db, _answers(sc, score + " IS NOT NULL"), score.format(r="r") + " >= 4")
+        return share(db, _answers(sc, f" AND {score} IS NOT NULL"), f"{score} >= 4")
 
     fn.__name__ = f"satisfaction_{dim}"
     figure(f"satisfaction_{dim}", DIMENSION_LABELS[dim], "callbacks", "percent", N_(
-        "Of the callbacks done in the period that reached the resident and rated this "
-        "dimension, the share rated 'satisfied' or 'very satisfied' on it. A callback "
-        "counts once, by its last answer rating it, in the period it was done in."),
+        "Of the callbacks done in the period whose answer (the last one that reached the "
+        "resident with ratings) rated this dimension, the share rated 'satisfied' or "
+        "'very satisfied' on it."),
         target="target_satisfaction_pct")(fn)
 
 

@@ -1,6 +1,7 @@
 """Indexes the service figures read: callbacks by when the item was handled, when they
-fall due and when they were done, complaints and feedback by when they came in, a
-routine plan's tasks."""
+fall due and when they were done; a task's records by whether they reached the resident
+(covering: not reached, the last rated answer); complaints and feedback by when they
+came in; a routine plan's tasks."""
 
 from sqlite_utils import Database
 
@@ -17,6 +18,7 @@ def figures_service_indexes(db: Database) -> None:
         CREATE INDEX callback_tasks_plan ON callback_tasks(plan_id, sampler)
             WHERE plan_id IS NOT NULL;
         CREATE INDEX callback_tasks_done ON callback_tasks(estate_id, done_at);
+        CREATE INDEX callback_records_reached ON callback_records(task_id, reached, satisfied);
         CREATE INDEX complaints_received ON complaints(estate_id, received_at);
         CREATE INDEX feedback_at ON feedback(estate_id, at);
         """
