@@ -104,10 +104,15 @@ def complaints_turned_major(db: Database, sc: Scope) -> Result:
         lower_is_better=True)
 def repeat_complainants(db: Database, sc: Scope) -> Result:
     start, end = sc.bounds()
-    again = (" AND EXISTS (SELECT 1 FROM complaints o WHERE o.estate_id = c.estate_id AND "
-             "o.received_at >= ? AND o.received_at < ? AND o.id <> c.id AND "
-             "(o.unit_id = c.unit_id OR (o.contact = c.contact AND c.contact <> '')))")
-    return count(_received(sc, again, (start, end)), db)
+    # Households and contacts seen more than once in the period, each grouped once.
+    period = (f"FROM complaints WHERE estate_id IN ({sc.marks}) AND received_at >= ? AND "
+              "received_at < ?")
+    again = (f" AND (c.unit_id IN (SELECT unit_id {period} AND unit_id IS NOT NULL GROUP BY "
+             f"unit_id HAVING count(*) > 1) OR (c.estate_id, c.contact) IN (SELECT estate_id, "
+             f"contact {period} AND contact <> '' GROUP BY estate_id, contact "
+             "HAVING count(*) > 1))")
+    return count(_received(sc, again, (*sc.estate_ids, start, end, *sc.estate_ids, start,
+                                       end)), db)
 
 
 @figure("complaints_per_100", N_("Complaints per 100 households"), "complaints", "per100", N_(
