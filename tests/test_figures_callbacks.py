@@ -19,7 +19,7 @@ from datetime import datetime
 
 import pytest
 
-from webapp.domain import callbacks, figures, periods
+from webapp.domain import callbacks, figures, periods, records
 
 NOW = datetime(2026, 11, 20, 2, 0)
 OCTOBER = "2026-10"
@@ -46,12 +46,14 @@ def _task(db, estate, source, handled, clerk, done=None):
 
 
 def _record(db, task, at, reached=True, ratings=None, user=None):
+    """A callback record as every callback step stores one (records.add_callback)."""
     ratings = ratings or {}
-    db["callback_records"].insert({
-        "task_id": task, "user_id": user, "method": "phone", "reached": int(reached),
-        "ratings": json.dumps(ratings),
-        "satisfied": None if not ratings else int(min(ratings.values()) >= 4),
-        "at": at, "op_id": str(uuid.uuid4())})
+    satisfied = callbacks.satisfied(ratings)
+    records.add_callback(db, callbacks.get_task(db, task), {
+        "method": "phone", "reached": int(reached), "ratings": ratings,
+        "satisfied": None if satisfied is None else int(satisfied), "comments": "",
+        "signer_name": "", "signature_sha256": None, "at": at, "user_id": user},
+        str(uuid.uuid4()))
 
 
 @pytest.fixture

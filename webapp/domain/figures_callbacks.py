@@ -82,15 +82,15 @@ def callback_not_reached(db: Database, sc: Scope) -> Result:
 
 
 def _answers(sc: Scope, rated: str = "") -> Records:
-    """Callbacks (information and routine) done in the period, each joined as `r` to its
-    answer: the last record that reached the resident with ratings. `rated` (SQL on `r`)
-    keeps those whose answer rated a dimension."""
+    """Callbacks (information and routine) done in the period that have an answer (their
+    last record that reached the resident with ratings, `t.answer_id`). `rated` (SQL on
+    the answer `r`) keeps those whose answer rated a dimension; without it, no record is
+    read: the task holds whether its answer was satisfied."""
     start, end = sc.bounds()
-    return Records(TASKS, f"""SELECT t.id FROM callback_tasks t
-        JOIN callback_records r ON r.id = (SELECT max(l.id) FROM callback_records l
-            WHERE l.task_id = t.id AND l.reached = 1 AND l.satisfied IS NOT NULL)
-        WHERE t.estate_id IN ({sc.marks}) AND t.done_at >= ? AND t.done_at < ?{rated}""",
-                   (*sc.estate_ids, start, end))
+    join = " JOIN callback_records r ON r.id = t.answer_id" if rated else ""
+    return Records(TASKS, f"""SELECT t.id FROM callback_tasks t{join}
+        WHERE t.estate_id IN ({sc.marks}) AND t.done_at >= ? AND t.done_at < ?
+          AND t.answer_id IS NOT NULL{rated}""", (*sc.estate_ids, start, end))
 
 
 @figure("satisfaction", N_("Satisfaction"), "callbacks", "percent", N_(
@@ -99,7 +99,7 @@ def _answers(sc: Scope, rated: str = "") -> Records:
     "A callback counts once, by its last rated answer, in the period it was done in."),
     target="target_satisfaction_pct")
 def satisfaction(db: Database, sc: Scope) -> Result:
-    return share(db, _answers(sc), "r.satisfied = 1")
+    return share(db, _answers(sc), "t.answer_satisfied = 1")
 
 
 # A card reads on its own: "Satisfaction: attitude", not just "Attitude".
