@@ -85,7 +85,7 @@ test: install-test system-deps
 	$(BIN)/python -m pytest -q e2e $(E2E_ARGS)
 
 # Every benchmark runs and writes its section; a missed target fails the whole at the end.
-BENCHES := run floor sync routine places phone_data notify notify_scan figures_home report_pdf figures_repairs
+BENCHES := run floor sync routine places phone_data notify notify_scan figures_home report_pdf figures_repairs figures_service
 
 bench: install-test system-deps
 	@status=0; for b in $(BENCHES); do \

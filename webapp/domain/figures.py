@@ -233,7 +233,10 @@ def jobs_reported(db: Database, sc: Scope) -> Result:
 
 # The definitions by area, registered on import.
 from . import (  # noqa: E402,F401
+    figures_callbacks,
+    figures_complaints,
     figures_hotspots,
+    figures_inspections,
     figures_people,
     figures_repairs,
     figures_surveys,

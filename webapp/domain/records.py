@@ -226,6 +226,11 @@ def add_callback(db: Database, task: Mapping[str, Any], row: Mapping[str, Any], 
          strokes, row["at"], digest, snapshot, op_id],
     ).lastrowid
     assert record_id is not None
+    if row["reached"] and row["satisfied"] is not None:
+        # The task's answer is its last record that reached the resident with ratings:
+        # kept on the task, so the satisfaction figures add up an index, not the records.
+        db.execute("UPDATE callback_tasks SET answer_id = ?, answer_satisfied = ? WHERE id = ?",
+                   [record_id, int(row["satisfied"]), task["id"]])
     if task.get("source") == "job" and task.get("source_id"):
         # What the callback heard is one of the job's facts (pass rate, satisfaction).
         job_facts.settle(db, int(task["source_id"]), datetime.fromisoformat(row["at"]))
