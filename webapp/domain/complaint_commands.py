@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, callbacks, estates, notifications, people, records
+from . import access, audit, board, callbacks, estates, notifications, people, records
 from .complaints import (
     CATEGORIES,
     CHANNELS,
@@ -253,6 +253,7 @@ def _linked_job(db: Database, cmd: Command, c: dict[str, Any], department: str,
     else:
         db.execute("UPDATE jobs SET status = 'pooled', dispatched_at = ? WHERE id = ?",
                    [iso(now), job["job_id"]])
+    board.store(db, job["job_id"], now)
     db.execute("UPDATE complaints SET job_id = ? WHERE id = ?", [job["job_id"], c["id"]])
     # The job is the department's news (technicians cannot open the complaint itself).
     notifications.job_dispatched(db, cmd, job["job_id"], now)

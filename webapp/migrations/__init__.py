@@ -16,6 +16,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0010_job_search,
     m0015_notifications,
     m0020_desk_and_field,
+    m0034_board,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "m0010_job_search",
     "m0015_notifications",
     "m0020_desk_and_field",
+    "m0034_board",
 ]

@@ -25,6 +25,7 @@ from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import (
     access,
+    board as board_order,
     callbacks,
     jobs,
     notification_reading,
@@ -75,36 +76,43 @@ def with_deadlines(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def board_filters() -> tuple[str, str]:
-    """The board's status filter and search, as the address gives them."""
-    return request.args.get("status", "open"), request.args.get("q", "").strip()
+def board_filters() -> tuple[str, str, str]:
+    """The board's status filter, search and order, as the address gives them."""
+    order = request.args.get("order", "due")
+    return (request.args.get("status", "open"), request.args.get("q", "").strip(),
+            order if order in board_order.ORDERS else "due")
 
 
 def board_read() -> tuple[int, list[dict[str, Any]], str]:
     """The board from its top, as many rows as shown (a live board sends how many):
     that number, the rows (one more, if there is one: "show more" shows then) and
     their version, which a live board compares."""
-    status, q = board_filters()
+    status, q, order = board_filters()
     limit = shown_rows(BOARD_PAGE, BOARD_SHOWN_MAX)
-    rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1)
+    rows = board_order.board(get_db(), current_user.estate_ids, status, q, limit + 1, order)
     return limit, rows, page_versions.board_list(rows)
 
 
 @bp.get("")
 @require("job.view_all")
 def board():
-    """The desk's job board, filtered by status and a search."""
-    status, q = board_filters()
+    """The desk's job board, filtered by status and a search, what is due first or the
+    newest first."""
+    status, q, order = board_filters()
     before = record_id("before")
-    if before is None:
+    after = board_order.due_cursor(request.args.get("due", ""), record_id("after"))
+    continued = before is not None or after is not None
+    if not continued:
         limit, rows, version = board_read()
     else:  # "show more": the rows after the last one shown; not a live list
         limit, version = BOARD_PAGE, ""
-        rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1, before)
-    more = rows[limit - 1]["id"] if len(rows) > limit else None
+        rows = board_order.board(get_db(), current_user.estate_ids, status, q, limit + 1,
+                                 order, before, after)
+    more = board_order.more_args(rows[limit - 1], order) if len(rows) > limit else None
     context = {"rows": with_deadlines(rows[:limit]), "status": status, "q": q,
-               "more": more, "continued": before is not None, "live_version": version}
-    if before is not None and is_partial():
+               "order": order, "more": more, "continued": continued,
+               "live_version": version}
+    if continued and is_partial():
         return render_template("jobs/_row_items.html", **context)
     if not is_partial():  # codes being flooded with reports, over the list
         context["floods"] = place_commands.floods(get_db(), current_user.estate_ids, utcnow())
