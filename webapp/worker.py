@@ -9,7 +9,9 @@ command. Tasks:
 - `tick`, every minute: the deadline scan (notification_scan.scan), then `deliver`, which
   also sends what was waiting for its back-off or the end of someone's quiet hours;
 - `sweep`, every ten minutes: push deliveries still queued a message's lifetime after
-  they came due (the worker was stopped that long) are recorded as expired.
+  they came due (the worker was stopped that long) are recorded as expired;
+- `prune`, daily at 03:40 Beijing time: read notifications and finished deliveries older
+  than NOTIFY_RETENTION_DAYS are deleted, in batches (domain/notification_prune.py).
 
 `flask worker` runs huey's consumer for the app (`make run`, deploy/serve.sh, the
 browser tests' server). Enqueueing from the web only writes a row to huey's file.
@@ -34,7 +36,7 @@ from sqlite_utils import Database
 from . import push, wecom
 from .auth import utcnow
 from .db import connect
-from .domain import notification_scan, notifications
+from .domain import notification_prune, notification_scan, notifications
 from .domain.transactions import write_tx
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class Worker:
             self._in_app(self._tick))
         self.sweep = huey.periodic_task(crontab(minute="*/10"), name="sweep")(
             self._in_app(self._sweep))
+        # huey keeps UTC (utc=True): 19:40 UTC is 03:40 in China, the quietest hour.
+        self.prune = huey.periodic_task(crontab(minute="40", hour="19"), name="prune")(
+            self._in_app(self._prune))
 
     def _in_app(self, task: Callable[[], Any]) -> Callable[[], Any]:
         """A task runs in the app's context, as a request does: the consumer's threads
@@ -138,6 +143,17 @@ class Worker:
                     " status = 'queued' AND channel = 'push' AND next_at < ?",
                     [(now - timedelta(seconds=push.TTL_SECONDS)).isoformat()])
             return cur.rowcount
+        finally:
+            db.close()
+
+
+    def _prune(self) -> dict[str, int]:
+        ch = self.channels
+        ch.ran.append("prune")
+        db = self._db()
+        try:
+            return notification_prune.prune(db, ch.now(),
+                                            int(self.app.config["NOTIFY_RETENTION_DAYS"]))
         finally:
             db.close()
 
