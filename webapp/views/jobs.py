@@ -25,7 +25,6 @@ from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import (
     access,
-    board as board_order,
     callbacks,
     jobs,
     notification_reading,
@@ -33,6 +32,9 @@ from ..domain import (
     place_commands,
     places,
     records,
+)
+from ..domain import (
+    board as board_order,
 )
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
