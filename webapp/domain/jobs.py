@@ -407,7 +407,7 @@ def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
     """What came in from the field and was refused, for the desk's review."""
     rows = db.query(
         """SELECT c.op_id, c.kind, c.payload, c.result, c.device_time, c.acted_at,
-                  c.received_at, c.replayed, u.display_name
+                  c.received_at, c.replayed, c.user_id, u.display_name
            FROM commands c LEFT JOIN users u ON u.id = c.user_id
            WHERE c.target = ? AND c.outcome = 'rejected' ORDER BY c.received_at""",
         [f"job:{job_id}"],

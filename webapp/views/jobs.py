@@ -53,16 +53,21 @@ INTAKE_FIELDS = ("estate_id", "unit_id", "unit_label", "reporter_name", "reporte
                  "source", "category", "job_class", "description")
 
 
-def load_job(job_id: int) -> dict[str, Any]:
-    """The job if this user may see it, else 404 (other estates' records do not exist)."""
+def load_job(job_id: int, read: bool = False) -> dict[str, Any]:
+    """The job if this user may see it, else 404 (other estates' records do not exist).
+    `read`: also a job a field worker may only read (access.reads_job); `read_only` says
+    which."""
     job = jobs.get_job(get_db(), job_id)
     if job is None or job["estate_id"] not in current_user.estate_ids:
         abort(404)
+    job["read_only"] = False
     if not current_user.can("job.view_all"):
         mine = job["assignee_id"] == current_user.id
         pool = job["status"] == "pooled" and job["department"] == current_user.department
         if not (current_user.is_field and (mine or pool)):
-            abort(404)
+            if not (read and access.reads_job(get_db(), current_user.row, job_id)):
+                abort(404)
+            job["read_only"] = True
     return job
 
 
@@ -196,8 +201,9 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "staff": staff,
         "pools": pools,
         "allowed": jobs.allowed,
-        "refused": jobs.flagged_inputs(db, job["id"])
-        if current_user.can("job.dispatch") else [],
+        # The desk reviews every refused step; a field worker sees their own.
+        "refused": [r for r in jobs.flagged_inputs(db, job["id"])
+                    if current_user.can("job.dispatch") or r["user_id"] == current_user.id],
         # When the assignee was told and opened it, for the desk: the notify deadline is
         # measured here.
         "told": notification_reading.told(
@@ -213,7 +219,7 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
 def detail(job_id: int):
     """One job: its facts, deadlines, history and the actions that fit. Opening it counts
     as opening the user's notifications about it."""
-    job = load_job(job_id)
+    job = load_job(job_id, read=True)
     notifications_view.mark_opened(f"job:{job_id}")
     return render_template("jobs/detail.html", **page_context(job), errors={}, values={})
 
