@@ -109,16 +109,9 @@ def _filter(status: str | None) -> tuple[list[str], list[Any]]:
 
 def _union(db: Database, estate_ids: list[int], where: list[str], params: list[Any],
            order: str, limit: int) -> list[dict[str, Any]]:
-    """Each estate's first `limit` by `order` from its own index range (as jobs.board
-    does: one range read that stops early per estate), then the names joined to those."""
-    groups = ([[e] for e in estate_ids] if len(estate_ids) <= jobs.BOARD_MAX_PARTS
-              else [list(estate_ids)])
-    parts, args = [], []
-    for group in groups:
-        conds = " AND ".join([f"j.estate_id IN ({','.join('?' * len(group))})", *where])
-        parts.append(f"SELECT id FROM (SELECT j.id FROM jobs j WHERE {conds}"
-                     f" ORDER BY {order} LIMIT ?)")
-        args += [*group, *params, limit]
+    """Each estate's first `limit` by `order` (jobs.estate_parts), then the names joined
+    to those."""
+    parts, args = jobs.estate_parts(estate_ids, where, params, order, limit)
     sql = (jobs.LIST_SELECT + " WHERE j.id IN (" + " UNION ALL ".join(parts) + ")"
            f" ORDER BY {order} LIMIT ?")
     return jobs.list_rows(db, sql, [*args, limit])

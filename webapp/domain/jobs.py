@@ -13,9 +13,6 @@ from sqlite_utils import Database
 from . import audit, people, unit_labels
 from .text import N_
 
-__all__ = ["N_"]
-
-
 SOURCES = {
     "phone": N_("Phone"),
     "walk_in": N_("Walk-in"),
@@ -353,17 +350,25 @@ def board(
                      *estate_ids, *params, limit, limit, SEARCH_WALK]
         where.append("j.id < (SELECT below FROM rest)")
         found = "SELECT id FROM found UNION ALL "
+    parts, args = estate_parts(estate_ids, where, params, f"{order} DESC", limit, join)
+    sql = (head + LIST_SELECT + " WHERE j.id IN (" + found + " UNION ALL ".join(parts) + ")"
+           " ORDER BY j.id DESC LIMIT ?")
+    return list_rows(db, sql, [*head_args, *args, limit])
+
+
+def estate_parts(estate_ids: list[int], where: list[str], params: list[Any], order: str,
+                 limit: int, join: str = "") -> tuple[list[str], list[Any]]:
+    """Each estate's first `limit` job ids by `order`, one index range read that stops
+    early per estate (past BOARD_MAX_PARTS estates, one read), as SELECTs to UNION."""
     groups = ([[e] for e in estate_ids] if len(estate_ids) <= BOARD_MAX_PARTS
               else [list(estate_ids)])
     parts, args = [], []
     for group in groups:
         conds = " AND ".join([f"j.estate_id IN ({','.join('?' * len(group))})", *where])
         parts.append(f"SELECT id FROM (SELECT j.id FROM jobs j{join} WHERE {conds}"
-                     f" ORDER BY {order} DESC LIMIT ?)")
+                     f" ORDER BY {order} LIMIT ?)")
         args += [*group, *params, limit]
-    sql = (head + LIST_SELECT + " WHERE j.id IN (" + found + " UNION ALL ".join(parts) + ")"
-           " ORDER BY j.id DESC LIMIT ?")
-    return list_rows(db, sql, [*head_args, *args, limit])
+    return parts, args
 
 
 def board_units(db: Database, estate_ids: list[int], query: str) -> list[int]:
