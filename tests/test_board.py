@@ -22,7 +22,10 @@ HOUR, MINUTE = timedelta(hours=1), timedelta(minutes=1)
 
 
 def stored(db, job_id):
-    return db.execute("SELECT next_due_at FROM jobs WHERE id = ?", [job_id]).fetchone()[0]
+    """The stored next due time and its deadline's name, or None."""
+    due, name = db.execute("SELECT next_due_at, next_due_name FROM jobs WHERE id = ?",
+                           [job_id]).fetchone()
+    return None if due is None and name is None else (due, name)
 
 
 def expected_due(db, job_id, now=NOW):
@@ -31,13 +34,13 @@ def expected_due(db, job_id, now=NOW):
     if job["status"] not in OPEN_STATUSES:
         return None
     d = next_due(job_deadlines(job, estate_settings(db, job["estate_id"]), now))
-    return d.due.isoformat(timespec="seconds") if d else None
+    return (d.due.isoformat(timespec="seconds"), d.name) if d else None
 
 
 def assert_all_stored(db):
-    wrong = [(r["id"], r["status"], r["next_due_at"], expected_due(db, r["id"]))
-             for r in db.query("SELECT id, status, next_due_at FROM jobs")
-             if r["next_due_at"] != expected_due(db, r["id"])]
+    wrong = [(r["id"], r["status"], stored(db, r["id"]), expected_due(db, r["id"]))
+             for r in db.query("SELECT id, status FROM jobs")
+             if stored(db, r["id"]) != expected_due(db, r["id"])]
     assert wrong == []
 
 
@@ -83,6 +86,7 @@ def test_the_migration_fills_in_every_open_job(db):
     opened, done = job_in(db, "arrived"), job_in(db, "closed")
     db.execute("DROP INDEX jobs_next_due")
     db.execute("ALTER TABLE jobs DROP COLUMN next_due_at")
+    db.execute("ALTER TABLE jobs DROP COLUMN next_due_name")
     m0034_board.board_due_order(db)
     assert stored(db, opened) == expected_due(db, opened) is not None
     assert stored(db, done) is None
@@ -194,4 +198,15 @@ def test_a_public_report_stores_its_due_time(app, client):
 
 def test_an_unopened_job_counts_its_notify_deadline(db):
     job_id = new_job(db)
-    assert stored(db, job_id) == (NOW + 5 * MINUTE).isoformat(timespec="seconds")
+    assert stored(db, job_id) == ((NOW + 5 * MINUTE).isoformat(timespec="seconds"), "notify")
+
+
+def test_the_rows_badges_from_the_stored_time_match_the_deadline_rule(db):
+    hand_fixtures(db)
+    rows = board.shown_due(board.board(db, [1], "all", "", limit=10_000), NOW)
+    assert any(r["next_due"] for r in rows) and any(r["next_due"] is None for r in rows)
+    for r in rows:
+        job = next(db.query("SELECT * FROM jobs WHERE id = ?", [r["id"]]))
+        rule = (next_due(job_deadlines(job, estate_settings(db, 1), NOW))
+                if job["status"] in OPEN_STATUSES else None)
+        assert r["next_due"] == rule, r["number"]

@@ -1,13 +1,14 @@
 """The desk's board in the order of what is due first, and the stored due time it sorts by.
 
-A job's deadlines are computed (`deadlines.job_deadlines`), never stored; but sorting a
-million jobs by a computed time cannot use an index. So each job keeps its next due time
-(`jobs.next_due_at`, migration 0034): `next_due_at()` is the rule (the first open
-deadline of an open job, else NULL), and `store()` writes it in the transaction of every
-command that changes a job's clock (job_commands._update and the inserts of a job);
-`recompute_estate()` after an estate's deadline settings change. Since the next due
-time does not depend on `now` (only which deadlines are done), the stored time stays
-right until the job changes; the overdue ones are simply the earliest.
+A job's deadlines are computed (`deadlines.job_deadlines`); but sorting a million jobs
+by a computed time cannot use an index. So each job keeps its next due time
+(`jobs.next_due_at`, and its deadline's name `next_due_name`, migration 0034):
+`next_due_of()` is the rule (the first open deadline of an open job, else NULL);
+`store()` writes it in the transaction of every command that changes a job's clock
+(job_commands._update and the inserts of a job), `recompute_estate()` after an estate's
+deadline settings change. The board's rows show their badge from it (`shown_due`).
+Since the next due time does not depend on `now` (only which deadlines are done), the
+stored time stays right until the job changes; the overdue ones are simply the earliest.
 
 `board()` reads the open jobs by the partial index `jobs_next_due` (estate, due time,
 id) in due order, overdue on top, and then the jobs with nothing due (done, signed off,
@@ -24,7 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import jobs
-from .deadlines import job_deadlines, next_due
+from .deadlines import Deadline, job_deadlines, next_due
 from .settings import estate_settings
 
 ORDERS = ("due", "new")  # what is due first (the default), newest first
@@ -33,17 +34,29 @@ CLOCK_FIELDS = frozenset({"status", "job_class", "received_at", "dispatched_at",
                           "agreed_at", "reopened_at", "completed_at"})
 DONE_STATUSES = ("completed", "closed", "cancelled")
 _READ = ("SELECT id, status, job_class, received_at, dispatched_at, arrived_at, agreed_at,"
-         " reopened_at, completed_at, next_due_at FROM jobs")
+         " reopened_at, completed_at, next_due_at, next_due_name FROM jobs")
 
 
-def next_due_at(job: Mapping[str, Any], settings: Mapping[str, int],
-                now: datetime) -> str | None:
-    """The job's next due time as stored (naive UTC, seconds), or None when it is not open
-    or nothing is due. The same rule as the rows' badges: next_due of job_deadlines."""
+def next_due_of(job: Mapping[str, Any], settings: Mapping[str, int],
+                now: datetime) -> tuple[str | None, str | None]:
+    """The job's next due time as stored (naive UTC, seconds) and that deadline's name,
+    or None twice when it is not open or nothing is due. The same rule as the rows'
+    badges: next_due of job_deadlines."""
     if job["status"] not in jobs.OPEN_STATUSES:
-        return None
+        return None, None
     found = next_due(job_deadlines(job, settings, now))
-    return None if found is None else found.due.isoformat(timespec="seconds")
+    return (None, None) if found is None else (found.due.isoformat(timespec="seconds"),
+                                               found.name)
+
+
+def shown_due(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Each list row's next deadline (`next_due`, as job_deadlines and next_due would make
+    it) from the stored time and name: no settings to read, one time to parse a row."""
+    for row in rows:
+        due = row["next_due_at"]
+        row["next_due"] = (Deadline(row["next_due_name"], datetime.fromisoformat(due), None,
+                                    now) if due else None)
+    return rows
 
 
 def _rows(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -53,9 +66,11 @@ def _rows(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
 def _write(db: Database, rows: list[dict[str, Any]], settings: Mapping[str, int],
            now: datetime) -> int:
     """Store each row's next due time where it differs; how many changed."""
-    changes = [(due, r["id"]) for r in rows
-               if (due := next_due_at(r, settings, now)) != r["next_due_at"]]
-    db.conn.executemany("UPDATE jobs SET next_due_at = ? WHERE id = ?", changes)
+    changes = [(*due, r["id"]) for r in rows
+               if (due := next_due_of(r, settings, now)) != (r["next_due_at"],
+                                                             r["next_due_name"])]
+    db.conn.executemany("UPDATE jobs SET next_due_at = ?, next_due_name = ? WHERE id = ?",
+                        changes)
     return len(changes)
 
 

@@ -127,8 +127,8 @@ LIST_SELECT = """
 SELECT j.id, j.number, j.estate_id, j.unit_id, j.category, j.department, j.job_class,
        j.description, j.status, j.flagged, j.version, j.assignee_id, j.received_at,
        j.dispatched_at, j.arrived_at, j.agreed_at, j.reopened_at, j.completed_at,
-       j.next_due_at, u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
-       a.display_name AS assignee_name
+       j.next_due_at, j.next_due_name, u.number AS unit_number, b.name AS building_name,
+       e.name AS estate_name, a.display_name AS assignee_name
 FROM jobs j
 JOIN estates e ON e.id = j.estate_id
 LEFT JOIN units u ON u.id = j.unit_id

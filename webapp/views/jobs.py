@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -115,8 +116,13 @@ def board():
         limit, version = BOARD_PAGE, ""
         rows = board_order.board(get_db(), current_user.estate_ids, status, q, limit + 1,
                                  order, before, after)
-    more = board_order.more_args(rows[limit - 1], order) if len(rows) > limit else None
-    context = {"rows": with_deadlines(rows[:limit]), "status": status, "q": q,
+    more = None
+    if len(rows) > limit:  # the address of "show more", without url_for's cost
+        more = urlencode({"status": status, **({"q": q} if q else {}),
+                          **({"order": order} if order != "due" else {}),
+                          **board_order.more_args(rows[limit - 1], order)})
+    context = {"rows": board_order.shown_due(rows[:limit], utcnow()), "status": status,
+               "q": q,
                "order": order, "more": more, "continued": continued,
                "live_version": version}
     if continued and is_partial():
