@@ -135,12 +135,16 @@ def _union(db: Database, estate_ids: list[int], where: list[str], params: list[A
 def _due_part(db: Database, estate_ids: list[int], status: str | None, limit: int,
               after: tuple[str, int] | None) -> list[dict[str, Any]]:
     where, params = _filter(status)
-    where.insert(0, "j.next_due_at IS NOT NULL")
+    # A status or the flag picks a few of an estate's open jobs by their own index (the
+    # + keeps the due-time index out of the plan): quicker than walking all the open
+    # jobs in due order to find those.
+    due = "+j.next_due_at" if where else "j.next_due_at"
+    where.insert(0, f"{due} IS NOT NULL")
     if after is not None:
         # The >= bounds the index range; the rest drops the rows shown at that time.
-        where.append("j.next_due_at >= ? AND (j.next_due_at > ? OR j.id > ?)")
+        where.append(f"{due} >= ? AND ({due} > ? OR j.id > ?)")
         params += [after[0], after[0], after[1]]
-    return _union(db, estate_ids, where, params, "j.next_due_at, j.id", limit)
+    return _union(db, estate_ids, where, params, f"{due}, j.id", limit)
 
 
 def _rest_part(db: Database, estate_ids: list[int], status: str | None, limit: int,
