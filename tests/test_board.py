@@ -169,6 +169,29 @@ def test_due_first_continues_after_the_last_row_shown(db):
     assert seen == whole and set(jobs.values()) <= set(seen)
 
 
+def test_a_search_pages_newest_first_in_either_order(app, client, auth):
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    for _ in range(30):  # the first page's last row is open: it has a due time
+        new_job(db)
+    expected = [r[0] for r in db.execute(
+        "SELECT number FROM jobs WHERE estate_id IN (SELECT estate_id FROM user_estates"
+        " WHERE user_id = (SELECT id FROM users WHERE username = 'desk'))"
+        " AND number LIKE '%J%' ORDER BY id DESC").fetchall()]
+    db.close()
+    assert len(expected) > 25
+    auth.login("desk")
+    page = Page(client.get("/jobs?status=all&q=J").get_data(as_text=True))
+    seen = [d["data-job"] for d in page.find("data-job")]
+    for _ in range(10):  # a cursor that went back to the top would loop
+        if not page.find("data-more-link"):
+            break
+        url = page.find("data-more-link")[0]["hx-get"]
+        assert "before=" in url and "due=" not in url
+        page = Page(client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True))
+        seen += [d["data-job"] for d in page.find("data-job")]
+    assert seen == expected
+
+
 def test_the_board_page_keeps_the_order_in_its_address(client, auth):
     auth.login("desk")
     page = Page(client.get("/jobs?order=new").get_data(as_text=True))

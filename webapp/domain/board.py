@@ -157,10 +157,10 @@ def _rest_part(db: Database, estate_ids: list[int], status: str | None, limit: i
     return _union(db, estate_ids, where, params, "j.id DESC", limit)
 
 
-def more_args(row: Mapping[str, Any], order: str) -> dict[str, Any]:
+def more_args(row: Mapping[str, Any], order: str, query: str | None = None) -> dict[str, Any]:
     """Where "show more" continues after `row`, the last one shown, as address
-    arguments."""
-    if order == "due" and row.get("next_due_at"):
+    arguments (a search is newest first in either order)."""
+    if order == "due" and not query and row.get("next_due_at"):
         return {"after": row["id"], "due": row["next_due_at"]}
     return {"before": row["id"]}
 

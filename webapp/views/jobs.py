@@ -120,10 +120,9 @@ def board():
     if len(rows) > limit:  # the address of "show more", without url_for's cost
         more = urlencode({"status": status, **({"q": q} if q else {}),
                           **({"order": order} if order != "due" else {}),
-                          **board_order.more_args(rows[limit - 1], order)})
+                          **board_order.more_args(rows[limit - 1], order, q)})
     context = {"rows": board_order.shown_due(rows[:limit], utcnow()), "status": status,
-               "q": q,
-               "order": order, "more": more, "continued": continued,
+               "q": q, "order": order, "more": more, "continued": continued,
                "live_version": version}
     if continued and is_partial():
         return render_template("jobs/_row_items.html", **context)
