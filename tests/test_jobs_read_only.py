@@ -103,3 +103,28 @@ def test_a_refused_step_shows_its_worker_what_and_why_on_the_reassigned_job(app,
     auth.login("tech2")
     code, page = page_of(client, job)
     assert code == 200 and not page.find("data-read-only") and page.find("data-job-steps")
+
+
+def test_the_photos_of_a_job_read_only_are_readable_too(db, tmp_path):
+    from webapp.domain import access, people
+
+    from .fileflow import image, store
+    from .jobflow import run
+
+    def job_with_photo(job_class, colour):
+        sha = store(db, tmp_path, image(colour=colour), "desk")
+        out = run(db, "desk", "job.create", "job:new", estate_id=1, unit_id=1,
+                  reporter_name="陈", reporter_phone="13800001234", source="phone",
+                  category="plumbing", job_class=job_class, description="水管爆裂",
+                  photos=[sha])
+        assert out.status == "applied", out.result
+        return sha
+
+    def readable(username, sha):
+        user = people.get_user(db, db.execute("SELECT id FROM users WHERE username = ?",
+                                              [username]).fetchone()[0])
+        return access.readable_file(db, user, people.estate_ids(db, user["id"]), sha)
+
+    emergency, ordinary = job_with_photo("emergency", "red"), job_with_photo("small", "blue")
+    assert readable("tech", emergency) and not readable("guard", emergency)
+    assert not readable("tech", ordinary)
