@@ -16,6 +16,7 @@ from webapp.migrations import m0034_board
 from .conftest import NOW
 from .jobflow import job_in, new_job, run, step
 from .pages import Page
+from .placeflow import Text
 
 LEGAL = [(kind, s) for kind, froms in TRANSITIONS.items() for s in sorted(froms)]
 HOUR, MINUTE = timedelta(hours=1), timedelta(minutes=1)
@@ -233,3 +234,21 @@ def test_the_rows_badges_from_the_stored_time_match_the_deadline_rule(db):
         rule = (next_due(job_deadlines(job, estate_settings(db, 1), NOW))
                 if job["status"] in OPEN_STATUSES else None)
         assert r["next_due"] == rule, r["number"]
+
+
+def test_a_board_row_prints_what_people_typed_as_text(app, client, auth):
+    db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
+    out = run(db, "desk", "job.create", "job:new", estate_id=1, unit_id=1,
+              reporter_name="陈", reporter_phone="13800000000", source="phone",
+              category="plumbing", job_class="small", description="<b>水管</b> & 漏水",
+              photos=[])
+    db.execute("UPDATE jobs SET flagged = 1 WHERE id = ?", [out.result["job_id"]])
+    db.conn.commit()
+    db.close()
+    auth.login("desk")
+    page = Page(client.get("/jobs?order=new").get_data(as_text=True))
+    [row] = [d for d in page.find("data-job") if d["data-job"] == out.result["number"]]
+    assert "flagged" in row["class"] and page.find("data-flagged")
+    # Escaped: shown as typed, not read as markup.
+    html = client.get("/jobs?order=new").get_data(as_text=True)
+    assert "<b>水管</b> & 漏水" in str(Text(html)) and "<b>水管" not in html
