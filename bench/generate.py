@@ -28,6 +28,7 @@ from typing import Any
 
 from webapp.auth import hash_password, utcnow
 from webapp.db import connect, migrate
+from webapp.domain import board
 from webapp.domain.jobs import ACTIVE_FIELD_STATUSES, CATEGORIES
 
 from .company import (
@@ -400,6 +401,10 @@ class Builder(JobLife):
         self.plan()
         self.log(f"  plan of {JOBS:,} jobs ({time.monotonic() - started:.0f} s)")
         self.jobs(conn)
+        # What the app stores beside each open job (the board's due order); a data set
+        # built before that column gets it from its migration instead.
+        if "next_due_at" in db["jobs"].columns_dict:
+            board.backfill(db, self.now_dt)
         conn.execute("COMMIT")
         self.log(f"  committed ({time.monotonic() - started:.0f} s)")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.db import connect
-from webapp.domain import jobs, people
+from webapp.domain import board, jobs, people
 from webapp.migrations import migrations
 
 from . import RECORDS_KEY, generate
@@ -172,6 +172,13 @@ def queries(info: dict[str, Any], prep: dict[str, Any]) -> list[dict[str, Any]]:
     q = prep["search"]
     cases = [
         ("my_jobs: technician", True, lambda d: jobs.my_jobs(d, tech, tech_estates)),
+        # The board's default order, what is due first (domain/board.py), then newest first.
+        ("board, due first: desk, open", True,
+         lambda d: board.board(d, desk_estates, "open", "")),
+        ("board, due first: desk, all statuses", True,
+         lambda d: board.board(d, desk_estates, "all", "")),
+        (f"board, due first: regional manager ({len(region_estates)} estates), open", False,
+         lambda d: board.board(d, region_estates, "open", "")),
         ("board: desk, open", True, lambda d: jobs.board(d, desk_estates, "open", "")),
         ("board: desk, all statuses", True, lambda d: jobs.board(d, desk_estates, "all", "")),
         ("board: desk, signed off", False, lambda d: jobs.board(d, desk_estates, "closed", "")),

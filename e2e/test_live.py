@@ -138,7 +138,7 @@ def test_the_board_keeps_the_rows_show_more_added(page: Page, server: Server):
     for n in range(55):  # more than two pages of the board, whatever else is there
         report(server, f"第{n}号测试报修")
     login(page, "desk")
-    page.goto("/jobs?status=all")
+    page.goto("/jobs?status=all&order=new")  # newest first: the next report goes on top
     board = page.locator("[data-list=board]")
     rows = board.locator("[data-job]")
     expect(rows).to_have_count(25)

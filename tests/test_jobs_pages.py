@@ -4,6 +4,7 @@ import base64
 import io
 import uuid
 
+import pytest
 from PIL import Image
 
 from webapp.db import connect
@@ -130,16 +131,25 @@ def test_board_partial_for_htmx_and_full_page_otherwise(client, auth):
     assert statuses == {"new"}
 
 
-def test_board_shows_a_page_at_a_time_and_more_continues_without_gaps(app, client, auth):
+# Newest first; what is due first (the stored due time, earliest first, then the jobs
+# with nothing due, newest first).
+BOARD_ORDERS = {"new": "id DESC", "due": "next_due_at IS NULL, next_due_at,"
+                " CASE WHEN next_due_at IS NULL THEN -id ELSE id END"}
+
+
+@pytest.mark.parametrize("order", sorted(BOARD_ORDERS))
+def test_board_shows_a_page_at_a_time_and_more_continues_without_gaps(app, client, auth,
+                                                                      order):
     auth.login("desk")
     for _ in range(20):
         create(client)
     db = connect(app.config["DATABASE"], app.config["RECORDS_KEY"])
     expected = [r["number"] for r in db.query(
         "SELECT number FROM jobs WHERE estate_id IN (SELECT estate_id FROM user_estates"
-        " WHERE user_id = (SELECT id FROM users WHERE username = 'desk')) ORDER BY id DESC")]
+        " WHERE user_id = (SELECT id FROM users WHERE username = 'desk'))"
+        f" ORDER BY {BOARD_ORDERS[order]}")]
     assert len(expected) > 25, "the demo must have more jobs than one page"
-    page = Page(client.get("/jobs?status=all").get_data(as_text=True))
+    page = Page(client.get(f"/jobs?status=all&order={order}").get_data(as_text=True))
     seen = [d["data-job"] for d in page.find("data-job")]
     assert seen == expected[:25]
     more = page.find("data-more")

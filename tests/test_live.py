@@ -101,7 +101,7 @@ def test_the_board_moves_with_its_own_estates_jobs_and_filter(client, auth, appd
     page = shown(client, "/jobs")
     assert [(r["data-live"], r["data-live-list"], r["data-live-count"])
             for r in page.regions] == [("/live/board", "/jobs", "[data-job]")]
-    assert page.query == "status=open&q="
+    assert page.query == "status=open&q=&order=due"
     first = version(client, "/live/board?status=open&q=")
     assert page.version == first
     cancelled = version(client, "/live/board?status=cancelled&q=")

@@ -53,9 +53,9 @@ def test_a_pooled_job_tells_the_department_of_that_estate(db):
 
 def test_an_emergency_tells_the_desk_and_the_department_urgently(db):
     job = new_job(db, job_class="emergency")
-    # The desk who took the call is not told of their own step; of the department, those
-    # who may open a job not yet dispatched (the technicians hear of it when it is).
-    assert told(db, "job.emergency", f"job:{job}") == {"supervisor": False}
+    # The desk who took the call is not told of their own step; the department is, its
+    # technicians too: they may open it read-only (tests/test_jobs_read_only.py).
+    assert told(db, "job.emergency", f"job:{job}") == MAINTENANCE
     urgent = db.execute("SELECT urgent FROM announcements WHERE target = ?",
                         [f"job:{job}"]).fetchone()[0]
     assert urgent == 1
@@ -275,11 +275,11 @@ def test_a_refused_step_from_the_outbox_tells_its_worker_why(db):
                                    " 'step.refused'").fetchone()[0])
     title, body = notifications.render("step.refused", params, "zh_CN")
     assert "到场" in title and params["number"] in title and body == "此单已派给其他人。"
-    # The job is another's now: the notification opens the outbox, which says what was
-    # refused and what the server kept, not a job page the worker may no longer open.
+    # The job is another's now: the notification opens it read-only for the worker, with
+    # what was refused and why (tests/test_jobs_read_only.py).
     [n] = db.execute("SELECT n.id FROM notifications n JOIN announcements a ON a.id = "
                      "n.announcement_id WHERE a.kind = 'step.refused'").fetchall()
-    assert notification_reading.open_one(db, uid(db, "tech"), n[0], NOW) == "/outbox"
+    assert notification_reading.open_one(db, uid(db, "tech"), n[0], NOW) == f"/jobs/{job}"
     # Sent at once (not queued), the refusal shows on the page: no message.
     cancelled = job_in(db, "cancelled")
     assert replay(db, "tech", "job.accept", f"job:{cancelled}", queued=False).status \
@@ -350,7 +350,7 @@ def test_a_report_corrected_to_an_emergency_is_announced_as_one(db):
     assert announcements(db, f"job:{job_id}") == []
     assert run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing",
                job_class="emergency", description="水管爆裂", unit_id=1).status == "applied"
-    assert told(db, "job.emergency", f"job:{job_id}") == {"supervisor": False}
+    assert told(db, "job.emergency", f"job:{job_id}") == MAINTENANCE
     # Corrected again (the description) while still an emergency: not announced twice.
     run(db, "desk", "job.edit", f"job:{job_id}", category="plumbing", job_class="emergency",
         description="水管爆裂，楼下渗水", unit_id=1)

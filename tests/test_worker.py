@@ -124,6 +124,67 @@ def test_the_sweep_expires_what_waited_past_a_messages_life(app, immediate, chan
     assert status(app, fresh) == ("queued", None)
 
 
+def test_prune_deletes_old_read_notifications_and_finished_deliveries_in_batches(
+        app, immediate, channels):
+    old, days = NOW - timedelta(days=91), app.config["NOTIFY_RETENTION_DAYS"]
+    assert days == 90
+
+    def make(db):
+        made = {}
+        for name, at, status, read in [
+                ("old_read", old, "accepted", True),        # both go
+                ("old_unread", old, "accepted", False),     # the delivery goes, kept unread
+                ("old_queued", old, "queued", True),        # read: goes with its delivery
+                ("recent_read", NOW - timedelta(days=89), "accepted", True)]:  # both stay
+            d = insert_delivery(db, at=at)
+            n = db.execute("SELECT notification_id FROM deliveries WHERE id = ?",
+                           [d]).fetchone()[0]
+            with write_tx(db):
+                db.execute("UPDATE deliveries SET status = ?, sent_at = ? WHERE id = ?",
+                           [status, at.isoformat() if status == "accepted" else None, d])
+                db.execute("UPDATE notifications SET read_at = ? WHERE id = ?",
+                           [at.isoformat() if read else None, n])
+            made[name] = (d, n)
+        # Two robot messages merged into one (the second names the first as its carrier).
+        with write_tx(db):
+            a = db["announcements"].insert({"kind": "job.created", "target": "job:9",
+                                            "created_at": old.isoformat()}).last_pk
+            carrier = db["deliveries"].insert({
+                "announcement_id": a, "channel": "wecom", "address_id": 1,
+                "status": "accepted", "next_at": old.isoformat(),
+                "sent_at": old.isoformat()}).last_pk
+            db["deliveries"].insert({
+                "announcement_id": a, "channel": "wecom", "address_id": 2,
+                "status": "accepted", "next_at": old.isoformat(),
+                "sent_at": old.isoformat(), "merged_into": carrier})
+        return made
+
+    made = with_db(app, make)
+    before = with_db(app, lambda db: (db["deliveries"].count, db["notifications"].count))
+
+    def kept(db, table, ids):
+        marks = ",".join("?" * len(ids))
+        return {r[0] for r in db.execute(f"SELECT id FROM {table} WHERE id IN ({marks})",
+                                         ids)}
+
+    from webapp.domain import notification_prune
+
+    # Batches of one: each a transaction of its own, all of them run.
+    counts = with_db(app, lambda db: notification_prune.prune(db, NOW, days, batch=1))
+    assert counts == {"deliveries": 4, "notifications": 2}
+    deliveries = with_db(app, lambda db: kept(db, "deliveries", [d for d, _ in made.values()]))
+    notes = with_db(app, lambda db: kept(db, "notifications", [n for _, n in made.values()]))
+    assert deliveries == {made["recent_read"][0]}
+    assert notes == {made["old_unread"][1], made["recent_read"][1]}
+    after = with_db(app, lambda db: (db["deliveries"].count, db["notifications"].count))
+    assert (before[0] - after[0], before[1] - after[1]) == (5, 2)
+    # The worker's task does the same with the configured retention: nothing left to do.
+    assert immediate.prune.call_local() == {"deliveries": 0, "notifications": 0}
+    assert channels.ran == ["prune"]
+    names = {t.name for t in immediate.huey.read_periodic(datetime(2026, 11, 10, 19, 40))}
+    assert "prune" in names
+
+
 # --- the web enqueues ---------------------------------------------------------------------
 
 @pytest.fixture

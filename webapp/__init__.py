@@ -95,6 +95,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         HUEY_FILE=os.path.join(app.instance_path, "huey.db"),
         VAPID_KEY_FILE=os.path.join(app.instance_path, "vapid_private.pem"),
         PUSH_CONTACT="",
+        # Read notifications and finished deliveries are deleted after this many days
+        # (the worker's daily prune, domain/notification_prune.py).
+        NOTIFY_RETENTION_DAYS=90,
         PUSH_HTTP_ENDPOINTS=False,  # plain-http push services: tests' local ones only
         # The hosts a phone's push subscription may name (push.PUSH_SERVICES and the
         # names under them): the worker POSTs there, so no other host is reachable.

@@ -38,6 +38,11 @@ class Kit:
                       f'{escape(label)}</span>')
             for k, label in words.statuses.items()}
         self.due_names = {k: escape(label) for k, label in words.due.items()}
+        # What a board row prints besides its own values (board_rows.py).
+        self.categories = {k: escape_text(v) for k, v in words.categories.items()}
+        self.classes = {k: escape_text(v) for k, v in words.classes.items()}
+        self.needs_review = (' <span class="badge flag" data-flagged>'
+                             f'{escape_text(t(N_("Needs review")))}</span>')
         self.overdue, self.left = t(N_("Overdue %(t)s")), t(N_("%(t)s left"))
         # A deadline badge around its time and text, per (deadline, overdue): two
         # concatenations a row instead of an f-string with lookups.
@@ -115,5 +120,7 @@ def _context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(FILTERS)
+    from .board_rows import board_rows
+
+    app.jinja_env.filters.update(FILTERS, board_rows=board_rows)
     app.context_processor(_context)

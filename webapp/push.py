@@ -23,6 +23,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 from sqlite_utils import Database
 
+from . import delivery_queue
 from .domain.transactions import write_tx
 
 Message = Callable[[Database, dict[str, Any], str], dict[str, str]]
@@ -38,6 +39,7 @@ LONGEST_RETRY = timedelta(hours=1)
 # worker dies mid-send, the delivery comes due again then and is sent once more.
 LEASE = timedelta(minutes=5)
 BATCH = 200
+CHANNEL = "push"
 # The browsers' push services (Chrome's, Firefox's, Safari's, Edge's), by host name: a
 # subscription's endpoint is where the worker POSTs, so it may name only these (config
 # PUSH_SERVICE_HOSTS), never a host inside the server's own network.
@@ -164,18 +166,26 @@ def unsubscribe(db: Database, user_id: int, endpoint: str, now: datetime) -> boo
         return cur.rowcount > 0
 
 
+RETRY = delivery_queue.Retry(FIRST_RETRY, LONGEST_RETRY)
+
+
 def retry_delay(attempts: int, retry_after: str | None = None) -> timedelta:
     """Back-off after the `attempts`-th failed try; a 429's Retry-After (seconds) wins
     when it asks for longer."""
-    delay = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
-    if retry_after and retry_after.strip().isdigit():
-        delay = max(delay, min(timedelta(seconds=int(retry_after)), LONGEST_RETRY))
-    return delay
+    asked = (timedelta(seconds=int(retry_after))
+             if retry_after and retry_after.strip().isdigit() else None)
+    return RETRY.after(attempts, asked)
 
 
-def _due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
-    return list(db.query(
-        """SELECT d.id, d.attempts, d.notification_id, s.id AS sub_id, s.endpoint, s.p256dh,
+def _claim(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """The due push deliveries, held for this pass with this try counted
+    (delivery_queue.claim), with what sending each needs: the phone's subscription, the
+    announcement, the reader and their language."""
+    held = delivery_queue.claim(db, CHANNEL, now, lease=LEASE, limit=limit, count_try=True)
+    if not held:
+        return []
+    rows = {r["id"]: r for r in db.query(
+        f"""SELECT d.id, d.notification_id, s.id AS sub_id, s.endpoint, s.p256dh,
                   s.auth, s.gone_at, s.user_id AS sub_user_id, n.user_id, u.locale,
                   a.id AS a_id, a.estate_id, a.kind, a.target, a.params, a.urgent,
                   a.department, a.op_id, a.dedupe, a.created_at
@@ -184,23 +194,8 @@ def _due(db: Database, now: datetime, limit: int) -> list[dict[str, Any]]:
            JOIN announcements a ON a.id = d.announcement_id
            LEFT JOIN notifications n ON n.id = d.notification_id
            LEFT JOIN users u ON u.id = COALESCE(n.user_id, s.user_id)
-           WHERE d.status = 'queued' AND d.channel = 'push' AND d.next_at <= ?
-           ORDER BY d.next_at, d.id LIMIT ?""", [now.isoformat(), limit]))
-
-
-def _claim(db: Database, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Hold the due deliveries for one pass (next_at moved on by the lease), counting the
-    try; those another pass holds already are left to it."""
-    held = []
-    with write_tx(db):
-        for row in rows:
-            cur = db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ?"
-                " AND status = 'queued' AND next_at <= ?",
-                [(now + LEASE).isoformat(), row["id"], now.isoformat()])
-            if cur.rowcount:
-                held.append({**row, "attempts": row["attempts"] + 1})
-    return held
+           WHERE d.id IN ({",".join("?" * len(held))})""", [r["id"] for r in held])}
+    return [{**rows[h["id"]], "attempts": h["attempts"]} for h in held if h["id"] in rows]
 
 
 def _payload(db: Database, row: dict[str, Any], message: Message) -> dict[str, Any]:
@@ -250,7 +245,7 @@ def deliver_due(db: Database, now: datetime, *, message: Message, vapid: Vapid,
     accepted, gone = 0, set()
     session = requests.Session()
     try:
-        for row in _claim(db, _due(db, now, limit), now):
+        for row in _claim(db, now, limit):
             if row["gone_at"] or row["sub_id"] in gone:
                 _record(db, row, "failed", now, "subscription gone")
                 continue
@@ -285,11 +280,10 @@ def deliver_due(db: Database, now: datetime, *, message: Message, vapid: Vapid,
 def _record(db: Database, row: dict[str, Any], status: str, now: datetime,
             error: str | None = None, *, gone: bool = False,
             next_at: datetime | None = None) -> None:
+    if status == "queued":
+        delivery_queue.later(db, [row["id"]], next_at or now, error)
+        return
     with write_tx(db):
-        if status == "queued":
-            db.execute("UPDATE deliveries SET next_at = ?, error = ? WHERE id = ?",
-                       [next_at.isoformat() if next_at else now.isoformat(), error, row["id"]])
-            return
         # sent_at: when the channel took the message (what "notified at" is measured by).
         db.execute("UPDATE deliveries SET status = ?, sent_at = ?, error = ? WHERE id = ?",
                    [status, now.isoformat() if status == "accepted" else None, error,

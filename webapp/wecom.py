@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 from sqlite_utils import Database
 
+from . import delivery_queue
 from .domain import notifications
 from .domain.robots import CHANNEL, TEST_KIND
 from .domain.text import N_
@@ -156,8 +157,7 @@ def body(content: str) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
+_iso = delivery_queue.iso
 
 
 def window(db: Database, hook_id: int, now: datetime) -> tuple[int, datetime | None]:
@@ -181,8 +181,11 @@ def resting_until(hook: Mapping[str, Any]) -> datetime | None:
     return datetime.fromisoformat(at) + WINDOW
 
 
+RETRY = delivery_queue.Retry(BACKOFF, MAX_BACKOFF)
+
+
 def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    return RETRY.after(attempts)
 
 
 def deliver_due(db: Database, now: datetime, *, message: Message, post: Post = post_json,
@@ -198,16 +201,10 @@ def deliver_due(db: Database, now: datetime, *, message: Message, post: Post = p
 
 
 def _claim(db: Database, now: datetime) -> dict[int, list[dict[str, Any]]]:
-    """The due deliveries by robot, leased to this run."""
-    with write_tx(db):
-        rows = list(db.query(
-            "SELECT id, announcement_id, address_id, attempts FROM deliveries"
-            " WHERE status = 'queued' AND next_at <= ? AND channel = ?"
-            " ORDER BY next_at, id LIMIT ?", [_iso(now), CHANNEL, BATCH]))
-        db.conn.executemany("UPDATE deliveries SET next_at = ? WHERE id = ?",
-                            [(_iso(now + LEASE), r["id"]) for r in rows])
+    """The due deliveries by robot, leased to this run (delivery_queue.claim; a try is
+    counted when it fails, so a rate limit never counts)."""
     by_hook: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
+    for r in delivery_queue.claim(db, CHANNEL, now, lease=LEASE, limit=BATCH):
         by_hook.setdefault(r["address_id"], []).append(r)
     return by_hook
 
@@ -292,12 +289,8 @@ def _sent(db: Database, group: list[Item], now: datetime, hook_id: int) -> None:
 
 
 def _wait(db: Database, items: list[Item], until: datetime, error: str | None = None) -> None:
-    if not items:
-        return
-    with write_tx(db):
-        db.conn.executemany(
-            "UPDATE deliveries SET next_at = ?, error = coalesce(?, error) WHERE id = ?",
-            [(_iso(until), error, i.delivery_id) for i in items])
+    if items:
+        delivery_queue.later(db, [i.delivery_id for i in items], until, error)
 
 
 def _failed(db: Database, group: list[Item], now: datetime, error: str) -> None:

@@ -12,6 +12,8 @@ command. Tasks:
   they came due (the worker was stopped that long) are recorded as expired;
 - `reports`, every hour: the month's report drafted for each estate on its report day
   (domain/reports.schedule; its managers are told), then `deliver`.
+- `prune`, daily at 03:40 Beijing time: read notifications and finished deliveries older
+  than NOTIFY_RETENTION_DAYS are deleted, in batches (domain/notification_prune.py).
 
 `flask worker` runs huey's consumer for the app (`make run`, deploy/serve.sh, the
 browser tests' server). Enqueueing from the web only writes a row to huey's file.
@@ -36,7 +38,7 @@ from sqlite_utils import Database
 from . import push, wecom
 from .auth import utcnow
 from .db import connect
-from .domain import notification_scan, notifications, reports
+from .domain import notification_prune, notification_scan, notifications, reports
 from .domain.handlers import HANDLERS
 from .domain.transactions import write_tx
 
@@ -84,6 +86,9 @@ class Worker:
         # Hourly: the day's drafts are made in its first hour, or when the worker is back.
         self.reports = huey.periodic_task(crontab(minute="7"), name="reports")(
             self._in_app(self._reports))
+        # huey keeps UTC (utc=True): 19:40 UTC is 03:40 in China, the quietest hour.
+        self.prune = huey.periodic_task(crontab(minute="40", hour="19"), name="prune")(
+            self._in_app(self._prune))
 
     def _in_app(self, task: Callable[[], Any]) -> Callable[[], Any]:
         """A task runs in the app's context, as a request does: the consumer's threads
@@ -161,6 +166,17 @@ class Worker:
                     " status = 'queued' AND channel = 'push' AND next_at < ?",
                     [(now - timedelta(seconds=push.TTL_SECONDS)).isoformat()])
             return cur.rowcount
+        finally:
+            db.close()
+
+
+    def _prune(self) -> dict[str, int]:
+        ch = self.channels
+        ch.ran.append("prune")
+        db = self._db()
+        try:
+            return notification_prune.prune(db, ch.now(),
+                                            int(self.app.config["NOTIFY_RETENTION_DAYS"]))
         finally:
             db.close()
 

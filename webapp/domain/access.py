@@ -135,16 +135,42 @@ def job_contact(user: User, estate_ids: list[int], job: Mapping[str, Any]) -> Co
                    sees_job_contact(user, estate_ids, job))
 
 
+# --- Jobs a field worker may read without working on them --------------------------------
+
+# A field worker opens their own jobs and their department's pool (views load_job); and,
+# read-only, a job they were told of (an emergency of their department, not dispatched
+# yet: they see what and where, and are ready when the desk sends it; a job since
+# reassigned) or on which a step of theirs was refused (what was refused, and why). The
+# reporter stays masked there (sees_job_contact). `{job}` and `{uid}` are SQL
+# expressions: the job's id and the user's.
+READS_JOB = (
+    "(EXISTS (SELECT 1 FROM announcements a JOIN notifications n ON n.announcement_id = a.id"
+    " WHERE a.target = 'job:' || {job} AND n.user_id = {uid})"
+    " OR EXISTS (SELECT 1 FROM commands c WHERE c.target = 'job:' || {job}"
+    " AND c.outcome = 'rejected' AND c.user_id = {uid}))")
+
+
+def reads_job(db: Database, user: User, job_id: int) -> bool:
+    """Whether a field worker may read this job (of their estates) though it is not
+    theirs nor in their pool: they were told of it, or a step of theirs on it was
+    refused."""
+    if user["role"] not in people.FIELD_ROLES:
+        return False
+    sql = "SELECT " + READS_JOB.format(job="?", uid="?")
+    return bool(db.execute(sql, [job_id, user["id"], job_id, user["id"]]).fetchone()[0])
+
+
 # --- Stored files -------------------------------------------------------------------------
 
 # Every record that holds a file, with the estate it belongs to, as far as this user may
 # read the record: the rules of the records' own pages (views load_job, load, @require).
 FILE_HOLDERS = (
-    # Jobs: every job for those who see the board; a field worker's own jobs and their
-    # department's pool.
+    # Jobs: every job for those who see the board; a field worker's own jobs, their
+    # department's pool and the jobs they may read (READS_JOB).
     "SELECT j.estate_id FROM job_photos x JOIN jobs j ON j.id = x.job_id "
     "WHERE x.sha256 = :sha AND (:jobs_all OR j.assignee_id = :uid OR (:field "
-    "AND j.status = 'pooled' AND j.department = :dept))",
+    "AND j.status = 'pooled' AND j.department = :dept) OR (:field AND "
+    + READS_JOB.format(job="j.id", uid=":uid") + "))",
     # The resident's signature: as the job's contact (sees_job_contact), so a field worker
     # no longer sees it once their job is closed.
     "SELECT j.estate_id FROM signatures x JOIN jobs j ON j.id = x.job_id "

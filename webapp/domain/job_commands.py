@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, estates, job_facts, notifications, people, phones
+from . import access, audit, board, estates, job_facts, notifications, people, phones
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -83,6 +83,8 @@ def _update(db: Database, job: dict[str, Any], now: datetime, **fields: Any) -> 
     fields.update(version=job["version"] + 1, updated_at=iso(now))
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*fields.values(), job["id"]])
+    if board.CLOCK_FIELDS.intersection(fields):
+        board.store(db, job["id"], now)
     return fields["version"]
 
 
@@ -173,6 +175,7 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
         ],
     ).lastrowid
     _attach(db, cmd, job_id, photos, "intake")
+    board.store(db, job_id, now)
     notifications.job_created(db, cmd, job_id, now)
     job = get_job(db, job_id)
     assert job is not None

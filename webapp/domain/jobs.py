@@ -13,9 +13,6 @@ from sqlite_utils import Database
 from . import audit, people, unit_labels
 from .text import N_
 
-__all__ = ["N_"]
-
-
 SOURCES = {
     "phone": N_("Phone"),
     "walk_in": N_("Walk-in"),
@@ -130,8 +127,8 @@ LIST_SELECT = """
 SELECT j.id, j.number, j.estate_id, j.unit_id, j.category, j.department, j.job_class,
        j.description, j.status, j.flagged, j.version, j.assignee_id, j.received_at,
        j.dispatched_at, j.arrived_at, j.agreed_at, j.reopened_at, j.completed_at,
-       u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
-       a.display_name AS assignee_name
+       j.next_due_at, j.next_due_name, u.number AS unit_number, b.name AS building_name,
+       e.name AS estate_name, a.display_name AS assignee_name
 FROM jobs j
 JOIN estates e ON e.id = j.estate_id
 LEFT JOIN units u ON u.id = j.unit_id
@@ -353,17 +350,25 @@ def board(
                      *estate_ids, *params, limit, limit, SEARCH_WALK]
         where.append("j.id < (SELECT below FROM rest)")
         found = "SELECT id FROM found UNION ALL "
+    parts, args = estate_parts(estate_ids, where, params, f"{order} DESC", limit, join)
+    sql = (head + LIST_SELECT + " WHERE j.id IN (" + found + " UNION ALL ".join(parts) + ")"
+           " ORDER BY j.id DESC LIMIT ?")
+    return list_rows(db, sql, [*head_args, *args, limit])
+
+
+def estate_parts(estate_ids: list[int], where: list[str], params: list[Any], order: str,
+                 limit: int, join: str = "") -> tuple[list[str], list[Any]]:
+    """Each estate's first `limit` job ids by `order`, one index range read that stops
+    early per estate (past BOARD_MAX_PARTS estates, one read), as SELECTs to UNION."""
     groups = ([[e] for e in estate_ids] if len(estate_ids) <= BOARD_MAX_PARTS
               else [list(estate_ids)])
     parts, args = [], []
     for group in groups:
         conds = " AND ".join([f"j.estate_id IN ({','.join('?' * len(group))})", *where])
         parts.append(f"SELECT id FROM (SELECT j.id FROM jobs j{join} WHERE {conds}"
-                     f" ORDER BY {order} DESC LIMIT ?)")
+                     f" ORDER BY {order} LIMIT ?)")
         args += [*group, *params, limit]
-    sql = (head + LIST_SELECT + " WHERE j.id IN (" + found + " UNION ALL ".join(parts) + ")"
-           " ORDER BY j.id DESC LIMIT ?")
-    return list_rows(db, sql, [*head_args, *args, limit])
+    return parts, args
 
 
 def board_units(db: Database, estate_ids: list[int], query: str) -> list[int]:
@@ -407,7 +412,7 @@ def flagged_inputs(db: Database, job_id: int) -> list[dict[str, Any]]:
     """What came in from the field and was refused, for the desk's review."""
     rows = db.query(
         """SELECT c.op_id, c.kind, c.payload, c.result, c.device_time, c.acted_at,
-                  c.received_at, c.replayed, u.display_name
+                  c.received_at, c.replayed, c.user_id, u.display_name
            FROM commands c LEFT JOIN users u ON u.id = c.user_id
            WHERE c.target = ? AND c.outcome = 'rejected' ORDER BY c.received_at""",
         [f"job:{job_id}"],

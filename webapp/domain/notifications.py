@@ -57,9 +57,11 @@ RULES: dict[str, Rule] = {
     "job.pooled": Rule(N_("A job in my department's pool"),
                        N_("Job %(number)s in your department's pool"),
                        N_("%(place)s: %(text)s"), groups=("department",)),
+    # The department's technicians too, though the job is nobody's yet: they may open
+    # it read-only (access.READS_JOB) and be ready; the desk still dispatches it.
     "job.emergency": Rule(N_("An emergency reported"), N_("Emergency %(number)s"),
                           N_("%(place)s: %(text)s"), groups=("desk", "department"),
-                          urgent=True, capability="job.view_all"),
+                          urgent=True),
     "job.notify_passed": Rule(N_("A report not dispatched in time"),
                               N_("Job %(number)s: not dispatched yet (due %(due)s)"),
                               N_("%(place)s: %(text)s"), groups=("desk",)),
@@ -243,10 +245,9 @@ LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbac
          "report": "/reports/{}"}
 
 
-# Kinds that open somewhere else than their record: a refused step's job may no longer be
-# the worker's to open (reassigned); the outbox shows what was refused, why, and what of
-# it the server kept.
-OPENS = {"step.refused": "/outbox"}
+# Kinds that open somewhere else than their record (none now: a refused step's job opens
+# read-only for its worker even once reassigned, with what was refused and why).
+OPENS: dict[str, str] = {}
 
 
 def link(target: str, kind: str = "") -> str:

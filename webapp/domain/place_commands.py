@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, fields
 
-from . import audit, files, notifications, people, phones, places, settings, tracking
+from . import audit, board, files, notifications, people, phones, places, settings, tracking
 from .jobs import CATEGORIES, get_job, iso
 from .numbers import next_number
 from .text import N_
@@ -254,6 +254,7 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
                    " VALUES (?,?, 'intake', ?)", [job_id, sha, cmd.op_id])
     db.execute("INSERT INTO public_reports (token, remote_addr, at, job_id) VALUES (?,?,?,?)",
                [token, addr, iso(now), job_id])
+    board.store(db, job_id, now)
     audit.record(db, cmd, now, "create", "job", job_id,
                  {"number": number, "source": "qr",
                   "place": f"{row['place_type']}:{row['place_id']}"})

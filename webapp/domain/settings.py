@@ -171,7 +171,10 @@ def save_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
     if errors:
         raise Invalid(errors)
     save(db, estate_id, values)
-    from . import audit
+    from . import audit, board
+
+    # The windows may have moved: the board's stored due times follow.
+    board.recompute_estate(db, estate_id, now)
 
     audit.record(db, cmd, now, "settings", "estate", estate_id, values)
     return {"estate_id": estate_id}

@@ -21,6 +21,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0031_figures_service,
     m0032_reports,
     m0033_surveys,
+    m0034_board,
     m0035_notices,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "m0031_figures_service",
     "m0032_reports",
     "m0033_surveys",
+    "m0034_board",
     "m0035_notices",
 ]

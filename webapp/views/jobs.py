@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -33,6 +34,9 @@ from ..domain import (
     places,
     records,
 )
+from ..domain import (
+    board as board_order,
+)
 from ..domain.deadlines import job_deadlines, next_due
 from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
@@ -50,16 +54,21 @@ INTAKE_FIELDS = ("estate_id", "unit_id", "unit_label", "reporter_name", "reporte
                  "source", "category", "job_class", "description")
 
 
-def load_job(job_id: int) -> dict[str, Any]:
-    """The job if this user may see it, else 404 (other estates' records do not exist)."""
+def load_job(job_id: int, read: bool = False) -> dict[str, Any]:
+    """The job if this user may see it, else 404 (other estates' records do not exist).
+    `read`: also a job a field worker may only read (access.reads_job); `read_only` says
+    which."""
     job = jobs.get_job(get_db(), job_id)
     if job is None or job["estate_id"] not in current_user.estate_ids:
         abort(404)
+    job["read_only"] = False
     if not current_user.can("job.view_all"):
         mine = job["assignee_id"] == current_user.id
         pool = job["status"] == "pooled" and job["department"] == current_user.department
         if not (current_user.is_field and (mine or pool)):
-            abort(404)
+            if not (read and access.reads_job(get_db(), current_user.row, job_id)):
+                abort(404)
+            job["read_only"] = True
     return job
 
 
@@ -75,36 +84,47 @@ def with_deadlines(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def board_filters() -> tuple[str, str]:
-    """The board's status filter and search, as the address gives them."""
-    return request.args.get("status", "open"), request.args.get("q", "").strip()
+def board_filters() -> tuple[str, str, str]:
+    """The board's status filter, search and order, as the address gives them."""
+    order = request.args.get("order", "due")
+    return (request.args.get("status", "open"), request.args.get("q", "").strip(),
+            order if order in board_order.ORDERS else "due")
 
 
 def board_read() -> tuple[int, list[dict[str, Any]], str]:
     """The board from its top, as many rows as shown (a live board sends how many):
     that number, the rows (one more, if there is one: "show more" shows then) and
     their version, which a live board compares."""
-    status, q = board_filters()
+    status, q, order = board_filters()
     limit = shown_rows(BOARD_PAGE, BOARD_SHOWN_MAX)
-    rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1)
+    rows = board_order.board(get_db(), current_user.estate_ids, status, q, limit + 1, order)
     return limit, rows, page_versions.board_list(rows)
 
 
 @bp.get("")
 @require("job.view_all")
 def board():
-    """The desk's job board, filtered by status and a search."""
-    status, q = board_filters()
+    """The desk's job board, filtered by status and a search, what is due first or the
+    newest first."""
+    status, q, order = board_filters()
     before = record_id("before")
-    if before is None:
+    after = board_order.due_cursor(request.args.get("due", ""), record_id("after"))
+    continued = before is not None or after is not None
+    if not continued:
         limit, rows, version = board_read()
     else:  # "show more": the rows after the last one shown; not a live list
         limit, version = BOARD_PAGE, ""
-        rows = jobs.board(get_db(), current_user.estate_ids, status, q, limit + 1, before)
-    more = rows[limit - 1]["id"] if len(rows) > limit else None
-    context = {"rows": with_deadlines(rows[:limit]), "status": status, "q": q,
-               "more": more, "continued": before is not None, "live_version": version}
-    if before is not None and is_partial():
+        rows = board_order.board(get_db(), current_user.estate_ids, status, q, limit + 1,
+                                 order, before, after)
+    more = None
+    if len(rows) > limit:  # the address of "show more", without url_for's cost
+        more = urlencode({"status": status, **({"q": q} if q else {}),
+                          **({"order": order} if order != "due" else {}),
+                          **board_order.more_args(rows[limit - 1], order, q)})
+    context = {"rows": board_order.shown_due(rows[:limit], utcnow()), "status": status,
+               "q": q, "order": order, "more": more, "continued": continued,
+               "live_version": version}
+    if continued and is_partial():
         return render_template("jobs/_row_items.html", **context)
     if not is_partial():  # codes being flooded with reports, over the list
         context["floods"] = place_commands.floods(get_db(), current_user.estate_ids, utcnow())
@@ -186,8 +206,9 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "staff": staff,
         "pools": pools,
         "allowed": jobs.allowed,
-        "refused": jobs.flagged_inputs(db, job["id"])
-        if current_user.can("job.dispatch") else [],
+        # The desk reviews every refused step; a field worker sees their own.
+        "refused": [r for r in jobs.flagged_inputs(db, job["id"])
+                    if current_user.can("job.dispatch") or r["user_id"] == current_user.id],
         # When the assignee was told and opened it, for the desk: the notify deadline is
         # measured here.
         "told": notification_reading.told(
@@ -203,7 +224,7 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
 def detail(job_id: int):
     """One job: its facts, deadlines, history and the actions that fit. Opening it counts
     as opening the user's notifications about it."""
-    job = load_job(job_id)
+    job = load_job(job_id, read=True)
     notifications_view.mark_opened(f"job:{job_id}")
     return render_template("jobs/detail.html", **page_context(job), errors={}, values={})
 
