@@ -228,3 +228,31 @@ def test_a_submission_with_bad_input_keeps_what_was_typed(app, client, auth):
     assert client.get("/committee?estate=1").status_code == 404
     own = Page(client.get("/committee").get_data(as_text=True))  # their estate's, empty
     assert own.find("data-submission") == []
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+def told(db) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in db.execute(
+        "SELECT a.dedupe, u.username FROM announcements a JOIN notifications n"
+        " ON n.announcement_id = a.id JOIN users u ON u.id = n.user_id"
+        " WHERE a.kind = 'committee.due' ORDER BY a.id, u.username")]
+
+
+def test_the_scan_reminds_before_work_falls_due_once(db):
+    from webapp.domain import notification_scan
+
+    chair = add_member(db, "王主任", "chair", since="2026-09-01")
+    contact(db, chair, "2026-10-14")  # due 13 November: three days ahead is the lead
+    sid = apply(db, "committee.submit", estate_id=1, title="函", body="内容",
+                received_on="2026-11-09").result["submission_id"]  # due the 23rd
+    early = NOW - timedelta(days=1)  # the 9th: the chair's due day is four days off
+    notification_scan.scan(db, early)
+    assert told(db) == []
+    notification_scan.scan(db, NOW)
+    notification_scan.scan(db, NOW + timedelta(minutes=1))  # once
+    key = f"committee.due:1:chair:{chair}:2026-11-13"
+    assert told(db) == [(key, "desk"), (key, "manager")]  # not desk2: another estate
+    # The submission's day comes within the lead on the 20th; the chair's is not told again.
+    notification_scan.scan(db, NOW + timedelta(days=10))
+    assert [d for d, _ in told(db)][2:] == [f"committee.due:1:submission:{sid}:2026-11-23"] * 2

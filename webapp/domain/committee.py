@@ -168,3 +168,32 @@ def estates(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
     marks = ",".join("?" * len(estate_ids))
     return list(db.query(f"SELECT id, name FROM estates WHERE id IN ({marks}) ORDER BY id",
                          estate_ids))
+
+
+# What a reminder names, as the message says it (translated when it is read).
+REMINDERS = {"chair": N_("Contact the committee's chair"),
+             "quarter": N_("Contact committee members this quarter"),
+             "reply": N_("Reply to the committee's submission"),
+             "minutes": N_("Publish the meeting's minutes")}
+
+
+def reminders(db: Database, estate_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The estate's committee work due within `committee_reminder_days` or overdue: what
+    (a REMINDERS key), whose or which (a name or title), the due day, and a key that
+    names it with its due day (a later due day reminds again)."""
+    lead = settings.estate_settings(db, estate_id)["committee_reminder_days"]
+    horizon = workdays.local_date(now) + timedelta(days=lead)
+    status = contacts_status(db, estate_id, now)
+    found = [{"item": "chair", "name": c["name"], "due": c["due"], "key": f"chair:{c['id']}"}
+             for c in status["chairs"]]
+    q = status["quarter"]
+    if q["done"] < q["required"]:
+        found.append({"item": "quarter", "name": f"{q['done']}/{q['required']}",
+                      "due": q["last"], "key": "quarter"})
+    found += [{"item": "reply", "name": s["title"], "due": s["due"],
+               "key": f"submission:{s['id']}"}
+              for s in submissions(db, estate_id, now) if not s["replied_on"]]
+    found += [{"item": "minutes", "name": m["title"], "due": m["due"],
+               "key": f"meeting:{m['id']}"}
+              for m in meetings(db, estate_id, now) if m["due"] and not m["published_on"]]
+    return [r for r in found if r["due"] <= horizon]

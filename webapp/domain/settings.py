@@ -120,6 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
             N_("Reply to the committee's written submissions within"), "committee"),
     Setting("meeting_minutes_days", 7, "days",
             N_("Publish a residents' meeting's minutes within"), "committee"),
+    Setting("committee_reminder_days", 3, "days",
+            N_("Remind the desk and managers of committee work due, before it falls due, by"),
+            "committee"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
