@@ -222,6 +222,8 @@ def test_a_submission_with_bad_input_keeps_what_was_typed(app, client, auth):
     page = Page(client.get(f"/committee/submissions/{sid}").get_data(as_text=True))
     assert page.text("data-reply") == "已安排补种。"
     assert not page.find("data-command", "committee.reply")  # answered: no form
+    assert client.get("/committee/minutes").status_code == 404  # no such form
+    assert client.get(f"/committee/members/{sid}").status_code == 404
     # Another estate's desk: neither the record nor the estate.
     auth.login("desk2")
     assert client.get(f"/committee/submissions/{sid}").status_code == 404

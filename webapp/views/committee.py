@@ -69,11 +69,13 @@ def index():
         meetings=committee.meetings(db, estate_id, now))
 
 
-@bp.route("/committee/<any(member, contact, submission, meeting):kind>",
-          methods=["GET", "POST"])
+# Plain <kind> segments, not any(...): an unknown kind is a 404 like a missing record.
+@bp.route("/committee/<kind>", methods=["GET", "POST"])
 @require("committee.record")
 def new(kind: str):
     """Record a member, a contact, a submission or a meeting; a mistake keeps the form."""
+    if kind not in FORMS:
+        abort(404)
     db = get_db()
     estate_id = _estate_id()
     command, names = FORMS[kind]
@@ -109,12 +111,13 @@ def _load(table: str, record: int) -> dict[str, Any]:
     return row
 
 
-@bp.route("/committee/<any(submissions, meetings):kind>/<int:record>",
-          methods=["GET", "POST"])
+@bp.route("/committee/<kind>/<int:record>", methods=["GET", "POST"])
 @require("committee.record")
 def record(kind: str, record: int):
     """A submission with its reply, or a meeting with its minutes; the form to add
     them while they are missing."""
+    if kind not in ("submissions", "meetings"):
+        abort(404)
     db, now = get_db(), utcnow()
     table = f"committee_{kind}"
     row = _load(table, record)
