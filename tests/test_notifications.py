@@ -156,7 +156,7 @@ def test_every_rule_is_tested_here():
         "job.public_report", "job.edited", "job.notify_passed", "complaint.major",
         "complaint.dispatched",
         "callback.due_today", "callback.overdue", "routine.published", "step.refused",
-        "report.drafted"}
+        "report.drafted", "committee.due"}
 
 
 # --- Deliveries, quiet hours, muting ----------------------------------------------------

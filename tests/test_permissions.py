@@ -104,6 +104,8 @@ GET_MATRIX = {
     "reports.index": ("/reports", {"manager"}),
     "notices.index": ("/notices", {"desk", "manager", "admin"}),
     "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
+    "committee.index": ("/committee", {"desk", "manager", "admin"}),
+    "committee.new": ("/committee/contact", {"desk", "manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -129,7 +131,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           # a report's page, PDF and posts need a report: test_reports_pages
           "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct",
           # a posted notice's pages, print and public page: test_notices
-          "notices.detail", "notices.act", "notices.sheet", "notices.public"}
+          "notices.detail", "notices.act", "notices.sheet", "notices.public",
+          # a submission's or meeting's page needs one: test_committee
+          "committee.record"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
     from .views import (
         account,
         admin,
+        committee,
         feedback,
         figures,
         files,
@@ -134,7 +135,8 @@ def init_app(app: Flask) -> None:
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
-                   notifications, tracking, surveys, figures, reports, notices):
+                   notifications, tracking, surveys, figures, reports, notices,
+                   committee):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -18,6 +18,7 @@ from . import (
     users,
     workdays,
 )
+from .committee_commands import HANDLERS as COMMITTEE_HANDLERS
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
@@ -37,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
     **NOTICE_HANDLERS,
+    **COMMITTEE_HANDLERS,
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,

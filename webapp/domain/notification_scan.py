@@ -1,6 +1,7 @@
 """The periodic scan (the worker's tick, `flask notify-scan`): deadline warnings (about to
-pass, passed), callbacks due today and overdue, complaints a month unresolved; each told
-once (announcements' dedupe), through notifications.announce."""
+pass, passed), callbacks due today and overdue, complaints a month unresolved, owners'
+committee work falling due; each told once (announcements' dedupe), through
+notifications.announce."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import people
+from . import committee, people
 from .deadlines import job_deadlines
 from .jobs import CLASSES, iso
 from .notifications import _local, announce, complaint_major, job_params
@@ -137,6 +138,20 @@ def _complaints_turned_major(db: Database, estate_id: int, settings: Mapping[str
     return made
 
 
+def _committee_reminders(db: Database, estate_id: int, now: datetime) -> int:
+    """Owners' committee work due within the estate's lead or overdue, to its desk and
+    managers: once per item and due day."""
+    made = 0
+    for r in committee.reminders(db, estate_id, now):
+        if announce(db, "committee.due", target=f"committee:{estate_id}",
+                    estate_id=estate_id, now=now,
+                    params={"item": committee.REMINDERS[r["item"]], "name": r["name"],
+                            "due": r["due"].isoformat()},
+                    dedupe=f"committee.due:{estate_id}:{r['key']}:{r['due'].isoformat()}"):
+            made += 1
+    return made
+
+
 def scan(db: Database, now: datetime) -> int:
     """Deadline warnings (about to pass, passed), callbacks due today and overdue, and
     complaints a month unresolved: each told once. Returns the announcements made."""
@@ -147,4 +162,5 @@ def scan(db: Database, now: datetime) -> int:
             made += _job_warnings(db, estate_id, settings, now)
             made += _callback_warnings(db, estate_id, now)
             made += _complaints_turned_major(db, estate_id, settings, now)
+            made += _committee_reminders(db, estate_id, now)
     return made

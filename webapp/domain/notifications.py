@@ -100,6 +100,10 @@ RULES: dict[str, Rule] = {
                            N_("Report %(period)s of %(estate)s drafted"),
                            N_("Write the analysis and improvement measures, then issue it"),
                            groups=("managers",), robot=False, capability="report.manage"),
+    "committee.due": Rule(N_("Owners' committee work falling due"),
+                          N_("Owners' committee: due by %(due)s"), N_("%(item)s: %(name)s"),
+                          groups=("desk", "managers"), robot=False,
+                          capability="committee.record"),
     "step.refused": Rule(N_("A step of mine refused"),
                          N_("Job %(number)s: %(step)s not accepted"), N_("%(reason)s"),
                          robot=False),
@@ -234,7 +238,7 @@ def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]
     """(title, body) of an announcement, short, in the language."""
     t = translations(locale).ugettext
     rule = RULES[kind]
-    values = {k: (t(v) if k in ("step", "reason") else v) for k, v in params.items()}
+    values = {k: (t(v) if k in ("step", "reason", "item") else v) for k, v in params.items()}
     try:
         return t(rule.title) % values, t(rule.body) % values
     except (KeyError, TypeError, ValueError):  # params from an older version of a rule
@@ -242,7 +246,7 @@ def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]
 
 
 LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbacks/{}",
-         "report": "/reports/{}"}
+         "report": "/reports/{}", "committee": "/committee?estate={}"}
 
 
 # Kinds that open somewhere else than their record (none now: a refused step's job opens

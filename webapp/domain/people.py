@@ -71,6 +71,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "report.manage": frozenset({"manager"}),
     # Notices to residents: the desk posts them, for an estate or some of its places.
     "notice.post": frozenset({"desk", "manager", "admin"}),
+    # The owners' committee and residents' meetings: the desk and managers record
+    # contacts, submissions, replies and meetings; admins read and record too.
+    "committee.record": frozenset({"desk", "manager", "admin"}),
 }
 
 

@@ -42,6 +42,7 @@ SECTIONS = {
     "routine": N_("Routine callbacks"),
     "public": N_("Reports from QR codes"),
     "figures": N_("Figures and targets"),
+    "committee": N_("Owners' committee"),
 }
 # Values the company's procedures lost or never gave are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
@@ -110,6 +111,18 @@ SETTINGS: tuple[Setting, ...] = (
     # add the analysis and issue it by the 30th (docs/DOMAIN.md, "Figures and reports").
     Setting("report_day", 25, "day of month", N_("Draft the monthly report on day"),
             "figures"),
+    # The owners' committee and residents' meetings (docs/DOMAIN.md, "Owners' committee").
+    Setting("committee_chair_contact_days", 30, "days",
+            N_("Contact the committee's chair at least every"), "committee"),
+    Setting("committee_members_quarter_pct", 50, "percent",
+            N_("Committee members contacted each quarter"), "committee"),
+    Setting("committee_reply_working_days", 10, "working days",
+            N_("Reply to the committee's written submissions within"), "committee"),
+    Setting("meeting_minutes_days", 7, "days",
+            N_("Publish a residents' meeting's minutes within"), "committee"),
+    Setting("committee_reminder_days", 3, "days",
+            N_("Remind the desk and managers of committee work due, before it falls due, by"),
+            "committee"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

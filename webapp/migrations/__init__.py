@@ -23,6 +23,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0033_surveys,
     m0034_board,
     m0035_notices,
+    m0037_committee,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "m0033_surveys",
     "m0034_board",
     "m0035_notices",
+    "m0037_committee",
 ]
