@@ -113,6 +113,7 @@ def init_app(app: Flask) -> None:
         feedback,
         figures,
         files,
+        handovers,
         inspections,
         install,
         live,
@@ -134,7 +135,7 @@ def init_app(app: Flask) -> None:
 
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
-                   notifications, tracking, surveys, figures, reports, notices):
+                   notifications, tracking, surveys, figures, reports, notices, handovers):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

@@ -19,6 +19,7 @@ from . import (
     workdays,
 )
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
+from .handover_commands import HANDLERS as HANDOVER_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
@@ -37,6 +38,7 @@ HANDLERS: dict[str, Handler] = {
     **FEEDBACK_HANDLERS,
     **INSPECTION_HANDLERS,
     **NOTICE_HANDLERS,
+    **HANDOVER_HANDLERS,
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,

@@ -71,6 +71,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "report.manage": frozenset({"manager"}),
     # Notices to residents: the desk posts them, for an estate or some of its places.
     "notice.post": frozenset({"desk", "manager", "admin"}),
+    # Shift handovers: the person on duty at a post records and acknowledges them;
+    # supervisors and managers read every post's log.
+    "handover.record": frozenset({"desk", "guard", "technician", "supervisor"}),
+    "handover.read_all": frozenset({"supervisor", "manager", "admin"}),
+    "handover.view": frozenset({"desk", "guard", "technician", "supervisor", "manager",
+                                "admin"}),
 }
 
 

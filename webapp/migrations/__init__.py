@@ -20,6 +20,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0032_reports,
     m0033_surveys,
     m0035_notices,
+    m0036_handovers,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "m0032_reports",
     "m0033_surveys",
     "m0035_notices",
+    "m0036_handovers",
 ]
