@@ -104,6 +104,10 @@ GET_MATRIX = {
     "reports.index": ("/reports", {"manager"}),
     "notices.index": ("/notices", {"desk", "manager", "admin"}),
     "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
+    # Shift handovers: those on duty at a post record; supervisors and managers read all.
+    "handovers.index": ("/handovers", {"desk", "guard", "technician", "supervisor",
+                                       "manager", "admin"}),
+    "handovers.new": ("/handovers/new", {"desk", "guard", "technician", "supervisor"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -129,7 +133,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           # a report's page, PDF and posts need a report: test_reports_pages
           "reports.show", "reports.pdf", "reports.text", "reports.issue", "reports.correct",
           # a posted notice's pages, print and public page: test_notices
-          "notices.detail", "notices.act", "notices.sheet", "notices.public"}
+          "notices.detail", "notices.act", "notices.sheet", "notices.public",
+          # a handover's page, acknowledgement and PDF need a handover: test_handovers
+          "handovers.detail", "handovers.acknowledge", "handovers.sheet"}
 
 
 def test_every_route_is_in_the_matrix(app):
