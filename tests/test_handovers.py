@@ -275,3 +275,17 @@ def test_search_and_who_sees_the_log(client, auth):
     auth.logout()
     auth.login("cleaner")
     assert client.get("/handovers").status_code == 403
+
+
+def test_another_post_chosen_asks_for_its_window_again(client, auth):
+    auth.login("supervisor")  # stands in for any post
+    page = Page(client.get("/handovers/new").get_data(as_text=True))
+    assert page.find("data-handover-known")[0]["data-handover-known"] == "1:desk"
+    assert [o["data-post"] for o in page.find("data-post")] == list(handovers.POSTS)
+    partial = client.get("/handovers/new?estate_id=1&post=security",
+                         headers={"HX-Request": "true"})
+    body = partial.get_data(as_text=True)
+    assert "<html" not in body and "<form" not in body
+    found = Page(body)
+    assert found.find("data-handover-known")[0]["data-handover-known"] == "1:security"
+    assert len(found.find("data-count")) == len(handovers.SUMMARY)

@@ -72,9 +72,12 @@ def _form_page(values: dict[str, Any], errors: dict[str, str], status: int = 200
     if estate_id in current_user.estate_ids and post:
         start = handovers.window_start(get_db(), estate_id, post, now)
         known = handovers.summary(get_db(), estate_id, start, now)
-    return render_template("handovers/new.html", values=values, errors=errors,
-                           estates=estates, posts=posts, known=known, window_start=start,
-                           chosen={"estate_id": estate_id, "post": post}), status
+    context = {"values": values, "errors": errors, "estates": estates, "posts": posts,
+               "known": known, "window_start": start,
+               "chosen": {"estate_id": estate_id, "post": post}}
+    if request.method == "GET":
+        return render("handovers/new.html", "handovers/_known.html", status, **context)
+    return render_template("handovers/new.html", **context), status
 
 
 @bp.route("/handovers/new", methods=["GET", "POST"])
