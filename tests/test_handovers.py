@@ -289,3 +289,39 @@ def test_another_post_chosen_asks_for_its_window_again(client, auth):
     found = Page(body)
     assert found.find("data-handover-known")[0]["data-handover-known"] == "1:security"
     assert len(found.find("data-count")) == len(handovers.SUMMARY)
+
+
+def test_an_estate_may_keep_its_own_checklist(db):
+    out = apply(db, "handover.checklist", "estate:1", "manager", estate_id=1,
+                items="钥匙\n对讲机\n\n消防控制室记录本\n钥匙")
+    assert out.status == "applied", out.result
+    assert handovers.checklist(db, 1) == [("item1", "钥匙"), ("item2", "对讲机"),
+                                          ("item3", "消防控制室记录本")]
+    assert handovers.checklist(db, 2) == list(handovers.CHECKLIST.items())
+    made = record(db, checked=["item3"]).result["handover_id"]
+    assert handovers.get(db, made)["checklist"] == [
+        ["item1", "钥匙", False], ["item2", "对讲机", False], ["item3", "消防控制室记录本", True]]
+    with pytest.raises(Invalid):
+        apply(db, "handover.checklist", "estate:1", "manager", estate_id=1,
+              items="\n".join(f"物品{i}" for i in range(21)))
+    assert apply(db, "handover.checklist", "estate:1", "desk", estate_id=1,
+                 items="钥匙").status == "rejected"
+    apply(db, "handover.checklist", "estate:1", "manager", estate_id=1, items="")
+    assert handovers.checklist(db, 1) == list(handovers.CHECKLIST.items())
+
+
+def test_the_checklist_page_saves_and_the_form_offers_it(client, auth):
+    auth.login("manager")
+    page = Page(client.get("/handovers/checklist?estate_id=1").get_data(as_text=True))
+    assert page.textareas["items"].splitlines() == ["钥匙", "对讲机", "记录本", "门禁卡"]
+    too_long = client.post("/handovers/checklist", data={
+        "op_id": str(uuid.uuid4()), "estate_id": "1", "items": "很" * 31})
+    assert too_long.status_code == 422
+    assert Page(too_long.get_data(as_text=True)).textareas["items"] == "很" * 31
+    saved = client.post("/handovers/checklist", data={
+        "op_id": str(uuid.uuid4()), "estate_id": "1", "items": "车库钥匙\n巡更棒"})
+    assert saved.status_code == 303
+    auth.logout()
+    auth.login("desk")
+    form = Page(client.get("/handovers/new").get_data(as_text=True))
+    assert [c["data-check"] for c in form.find("data-check")] == ["item1", "item2"]

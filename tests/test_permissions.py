@@ -108,6 +108,7 @@ GET_MATRIX = {
     "handovers.index": ("/handovers", {"desk", "guard", "technician", "supervisor",
                                        "manager", "admin"}),
     "handovers.new": ("/handovers/new", {"desk", "guard", "technician", "supervisor"}),
+    "handovers.checklist": ("/handovers/checklist", {"manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",

@@ -14,7 +14,8 @@ from sync import Command, Handler, Invalid, Rejected, fields
 
 from . import access, audit, people
 from .handovers import (
-    CHECKLIST,
+    ITEM_MAX,
+    ITEMS_MAX,
     POSTS,
     TEXT_FIELDS,
     TEXT_MAX,
@@ -25,6 +26,7 @@ from .handovers import (
     summary,
     window_start,
 )
+from .handovers import checklist as items
 from .text import N_
 
 
@@ -50,7 +52,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Invalid(errors)
     start = window_start(db, estate_id, post, now)
     counts = summary(db, estate_id, start, now)
-    checklist = [[key, label, key in checked] for key, label in CHECKLIST.items()]
+    checklist = [[key, label, key in checked] for key, label in items(db, estate_id)]
     handover_id = db.execute(
         "INSERT INTO handovers (estate_id, post, window_start, happened, cause, actions,"
         " result, open_items, instructions, checklist, summary, search, recorded_by,"
@@ -95,7 +97,27 @@ def acknowledge(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     return {"handover_id": handover_id, "version": version}
 
 
+def save_checklist(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
+    """An estate's own shared-items checklist, one item a line; empty: the default."""
+    user = people.actor(db, cmd, "estate.settings")
+    p = cmd.payload
+    estate_id = fields.maybe_id(p.get("estate_id"))
+    if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+        raise Invalid({"estate_id": N_("Choose the estate.")})
+    lines = [line.strip() for line in fields.text(p.get("items"), 4000).splitlines()]
+    labels = list(dict.fromkeys(line for line in lines if line))
+    if len(labels) > ITEMS_MAX or any(len(label) > ITEM_MAX for label in labels):
+        raise Invalid({"items": N_("At most 20 items, each at most 30 characters.")})
+    db.execute("DELETE FROM handover_items WHERE estate_id = ?", [estate_id])
+    for position, label in enumerate(labels, 1):
+        db.execute("INSERT INTO handover_items (estate_id, position, label) VALUES (?,?,?)",
+                   [estate_id, position, label])
+    audit.record(db, cmd, now, "checklist", "estate", estate_id, {"items": labels})
+    return {"estate_id": estate_id, "items": len(labels)}
+
+
 HANDLERS: dict[str, Handler] = {
+    "handover.checklist": save_checklist,
     "handover.record": record,
     "handover.acknowledge": acknowledge,
 }

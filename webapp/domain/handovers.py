@@ -29,6 +29,7 @@ POSTS_BY_ROLE: dict[str, tuple[str, ...]] = {
 # The shared items checked at every handover (keys, radios, logbooks).
 CHECKLIST = {"keys": N_("Keys"), "radios": N_("Radios"), "logbooks": N_("Logbooks"),
              "access_cards": N_("Access cards")}
+ITEMS_MAX, ITEM_MAX = 20, 30  # an estate's own checklist: items, characters each
 TEXT_FIELDS = ("happened", "cause", "actions", "result", "open_items", "instructions")
 TEXT_MAX = 2000
 WINDOW_HOURS = 12
@@ -52,6 +53,15 @@ def iso(value: datetime) -> str:
 def posts_for(role: str) -> tuple[str, ...]:
     """The posts a role hands over (none for a role that only reads)."""
     return POSTS_BY_ROLE.get(role, ())
+
+
+def checklist(db: Database, estate_id: int) -> list[tuple[str, str]]:
+    """The estate's shared items as (key, label): its own list (labels as typed, keys
+    `item1`...), else the default (`CHECKLIST`, labels to translate)."""
+    own = [(f"item{r[0]}", r[1]) for r in db.execute(
+        "SELECT position, label FROM handover_items WHERE estate_id = ? ORDER BY position",
+        [estate_id])]
+    return own or list(CHECKLIST.items())
 
 
 def window_start(db: Database, estate_id: int, post: str, now: datetime) -> str:

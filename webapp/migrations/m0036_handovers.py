@@ -39,5 +39,12 @@ def handovers(db: Database) -> None:
         CREATE INDEX handovers_estate_post ON handovers(estate_id, post, recorded_at);
         CREATE INDEX handovers_unacknowledged ON handovers(estate_id, recorded_at)
             WHERE acknowledged_at IS NULL;
+        -- An estate's own shared-items checklist, in order; none: the default in code.
+        CREATE TABLE handover_items (
+            estate_id INTEGER NOT NULL REFERENCES estates(id),
+            position INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            PRIMARY KEY (estate_id, position)
+        );
         """
     )

@@ -74,6 +74,7 @@ def _form_page(values: dict[str, Any], errors: dict[str, str], status: int = 200
         known = handovers.summary(get_db(), estate_id, start, now)
     context = {"values": values, "errors": errors, "estates": estates, "posts": posts,
                "known": known, "window_start": start,
+               "items": handovers.checklist(get_db(), estate_id) if estate_id else [],
                "chosen": {"estate_id": estate_id, "post": post}}
     if request.method == "GET":
         return render("handovers/new.html", "handovers/_known.html", status, **context)
@@ -93,7 +94,7 @@ def new():
     form = request.form
     values = {k: form.get(k, "")[:handovers.TEXT_MAX] for k in handovers.TEXT_FIELDS}
     values.update(estate_id=form.get("estate_id", "")[:20], post=form.get("post", "")[:20],
-                  checked=[c for c in form.getlist("checked") if c in handovers.CHECKLIST])
+                  checked=[c[:20] for c in form.getlist("checked")[:handovers.ITEMS_MAX]])
     try:
         outcome = commands.run("handover.record",
                                f"estate:{maybe_id(values['estate_id']) or 0}", dict(values))
@@ -144,3 +145,29 @@ def acknowledge(handover_id: int):
 def sheet(handover_id: int) -> Response:
     """The handover on an A4 page, with the incoming person's signature."""
     return handover_sheet(load(handover_id))
+
+
+@bp.route("/handovers/checklist", methods=["GET", "POST"])
+@require("estate.settings")
+def checklist():
+    """An estate's own shared-items checklist (one item a line; empty: the default)."""
+    estates = _estates()
+    chosen = maybe_id(request.values.get("estate_id"))
+    estate_id = chosen if chosen in current_user.estate_ids else (
+        estates[0]["id"] if estates else 0)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        typed = request.form.get("items", "")[:4000]
+        try:
+            commands.run("handover.checklist", f"estate:{estate_id}",
+                         {"estate_id": estate_id, "items": typed})
+        except Invalid as exc:
+            errors, status = exc.errors, 422
+        else:
+            return redirect(url_for("handovers.checklist", estate_id=estate_id), 303)
+    else:
+        typed = "\n".join(_(label) if key in handovers.CHECKLIST else label
+                          for key, label in handovers.checklist(get_db(), estate_id))
+    return render_template("handovers/checklist.html", estates=estates, estate_id=estate_id,
+                           typed=typed, errors=errors), status
