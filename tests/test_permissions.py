@@ -106,6 +106,11 @@ GET_MATRIX = {
     "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
     "committee.index": ("/committee", {"desk", "manager", "admin"}),
     "committee.new": ("/committee/contact", {"desk", "manager", "admin"}),
+    # Shift handovers: those on duty at a post record; supervisors and managers read all.
+    "handovers.index": ("/handovers", {"desk", "guard", "technician", "supervisor",
+                                       "manager", "admin"}),
+    "handovers.new": ("/handovers/new", {"desk", "guard", "technician", "supervisor"}),
+    "handovers.checklist": ("/handovers/checklist", {"manager", "admin"}),
 }
 # Routes that need no sign-in, or are covered below by their own tests.
 EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth.set_locale",
@@ -133,7 +138,9 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           # a posted notice's pages, print and public page: test_notices
           "notices.detail", "notices.act", "notices.sheet", "notices.public",
           # a submission's or meeting's page needs one: test_committee
-          "committee.record"}
+          "committee.record",
+          # a handover's page, acknowledgement and PDF need a handover: test_handovers
+          "handovers.detail", "handovers.acknowledge", "handovers.sheet"}
 
 
 def test_every_route_is_in_the_matrix(app):

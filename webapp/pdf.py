@@ -111,3 +111,10 @@ def job_sheet(context: dict[str, Any]) -> Response:
 
 if __name__ == "__main__":  # one part of a long document (render_pdf_parts)
     sys.stdout.buffer.write(render_pdf(sys.stdin.buffer.read().decode()))
+
+
+def handover_sheet(handover: dict[str, Any]) -> Response:
+    """A shift handover as a PDF download, with the incoming person's signature."""
+    html = render_template("handovers/sheet.html", h=handover, printed_at=utcnow(),
+                           signature_src=_data_uri(handover.get("signature_sha256")))
+    return _download(html, f"handover-{handover['id']}")

@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
         feedback,
         figures,
         files,
+        handovers,
         inspections,
         install,
         live,
@@ -136,7 +137,7 @@ def init_app(app: Flask) -> None:
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
                    notifications, tracking, surveys, figures, reports, notices,
-                   committee):
+                   committee, handovers):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

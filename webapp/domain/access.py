@@ -185,6 +185,8 @@ FILE_HOLDERS = (
     "SELECT i.estate_id FROM inspection_photos x JOIN inspection_results r "
     "ON r.id = x.result_id JOIN inspections i ON i.id = r.inspection_id "
     "WHERE x.sha256 = :sha AND :inspections",
+    # The incoming person's signature on a shift handover: for those who see the log.
+    "SELECT h.estate_id FROM handovers h WHERE h.signature_sha256 = :sha AND :handovers",
 )
 
 
@@ -200,6 +202,7 @@ def readable_file(db: Database, user: User, estate_ids: list[int],
         "callbacks": people.can(user, "callback.work"),
         "feedback_all": people.can(user, "feedback.handle"),
         "inspections": people.can(user, "inspection.view"),
+        "handovers": people.can(user, "handover.view"),
         **{f"e{i}": e for i, e in enumerate(estate_ids)}}
     estates = ",".join(f":e{i}" for i in range(len(estate_ids))) or "NULL"
     row = db.execute(

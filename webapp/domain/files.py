@@ -39,6 +39,7 @@ REFERENCES = (
     ("callback_records", "signature_sha256"),
     ("feedback_photos", "sha256"),
     ("inspection_photos", "sha256"),
+    ("handovers", "signature_sha256"),
 )
 
 

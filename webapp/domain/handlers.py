@@ -20,6 +20,7 @@ from . import (
 )
 from .committee_commands import HANDLERS as COMMITTEE_HANDLERS
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
+from .handover_commands import HANDLERS as HANDOVER_HANDLERS
 from .inspection_commands import HANDLERS as INSPECTION_HANDLERS
 from .job_commands import HANDLERS as JOB_HANDLERS
 from .job_field_commands import HANDLERS as JOB_FIELD_HANDLERS
@@ -39,6 +40,7 @@ HANDLERS: dict[str, Handler] = {
     **INSPECTION_HANDLERS,
     **NOTICE_HANDLERS,
     **COMMITTEE_HANDLERS,
+    **HANDOVER_HANDLERS,
     **account.HANDLERS,
     **robots.HANDLERS,
     **notification_reading.HANDLERS,

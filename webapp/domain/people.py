@@ -74,6 +74,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The owners' committee and residents' meetings: the desk and managers record
     # contacts, submissions, replies and meetings; admins read and record too.
     "committee.record": frozenset({"desk", "manager", "admin"}),
+    # Shift handovers: the person on duty at a post records and acknowledges them;
+    # supervisors and managers read every post's log.
+    "handover.record": frozenset({"desk", "guard", "technician", "supervisor"}),
+    "handover.read_all": frozenset({"supervisor", "manager", "admin"}),
+    "handover.view": frozenset({"desk", "guard", "technician", "supervisor", "manager",
+                                "admin"}),
 }
 
 

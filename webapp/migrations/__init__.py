@@ -23,6 +23,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0033_surveys,
     m0034_board,
     m0035_notices,
+    m0036_handovers,
     m0037_committee,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "m0033_surveys",
     "m0034_board",
     "m0035_notices",
+    "m0036_handovers",
     "m0037_committee",
 ]
