@@ -111,15 +111,21 @@ def apply(
 @contextmanager
 def together(db: Database) -> Iterator[None]:
     """Apply a phone's batch of commands in one transaction. Each command is still all or
-    nothing (a savepoint of its own) and exactly once (its record is written with its
-    effects); what they share is the commit, which was half the time of applying a small
-    command. Nothing of the batch is kept unless all of it is: the phone, having no
-    answer, sends it again, and what was kept before is answered as a duplicate."""
+    nothing (a savepoint of its own, undone if it fails) and exactly once (its record is
+    written with its effects); what they share is the commit, which was half the time of
+    applying a small command. A command that fails with an error (a bug, not a refusal)
+    stops the batch as it did when each had its own transaction: those applied before it
+    are kept, so one bad command cannot hold back the work queued ahead of it; the phone,
+    with no answer, sends the rest again. A server that dies mid-batch keeps none of it,
+    and what was kept before is answered as a duplicate."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
-        db.rollback()
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            db.rollback()
         raise
     db.execute("COMMIT")
 

@@ -138,17 +138,27 @@ def test_a_batch_applied_together_keeps_each_command_whole_and_once(db):
         "accepted", "cancelled", "accepted"]
 
 
-def test_a_batch_that_fails_keeps_nothing_and_applies_once_when_sent_again(db):
-    jobs = [job_in(db, "assigned") for _ in range(3)]
+def test_a_batch_stopped_by_an_error_keeps_what_was_applied_before_it(db):
+    """An error (a bug, not a refusal) in the third command: the two before it are kept,
+    the failing one leaves nothing, and the batch sent again applies the rest once."""
+    jobs = [job_in(db, "assigned") for _ in range(4)]
     ops = [str(uuid.uuid4()) for _ in jobs]
-    before = snapshot(db)
+
+    def broken(db_, cmd, now):
+        db_.execute("UPDATE jobs SET description = 'half done' WHERE id = ?", [jobs[2]])
+        raise RuntimeError("a bug in a handler")
+
+    handlers = {**HANDLERS, "job.accept": broken}
     with pytest.raises(RuntimeError), sync.together(db):
-        for job_id, op_id in zip(jobs, ops, strict=True):
-            step(db, job_id, "job.accept", op_id=op_id)
-        raise RuntimeError("the server died before answering")
-    assert snapshot(db) == before
+        for n, (job_id, op_id) in enumerate(zip(jobs, ops, strict=True)):
+            cmd = sync.Command(op_id=op_id, kind="job.accept", target=f"job:{job_id}",
+                               user_id=uid(db, "tech"), payload={})
+            sync.apply(db, cmd, handlers if n == 2 else HANDLERS, NOW)
+    assert not db.conn.in_transaction
+    assert [db["jobs"].get(j)["status"] for j in jobs] == ["accepted"] * 2 + ["assigned"] * 2
+    assert db["jobs"].get(jobs[2])["description"] != "half done"
     with sync.together(db):
         outcomes = [step(db, j, "job.accept", op_id=o).status for j, o in zip(jobs, ops,
                                                                             strict=True)]
-    assert outcomes == ["applied"] * 3
-    assert [db["jobs"].get(j)["status"] for j in jobs] == ["accepted"] * 3
+    assert outcomes == ["duplicate", "duplicate", "applied", "applied"]
+    assert [db["jobs"].get(j)["status"] for j in jobs] == ["accepted"] * 4
