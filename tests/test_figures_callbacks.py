@@ -222,3 +222,16 @@ def test_routine_plans_per_sampler(month):
     # A range starting mid-October does not hold October's plan.
     later = _table(db, "routine_samplers", _scope(db, e1, period="2026-10-15..2026-11-30"))
     assert later == {}
+
+
+def test_an_answer_replayed_late_does_not_displace_a_later_one(db):
+    """A clerk's "unsatisfied" made at 10:00 offline reaches the server after the desk's
+    "satisfied" of 11:00: the task's answer stays the 11:00 one."""
+    estate = db["estates"].insert({"code": "F9", "name": "F9"}).last_pk
+    clerk = _user(db, "丙")
+    task = _task(db, estate, "job", "2026-10-12T01:00:00", clerk)
+    _record(db, task, "2026-10-12T03:00:00", ratings={"overall": 5}, user=clerk)
+    _record(db, task, "2026-10-12T02:00:00", ratings={"overall": 1}, user=clerk)
+    row = db["callback_tasks"].get(task)
+    answer = db["callback_records"].get(row["answer_id"])
+    assert (answer["at"], row["answer_satisfied"]) == ("2026-10-12T03:00:00", 1)

@@ -227,10 +227,14 @@ def add_callback(db: Database, task: Mapping[str, Any], row: Mapping[str, Any], 
     ).lastrowid
     assert record_id is not None
     if row["reached"] and row["satisfied"] is not None:
-        # The task's answer is its last record that reached the resident with ratings:
-        # kept on the task, so the satisfaction figures add up an index, not the records.
-        db.execute("UPDATE callback_tasks SET answer_id = ?, answer_satisfied = ? WHERE id = ?",
-                   [record_id, int(row["satisfied"]), task["id"]])
+        # The task's answer is its latest record, by when it was made, that reached the
+        # resident with ratings: kept on the task, so the satisfaction figures add up an
+        # index, not the records. A record replayed late from a phone's outbox does not
+        # displace a later answer.
+        db.execute(
+            "UPDATE callback_tasks SET answer_id = ?, answer_satisfied = ? WHERE id = ? AND"
+            " (answer_id IS NULL OR (SELECT at FROM callback_records WHERE id = answer_id)"
+            " <= ?)", [record_id, int(row["satisfied"]), task["id"], row["at"]])
     if task.get("source") == "job" and task.get("source_id"):
         # What the callback heard is one of the job's facts (pass rate, satisfaction).
         job_facts.settle(db, int(task["source_id"]), datetime.fromisoformat(row["at"]))

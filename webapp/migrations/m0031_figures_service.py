@@ -36,9 +36,9 @@ def figures_service_callback_answer(db: Database) -> None:
         """
         ALTER TABLE callback_tasks ADD COLUMN answer_id INTEGER REFERENCES callback_records(id);
         ALTER TABLE callback_tasks ADD COLUMN answer_satisfied INTEGER;
-        UPDATE callback_tasks SET answer_id = (SELECT max(r.id) FROM callback_records r
+        UPDATE callback_tasks SET answer_id = (SELECT r.id FROM callback_records r
             WHERE r.task_id = callback_tasks.id AND r.reached = 1
-              AND r.satisfied IS NOT NULL);
+              AND r.satisfied IS NOT NULL ORDER BY r.at DESC, r.id DESC LIMIT 1);
         UPDATE callback_tasks SET answer_satisfied = (SELECT r.satisfied
             FROM callback_records r WHERE r.id = callback_tasks.answer_id)
             WHERE answer_id IS NOT NULL;
