@@ -166,3 +166,20 @@ def test_a_long_sheet_laid_out_in_parts_keeps_every_page_in_order(app):
     assert texts[0] == texts[1] and len(texts[0]) == 3
     names = [n for page in texts[0] for n in re.findall(r"测试\d{3}室", page)]
     assert names == [p["name"] for p in places]
+
+
+def test_a_second_long_sheet_at_once_is_laid_out_here(app, monkeypatch):
+    """While one long sheet is spread over processes, another is laid out in this one:
+    no second set of processes (memory), the same pages."""
+    places = [{"token": f"tok{i:03d}", "name": f"测试{i:03d}室", "estate_name": "翠湖花园"}
+              for i in range(20)]
+    started = []
+    monkeypatch.setattr(pdf.subprocess, "run", lambda *a, **kw: started.append(a))
+    with app.test_request_context():
+        parts = label_sheets.sheet_html(places, parts=2)
+    assert pdf._SPREAD.acquire(blocking=False)
+    try:
+        joined = pdf.render_pdf_parts(parts)
+    finally:
+        pdf._SPREAD.release()
+    assert started == [] and len(PdfReader(io.BytesIO(joined)).pages) == 2

@@ -6,6 +6,7 @@ import base64
 import io
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,23 @@ def render_pdf_parts(parts: list[str]) -> bytes:
     them: this process renders the first part while processes of their own
     (`python -m webapp.pdf`, each from a fresh interpreter, so nothing of a threaded
     server is inherited) render the rest, then pypdf joins the pages."""
+    # One long document at a time per server process is laid out on other cores: two
+    # label sheets asked for at once must not start a WeasyPrint process per core each
+    # (memory); the second is laid out here, in one piece.
     if len(parts) == 1:
         return render_pdf(parts[0])
+    if not _SPREAD.acquire(blocking=False):
+        return _joined([render_pdf(html) for html in parts])
+    try:
+        return _spread(parts)
+    finally:
+        _SPREAD.release()
 
+
+_SPREAD = threading.Lock()
+
+
+def _spread(parts: list[str]) -> bytes:
     def elsewhere(html: str) -> bytes:
         done = subprocess.run([sys.executable, "-m", "webapp.pdf"], input=html.encode(),
                               capture_output=True, check=True, timeout=300)
@@ -57,7 +72,10 @@ def render_pdf_parts(parts: list[str]) -> bytes:
 
     with ThreadPoolExecutor(len(parts) - 1) as pool:
         rest = pool.map(elsewhere, parts[1:])
-        pdfs = [render_pdf(parts[0]), *rest]
+        return _joined([render_pdf(parts[0]), *rest])
+
+
+def _joined(pdfs: list[bytes]) -> bytes:
     writer = PdfWriter()
     for data in pdfs:
         writer.append(PdfReader(io.BytesIO(data)))
