@@ -170,7 +170,8 @@ def test_prune_deletes_old_read_notifications_and_finished_deliveries_in_batches
     from webapp.domain import notification_prune
 
     # Batches of one: each a transaction of its own, all of them run.
-    counts = with_db(app, lambda db: notification_prune.prune(db, NOW, days, batch=1))
+    counts = with_db(app, lambda db: notification_prune.prune(db, NOW, days, batch=1,
+                                                              notification_days=days))
     assert counts == {"deliveries": 4, "notifications": 2}
     deliveries = with_db(app, lambda db: kept(db, "deliveries", [d for d, _ in made.values()]))
     notes = with_db(app, lambda db: kept(db, "notifications", [n for _, n in made.values()]))
@@ -263,3 +264,27 @@ def test_the_real_robot_channel_runs_in_the_consumer_without_a_request(
     w.deliver()
     assert len(server.received) == 1
     assert "https://wuye.example.com/jobs/7" in server.received[0]
+
+
+def test_read_notifications_outlive_their_deliveries(app):
+    """A job's page says whom it told, and a worker told of a job may open it: a read
+    notification stays for NOTIFICATION_DAYS after its deliveries have gone."""
+    from webapp.domain import notification_prune
+
+    def make(db, age):
+        at = NOW - timedelta(days=age)
+        d = insert_delivery(db, at=at)
+        n = db.execute("SELECT notification_id FROM deliveries WHERE id = ?", [d]).fetchone()[0]
+        with write_tx(db):
+            db.execute("UPDATE deliveries SET status = 'accepted', sent_at = ? WHERE id = ?",
+                       [at.isoformat(), d])
+            db.execute("UPDATE notifications SET read_at = ? WHERE id = ?", [at.isoformat(), n])
+        return d, n
+
+    n1 = with_db(app, lambda db: make(db, 91))[1]
+    n2 = with_db(app, lambda db: make(db, notification_prune.NOTIFICATION_DAYS + 1))[1]
+    counts = with_db(app, lambda db: notification_prune.prune(db, NOW))
+    assert counts == {"deliveries": 2, "notifications": 1}
+    left = with_db(app, lambda db: {r[0] for r in db.execute(
+        "SELECT id FROM notifications WHERE id IN (?, ?)", [n1, n2])})
+    assert left == {n1}

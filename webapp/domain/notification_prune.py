@@ -1,4 +1,4 @@
-"""Old messages removed: read notifications and finished deliveries past the retention.
+"""Old messages removed: finished deliveries and read notifications past their retention.
 
 Every message is recorded (issue 12), so the tables grow with every command; what a
 person has read, and a delivery that has gone (accepted, failed, expired) long ago,
@@ -17,6 +17,10 @@ from sqlite_utils import Database
 from .transactions import write_tx
 
 RETENTION_DAYS = 90  # the default of config NOTIFY_RETENTION_DAYS
+# Read notifications stay longer than deliveries: a job's page shows whom it told and
+# when they opened it, and a worker told of a job may open it (access.READS_JOB), for as
+# long as anyone looks back at a job: its year, and the yearly report's.
+NOTIFICATION_DAYS = 400
 BATCH = 1000
 
 
@@ -35,10 +39,12 @@ def _batches(db: Database, select: str, cutoff: str, batch: int, delete: list[st
 
 
 def prune(db: Database, now: datetime, days: int = RETENTION_DAYS,
-          batch: int = BATCH) -> dict[str, int]:
-    """Delete finished deliveries and read notifications older than `days`; how many of
-    each."""
+          batch: int = BATCH, notification_days: int = NOTIFICATION_DAYS) -> dict[str, int]:
+    """Delete finished deliveries older than `days` and read notifications older than
+    `notification_days` (never sooner than the deliveries); how many of each."""
     cutoff = (now - timedelta(days=days)).isoformat(timespec="seconds")
+    kept_from = (now - timedelta(days=max(days, notification_days))).isoformat(
+        timespec="seconds")
     deliveries = _batches(
         db, "SELECT id FROM deliveries WHERE status != 'queued'"
             " AND coalesce(sent_at, next_at) < ?", cutoff, batch,
@@ -48,7 +54,7 @@ def prune(db: Database, now: datetime, days: int = RETENTION_DAYS,
          "DELETE FROM deliveries WHERE id IN ({marks})"])
     notifications = _batches(
         db, "SELECT id FROM notifications WHERE read_at IS NOT NULL AND created_at < ?",
-        cutoff, batch,
+        kept_from, batch,
         # A read notification's deliveries go with it (one still held for quiet hours
         # has nothing left to say).
         ["UPDATE deliveries SET merged_into = NULL WHERE merged_into IN (SELECT id FROM"
