@@ -325,3 +325,17 @@ def test_the_checklist_page_saves_and_the_form_offers_it(client, auth):
     auth.login("desk")
     form = Page(client.get("/handovers/new").get_data(as_text=True))
     assert [c["data-check"] for c in form.find("data-check")] == ["item1", "item2"]
+
+
+def test_the_form_reads_only_the_persons_own_estates_checklist(client, auth):
+    """The estate id comes from the form: another estate's list is never shown."""
+    auth.login("admin")  # serves both demo estates
+    for estate, items in (("1", "一号钥匙"), ("2", "二号钥匙")):
+        saved = client.post("/handovers/checklist", data={
+            "op_id": str(uuid.uuid4()), "estate_id": estate, "items": items})
+        assert saved.status_code == 303
+    auth.logout()
+    auth.login("desk")  # estate 1 only
+    form = Page(client.get("/handovers/new?estate_id=2").get_data(as_text=True))
+    shown = form.text("data-handover-checklist")
+    assert "一号钥匙" in shown and "二号钥匙" not in shown

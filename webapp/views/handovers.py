@@ -64,7 +64,10 @@ def index():
 def _form_page(values: dict[str, Any], errors: dict[str, str], status: int = 200):
     estates = _estates()
     posts = handovers.posts_for(current_user.role)
-    estate_id = maybe_id(values.get("estate_id")) or (estates[0]["id"] if estates else 0)
+    # Only the person's own estates: the id comes from the form.
+    chosen = maybe_id(values.get("estate_id"))
+    estate_id = chosen if chosen in current_user.estate_ids else (
+        estates[0]["id"] if estates else 0)
     post = values.get("post") if values.get("post") in posts else (posts[0] if posts else "")
     now = utcnow()
     known: dict[str, int] = {}
@@ -160,12 +163,16 @@ def checklist():
     if request.method == "POST":
         typed = request.form.get("items", "")[:4000]
         try:
-            commands.run("handover.checklist", f"estate:{estate_id}",
-                         {"estate_id": estate_id, "items": typed})
+            outcome = commands.run("handover.checklist", f"estate:{estate_id}",
+                                   {"estate_id": estate_id, "items": typed})
         except Invalid as exc:
             errors, status = exc.errors, 422
         else:
-            return redirect(url_for("handovers.checklist", estate_id=estate_id), 303)
+            if outcome.ok:
+                return redirect(url_for("handovers.checklist", estate_id=estate_id), 303)
+            # Refused (the estate is not this person's to set): say why, keep the text.
+            errors = {"items": _(outcome.result.get("message", ""))}
+            status = 409
     else:
         typed = "\n".join(_(label) if key in handovers.CHECKLIST else label
                           for key, label in handovers.checklist(get_db(), estate_id))
