@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from sqlite_utils import Database
 
 from webapp.db import migrate
-from webapp.domain import deadlines, figures, job_facts, periods, settings
+from webapp.domain import callbacks, deadlines, figures, job_facts, periods, records, settings
 from webapp.domain.notification_reading import told
 from webapp.migrations import migrations
 
@@ -331,3 +332,20 @@ def test_a_callback_record_settles_what_the_callback_heard(db):
     result = figures.evaluate(db, "pass_rate", sc).result
     assert job_id in {r[0] for r in db.execute(result.base.sql, result.base.params)}
     assert job_id not in {r[0] for r in db.execute(result.records.sql, result.records.params)}
+
+
+def test_an_answer_with_no_ratings_is_left_out_of_satisfaction(db):
+    """Reached with no ratings (a signature on site, the ratings beside it skipped): not
+    counted either way, as the estate's satisfaction leaves it out; a rated answer then
+    counts."""
+    job_id = job_in(db, "closed")
+    task = callbacks.get_task(db, next(db.query(
+        "SELECT id FROM callback_tasks WHERE source = 'job' AND source_id = ?", [job_id]))["id"])
+    row = {"method": "signature", "reached": 1, "ratings": {}, "satisfied": None,
+           "comments": "", "signer_name": "陈", "signature_sha256": None,
+           "at": CMD_NOW.isoformat(), "user_id": None}
+    records.add_callback(db, task, row, str(uuid.uuid4()))
+    assert _facts(db, job_id)["callback_answer"] is None
+    records.add_callback(db, task, {**row, "method": "phone", "ratings": {"overall": 5},
+                                    "satisfied": 1}, str(uuid.uuid4()))
+    assert _facts(db, job_id)["callback_answer"] == 1

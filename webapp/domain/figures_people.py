@@ -10,7 +10,7 @@ from .figures import Result, Row, Scope, table
 from .figures_repairs import Where, all_of, done_in, jobs, reworked
 from .text import N_
 
-# The job's information callback reached the resident; and nobody was unsatisfied
+# The job's callback reached the resident with ratings; and nobody was unsatisfied
 # (job_facts.callback_answer).
 REACHED = "callback_answer IS NOT NULL"
 SATISFIED = "callback_answer = 1"
@@ -25,8 +25,8 @@ def _pct(n: int, d: int) -> float | None:
     "Per technician, the jobs they completed first in the period (the person the job was "
     "with at its first completion; cancelled jobs never count). Done: those jobs. On "
     "time and rework: as the repairs figures of the same names, over those jobs. "
-    "Satisfaction: of those jobs whose callback reached the resident, the ones with no "
-    "unsatisfied answer."))
+    "Satisfaction: of those jobs whose callback reached the resident with ratings, the "
+    "ones with no unsatisfied answer."))
 def technicians(db: Database, sc: Scope) -> list[Row]:
     done, rework = done_in(sc), reworked(sc)
     found = db.execute(

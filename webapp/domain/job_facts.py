@@ -82,14 +82,17 @@ def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
     gaps = [_minutes(r, c) for v in visits
             if (r := _parse(v["reopened_at"])) and (c := _parse(v["completed_at"]))]
     out["reopened_after_minutes"] = min(gaps) if gaps else None
-    # 0: someone was unsatisfied; 1: reached, nobody unsatisfied; None: not reached yet.
+    # 0: someone was unsatisfied; 1: a rated answer reached the resident, nobody
+    # unsatisfied; None: no rated answer yet (an answer with no ratings is left out, as
+    # the estate's satisfaction leaves it out).
     unsatisfied, reached = heard
     out["callback_answer"] = 0 if unsatisfied else 1 if reached else None
     return out
 
 
-HEARD = ("SELECT t.source_id, max(r.satisfied = 0), max(r.reached = 1) FROM callback_tasks t"
-         " JOIN callback_records r ON r.task_id = t.id WHERE t.source = 'job'")
+HEARD = ("SELECT t.source_id, max(r.satisfied = 0), max(r.reached = 1 AND r.satisfied IS NOT"
+         " NULL) FROM callback_tasks t JOIN callback_records r ON r.task_id = t.id"
+         " WHERE t.source = 'job'")
 
 
 def _heard(db: Database, job_id: int) -> Heard:
