@@ -245,3 +245,20 @@ def test_xlsx_keeps_a_formula_like_name_as_text(app, client, auth, throwaway):
     assert "<v>4</v>" in sheet and "<v>3</v>" in sheet  # numbers stay numbers
     area = client.get("/figures/repairs/figures.xlsx?period=2026-11")
     assert area.status_code == 200 and zipfile.is_zipfile(io.BytesIO(area.data))
+
+
+def test_the_service_centre_sees_its_own_areas_figures_only(client, auth):
+    """The callback team compiles the month's callback and complaint statistics: those
+    areas, their records and exports; not the repairs or the managers' home."""
+    auth.login("callback")
+    assert client.get("/figures/callbacks?period=2026-11").status_code == 200
+    assert client.get("/figures/complaints?period=2026-11").status_code == 200
+    assert client.get("/figures/callbacks/figures.csv?period=2026-11").status_code == 200
+    assert client.get("/figures/records?figure=callback_rate&period=2026-11"
+                      ).status_code == 200
+    for url in ("/figures", "/figures/repairs", "/figures/inspections",
+                "/figures/records?figure=on_time&period=2026-11",
+                "/figures/tables/hot_buildings.csv?period=2026-11"):
+        assert client.get(url).status_code == 403, url
+    moved = client.get("/callbacks/stats?month=2026-11")
+    assert moved.status_code == 302 and "/figures/callbacks" in moved.headers["Location"]

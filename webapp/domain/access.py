@@ -245,3 +245,16 @@ def landing(user: User | None) -> str:
     if people.can(user, "job.view_all"):
         return "jobs.board"
     return "admin.index"
+
+
+# Areas of the figures a team sees without the managers' whole view (figures.view).
+FIGURE_AREAS = {"callbacks": "figures.service", "complaints": "figures.service",
+                "inspections": "figures.inspections"}
+
+
+def sees_figures(role: str, area: str) -> bool:
+    """Whether a person of `role` may open the figures of `area` (a key of
+    figures.AREAS)."""
+    caps = people.CAPABILITIES
+    return role in caps["figures.view"] or (
+        area in FIGURE_AREAS and role in caps[FIGURE_AREAS[area]])

@@ -67,6 +67,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "survey.record": frozenset({"callback", "manager", "admin"}),
     # The managers' figures (/figures): every estate's performance, not one desk's work.
     "figures.view": frozenset({"manager", "admin"}),
+    # The teams whose work an area of figures counts see that area (FIGURE_AREAS): the
+    # service centre compiles the month's callback and complaint statistics, supervisors
+    # read the inspections' failed items.
+    "figures.service": frozenset({"desk", "callback"}),
+    "figures.inspections": frozenset({"supervisor"}),
     # The monthly and yearly reports: drafted, written and issued by the estate's managers.
     "report.manage": frozenset({"manager"}),
     # Notices to residents: the desk posts them, for an estate or some of its places.

@@ -154,13 +154,13 @@ def _month() -> str:
 
 
 @bp.get("/stats")
-@require("figures.view")
+@require()
 def stats():
     """Moved: the callback statistics are the figures' callbacks area, per estate."""
     return figures_views.moved("callbacks")
 
 
 @bp.get("/stats.csv")
-@require("figures.view")
+@require()
 def stats_csv():
     return figures_views.moved("callbacks", export=True)

@@ -21,7 +21,7 @@ from ..args import record_id
 from ..auth import require, utcnow
 from ..csvexport import csv_response
 from ..db import get_db
-from ..domain import estates, figures, figures_home, figures_lists, periods
+from ..domain import access, estates, figures, figures_home, figures_lists, periods
 from ..domain.figures import AREAS, FIGURES, TABLES, Result
 from ..domain.periods import Period
 from ..xlsxexport import xlsx_response
@@ -123,12 +123,19 @@ def home():
     return _page("figures/home.html", c, cards=cards, trends=trends, tables=hot)
 
 
+def _may_see(area: str) -> None:
+    """403 unless the person sees this area's figures (access.sees_figures)."""
+    if not access.sees_figures(current_user.role, area):
+        abort(403)
+
+
 @bp.get("/<area>")
-@require("figures.view")
+@require()
 def area(area: str):
     """Every figure and table of an area, each with how it is computed and its target."""
     if area not in AREAS:
         abort(404)
+    _may_see(area)
     c = choice()
     if c.errors:
         return _page("figures/area.html", c, area=area)
@@ -145,6 +152,7 @@ def _cell(c: Choice) -> tuple[str, Result | None]:
     key = request.args.get("figure", "")
     if key in FIGURES:
         fig = FIGURES[key]
+        _may_see(fig.area)
         result = ev.result(key)
         title = _(fig.label)
         if request.args.get("part") == "base":
@@ -153,6 +161,7 @@ def _cell(c: Choice) -> tuple[str, Result | None]:
         return title, result
     key = request.args.get("table", "")
     if key in TABLES:
+        _may_see(TABLES[key].area)
         row, col = request.args.get("row", ""), request.args.get("col", "")
         if not (row.isdigit() and col.isdigit()) or len(row) > 4 or len(col) > 4:
             return "", None
@@ -167,7 +176,7 @@ def _cell(c: Choice) -> tuple[str, Result | None]:
 
 
 @bp.get("/records")
-@require("figures.view")
+@require()
 def records():
     """The records behind one number, a page at a time; the count on top is the number."""
     c = choice()
@@ -228,11 +237,12 @@ def figure_rows(c: Choice, cards: list[figures.Evaluated]) -> list[list[Any]]:
 
 
 @bp.get("/<area>/figures.<fmt>")
-@require("figures.view")
+@require()
 def area_export(area: str, fmt: str):
     """The area's figures as one table: value, counted, previous period, target."""
     if area not in AREAS:
         abort(404)
+    _may_see(area)
     c = _export_choice(fmt)
     ev = _evaluator(c)
     cards = [ev.evaluate(f.key) for f in figures_home.area_figures(area)]
@@ -245,11 +255,12 @@ def area_export(area: str, fmt: str):
 
 
 @bp.get("/tables/<key>.<fmt>")
-@require("figures.view")
+@require()
 def table_export(key: str, fmt: str):
     """A breakdown table: its rows, one column per cell."""
     if key not in TABLES:
         abort(404)
+    _may_see(TABLES[key].area)
     c = _export_choice(fmt)
     table = TABLES[key]
     rows = [[_(r.label) if r.msgid else r.label, *(_plain(x.value) for x in r.cells)]
@@ -274,6 +285,7 @@ def _month_as_period() -> dict[str, str]:
 
 def moved(area_key: str, export: bool = False):
     """Where an old statistics address goes now: its area's page (or export)."""
+    _may_see(area_key)
     if export:
         return redirect(url_for("figures.area_export", area=area_key, fmt="csv",
                                 **_month_as_period()))
