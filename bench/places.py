@@ -5,7 +5,7 @@ areas, 10 pieces of equipment) with no codes yet, then:
 
 1. the label PDF for the whole estate as a manager asks for it (GET /places/labels.pdf):
    the first time issues the 1,000 codes through the command path, the second time only
-   renders; target ≤ 15 s;
+   renders; target ≤ 10 s;
 2. the server time of a scanned code, in process (Flask's test client, SQLite file, WAL):
    signed out (the public page with its report form) and signed in (the redirect to the
    place page), p50 and p95 over random codes of the estate.
@@ -33,6 +33,7 @@ from webapp import create_app
 from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
 
+from . import RECORDS_KEY
 from .doc import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,13 +41,13 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 BEGIN, END = "<!-- places:start -->", "<!-- places:end -->"
 BUILDINGS, UNITS, AREAS, EQUIPMENT = 10, 98, 10, 10
 PLACES = BUILDINGS * UNITS + AREAS + EQUIPMENT
-TARGET_PDF = 15.0
+TARGET_PDF = 10.0  # issue "Fast on the slower machines too"
 REQUESTS = 400
 
 
 def build(path: str) -> int:
     """The demo, plus an estate of PLACES places served by the demo's manager and desk."""
-    db = connect(path)
+    db = connect(path, RECORDS_KEY)
     migrate(db)
     load(db, datetime.now(UTC).replace(tzinfo=None),
          password_hash=generate_password_hash(DEMO_PASSWORD, "scrypt:1024:8:1"))
@@ -92,7 +93,7 @@ def labels(app, estate: int) -> dict:
 
 
 def landing(app, estate: int) -> dict:
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], RECORDS_KEY)
     tokens = [r["token"] for r in db.query(
         "SELECT t.token FROM qr_tokens t JOIN units u ON t.place_type = 'unit'"
         " AND u.id = t.place_id WHERE u.estate_id = ? AND t.revoked_at IS NULL", [estate])]
