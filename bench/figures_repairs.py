@@ -190,8 +190,7 @@ def main() -> None:
     lines = [
         f"{JOBS:,} jobs in {ESTATES} estates over two years; the measured estate received"
         f" {measured:,} in {YEAR}. {n_cards} cards (each evaluated for the period and the"
-        f" one before), {n_tables} tables; {machine()}, {NOW.date()}; the machine was"
-        " shared with other work while it ran, so these are upper bounds.",
+        f" one before), {n_tables} tables; {machine()}, {NOW.date()}.",
         "",
         f"Migration 0030's backfill of the facts for {JOBS:,} jobs: {backfill:.0f} s.",
         "",
