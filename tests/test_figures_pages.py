@@ -262,3 +262,29 @@ def test_the_service_centre_sees_its_own_areas_figures_only(client, auth):
         assert client.get(url).status_code == 403, url
     moved = client.get("/callbacks/stats?month=2026-11")
     assert moved.status_code == 302 and "/figures/callbacks" in moved.headers["Location"]
+
+
+def test_the_area_tabs_are_only_those_the_person_may_open(client, auth):
+    auth.login("supervisor")
+    page = Page(client.get("/figures/inspections?period=2026-11").get_data(as_text=True))
+    assert [a["data-area-link"] for a in page.find("data-area-link")] == ["inspections"]
+    auth.logout()
+    auth.login("manager")
+    page = Page(client.get("/figures/inspections?period=2026-11").get_data(as_text=True))
+    assert len(page.find("data-area-link")) == len(figures.AREAS)
+
+
+def test_a_period_not_begun_is_refused_with_the_text_kept(client, auth):
+    auth.login("manager")
+    response = client.get("/figures?period=2099-01")
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    assert "2099-01" in page.errors["period"] and "尚未开始" in page.errors["period"]
+
+
+def test_a_callback_in_the_records_says_when_it_was_done_or_is_due(client, auth):
+    auth.login("manager")
+    page = Page(client.get("/figures/records?figure=callback_rate&part=base&period=2026-11"
+                           ).get_data(as_text=True))
+    times = [page.texts[i] for i, d in enumerate(page.data) if "data-record-time" in d]
+    assert times and all(t.endswith("已回访") or t.endswith("前") for t in times), times

@@ -70,6 +70,12 @@ def choice() -> Choice:
                              "(2026-Q4), a year (2026) or a range of days "
                              "(2026-01-01..2026-03-31).", p=text)
         status = 400 if status == 200 else status
+    else:
+        if period.start > periods.local_today(now):
+            # Zeros and a fall "against the previous period" would read as work stopped.
+            errors["period"] = _("“%(p)s” has not begun yet: its figures start on its first "
+                                 "day.", p=text)
+            period, status = None, 400 if status == 200 else status
     return Choice(estate, text, period, ids, errors, status)
 
 
@@ -121,6 +127,12 @@ def home():
     trends = [(t, _chart(t)) for t in figures_home.trends(ev)]
     hot = [(TABLES[k], ev.rows(k)) for k in figures_home.HOTSPOTS if k in TABLES]
     return _page("figures/home.html", c, cards=cards, trends=trends, tables=hot)
+
+
+@bp.app_template_global("sees_figures")
+def sees_figures(area: str) -> bool:
+    """For pages: whether the signed-in person may open `area`'s figures."""
+    return current_user.is_authenticated and access.sees_figures(current_user.role, area)
 
 
 def _may_see(area: str) -> None:
