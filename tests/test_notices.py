@@ -7,7 +7,8 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -287,3 +288,12 @@ def test_the_place_page_offers_a_notice_for_its_building(app, client, auth):
     auth.login("tech")
     page = Page(client.get(f"/places/unit/{unit_a}").get_data(as_text=True))
     assert page.find("data-place-action", "notice") == []
+
+
+def test_a_new_notice_starts_now_unless_changed(client, auth):
+    auth.login("desk")
+    page = Page(client.get("/notices/new").get_data(as_text=True))
+    (start,) = [d for d in page.data if d.get("data-field") == "starts_at"]
+    shown = datetime.strptime(start["value"], "%Y-%m-%dT%H:%M")
+    now_local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs((now_local - shown).total_seconds()) < 120

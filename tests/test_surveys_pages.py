@@ -131,6 +131,11 @@ def test_bad_input_keeps_what_was_typed_with_a_chinese_error(app, client, auth):
     assert page.textareas[f"answer_{t}"] == "保安很负责"
     for key in (f"a{r}", f"a{c}"):
         assert re.search(r"[\u4e00-\u9fff]", page.errors[key]), page.errors
+    # Each message stands inside its own question's box, which is marked.
+    marks = [(d.get("data-question") or d.get("data-error"), "has-error" in d.get("class", ""))
+             for d in page.data if "data-question" in d or d.get("data-error", "")[:1] == "a"]
+    assert marks == [(str(r), True), (f"a{r}", False), (str(c), True), (f"a{c}", False),
+                     (str(t), False)]
     assert _count(app, sid) == 0
 
 

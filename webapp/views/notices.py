@@ -76,6 +76,8 @@ def new():
         ids = current_user.estate_ids
         values: dict[str, Any] = {k: "" for k in FIELDS}
         values["estate_id"] = str(ids[0]) if len(ids) == 1 else ""
+        # Most notices take effect now (a cut already under way): the start is filled in.
+        values["starts_at"] = local_time(utcnow(), LOCAL_INPUT)
         ref = request.args.get("place", "")
         values["places"] = [ref] if ref.partition(":")[0] in notices.TARGET_TYPES else []
         return _form_page("notices/new.html", values, {})
