@@ -56,7 +56,7 @@ def test_a_visitor_reports_a_problem_and_the_desk_gets_it(page: Page, server: Se
                    "reporter_name": "住户", "unit_id": unit["id"], "status": "new"}
 
     login(page, "desk")
-    page.goto("/jobs?status=new")
+    page.goto("/jobs?status=new&order=new")  # newest first: the report just sent
     expect(page.locator(f"[data-job='{number}']")).to_be_visible()
     page.goto(f"/jobs/{job['id']}")
     expect(page.locator("main")).to_contain_text("楼道的灯一直在闪")
