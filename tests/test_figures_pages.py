@@ -288,3 +288,14 @@ def test_a_callback_in_the_records_says_when_it_was_done_or_is_due(client, auth)
                            ).get_data(as_text=True))
     times = [page.texts[i] for i, d in enumerate(page.data) if "data-record-time" in d]
     assert times and all(t.endswith("已回访") or t.endswith("前") for t in times), times
+
+
+def test_a_trends_target_line_is_named_in_the_readers_language(client, auth, throwaway):
+    import base64
+
+    _jobs(client.application)
+    auth.login("manager")
+    home = page(client, "/figures?estate=1&period=2026-11")
+    (img,) = home.find("data-chart")
+    svg = base64.b64decode(img["src"].split(",", 1)[1]).decode()
+    assert "目标" in svg and ">—<" not in svg

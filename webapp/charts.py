@@ -51,8 +51,10 @@ def _uri(chart: pygal.graph.graph.Graph) -> str:
 
 
 def line(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]],
-         *, percent: bool = False, target: float | None = None) -> str:
-    """A trend: one line per series over `labels` (a gap where a value is None)."""
+         *, percent: bool = False, target: float | None = None,
+         target_label: str = "—") -> str:
+    """A trend: one line per series over `labels` (a gap where a value is None), and the
+    target as a dashed line named `target_label` (the caller's language)."""
     config = {**_CONFIG, "show_legend": len(series) > 1 or target is not None}
     chart = pygal.Line(title=title, legend_at_bottom=True, x_label_rotation=0,
                        show_minor_x_labels=False,
@@ -62,7 +64,8 @@ def line(title: str, labels: Sequence[str], series: dict[str, Sequence[float | N
     for name, values in series.items():
         chart.add(name, list(values))
     if target is not None:
-        chart.add("—", [target] * len(labels), show_dots=False, stroke_style={"dasharray": "6"})
+        chart.add(target_label, [target] * len(labels), show_dots=False,
+                  stroke_style={"dasharray": "6"})
     return _uri(chart)
 
 

@@ -69,7 +69,7 @@ def _charts(snap: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
             out.setdefault(area, []).append({
                 "title": title, "unit": unit,
                 "src": charts.line(title, labels, series, percent=unit == "percent",
-                                   target=target)})
+                                   target=target, target_label=_("Target"))})
     return out
 
 

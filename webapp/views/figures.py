@@ -102,17 +102,19 @@ def _page(template: str, c: Choice, **context: Any):
 
 @functools.lru_cache(maxsize=256)
 def _line(title: str, labels: tuple[str, ...], values: tuple[float | None, ...],
-          percent: bool, target: int | None) -> str:
+          percent: bool, target: int | None, target_label: str) -> str:
     """A trend's chart, drawn once for the same numbers: pygal takes longer to draw one
     (about 20 ms) than the figures take to count, and the numbers rarely change between
     two looks at the page."""
-    return charts.line(title, labels, {title: values}, percent=percent, target=target)
+    return charts.line(title, labels, {title: values}, percent=percent, target=target,
+                       target_label=target_label)
 
 
 def _chart(trend: figures_home.Trend) -> str:
     fig = trend.figure
     return _line(_(fig.label), tuple(p.key[2:] for p, _r in trend.points),
-                 tuple(r.value for _p, r in trend.points), fig.unit == "percent", trend.target)
+                 tuple(r.value for _p, r in trend.points), fig.unit == "percent", trend.target,
+                 _("Target"))
 
 
 @bp.get("")
