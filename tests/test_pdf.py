@@ -167,7 +167,7 @@ def test_a_reopened_sheet_keeps_the_first_visit_and_its_verified_signature(
 def test_sheet_names_what_changed_in_the_database(app, client, auth, signed_job):
     """An edit straight in the database, with the old plain hash recomputed to match, is
     still caught: the sheet warns and names the field, and says "verified" nowhere."""
-    from webapp.domain import records
+    from webapp.domain import record_checks
     from webapp.domain.jobs import get_job, signed_record_hash
 
     db = connect(app.config["DATABASE"])
@@ -188,7 +188,7 @@ def test_sheet_names_what_changed_in_the_database(app, client, auth, signed_job)
     assert "Work done" in text.split("Warning:")[1]  # named
     assert "Verified" not in text
     # Signed after sealing began, a plain hash is no seal; the snapshot still names the edit.
-    check = records.check_job(connect(app.config["DATABASE"]), app.config["RECORDS_KEY"],
+    check = record_checks.check_job(connect(app.config["DATABASE"]), app.config["RECORDS_KEY"],
                               signed_job)[sig["id"]]
     assert check.status == "seal_broken" and check.changed == ["seal", "visit.work_done"]
 

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from webapp import create_app
 from webapp.db import connect, pool
-from webapp.domain import files, jobs, records
+from webapp.domain import callbacks, files, jobs, record_checks, records
 from webapp.domain.jobs import get_job, signed_record_hash
 from webapp.migrations import migrations
 
@@ -52,9 +52,9 @@ def signature(db, job_id: int) -> dict:
                          [job_id]))
 
 
-def check(db, sig_id: int, files_dir=None) -> records.Check:
+def check(db, sig_id: int, files_dir=None) -> record_checks.Check:
     sig = next(db.query("SELECT * FROM signatures WHERE id = ?", [sig_id]))
-    return records.check_signature(db, RECORDS_KEY, sig, files_dir)
+    return record_checks.check_signature(db, RECORDS_KEY, sig, files_dir)
 
 
 def recompute_plain_hash(db, job_id: int, sig_id: int) -> None:
@@ -174,7 +174,7 @@ def test_a_reopen_keeps_the_first_visit_and_its_signature(db, files_dir):
     assert step(db, job_id, "job.signoff").status == "applied"
     second = signature(db, job_id)
     assert jobs.latest_signature(db, job_id)["id"] == second["id"]
-    assert [c.status for c in records.check_job(db, RECORDS_KEY, job_id, files_dir).values()
+    assert [c.status for c in record_checks.check_job(db, RECORDS_KEY, job_id, files_dir).values()
             ] == ["verified", "verified"]
     assert json.loads(second["snapshot"])["visit"]["number"] == 2
     # The history row is part of what the first signature covers.
@@ -192,32 +192,32 @@ def test_a_callback_record_is_sealed_and_checked(db, files_dir):
     assert out.status == "applied", out.result
     rec = next(db.query("SELECT * FROM callback_records WHERE id = ?",
                         [out.result["record_id"]]))
-    assert records.check_callback(db, RECORDS_KEY, rec, files_dir).status == "verified"
+    assert record_checks.check_callback(db, RECORDS_KEY, rec, files_dir).status == "verified"
     db.execute("UPDATE callback_records SET comments = '不满意' WHERE id = ?", [rec["id"]])
     rec = next(db.query("SELECT * FROM callback_records WHERE id = ?", [rec["id"]]))
-    result = records.check_callback(db, RECORDS_KEY, rec, files_dir)
+    result = record_checks.check_callback(db, RECORDS_KEY, rec, files_dir)
     assert result.status == "changed" and result.changed == ["callback.comments"]
-    [found] = [c for c in records.verify_all(db, RECORDS_KEY) if c.kind == "callback"
+    [found] = [c for c in record_checks.verify_all(db, RECORDS_KEY) if c.kind == "callback"
                and c.record_id == rec["id"]]
     assert not found.ok
 
 
 def test_a_deleted_record_is_reported_from_the_audit_log(db, files_dir):
     job_id, sig = signed_job(db, files_dir)
-    assert records.missing(db) == []
+    assert record_checks.missing(db) == []
     # The callback the signature counted as points at it: let go first, as a forger would.
     db.execute("UPDATE callback_records SET signature_id = NULL WHERE signature_id = ?",
                [sig["id"]])
     db.execute("DELETE FROM signatures WHERE id = ?", [sig["id"]])
-    [gone] = records.missing(db)
+    [gone] = record_checks.missing(db)
     assert (gone.status, gone.label) == ("missing", get_job(db, job_id)["number"])
-    assert not gone.ok and gone in records.verify_all(db, RECORDS_KEY)
+    assert not gone.ok and gone in record_checks.verify_all(db, RECORDS_KEY)
 
 
 def test_the_demo_verifies(db):
-    checks = records.verify_all(db, RECORDS_KEY)
+    checks = record_checks.verify_all(db, RECORDS_KEY)
     assert checks and all(c.status == "verified" for c in checks)
-    assert not any(c.ok for c in records.verify_all(db, "another key"))
+    assert not any(c.ok for c in record_checks.verify_all(db, "another key"))
 
 
 def legacy_db() -> tuple[Database, int, int]:
@@ -248,18 +248,18 @@ def legacy_db() -> tuple[Database, int, int]:
            "user_id": None}
     db["callback_records"].insert({
         "id": 1, "task_id": 1, **row, "ratings": json.dumps(row["ratings"]), "op_id": "b",
-        "record_hash": records.callbacks.record_hash(task, row)})
+        "record_hash": callbacks.record_hash(task, row)})
     migrations.apply(db)
     return db, 1, 1
 
 
 def test_records_signed_before_sealing_verify_as_old_format():
     db, sig_id, rec_id = legacy_db()
-    assert [(c.kind, c.status) for c in records.verify_all(db, RECORDS_KEY)] == [
+    assert [(c.kind, c.status) for c in record_checks.verify_all(db, RECORDS_KEY)] == [
         ("job", "old_format"), ("callback", "old_format")]
     db.execute("UPDATE jobs SET work_done = '没修' WHERE id = 1")
     db.execute("UPDATE callback_records SET comments = '差' WHERE id = 1")
-    assert [(c.status, c.changed) for c in records.verify_all(db, RECORDS_KEY)] == [
+    assert [(c.status, c.changed) for c in record_checks.verify_all(db, RECORDS_KEY)] == [
         ("changed", ["record"]), ("changed", ["record"])]
 
 
@@ -271,10 +271,10 @@ def test_a_plain_hash_after_sealing_began_is_no_old_format():
         "id": 2, "job_id": 1, "signer_name": "", "outcome": "absent", "reason": "不在家",
         "signed_at": "2026-01-03T00:00:00", "op_id": "c",
         "record_hash": signed_record_hash(job, [], "", "2026-01-03T00:00:00")})
-    assert [c.status for c in records.verify_all(db, RECORDS_KEY)][:2] == [
+    assert [c.status for c in record_checks.verify_all(db, RECORDS_KEY)][:2] == [
         "old_format", "seal_broken"]
     db.execute("UPDATE records_legacy SET last_id = 2 WHERE kind = 'job'")
-    assert [c.status for c in records.verify_all(db, RECORDS_KEY)][:2] == [
+    assert [c.status for c in record_checks.verify_all(db, RECORDS_KEY)][:2] == [
         "seal_broken", "seal_broken"]
 
 
@@ -360,7 +360,7 @@ def test_blanking_a_callback_records_hash_does_not_take_it_out_of_the_check(db, 
     assert out.status == "applied", out.result
     db.execute("UPDATE callback_records SET comments = '不满意', record_hash = ''"
                " WHERE id = ?", [out.result["record_id"]])
-    [found] = [c for c in records.verify_all(db, RECORDS_KEY) if c.kind == "callback"
+    [found] = [c for c in record_checks.verify_all(db, RECORDS_KEY) if c.kind == "callback"
                and c.record_id == out.result["record_id"]]
     assert not found.ok
 
@@ -395,12 +395,13 @@ def test_the_ratings_given_at_sign_off_are_the_callbacks_sealed_and_linked(db, f
     # Quality "neutral": not satisfied, and it enters the figures as such.
     assert json.loads(rec["ratings"]) == {"overall": 5, "quality": 3} and rec["satisfied"] == 0
     assert rec["user_id"] == uid(db, "tech")
-    assert records.check_callback(db, RECORDS_KEY, rec).status == "verified"
+    assert record_checks.check_callback(db, RECORDS_KEY, rec).status == "verified"
     # Changing a rating afterwards shows.
     db.execute("UPDATE callback_records SET ratings = ? WHERE id = ?",
                ['{"overall": 5, "quality": 5}', rec["id"]])
     rec = next(db.query("SELECT * FROM callback_records WHERE id = ?", [rec["id"]]))
-    assert records.check_callback(db, RECORDS_KEY, rec).changed == ["callback.ratings.quality"]
+    assert record_checks.check_callback(db, RECORDS_KEY, rec).changed == [
+        "callback.ratings.quality"]
 
 
 def test_a_sign_off_without_a_rating_keeps_its_signature(db, files_dir):

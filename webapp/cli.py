@@ -20,7 +20,7 @@ import sync
 from . import backup
 from .auth import utcnow
 from .db import get_db, migrate
-from .domain import company, files, imports, notification_scan, records
+from .domain import company, files, imports, notification_scan, record_checks, records
 from .domain.handlers import HANDLERS
 from .domain.text import N_
 
@@ -242,12 +242,12 @@ def restore_command(src: Path, force: bool) -> None:
                    err=True)
 
 
-def _check_records() -> list[records.Check]:
-    return records.verify_all(get_db(), current_app.config["RECORDS_KEY"],
+def _check_records() -> list[record_checks.Check]:
+    return record_checks.verify_all(get_db(), current_app.config["RECORDS_KEY"],
                               Path(current_app.config["FILES_DIR"]))
 
 
-def _summary(checks: list[records.Check]) -> str:
+def _summary(checks: list[record_checks.Check]) -> str:
     return say(N_("Signed records: %(verified)s verified, %(old)s in the old format, "
                   "%(failed)s failed."),
                verified=sum(c.status == "verified" for c in checks),

@@ -18,7 +18,7 @@ from weasyprint.urls import URLFetcher
 
 from .auth import utcnow
 from .db import get_db
-from .domain import callbacks, files, records
+from .domain import callbacks, files, record_checks
 
 
 def _data_uri(sha256: str | None) -> str:
@@ -97,7 +97,7 @@ def callback_sheet(context: dict[str, Any]) -> Response:
     for r in context["records"]:
         r["signature_src"] = _data_uri(r.get("signature_sha256"))
         # Only records with a hash of their own; an on-site signature's rests on the job's.
-        r["check"] = records.check_callback(db, key, r, Path(current_app.config["FILES_DIR"])
+        r["check"] = record_checks.check_callback(db, key, r, Path(current_app.config["FILES_DIR"])
                                             ) if r.get("record_hash") else None
     html = render_template("callbacks/sheet.html", **context, printed_at=utcnow())
     return _download(html, f"callback-{context['task']['id']}")

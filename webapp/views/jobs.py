@@ -32,7 +32,7 @@ from ..domain import (
     page_versions,
     place_commands,
     places,
-    records,
+    record_checks,
 )
 from ..domain import (
     board as board_order,
@@ -198,11 +198,11 @@ def page_context(job: dict[str, Any]) -> dict[str, Any]:
         "timeline": jobs.timeline(db, job["id"], notes),
         "signature": jobs.latest_signature(db, job["id"]),
         "visits": jobs.visits(db, job["id"]),
-        # Each sign-off checked against the rows as they are now (domain/records.py);
+        # Each sign-off checked against the rows as they are now (domain/record_checks.py);
         # the photos' files are re-hashed by `flask verify-records`, not on every view.
-        "checks": records.check_job(db, current_app.config["RECORDS_KEY"], job["id"],
-                                    Path(current_app.config["FILES_DIR"]), photo_files=False,
-                                    job=job),
+        "checks": record_checks.check_job(db, current_app.config["RECORDS_KEY"], job["id"],
+                                          Path(current_app.config["FILES_DIR"]),
+                                          photo_files=False, job=job),
         "staff": staff,
         "pools": pools,
         "allowed": jobs.allowed,
