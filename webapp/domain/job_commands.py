@@ -160,18 +160,20 @@ def create(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
                unit_id: int | None, reporter_name: str, reporter_phone: str, source: str,
                category: str, job_class: str, description: str, photos: list[str],
-               department: str | None = None) -> dict[str, Any]:
-    """A new job received by the command's user, with its intake photos, audited. Inputs
-    are already checked (the intake form above, or a record that becomes a job)."""
+               department: str | None = None, track_code: str | None = None,
+               **detail: Any) -> dict[str, Any]:
+    """A new job received by the command's user (none for a resident's QR report, which
+    gets a `track_code`), with its intake photos, audited with `detail`. Inputs are
+    already checked (the intake form above, a QR report, or a record that becomes a job)."""
     number = next_number(db, "J", now)
     job_id = db.execute(
         """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
            category, department, job_class, description, status, received_by, received_at,
-           updated_at) VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?)""",
+           updated_at, track_code) VALUES (?,?,?,?,?,?,?,?,?,?, 'new', ?,?,?,?)""",
         [
             number, estate_id, unit_id, reporter_name, reporter_phone, source, category,
             department or CATEGORIES[category][1], job_class, description, cmd.user_id,
-            iso(now), iso(now),
+            iso(now), iso(now), track_code,
         ],
     ).lastrowid
     _attach(db, cmd, job_id, photos, "intake")
@@ -179,7 +181,7 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
     notifications.job_created(db, cmd, job_id, now)
     job = get_job(db, job_id)
     assert job is not None
-    result = _done(db, cmd, now, job, "create", number=number)
+    result = _done(db, cmd, now, job, "create", number=number, **detail)
     result["number"] = number
     return result
 

@@ -19,9 +19,9 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, fields
 
-from . import audit, board, files, notifications, people, phones, places, settings, tracking
-from .jobs import CATEGORIES, get_job, iso
-from .numbers import next_number
+from . import audit, files, people, phones, places, settings, tracking
+from .job_commands import insert_job
+from .jobs import iso
 from .text import N_
 
 # What a resident's report is filed as; the desk re-files it when it dispatches.
@@ -240,29 +240,16 @@ def public_report(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if files.missing(db, photos):
         raise Invalid({"photo": N_("A photo has not been uploaded yet.")})
     category = PUBLIC_CATEGORY[place["place_type"]]
-    number = next_number(db, "J", now)
-    job_id = db.execute(
-        """INSERT INTO jobs (number, estate_id, unit_id, reporter_name, reporter_phone, source,
-           category, department, job_class, description, status, received_by, received_at,
-           updated_at, track_code) VALUES (?,?,?,?,?, 'qr', ?,?, 'small', ?, 'new', NULL, ?,?,?)""",
-        [number, place["estate_id"], place["id"] if is_unit else None,
-         fields["name"] or RESIDENT, fields["phone"], category, CATEGORIES[category][1],
-         description, iso(now), iso(now), tracking.new_code()],
-    ).lastrowid
-    for sha in photos:
-        db.execute("INSERT OR IGNORE INTO job_photos (job_id, sha256, stage, op_id)"
-                   " VALUES (?,?, 'intake', ?)", [job_id, sha, cmd.op_id])
+    code = tracking.new_code()
+    job = insert_job(db, cmd, now, estate_id=place["estate_id"],
+                     unit_id=place["id"] if is_unit else None,
+                     reporter_name=fields["name"] or RESIDENT, reporter_phone=fields["phone"],
+                     source="qr", category=category, job_class="small",
+                     description=description, photos=photos, track_code=code,
+                     place=f"{row['place_type']}:{row['place_id']}")
     db.execute("INSERT INTO public_reports (token, remote_addr, at, job_id) VALUES (?,?,?,?)",
-               [token, addr, iso(now), job_id])
-    board.store(db, job_id, now)
-    audit.record(db, cmd, now, "create", "job", job_id,
-                 {"number": number, "source": "qr",
-                  "place": f"{row['place_type']}:{row['place_id']}"})
-    notifications.job_created(db, cmd, job_id, now)
-    job = get_job(db, job_id)
-    assert job is not None
-    return {"job_id": job_id, "number": number, "status": job["status"],
-            "version": job["version"], "track_code": job["track_code"]}
+               [token, addr, iso(now), job["job_id"]])
+    return {**job, "track_code": code}
 
 
 HANDLERS: dict[str, Handler] = {
