@@ -57,6 +57,28 @@ def test_the_stored_due_time_is_next_due_after_every_command(db, kind, from_stat
     assert_all_stored(db)
 
 
+@pytest.mark.parametrize("kind, from_status", [("job.arrive", "accepted"),
+                                              ("job.dispatch", "new")])
+def test_a_step_reads_the_job_and_its_settings_once_and_writes_them_once(db, kind,
+                                                                        from_status):
+    """The figures' facts and the board's due time are settled together (job_facts.settle):
+    one read of the job's row and the estate's settings after the step's change, one
+    write of what it settled."""
+    job_id = job_in(db, from_status)
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        out = step(db, job_id, kind, now=NOW + 2 * HOUR)
+    finally:
+        db.conn.set_trace_callback(None)
+    assert out.status == "applied", out.result
+    settings_reads = [s for s in statements if "FROM estate_settings" in s]
+    due_writes = [s for s in statements if "next_due_at = " in s]
+    assert len(settings_reads) == 1, settings_reads
+    assert len(due_writes) == 1 and "first_arrived_at" in due_writes[0], due_writes
+    assert stored(db, job_id) == expected_due(db, job_id) is not None
+
+
 def test_a_complaint_s_job_and_a_job_from_inspection_keep_it_too(db):
     out = run(db, "desk", "complaint.create", "complaint:new", estate_id=1, unit_id=5,
               complainant_name="黄女士", contact="13700000000", channel="phone",

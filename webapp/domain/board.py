@@ -4,8 +4,8 @@ A job's deadlines are computed (`deadlines.job_deadlines`); but sorting a millio
 by a computed time cannot use an index. So each job keeps its next due time
 (`jobs.next_due_at`, and its deadline's name `next_due_name`, migration 0034):
 `next_due_of()` is the rule (the first open deadline of an open job, else NULL);
-`store()` writes it in the transaction of every command that changes a job's clock
-(job_commands._update and the inserts of a job), `recompute_estate()` after an estate's
+`job_facts.settle` writes it with the job's other settled facts at every step of a job
+(from the same read of the job and settings), `recompute_estate()` after an estate's
 deadline settings change. The board's rows show their badge from it (`shown_due`).
 Since the next due time does not depend on `now` (only which deadlines are done), the
 stored time stays right until the job changes; the overdue ones are simply the earliest.
@@ -29,9 +29,6 @@ from .deadlines import Deadline, job_deadlines, next_due
 from .settings import estate_settings
 
 ORDERS = ("due", "new")  # what is due first (the default), newest first
-# What the stored time follows: a change to any of these may move the next due time.
-CLOCK_FIELDS = frozenset({"status", "job_class", "received_at", "dispatched_at", "arrived_at",
-                          "agreed_at", "reopened_at", "completed_at"})
 DONE_STATUSES = ("completed", "closed", "cancelled")
 _READ = ("SELECT id, status, job_class, received_at, dispatched_at, arrived_at, agreed_at,"
          " reopened_at, completed_at, next_due_at, next_due_name FROM jobs")
@@ -72,15 +69,6 @@ def _write(db: Database, rows: list[dict[str, Any]], settings: Mapping[str, int]
     db.conn.executemany("UPDATE jobs SET next_due_at = ?, next_due_name = ? WHERE id = ?",
                         changes)
     return len(changes)
-
-
-def store(db: Database, job_id: int, now: datetime) -> None:
-    """Keep the job's stored due time right after a change to it (the caller's
-    transaction)."""
-    rows = _rows(db, "id = ?", [job_id])
-    if rows:
-        estate = db.execute("SELECT estate_id FROM jobs WHERE id = ?", [job_id]).fetchone()[0]
-        _write(db, rows, estate_settings(db, estate), now)
 
 
 def recompute_estate(db: Database, estate_id: int, now: datetime) -> int:

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, board, estates, job_facts, notifications, people, phones
+from . import access, audit, estates, job_facts, notifications, people, phones
 from .jobs import (
     CATEGORIES,
     CLASSES,
@@ -82,9 +82,8 @@ def _check_mine(cmd: Command, job: dict[str, Any], user: dict[str, Any]) -> None
 def _update(db: Database, job: dict[str, Any], now: datetime, **fields: Any) -> int:
     fields.update(version=job["version"] + 1, updated_at=iso(now))
     sets = ", ".join(f"{k} = ?" for k in fields)
+    # The board's next due time follows in the step's settle (_done).
     db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", [*fields.values(), job["id"]])
-    if board.CLOCK_FIELDS.intersection(fields):
-        board.store(db, job["id"], now)
     return fields["version"]
 
 
@@ -117,7 +116,8 @@ def _attach(db: Database, cmd: Command, job_id: int, hashes: list[str], stage: s
 
 def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **detail: Any):
     audit.record(db, cmd, now, action, "job", job["id"], detail)
-    # Every step ends here: what it settled for the figures is stored with it.
+    # Every step ends here: what it settled for the figures and the board's next due
+    # time are stored with it, in one read and one write.
     job_facts.settle(db, job["id"], now)
     status, version = db.execute("SELECT status, version FROM jobs WHERE id = ?",
                                  [job["id"]]).fetchone()
@@ -177,7 +177,6 @@ def insert_job(db: Database, cmd: Command, now: datetime, *, estate_id: int,
         ],
     ).lastrowid
     _attach(db, cmd, job_id, photos, "intake")
-    board.store(db, job_id, now)
     notifications.job_created(db, cmd, job_id, now)
     job = get_job(db, job_id)
     assert job is not None

@@ -6,7 +6,9 @@ worked out here, once, by `facts()` from the job, the visits its reopens ended
 (`job_visits`), what its callbacks heard and the estate's settings, with
 `deadlines.job_deadlines` (the one deadline rule). `settle()` writes them after every
 step of a job (job_commands._done) and every callback record on one
-(records.add_callback); migration 0030 backfilled the jobs that existed before.
+(records.add_callback), with the board's next due time, from one read of the job and
+its estate's settings; migration 0030 backfilled the jobs that existed before (with a
+frozen copy of these rules).
 
 The facts describe the job's first visit: the service the report asked for. A reopen
 (rework) does not change whether that visit was on time; it is counted by the rework
@@ -22,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import deadlines
+from . import board, deadlines
 from .settings import estate_settings
 
 # Settled by the first completion and kept from then on.
@@ -125,26 +127,28 @@ def first_arrival(db: Database, job: Mapping[str, Any],
 
 
 def settle(db: Database, job_id: int, now: datetime) -> None:
-    """Work out and store the job's facts after a step or a callback record. What the
-    first completion settled stays; the first arrival and the notification are set
-    once."""
+    """Everything a job's step settles, in one read of the job and its estate's settings
+    and one write: the figures' facts (what the first completion settled stays; the first
+    arrival and the notification are set once) and the board's next due time
+    (board.next_due_of). Called once per step (job_commands._done) and per callback
+    record on the job (records.add_callback)."""
     cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
     keys = [d[0] for d in cursor.description]
     job = dict(zip(keys, cursor.fetchone(), strict=True))
+    rules = estate_settings(db, job["estate_id"])
     visits = _visits(db, job_id)
-    found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id),
-                  estate_settings(db, job["estate_id"]), now)
+    found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id), rules, now)
     sets = [f"{c} = CASE WHEN first_completed_at IS NULL THEN ? ELSE {c} END"
             for c in AT_COMPLETION]
     sets += ["first_arrived_at = coalesce(first_arrived_at, ?)",
              "notified_in_time = coalesce(notified_in_time, ?)", "reopened_after_minutes = ?",
-             "callback_answer = ?"]
+             "callback_answer = ?", "next_due_at = ?", "next_due_name = ?"]
     # first_completed_at is both read (old value) and set in the same UPDATE: SQLite
     # evaluates every CASE against the row as it was.
     db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?",
                [*(found[c] for c in AT_COMPLETION), found["first_arrived_at"],
                 found["notified_in_time"], found["reopened_after_minutes"],
-                found["callback_answer"], job_id])
+                found["callback_answer"], *board.next_due_of(job, rules, now), job_id])
 
 
 def backfill(db: Database, now: datetime) -> int:
