@@ -17,7 +17,7 @@ from .auth import hash_password, utcnow
 from .db import get_db, migrate
 from .demo_inspections import load_inspections
 from .demo_places import load_places
-from .domain import notification_scan
+from .domain import notification_scan, settings
 from .domain.handlers import HANDLERS
 
 SURNAMES = (
@@ -291,8 +291,7 @@ def load_team_callbacks(db: Database, users: dict[str, int], rng: random.Random,
                         now: datetime) -> None:
     """锦绣家园 has a callback team: its repairs' callbacks wait in 唐回访's list."""
     estate = db.execute("SELECT id FROM estates WHERE code = 'JX'").fetchone()[0]
-    db.execute("INSERT OR REPLACE INTO estate_settings VALUES (?, 'callback_policy', '1')",
-               [estate])
+    settings.save(db, estate, {"callback_policy": 1})
     units = [r["id"] for r in db.query("SELECT id FROM units WHERE estate_id = ?", [estate])]
     for i, (text, work) in enumerate((("卫生间地漏堵塞", "疏通地漏"), ("客厅灯不亮", "更换灯管"),
                                       ("阳台推拉门卡住", "调整滑轮"))):

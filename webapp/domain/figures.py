@@ -21,7 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .periods import Period
-from .settings import estate_settings
+from .settings import of_estates
 from .text import N_
 
 AREAS = {
@@ -100,7 +100,7 @@ class Scope:
 def scope(db: Database, estate_ids: list[int] | tuple[int, ...], period: Period,
           now: datetime) -> Scope:
     ids = tuple(sorted(set(estate_ids)))
-    return Scope(ids, period, now, {e: estate_settings(db, e) for e in ids})
+    return Scope(ids, period, now, of_estates(db, ids))
 
 
 FigureFn = Callable[[Database, Scope], Result]

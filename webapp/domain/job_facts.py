@@ -25,7 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import board, deadlines
-from .settings import estate_settings
+from .settings import estate_settings, of_estates
 
 # Settled by the first completion and kept from then on.
 AT_COMPLETION = ("first_completed_at", "first_completed_by", "arrive_minutes",
@@ -162,7 +162,7 @@ def backfill(db: Database, now: datetime) -> int:
         by_job.setdefault(v["job_id"], []).append(v)
     heard = {job: (bool(unhappy), bool(reached))
              for job, unhappy, reached in db.execute(f"{HEARD} GROUP BY t.source_id")}
-    settings: dict[int, dict[str, int]] = {}
+    settings = of_estates(db, (e for (e,) in db.execute("SELECT id FROM estates")))
     done, last = 0, 0
     while True:  # in slices of ids: a million jobs' rows at once would not fit
         cursor = db.execute(
@@ -177,8 +177,6 @@ def backfill(db: Database, now: datetime) -> int:
         for row in rows:
             job = dict(zip(keys, row, strict=True))
             visits = by_job.get(job["id"], [])
-            if job["estate_id"] not in settings:
-                settings[job["estate_id"]] = estate_settings(db, job["estate_id"])
             found = facts(job, visits, first_arrival(db, job, visits),
                           heard.get(job["id"], (False, False)), settings[job["estate_id"]],
                           now)

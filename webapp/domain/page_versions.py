@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import estates, feedback
+from . import estates, feedback, settings
 from .callbacks import iso
 
 # What many pages show and changes rarely, besides the estates' settings (read as they
@@ -68,11 +68,8 @@ def reference(db: Database, estate_ids: list[int]) -> list[Any]:
         f" (SELECT max(id) FROM audit_log WHERE entity = 'estate' AND action IN ({marks})"
         f" AND entity_id IN ({_marks(estate_ids)}))",
         [*REFERENCE_ACTIONS, *estate_ids]).fetchone()
-    settings = db.execute(
-        f"SELECT estate_id, key, value FROM estate_settings WHERE estate_id IN"
-        f" ({_marks(estate_ids)}) ORDER BY estate_id, key", estate_ids).fetchall() \
-        if estate_ids else []
-    return [list(last), settings]
+    values = settings.of_estates(db, estate_ids)
+    return [list(last), [[e, sorted(values[e].items())] for e in sorted(values)]]
 
 
 def job_pages(db: Database, rows: list[dict[str, Any]]) -> dict[int, str]:

@@ -3,6 +3,7 @@ docs/DOMAIN.md names each and the rule it drives."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -127,17 +128,29 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY = {s.key: s for s in SETTINGS}
 
 
-def estate_settings(db: Database, estate_id: int) -> dict[str, int]:
-    """The estate's settings: stored values over the defaults."""
-    values = {s.key: s.default for s in SETTINGS}
+def of_estates(db: Database, estate_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Each estate's settings (stored values over the defaults), in one read: the one
+    place the stored settings are read, for one estate (`estate_settings`) or several
+    (a list's rows, the figures' scope, the pages' version)."""
+    ids = sorted(set(estate_ids))
+    defaults = {s.key: s.default for s in SETTINGS}
+    out = {e: dict(defaults) for e in ids}
+    if not ids:
+        return out
     # execute(), not query(): read on every list page, and query() adds a savepoint and
     # a dict per row.
-    for key, value in db.execute(
-        "SELECT key, value FROM estate_settings WHERE estate_id = ?", [estate_id]
+    for estate, key, value in db.execute(
+        "SELECT estate_id, key, value FROM estate_settings WHERE estate_id IN"
+        f" ({','.join('?' * len(ids))})", ids
     ):
         if key in BY_KEY:
-            values[key] = int(value)
-    return values
+            out[estate][key] = int(value)
+    return out
+
+
+def estate_settings(db: Database, estate_id: int) -> dict[str, int]:
+    """The estate's settings: stored values over the defaults."""
+    return of_estates(db, (estate_id,))[estate_id]
 
 
 def validate(form: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:

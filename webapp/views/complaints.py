@@ -14,8 +14,7 @@ from sync.fields import maybe_id
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import complaints, people
-from ..domain.settings import estate_settings
+from ..domain import complaints, people, settings
 from ..htmx import render
 from ..payloads import complaint_payload
 from . import notifications as notifications_view
@@ -37,9 +36,10 @@ def load(complaint_id: int) -> dict[str, Any]:
 
 def with_levels(rows: list[dict]) -> list[dict]:
     """The level and time left now, by each estate's settings."""
-    now, cache = utcnow(), {}
+    now = utcnow()
+    rules = settings.of_estates(get_db(), (c["estate_id"] for c in rows))
     for c in rows:
-        s = cache.setdefault(c["estate_id"], estate_settings(get_db(), c["estate_id"]))
+        s = rules[c["estate_id"]]
         c["level_now"] = complaints.effective_level(c, s, now)
         c["remaining"] = complaints.remaining(c, s, now)
     return rows

@@ -33,12 +33,12 @@ from ..domain import (
     place_commands,
     places,
     record_checks,
+    settings,
 )
 from ..domain import (
     board as board_order,
 )
 from ..domain.deadlines import job_deadlines, next_due
-from ..domain.settings import estate_settings
 from ..htmx import is_partial, render
 from ..payloads import job_payload
 from . import notifications as notifications_view
@@ -74,11 +74,10 @@ def load_job(job_id: int, read: bool = False) -> dict[str, Any]:
 
 def with_deadlines(rows: list[dict]) -> list[dict]:
     """Attach deadlines (and the next one due) using each estate's settings."""
-    now, cache = utcnow(), {}
+    now = utcnow()
+    rules = settings.of_estates(get_db(), (row["estate_id"] for row in rows))
     for row in rows:
-        if row["estate_id"] not in cache:
-            cache[row["estate_id"]] = estate_settings(get_db(), row["estate_id"])
-        row["deadlines"] = job_deadlines(row, cache[row["estate_id"]], now)
+        row["deadlines"] = job_deadlines(row, rules[row["estate_id"]], now)
         row["next_due"] = next_due(row["deadlines"]) if row["status"] in jobs.OPEN_STATUSES \
             else None
     return rows
@@ -320,7 +319,7 @@ def sign(job_id: int):
 def sign_context(job: dict[str, Any]) -> dict[str, Any]:
     """What the sign-off screen asks besides the signature: the resident's ratings, where
     the estate counts the signature as the callback."""
-    counts = estate_settings(get_db(), job["estate_id"])["signature_counts_as_callback"]
+    counts = settings.estate_settings(get_db(), job["estate_id"])["signature_counts_as_callback"]
     return {"rate": bool(counts), "dims": callbacks.dimensions_for("job")}
 
 
