@@ -45,3 +45,28 @@ def test_key_customer_flags_make_door_to_door_households(app, client, auth):
     assert 7 in sampling.key_customers(db, 1, NOW)
     post(client, "/units/7/flags")
     assert 7 not in sampling.key_customers(db, 1, NOW)
+
+
+def test_a_record_s_address_is_estate_building_and_room():
+    from webapp.domain.estates import address
+
+    row = {"estate_name": "阳光花园", "building_name": "1栋", "unit_number": "502"}
+    assert address(row) == "阳光花园 1栋-502"
+    assert address({**row, "building_name": None, "unit_number": None}).strip() == "阳光花园"
+
+
+def test_the_board_row_and_the_job_page_print_the_same_address(app, client, auth):
+    db = connect(app.config["DATABASE"])
+    job = next(db.query(
+        "SELECT j.id, j.number, e.name AS estate_name, b.name AS building_name,"
+        " u.number AS unit_number FROM jobs j JOIN estates e ON e.id = j.estate_id"
+        " JOIN units u ON u.id = j.unit_id JOIN buildings b ON b.id = u.building_id"
+        " WHERE j.estate_id IN (SELECT estate_id FROM user_estates WHERE user_id ="
+        " (SELECT id FROM users WHERE username = 'desk')) ORDER BY j.id DESC LIMIT 1"))
+    db.close()
+    expected = f"{job['estate_name']} {job['building_name']}-{job['unit_number']}"
+    auth.login("desk")
+    board = Page(client.get(f"/jobs?status=all&q={job['number']}").get_data(as_text=True))
+    assert expected in board.text("data-job", job["number"])
+    detail = client.get(f"/jobs/{job['id']}").get_data(as_text=True)
+    assert f"<strong>{expected}</strong>" in detail

@@ -56,3 +56,11 @@ def test_target_is_the_strictest_when_estates_differ(db):
 def test_every_figure_defines_itself():
     for fig in figures.FIGURES.values():
         assert len(fig.definition) > 40, fig.key
+
+
+def test_a_building_is_named_with_its_estate_only_when_the_scope_has_several(db):
+    e1, e2 = _estates(db)
+    one = figures.scope(db, [e1], periods.parse("2026-11", NOW), NOW)
+    both = figures.scope(db, [e1, e2], periods.parse("2026-11", NOW), NOW)
+    assert one.place("F1", "1栋") == "1栋"
+    assert both.place("F1", "1栋") == "F1 · 1栋"

@@ -19,6 +19,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from .badges import Kit, _kit, due_badge
+from .domain.estates import address
 from .templating import escape_text
 
 
@@ -29,7 +30,6 @@ def _text(value: Any) -> str:
 def row(j: Mapping[str, Any], k: Kit, description: str) -> str:
     """One row; `description` is the row's description as printed (cut short)."""
     flagged = j["flagged"]
-    unit = f"-{_text(j['unit_number'])}" if j["unit_number"] else ""
     due = due_badge(j["next_due"], k) if j["next_due"] else ""
     who = (((" · " if due else "") + _text(j["assignee_name"])) if j["assignee_name"]
            else "")
@@ -37,7 +37,7 @@ def row(j: Mapping[str, Any], k: Kit, description: str) -> str:
         f'<li class="row{" flagged" if flagged else ""}" data-job="{_text(j["number"])}">'
         f'<a href="{k.job_url}{j["id"]}"><strong>{_text(j["number"])}</strong> '
         f'{k.statuses[j["status"]]}{k.needs_review if flagged else ""}'
-        f'<div>{_text(j["estate_name"])} {_text(j["building_name"] or "")}{unit} · '
+        f'<div>{_text(address(j))} · '
         f'{k.categories[j["category"]]} · {k.classes[j["job_class"]]}</div>'
         f'<div class="muted">{escape_text(description)}</div>'
         f"<div>{due}{who}</div></a></li>"

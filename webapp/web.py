@@ -167,6 +167,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["mask_name"] = access.mask_name  # a signer seen without work
     app.jinja_env.filters["record_field"] = records.field_label  # what a check names
+    app.jinja_env.filters["address"] = estates.address  # 'estate building-room'
     # Vocabularies as globals, so imported macros see them too.
     app.jinja_env.globals.update(
         {

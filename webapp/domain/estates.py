@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlite_utils import Database
@@ -11,6 +11,14 @@ from sync import Invalid, fields
 
 from . import unit_labels
 from .text import N_, plain
+
+
+def address(row: Mapping[str, Any]) -> str:
+    """Where a record is, as pages, sheets and board rows print it: the estate, then the
+    building and room ('阳光花园 1栋-502'); the estate alone for a common area. `row`
+    holds estate_name, building_name and unit_number (as the records' reads name them)."""
+    unit = row["unit_number"]
+    return f"{row['estate_name']} {row['building_name'] or ''}{f'-{unit}' if unit else ''}"
 
 
 def list_estates(db: Database, ids: list[int]) -> list[dict[str, Any]]:

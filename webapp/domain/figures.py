@@ -93,6 +93,11 @@ class Scope:
         """A setting's value per estate."""
         return {e: self.settings[e][key] for e in self.estate_ids}
 
+    def place(self, estate_name: str, name: str) -> str:
+        """A building (or a unit, a question) as a row names it: "estate · name" when the
+        scope holds several estates (two may both have a 1栋), else the name alone."""
+        return f"{estate_name} · {name}" if len(self.estate_ids) > 1 else name
+
     def with_period(self, period: Period) -> Scope:
         return replace(self, period=period)
 

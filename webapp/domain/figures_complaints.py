@@ -184,13 +184,9 @@ def complaints_by_building(db: Database, sc: Scope) -> list[Row]:
             rows.append(Row(N_("No unit"), (_cell(n, _received(
                 sc, " AND c.unit_id IS NULL")),), msgid=True))
             continue
-        label = building_label(sc, estate_name, name)
+        label = sc.place(estate_name, name)
         rows.append(Row(label, (_cell(n, _received(
             sc, " AND c.unit_id IN (SELECT id FROM units WHERE building_id = ?)",
             (building,))),)))
     return rows
 
-
-def building_label(sc: Scope, estate_name: str, building_name: str) -> str:
-    """A building as a row shows it: its estate's name too when the scope has several."""
-    return f"{estate_name} · {building_name}" if len(sc.estate_ids) > 1 else building_name

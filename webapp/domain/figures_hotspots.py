@@ -39,10 +39,6 @@ def _estate_names(db: Database, sc: Scope) -> dict[int, str]:
         f"SELECT id, name FROM estates WHERE id IN ({sc.marks})", sc.estate_ids)}
 
 
-def _place(names: dict[int, str], sc: Scope, estate_id: int, name: str) -> str:
-    return f"{names.get(estate_id, '')} · {name}" if len(sc.estate_ids) > 1 else name
-
-
 def _by_place(db: Database, sc: Scope, level: str) -> list[Row]:
     """Jobs, complaints and rework per building (`level` "building") or unit ("unit")."""
     start, end = sc.bounds()
@@ -80,7 +76,7 @@ def _by_place(db: Database, sc: Scope, level: str) -> list[Row]:
     for place, (jobs_n, complaints_n, rework_n) in top:
         estate_id, name = named[place]
         where = f" AND {key} = ?"
-        rows.append(Row(_place(estates, sc, estate_id, name), (
+        rows.append(Row(sc.place(estates.get(estate_id, ''), name), (
             _count("jobs", jobs_sql + where, (*base, place), jobs_n),
             _count("complaints", complaints_sql + where, (*base, place), complaints_n),
             _count("jobs", jobs_sql + " AND j.rework_count > 0" + where, (*base, place),
@@ -156,6 +152,6 @@ def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
         f"b.id = u.building_id WHERE u.id IN ({marks})", [c[0] for c in counts])}
     found = [(unit_id, *named[unit_id], n) for unit_id, n in counts]
     estates = _estate_names(db, sc)
-    return [Row(_place(estates, sc, estate_id, f"{building or ''}{number}"),
+    return [Row(sc.place(estates.get(estate_id, ''), f"{building or ''}{number}"),
                 (_count("jobs", sql + " AND j.unit_id = ?", (*base, unit_id), n),))
             for unit_id, estate_id, number, building, n in found]

@@ -15,7 +15,6 @@ from sqlite_utils import Database
 
 from .feedback import CATEGORIES as FEEDBACK_CATEGORIES
 from .figures import Records, Result, Row, Scope, count, figure, table
-from .figures_complaints import building_label
 from .inspections import PLACE_KINDS
 from .text import N_
 
@@ -120,7 +119,7 @@ def inspections_by_place(db: Database, sc: Scope) -> list[Row]:
         *_, checked, failed = row
         return (-(failed / checked if checked else -1), row[2], row[3])
 
-    return [_row(sc, building_label(sc, estate, name), (visits, checked, failed),
+    return [_row(sc, sc.place(estate, name), (visits, checked, failed),
                  " AND i.place_type = ? AND i.place_id = ?", (kind, place))
             for kind, place, estate, name, visits, checked, failed in sorted(found, key=worst)]
 

@@ -327,13 +327,12 @@ def jobs_by_building(db: Database, sc: Scope) -> list[Row]:
     # Jobs are grouped by unit in the index, then units folded into their buildings.
     building = dict(db.execute(f"SELECT id, building_id FROM units WHERE estate_id IN"
                                f" ({sc.marks})", sc.estate_ids).fetchall())
-    several = len(sc.estate_ids) > 1
 
     def label(bid: Any) -> tuple[str, bool]:
         if bid is None or bid not in names:
             return NO_BUILDING, True
         estate, name = names[bid]
-        return (f"{estate} · {name}" if several else name), False
+        return sc.place(estate, name), False
 
     def match(bid: Any) -> Where:
         if bid is None:

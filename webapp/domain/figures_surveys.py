@@ -49,10 +49,6 @@ def survey_response_rate(db: Database, sc: Scope) -> Result:
     return rate(_answered(sc), _households(sc), db)
 
 
-def _label(sc: Scope, estate_name: str, text: str) -> str:
-    return f"{estate_name} · {text}" if len(sc.estate_ids) > 1 else text
-
-
 @table("survey_by_building", N_("Opinion survey by building"), "callbacks",
        (N_("Households"), N_("Answered"), N_("Response rate"), N_("Average rating")),
        N_("Per building (by the building itself: two estates may both have a 1栋): the "
@@ -76,7 +72,7 @@ def survey_by_building(db: Database, sc: Scope) -> list[Row]:
         where, params = " AND l.building_id = ?", (b["building_id"],)
         households, answered = _households(sc, where, params), _answered(sc, where, params)
         average = None if b["average"] is None else round(b["average"], 2)
-        rows.append(Row(_label(sc, b["estate_name"], b["name"]), (
+        rows.append(Row(sc.place(b["estate_name"], b["name"]), (
             Result(float(b["households"]), b["households"], None, households),
             Result(float(b["answered"]), b["answered"], None, answered),
             Result(round(100 * b["answered"] / b["households"], 1) if b["households"] else None,
@@ -126,7 +122,7 @@ def survey_ratings(db: Database, sc: Scope) -> list[Row]:
                  Result(round(100 * top / n, 1) if n else None, top, n, happy, every)]
         cells += [Result(float(dist.get(s, 0)), dist.get(s, 0), None,
                          _by_answer(sc, q["id"], "rating", s)) for s in (5, 4, 3, 2, 1)]
-        rows.append(Row(_label(sc, q["estate_name"], f"{q['position']}. {q['text']}"),
+        rows.append(Row(sc.place(q["estate_name"], f"{q['position']}. {q['text']}"),
                         tuple(cells)))
     return rows
 
@@ -146,7 +142,7 @@ def survey_choices(db: Database, sc: Scope) -> list[Row]:
         for i, option in enumerate(json.loads(q["options"] or "[]")):
             chose = _by_answer(sc, q["id"], "choice", i)
             k = dist.get(i, 0)
-            rows.append(Row(_label(sc, q["estate_name"],
+            rows.append(Row(sc.place(q["estate_name"],
                                    f"{q['position']}. {q['text']} · {option}"),
                             (Result(float(k), k, None, chose),
                              Result(round(100 * k / n, 1) if n else None, k, n, chose, every))))
