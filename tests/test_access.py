@@ -3,12 +3,15 @@ where each role lands; then the pages a field worker opens, parsed."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 
+import sync
 from webapp.db import connect
 from webapp.domain import access, page_versions, people
+from webapp.domain.handlers import HANDLERS
 from webapp.domain.inspections import local_day
 
 from .conftest import NOW
@@ -279,3 +282,46 @@ def test_the_residents_signature_is_read_by_the_technician_only_while_the_job_is
     assert db.execute("SELECT status FROM jobs WHERE id = ?", [job]).fetchone()[0] == "closed"
     assert access.readable_file(db, tech, tech_estates, sha) is None
     assert access.readable_file(db, desk, desk_estates, sha) == "image/png"
+
+
+def test_whether_a_user_serves_an_estate_is_asked_one_way(db):
+    from sync import Rejected
+
+    desk2 = uid(db, "desk2")  # serves 锦绣家园 (2) only
+    assert people.serves(db, desk2, 2)
+    assert not people.serves(db, desk2, 1) and not people.serves(db, desk2, None)
+    people.require_estate(db, desk2, 2)
+    with pytest.raises(Rejected) as refused:
+        people.require_estate(db, desk2, 1)
+    assert refused.value.code == "forbidden"
+    assert people.in_estates({"estate_id": 2}, [2])
+    assert not people.in_estates({"estate_id": 1}, [2]) and not people.in_estates(None, [1])
+
+
+@pytest.mark.parametrize("kind, target, payload, refused", [
+    ("job.cancel", "job", {"reason": "误报"}, "forbidden"),
+    ("estate.settings", "estate:1", {}, "forbidden"),
+    ("estate.calendar", "estate:1", {"day": "2026-12-01", "kind": "holiday"}, "forbidden"),
+    ("report.draft", "estate:1", {"kind": "month", "period": "2026-11"}, "forbidden"),
+    ("notice.post", "notice:new", {"estate_id": 1}, "estate_id"),
+    ("handover.checklist", "handover:checklist", {"estate_id": 1, "items": "钥匙"},
+     "estate_id"),
+    ("committee.member", "committee:new", {"estate_id": 1}, "estate_id"),
+])
+def test_each_area_refuses_a_record_of_an_estate_the_user_does_not_serve(
+        db, kind, target, payload, refused):
+    """The administrator here serves 锦绣家园 only; every area asks people.serves."""
+    admin = uid(db, "admin")
+    db.execute("DELETE FROM user_estates WHERE user_id = ? AND estate_id <> 2", [admin])
+    db.execute("INSERT OR IGNORE INTO user_estates VALUES (?, 2)", [admin])
+    if target == "job":
+        target = f"job:{new_job(db)}"  # estate 1
+    command = sync.Command(op_id=str(uuid.uuid4()), kind=kind, target=target,
+                           payload=payload, user_id=admin, device_id="test")
+    if refused == "forbidden":
+        out = sync.apply(db, command, HANDLERS, NOW)
+        assert (out.status, out.result["reason"]) == ("rejected", "forbidden"), out.result
+    else:  # a form's estate not among the user's: the field says so
+        with pytest.raises(sync.Invalid) as invalid:
+            sync.apply(db, command, HANDLERS, NOW)
+        assert refused in invalid.value.errors

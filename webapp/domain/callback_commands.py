@@ -40,8 +40,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         task = None
     if task is None:
         raise Invalid({"target": N_("Unknown callback.")})
-    if task["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], task["estate_id"])
     theirs = task["status"] == "open" and not _may_record(user, task)
     if theirs and not cmd.replayed:
         raise Rejected("not_yours", N_("This callback is someone else's task: ask them or "

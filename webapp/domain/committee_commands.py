@@ -24,7 +24,7 @@ CAPABILITY = "committee.record"
 def _estate(db: Database, cmd: Command) -> tuple[dict[str, Any], int]:
     user = people.actor(db, cmd, CAPABILITY)
     estate_id = fields.maybe_id(cmd.payload.get("estate_id"))
-    if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+    if not people.serves(db, user["id"], estate_id):
         raise Invalid({"estate_id": N_("Choose the estate.")})
     return user, estate_id
 
@@ -54,8 +54,7 @@ def _record(db: Database, cmd: Command, table: str, message: str) -> dict[str, A
     row = get(db, table, fields.target_id(cmd.target, "target", message))
     if row is None:
         raise Invalid({"target": message})
-    if row["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], row["estate_id"])
     return row
 
 
@@ -86,8 +85,7 @@ def contact(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user = people.actor(db, cmd, CAPABILITY)
     p, errors = cmd.payload, {}
     row = get(db, "committee_members", fields.maybe_id(p.get("member_id")) or 0)
-    if row is None or not row["active"] or row["estate_id"] not in people.estate_ids(
-            db, user["id"]):
+    if row is None or not row["active"] or not people.serves(db, user["id"], row["estate_id"]):
         errors["member_id"] = N_("Choose who was contacted.")
     day = _past_day(p, "contacted_on", now, errors)
     method = p.get("method")

@@ -43,8 +43,7 @@ def _step(db: Database, cmd: Command, capability: str) -> tuple[dict, dict]:
     c = get(db, complaint_id)
     if c is None:
         raise Invalid({"target": N_("Unknown complaint.")})
-    if c["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], c["estate_id"])
     return user, c
 
 
@@ -195,7 +194,7 @@ def route(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         assignee = fields.maybe_id(to[5:]) if to.startswith("user:") else None
         if assignee is not None:
             staff = people.get_user(db, assignee)
-            if staff is None or c["estate_id"] not in people.estate_ids(db, assignee):
+            if staff is None or not people.serves(db, assignee, c["estate_id"]):
                 errors["to"] = N_("Choose a person who works on this estate.")
             else:
                 department = staff["department"]

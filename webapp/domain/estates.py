@@ -119,7 +119,7 @@ def units_flags(db: Database, unit_ids: list[int]) -> dict[int, set[str]]:
 
 def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler
     """Handler for `unit.flags`: set which key-customer flags a unit carries."""
-    from sync import Invalid, Rejected, fields
+    from sync import Invalid, fields
 
     from . import audit, people
 
@@ -127,8 +127,7 @@ def flags_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handle
     unit = get_unit(db, fields.target_id(cmd.target, "target", N_("Unknown place.")))
     if unit is None:
         raise Invalid({"target": N_("Unknown place.")})
-    if unit["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], unit["estate_id"])
     wanted = [f for f in cmd.payload.get("flags") or [] if f in UNIT_FLAGS]
     db.execute("DELETE FROM unit_flags WHERE unit_id = ?", [unit["id"]])
     for flag in wanted:

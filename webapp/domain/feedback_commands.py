@@ -110,8 +110,7 @@ def _step(db: Database, cmd: Command) -> tuple[dict[str, Any], dict[str, Any]]:
     item = get(db, feedback_id)
     if item is None:
         raise Invalid({"target": N_("Unknown feedback.")})
-    if item["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], item["estate_id"])
     if item["status"] not in TRANSITIONS[cmd.kind]:
         message = (N_("This feedback has already been turned into a job.")
                    if item["status"] == "job"

@@ -36,7 +36,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     p = cmd.payload
     errors: dict[str, str] = {}
     estate_id = fields.maybe_id(p.get("estate_id"))
-    if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+    if not people.serves(db, user["id"], estate_id):
         errors["estate_id"] = N_("Choose the estate.")
         estate_id = 0
     post = str(p.get("post") or "")
@@ -73,7 +73,7 @@ def acknowledge(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     handover = get(db, handover_id)
     if handover is None:
         raise Invalid({"target": N_("Unknown handover.")})
-    if (handover["estate_id"] not in people.estate_ids(db, user["id"])
+    if (not people.serves(db, user["id"], handover["estate_id"])
             or handover["post"] not in posts_for(user["role"])):
         raise Rejected("forbidden", N_("This handover is not for your post."))
     if handover["recorded_by"] == user["id"]:
@@ -102,7 +102,7 @@ def save_checklist(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     user = people.actor(db, cmd, "estate.settings")
     p = cmd.payload
     estate_id = fields.maybe_id(p.get("estate_id"))
-    if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+    if not people.serves(db, user["id"], estate_id):
         raise Invalid({"estate_id": N_("Choose the estate.")})
     lines = [line.strip() for line in fields.text(p.get("items"), 4000).splitlines()]
     labels = list(dict.fromkeys(line for line in lines if line))

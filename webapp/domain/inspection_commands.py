@@ -38,10 +38,6 @@ MAINTENANCE_CATEGORY = {"lift": "lift", "unit": "other"}
 REF = re.compile(r"^(unit|area|equipment):(\d{1,12})$")
 
 
-def _serves(db: Database, user: dict[str, Any], estate_id: int) -> None:
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
-
 
 def _place(db: Database, ref: str) -> dict[str, Any] | None:
     m = REF.match(ref or "")
@@ -122,7 +118,7 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     place = _place(db, cmd.target)
     if place is None:
         raise Invalid({"target": N_("Unknown place.")})
-    _serves(db, user, place["estate_id"])
+    people.require_estate(db, user["id"], place["estate_id"])
     p = cmd.payload
     template = get_template(db, _int(p.get("template_id")) or 0)
     if template is None:
@@ -179,7 +175,7 @@ def make_job(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         [(_int(m.group(1)) or 0) if m else 0])), None)
     if row is None:
         raise Invalid({"target": N_("Unknown inspection item.")})
-    _serves(db, user, row["estate_id"])
+    people.require_estate(db, user["id"], row["estate_id"])
     if row["result"] != "fail":
         raise Rejected("not_failed", N_("Only a failed item becomes a job."))
     if row["job_id"]:
@@ -206,7 +202,7 @@ def round_add(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         place = _place(db, str(p["place"]))
     elif p.get("unit"):
         estate_id = _int(p.get("estate_id")) or 0
-        if estate_id not in people.estate_ids(db, user["id"]):
+        if not people.serves(db, user["id"], estate_id):
             raise Invalid({"estate_id": N_("Choose one of your estates.")})
         place = find_unit(db, estate_id, str(p["unit"]))
         if place is None:
@@ -215,11 +211,11 @@ def round_add(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         place = None
     if place is None:
         raise Invalid({"place": N_("Choose a place, or enter a unit.")})
-    _serves(db, user, place["estate_id"])
+    people.require_estate(db, user["id"], place["estate_id"])
     supervisor = people.get_user(db, supervisor_id)
     if (supervisor is None or not supervisor["active"]
             or not people.can(supervisor, "inspection.do")
-            or place["estate_id"] not in people.estate_ids(db, supervisor_id)):
+            or not people.serves(db, supervisor_id, place["estate_id"])):
         raise Invalid({"supervisor_id": N_("Choose someone who inspects this estate.")})
     template = template_for(db, place)
     if template is None:

@@ -30,17 +30,12 @@ from .jobs import (
 from .numbers import next_number
 
 
-def _in_estate(db: Database, user: dict[str, Any], estate_id: int) -> None:
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
-
-
 def _job(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any]:
     job_id = fields.target_id(cmd.target, "target", N_("Unknown job."))
     job = get_job(db, job_id)
     if job is None:
         raise Invalid({"target": N_("Unknown job.")})
-    _in_estate(db, user, job["estate_id"])
+    people.require_estate(db, user["id"], job["estate_id"])
     return job
 
 

@@ -95,7 +95,7 @@ def post(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     p = cmd.payload
     errors: dict[str, str] = {}
     estate_id = fields.maybe_id(p.get("estate_id"))
-    if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+    if not people.serves(db, user["id"], estate_id):
         errors["estate_id"] = N_("Choose the estate.")
         estate_id = 0
     values = _fields(db, p, estate_id, now, errors)
@@ -120,8 +120,7 @@ def _step(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     notice = get(db, notice_id)
     if notice is None:
         raise Invalid({"target": N_("Unknown notice.")})
-    if notice["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], notice["estate_id"])
     if not changeable(notice, now):
         raise Rejected("illegal_transition",
                        N_("This notice has ended or was withdrawn; it can no longer change."))

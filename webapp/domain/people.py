@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlite_utils import Database
@@ -109,6 +109,28 @@ def estate_ids(db: Database, user_id: int) -> list[int]:
     # adds a savepoint and a dict per row.
     return [r[0] for r in db.execute(
         "SELECT estate_id FROM user_estates WHERE user_id = ? ORDER BY estate_id", [user_id])]
+
+
+def serves(db: Database, user_id: int, estate_id: int | None) -> bool:
+    """Whether the user works on this estate: the one test of "is this record in one of
+    the user's estates" for a command (a view holds the ids already: `in_estates`)."""
+    return estate_id is not None and db.execute(
+        "SELECT 1 FROM user_estates WHERE user_id = ? AND estate_id = ?",
+        [user_id, estate_id]).fetchone() is not None
+
+
+def require_estate(db: Database, user_id: int, estate_id: int | None) -> None:
+    """A command on a record of an estate the user does not serve is refused."""
+    from sync import Rejected
+
+    if not serves(db, user_id, estate_id):
+        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+
+
+def in_estates(record: Mapping[str, Any] | None, estate_ids: Collection[int]) -> bool:
+    """Whether a record was found and is in one of these estates (a view's test with the
+    signed-in user's estate ids)."""
+    return record is not None and record["estate_id"] in estate_ids
 
 
 def user_with_estates(db: Database, user_id: int) -> tuple[dict[str, Any], list[int]] | None:

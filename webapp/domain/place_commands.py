@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, fields
+from sync import Command, Handler, Invalid, fields
 
 from . import audit, files, people, phones, places, settings, tracking
 from .job_commands import insert_job
@@ -40,8 +40,7 @@ def _place_in_estates(db: Database, user: dict[str, Any], place_type: str,
     place = places.get_place(db, place_type, place_id)
     if place is None:
         raise Invalid({"target": N_("Unknown place.")})
-    if place["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], place["estate_id"])
     return place
 
 
@@ -73,8 +72,7 @@ def issue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
                            "token": places.live_token(db, *parsed)})
     else:
         estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
-        if estate_id not in people.estate_ids(db, user["id"]):
-            raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+        people.require_estate(db, user["id"], estate_id)
         building = cmd.payload.get("building_id")
         wanted = places.estate_places(db, estate_id, int(building) if building else None)
     issued = places.issue_all(db, wanted, now)

@@ -40,10 +40,6 @@ def _manager(db: Database, cmd: Command) -> dict[str, Any]:
     return people.actor(db, cmd, "report.manage")
 
 
-def _served(db: Database, user: Mapping[str, Any], estate_id: int) -> None:
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
-
 
 def _report(db: Database, cmd: Command) -> tuple[dict[str, Any], dict[str, Any]]:
     """The signed-in manager and the report the command names, in an estate they serve."""
@@ -51,7 +47,7 @@ def _report(db: Database, cmd: Command) -> tuple[dict[str, Any], dict[str, Any]]
     report = reports.get(db, fields.target_id(cmd.target, "target", N_("Unknown report.")))
     if report is None:
         raise Invalid({"target": N_("Unknown report.")})
-    _served(db, user, report["estate_id"])
+    people.require_estate(db, user["id"], report["estate_id"])
     return user, report
 
 
@@ -94,7 +90,7 @@ def draft_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             db.execute("SELECT 1 FROM estates WHERE id = ?", [estate_id]).fetchone() is None:
         raise Invalid({"estate_id": N_("Choose one of your estates.")})
     if user is not None:
-        _served(db, user, estate_id)
+        people.require_estate(db, user["id"], estate_id)
     kind, key = str(cmd.payload.get("kind") or ""), str(cmd.payload.get("period") or "")
     try:
         period = reports.parse_period(kind, key, now).key

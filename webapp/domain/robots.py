@@ -60,8 +60,7 @@ def _hook(db: Database, cmd: Command, actor: Mapping[str, Any]) -> dict[str, Any
     hook = next(iter(db.query("SELECT * FROM robot_hooks WHERE id = ?", [hook_id])), None)
     if hook is None:
         raise Invalid({"target": N_("Unknown robot.")})
-    if hook["estate_id"] not in people.estate_ids(db, actor["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, actor["id"], hook["estate_id"])
     return hook
 
 
@@ -73,9 +72,7 @@ def save_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     errors: dict[str, str] = {}
     if hook is None:
         estate_id = fields.record_id(p.get("estate_id"), "estate_id", N_("Unknown estate."))
-        if estate_id not in people.estate_ids(db, actor["id"]):
-            raise Rejected("forbidden",
-                           N_("This record belongs to an estate you do not serve."))
+        people.require_estate(db, actor["id"], estate_id)
     else:
         estate_id = hook["estate_id"]
     name = fields.text(p.get("name"), MAX_NAME).strip()

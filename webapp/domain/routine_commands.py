@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Invalid, Rejected, fields
+from sync import Command, Invalid, fields
 
 from . import audit, notifications, people
 from .months import local_month, parse_month, shift_month, zone
@@ -40,8 +40,7 @@ def plan_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     estate_id = fields.maybe_id(raw_id)
     if kind != "estate" or estate_id is None:
         raise Invalid({"estate_id": N_("Choose one of your estates.")})
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], estate_id)
     p = cmd.payload
     errors: dict[str, str] = {}
     try:

@@ -183,16 +183,13 @@ def save(db: Database, estate_id: int, values: dict[str, int]) -> None:
 
 def save_command(db: Database, cmd, now) -> dict:  # noqa: ANN001 - sync.Handler signature
     """Handler for `estate.settings`: validate, check the admin's estate, store."""
-    from sync import Invalid, Rejected, fields
+    from sync import Invalid, fields
 
     from . import people
 
     user = people.actor(db, cmd, "estate.settings")
     estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected(
-            "forbidden", N_("This record belongs to an estate you do not serve.")
-        )
+    people.require_estate(db, user["id"], estate_id)
     values, errors = validate(dict(cmd.payload))
     if errors:
         raise Invalid(errors)

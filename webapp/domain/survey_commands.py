@@ -38,8 +38,8 @@ def _survey(db: Database, cmd: Command, user: dict[str, Any] | None) -> dict[str
         survey = None
     if survey is None:
         raise Invalid({"target": N_("Unknown survey.")})
-    if user is not None and survey["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    if user is not None:
+        people.require_estate(db, user["id"], survey["estate_id"])
     return survey
 
 
@@ -66,7 +66,7 @@ def save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
             estate_id = int(str(p.get("estate_id") or "0"))
         except ValueError:
             estate_id = 0
-        if estate_id not in people.estate_ids(db, user["id"]):
+        if not people.serves(db, user["id"], estate_id):
             errors["estate_id"] = N_("Choose one of your estates.")
     if errors:
         raise Invalid(errors)

@@ -52,15 +52,14 @@ def entries(db: Database, estate_id: int, year: int) -> list[dict]:
 
 def calendar_command(db: Database, cmd, now: datetime) -> dict:  # noqa: ANN001 - sync.Handler
     """Handler for `estate.calendar`: add or remove a holiday or a make-up working day."""
-    from sync import Invalid, Rejected, fields
+    from sync import Invalid, fields
 
     from . import audit, people
     from .text import N_
 
     user = people.actor(db, cmd, "estate.settings")
     estate_id = fields.target_id(cmd.target, "target", N_("Unknown estate."))
-    if estate_id not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], estate_id)
     p = cmd.payload
     day = fields.day(p.get("day"), "day", N_("Enter a date."))
     if p.get("remove"):

@@ -21,7 +21,7 @@ from sync import Invalid, Outcome, fields
 from .. import commands, https
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, imports, robots, settings, workdays
+from ..domain import estates, imports, people, robots, settings, workdays
 from ..domain.jobs import N_
 from ..labels import qr_data_uri
 
@@ -149,7 +149,7 @@ def _estate(estate_id: int) -> dict:
 
 def _robot(hook_id: int) -> dict:
     hook = robots.get(get_db(), hook_id)
-    if hook is None or hook["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(hook, current_user.estate_ids):
         abort(404)
     return hook
 

@@ -16,7 +16,7 @@ from .. import commands
 from ..args import record_id, shown_rows
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import callbacks, complaints, jobs, months, page_versions
+from ..domain import callbacks, complaints, jobs, months, page_versions, people
 from ..domain.workdays import LOCAL
 from ..htmx import is_partial, render
 from ..payloads import callback_payload
@@ -32,7 +32,7 @@ SHOWN_MAX = 300
 
 def load(task_id: int) -> dict[str, Any]:
     task = callbacks.get_task(get_db(), task_id)
-    if task is None or task["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(task, current_user.estate_ids):
         abort(404)
     return task
 
@@ -56,7 +56,7 @@ def _saved(now: datetime) -> dict[str, Any] | None:
     if task_id is None:
         return None
     task_ = callbacks.get_task(get_db(), task_id)
-    if task_ is None or task_["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(task_, current_user.estate_ids):
         return None
     state = callbacks.saved_state(task_, now)
     return {"state": state, "task": task_} if state else None

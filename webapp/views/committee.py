@@ -17,7 +17,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import committee, workdays
+from ..domain import committee, people, workdays
 from ..domain.text import N_
 
 bp = Blueprint("committee", __name__)
@@ -106,7 +106,7 @@ def new(kind: str):
 
 def _load(table: str, record: int) -> dict[str, Any]:
     row = committee.get(get_db(), table, record)
-    if row is None or row["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(row, current_user.estate_ids):
         abort(404)
     return row
 

@@ -29,7 +29,7 @@ ACTIONS = ("verify", "route", "investigate", "answer", "follow_up", "level")
 def load(complaint_id: int) -> dict[str, Any]:
     """The complaint if it is in one of the user's estates, else 404."""
     c = complaints.get(get_db(), complaint_id)
-    if c is None or c["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(c, current_user.estate_ids):
         abort(404)
     return c
 

@@ -44,7 +44,7 @@ def template_globals() -> dict[str, Any]:
 def load(feedback_id: int) -> dict[str, Any]:
     """The item if this user handles it or sent it, else 404."""
     item = feedback.get(get_db(), feedback_id)
-    if item is None or item["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(item, current_user.estate_ids):
         abort(404)
     if not (current_user.can("feedback.handle") or item["user_id"] == current_user.id):
         abort(404)
@@ -58,7 +58,7 @@ def _chosen(value: str) -> dict[str, Any] | None:
     if place_type not in places.PLACE_TYPES or place_id is None:
         return None
     place = places.get_place(get_db(), place_type, place_id)
-    if place is None or place["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(place, current_user.estate_ids):
         return None
     return place
 

@@ -15,7 +15,7 @@ from sync.fields import maybe_id
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import handovers
+from ..domain import handovers, people
 from ..htmx import render
 from ..pdf import handover_sheet
 
@@ -44,7 +44,7 @@ def _estates() -> list[dict[str, Any]]:
 def load(handover_id: int) -> dict[str, Any]:
     """The handover if the user sees its estate and post, else 404."""
     found = handovers.get(get_db(), handover_id)
-    if (found is None or found["estate_id"] not in current_user.estate_ids
+    if (not people.in_estates(found, current_user.estate_ids)
             or found["post"] not in handovers.visible_posts(_user())):
         abort(404)
     return found

@@ -36,7 +36,7 @@ def load_place(place_type: str, place_id: str) -> dict[str, Any]:
     if place_type not in places.PLACE_TYPES or ident is None:
         abort(404)
     place = places.get_place(get_db(), place_type, ident)
-    if place is None or place["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(place, current_user.estate_ids):
         abort(404)
     return place
 
@@ -120,7 +120,7 @@ def visit():
 
 def load_inspection(inspection_id: int) -> dict[str, Any]:
     found = inspections.get_inspection(get_db(), inspection_id)
-    if found is None or found["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(found, current_user.estate_ids):
         abort(404)
     return found
 

@@ -30,6 +30,7 @@ from ..domain import (
     jobs,
     notification_reading,
     page_versions,
+    people,
     place_commands,
     places,
     record_checks,
@@ -59,7 +60,7 @@ def load_job(job_id: int, read: bool = False) -> dict[str, Any]:
     `read`: also a job a field worker may only read (access.reads_job); `read_only` says
     which."""
     job = jobs.get_job(get_db(), job_id)
-    if job is None or job["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(job, current_user.estate_ids):
         abort(404)
     job["read_only"] = False
     if not current_user.can("job.view_all"):

@@ -15,7 +15,7 @@ from sync.fields import maybe_id
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import notices
+from ..domain import notices, people
 from ..https import external_url
 from ..i18n import local_time, to_utc
 from ..labels import qr_data_uri
@@ -48,7 +48,7 @@ def _payload(values: dict[str, Any]) -> dict[str, Any]:
 def load(notice_id: int) -> dict[str, Any]:
     """The notice if it is of one of the user's estates, else 404."""
     notice = notices.get(get_db(), notice_id)
-    if notice is None or notice["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(notice, current_user.estate_ids):
         abort(404)
     return notice
 

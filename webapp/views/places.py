@@ -30,7 +30,7 @@ from .. import labels as label_sheets
 from .. import uploads
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, estates, notices, place_commands, places, settings, tracking
+from ..domain import access, estates, notices, people, place_commands, places, settings, tracking
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..domain.transactions import write_tx
@@ -220,7 +220,7 @@ def report(token: str):
 def load_place(place_type: str, place_id: int) -> dict[str, Any]:
     """The place if it is in one of the user's estates, else 404."""
     place = places.get_place(get_db(), place_type, place_id)
-    if place is None or place["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(place, current_user.estate_ids):
         abort(404)
     return place
 

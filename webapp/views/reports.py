@@ -16,7 +16,7 @@ from sync.fields import maybe_id
 from .. import commands, report_document
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, periods, report_commands, reports
+from ..domain import estates, people, periods, report_commands, reports
 from ..domain.text import N_
 from ..htmx import is_partial, render
 
@@ -37,7 +37,7 @@ def _estate(args: Any) -> int:
 
 def _report(report_id: int) -> dict[str, Any]:
     report = reports.get(get_db(), report_id)
-    if report is None or report["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(report, current_user.estate_ids):
         abort(404)
     return report
 

@@ -19,7 +19,7 @@ from .. import commands
 from .. import labels as label_sheets
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, surveys, unit_labels
+from ..domain import estates, people, surveys, unit_labels
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..htmx import render
@@ -38,7 +38,7 @@ def _vocabularies() -> dict[str, Any]:
 def _load(survey_id: int) -> dict[str, Any]:
     """The survey if it is one of the user's estates', else 404."""
     survey = surveys.get(get_db(), survey_id)
-    if survey is None or survey["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(survey, current_user.estate_ids):
         abort(404)
     return survey
 

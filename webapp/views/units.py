@@ -10,7 +10,7 @@ from sync.fields import maybe_id
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import access, estates, unit_labels
+from ..domain import access, estates, people, unit_labels
 from ..domain.text import N_
 
 bp = Blueprint("units", __name__, url_prefix="/units")
@@ -57,7 +57,7 @@ def detail(unit_id: int):
     """A unit: who lives there and its jobs."""
     db = get_db()
     unit = estates.get_unit(db, unit_id)
-    if unit is None or unit["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(unit, current_user.estate_ids):
         abort(404)
     return render_template("units/detail.html", unit=unit,
                            residents=access.unit_residents(db, current_user.row,
@@ -73,7 +73,7 @@ def detail(unit_id: int):
 def flags(unit_id: int):
     """Mark a household as a key customer (door-to-door routine callbacks)."""
     unit = estates.get_unit(get_db(), unit_id)
-    if unit is None or unit["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(unit, current_user.estate_ids):
         abort(404)
     commands.run("unit.flags", f"unit:{unit_id}", {"flags": request.form.getlist("flags")})
     return redirect(url_for("units.detail", unit_id=unit_id), 303)
