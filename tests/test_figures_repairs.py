@@ -273,7 +273,7 @@ def _agree_with_deadlines(db, job_id):
     rules = settings.estate_settings(db, job["estate_id"])
     _, arrive, complete = deadlines.job_deadlines({**job, **{
         k: first[k] for k in ("agreed_at", "arrived_at", "completed_at")},
-        "reopened_at": None}, rules, CMD_NOW)
+        "reopened_at": None, "status": first.get("status")}, rules, CMD_NOW)
     _, arrive_raw, complete_raw = deadlines.job_deadlines({
         **job, "agreed_at": None, "reopened_at": None, "arrived_at": job["first_arrived_at"],
         "completed_at": first["completed_at"]}, rules, CMD_NOW)
@@ -314,6 +314,44 @@ def test_a_second_trip_is_not_a_first_time_fix(db):
         assert step(db, job_id, kind, now=at).status == "applied"
     job = _agree_with_deadlines(db, job_id)
     assert (job["first_trip_fix"], job["first_arrived_at"]) == (0, CMD_NOW.isoformat())
+
+
+def test_arriving_early_for_the_agreed_time_is_on_time(db):
+    """Paused for another day, back ten minutes before the agreed time: on time, 0 minutes
+    to arrive (not -10); the backfill agrees."""
+    job_id = job_in(db, "paused")
+    agreed = datetime.fromisoformat(db["jobs"].get(job_id)["agreed_at"])
+    assert _facts(db, job_id)["arrive_on_time"] is None  # still waiting for the appointment
+    for kind, at in (("job.arrive", agreed - timedelta(minutes=10)),
+                     ("job.complete", agreed + timedelta(minutes=20))):
+        assert step(db, job_id, kind, now=at).status == "applied"
+    job = _agree_with_deadlines(db, job_id)
+    assert (job["arrive_on_time"], job["on_time"], job["arrive_minutes"],
+            job["complete_minutes"]) == (1, 1, 0.0, 20.0)
+    db.execute(f"UPDATE jobs SET {', '.join(f'{c} = NULL' for c in job_facts.COLUMNS)}")
+    job_facts.backfill(db, CMD_NOW)
+    assert _facts(db, job_id) == {k: job[k] for k in job_facts.COLUMNS}
+
+
+def test_migration_0038_settles_early_arrivals_again(db):
+    """Facts and due times stored by the old rule (an arrival before the agreed time did
+    not count), then migrated: as the rule says now."""
+    done, open_ = job_in(db, "paused"), job_in(db, "paused")
+    agreed = datetime.fromisoformat(db["jobs"].get(done)["agreed_at"])
+    early = agreed - timedelta(minutes=10)
+    for job_id, kinds in ((done, ("job.arrive", "job.complete")), (open_, ("job.arrive",))):
+        for kind in kinds:
+            assert step(db, job_id, kind, now=early).status == "applied"
+    right = {j: _facts(db, j) for j in (done, open_)}
+    right_due = db.execute("SELECT next_due_name FROM jobs WHERE id = ?", [open_]).fetchone()
+    assert right[done]["on_time"] == 1 and right_due == ("complete",)
+    db.execute("UPDATE jobs SET arrive_on_time = NULL, arrive_minutes = NULL, on_time = 0,"
+               " next_due_name = 'arrive' WHERE id IN (?, ?)", [done, open_])
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = '0038_deadlines_early_arrival'")
+    migrate(db)
+    assert {j: _facts(db, j) for j in (done, open_)} == right
+    assert db.execute("SELECT next_due_name FROM jobs WHERE id = ?",
+                      [open_]).fetchone() == right_due
 
 
 def test_a_callback_record_settles_what_the_callback_heard(db):

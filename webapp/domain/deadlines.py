@@ -2,7 +2,9 @@
 
 The clock starts when the report is received. When the resident causes a delay
 and a new time is agreed, the arrive and complete clocks restart from the
-agreed time (docs/DOMAIN.md, "Customer-caused delay").
+agreed time (docs/DOMAIN.md, "Customer-caused delay"). The arrival that counts
+then is the one made for the appointment, early or not: a technician at the door
+at 13:50 for 14:00 has served the resident on time.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def _dt(value: Any) -> datetime | None:
 # deadlines for every row.
 _MINUTE, _HOUR, _DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
+# The statuses a job waits in for someone to arrive (jobs.TRANSITIONS: arrive comes from
+# accepted or paused; a pause or a reassign leads back here). After a restart, an
+# arrival such a job still holds is from the trip before it, not for the agreed time.
+AWAITING_ARRIVAL = frozenset({"new", "pooled", "assigned", "accepted", "paused"})
+
 
 def arrive_window(job_class: str, settings: Mapping[str, int]) -> timedelta:
     key = "arrive_emergency_minutes" if job_class == "emergency" else "arrive_ordinary_minutes"
@@ -69,7 +76,10 @@ def complete_window(job_class: str, settings: Mapping[str, int]) -> timedelta:
 def job_deadlines(
     job: Mapping[str, Any], settings: Mapping[str, int], now: datetime
 ) -> list[Deadline]:
-    """The notify, arrive and complete deadlines of a job, evaluated at `now`."""
+    """The notify, arrive and complete deadlines of a job, evaluated at `now`.
+
+    `job["status"]` tells a restarted job's arrival for the agreed time from one made
+    before the pause; a job without one (an ended visit) has arrived for it."""
     received = _dt(job["received_at"])
     assert received is not None
     # The clock restarts at an agreed time (customer-caused delay) or a reopen.
@@ -78,7 +88,10 @@ def job_deadlines(
     start = max(t for t in (received, agreed, reopened) if t is not None) if restarted \
         else received
     arrived = _dt(job.get("arrived_at"))
-    if arrived is not None and arrived < start and restarted:
+    # Not "arrived before the start": the state machine makes the worker arrive again
+    # after a pause, so an arrival on a job past that step is the appointment's, even
+    # early (then met: it is before the due time). The pause stamps no time of its own.
+    if restarted and job.get("status") in AWAITING_ARRIVAL:
         arrived = None
     return [
         Deadline(

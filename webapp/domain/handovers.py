@@ -82,8 +82,8 @@ def summary(db: Database, estate_id: int, start: str, now: datetime) -> dict[str
     end = iso(now)
     window = [estate_id, start, end]
     open_jobs = list(db.query(
-        "SELECT received_at, agreed_at, reopened_at, arrived_at, dispatched_at, completed_at,"
-        f" job_class FROM jobs WHERE estate_id = ? AND status IN"
+        "SELECT status, received_at, agreed_at, reopened_at, arrived_at, dispatched_at,"
+        f" completed_at, job_class FROM jobs WHERE estate_id = ? AND status IN"
         f" ({','.join('?' * len(jobs.OPEN_STATUSES))})",
         [estate_id, *jobs.OPEN_STATUSES]))
     rules = estate_settings(db, estate_id)

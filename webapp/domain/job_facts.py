@@ -52,8 +52,10 @@ def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
     time anyone arrived on site for it and what its callbacks heard."""
     first = visits[0] if visits else job  # the first visit: the job itself until a reopen
     klass = job["job_class"]
+    # An ended visit has no status of its own: it was completed, so arrived after any pause.
     base = {"received_at": job["received_at"], "job_class": klass,
-            "dispatched_at": job["dispatched_at"], "reopened_at": None}
+            "dispatched_at": job["dispatched_at"], "reopened_at": None,
+            "status": first.get("status")}
     # With the customer-caused pause: the clocks restart at the agreed time.
     notify, arrive, complete = deadlines.job_deadlines(
         {**base, "agreed_at": first["agreed_at"], "arrived_at": first["arrived_at"],
@@ -68,13 +70,15 @@ def facts(job: Mapping[str, Any], visits: Sequence[Mapping[str, Any]],
         out["notified_in_time"] = int(notify.met)
     # The clock's start, read back from the deadline so the restart rule stays there.
     start = arrive.due - deadlines.arrive_window(klass, settings)
+    # Early for the agreed time is no time at all: 0 minutes, not a negative one that
+    # would pull the percentiles below the jobs that waited.
     if arrive.done_at is not None:
-        out["arrive_minutes"] = _minutes(arrive.done_at, start)
+        out["arrive_minutes"] = max(0.0, _minutes(arrive.done_at, start))
         out["arrive_on_time"] = int(arrive.met)
     if complete.done_at is not None:
         out["first_completed_at"] = first["completed_at"]
         out["first_completed_by"] = first["assignee_id"]
-        out["complete_minutes"] = _minutes(complete.done_at, start)
+        out["complete_minutes"] = max(0.0, _minutes(complete.done_at, start))
         out["on_time"] = int(arrive.met and complete.met)
         out["on_time_raw"] = int(arrive_raw.met and complete_raw.met)
         # One trip: nobody had to come back after a pause (the last arrival of the
@@ -151,6 +155,23 @@ def settle(db: Database, job_id: int, now: datetime) -> None:
                 found["callback_answer"], *board.next_due_of(job, rules, now), job_id])
 
 
+def resettle(db: Database, job_ids: Sequence[int], now: datetime) -> None:
+    """Work out these jobs' facts again from their history, what their first completion
+    settled too, and their next due time: for a rule corrected since (migration 0038's
+    early arrivals)."""
+    for job_id in job_ids:
+        cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
+        keys = [d[0] for d in cursor.description]
+        job = dict(zip(keys, cursor.fetchone(), strict=True))
+        rules = estate_settings(db, job["estate_id"])
+        visits = _visits(db, job_id)
+        found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id),
+                      rules, now)
+        db.execute(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)},"
+                   " next_due_at = ?, next_due_name = ? WHERE id = ?",
+                   [*(found[c] for c in COLUMNS), *board.next_due_of(job, rules, now), job_id])
+
+
 def backfill(db: Database, now: datetime) -> int:
     """Every job's facts from its history (the migration that added them): the same
     `facts()`, with the history read in bulk."""
@@ -166,7 +187,7 @@ def backfill(db: Database, now: datetime) -> int:
     done, last = 0, 0
     while True:  # in slices of ids: a million jobs' rows at once would not fit
         cursor = db.execute(
-            "SELECT id, estate_id, job_class, received_at, dispatched_at, agreed_at,"
+            "SELECT id, estate_id, status, job_class, received_at, dispatched_at, agreed_at,"
             " arrived_at, completed_at, assignee_id, first_arrived_at FROM jobs"
             " WHERE id > ? ORDER BY id LIMIT 20000", [last])
         keys = [d[0] for d in cursor.description]

@@ -15,6 +15,10 @@
   var RETRY_MS = 5000, FAST_FOR_MS = 120000, OFFLINE_MAX_MS = 60000,
     SIGNED_OUT_MAX_MS = 300000;
   var retryDelay = RETRY_MS, retryTimer = null, failingSince = null;
+  // The last attempt was answered "signed out". Showing the page or the signal coming back
+  // does not sign anyone in: asking at once then would only have a phone woken all day
+  // ask again and again. Signing in loads a page, whose first attempt sends at once.
+  var signedOut = false;
   App.retryLater = function retryLater() {
     if (retryTimer) return;
     retryTimer = setTimeout(function () {
@@ -34,6 +38,8 @@
   };
 
   function retryNow() {
+    // Signed out: the back-off goes on (a timer stopped with the signal starts again).
+    if (signedOut) { App.retryLater(); return; }
     // Back in front of the person: ask now, and quickly again for a while.
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
     retryDelay = RETRY_MS; failingSince = null;
@@ -47,8 +53,9 @@
       var waitingItems = items.filter(function (i) { return i.state === "saved" && !i.queued; });
       return Promise.all(waitingItems.map(function (i) { i.queued = true; return Outbox.put(i); }));
     }).then(function () { return Outbox.flush(); }).then(function (s) {
-      var signedOut = document.querySelector("[data-outbox-signed-out]");
-      if (signedOut) signedOut.hidden = !(s && s.signedOut);
+      signedOut = !!(s && s.signedOut);
+      var notice = document.querySelector("[data-outbox-signed-out]");
+      if (notice) notice.hidden = !signedOut;
       if (s && s.sent) App.refreshCache(true);
       return s;
     }).catch(function (e) { console.error(e); return null; });
