@@ -95,7 +95,8 @@ COLUMNS = (N_("Jobs"), N_("Complaints"), N_("Reworked jobs"))
     "Per building (counted by the building, not its name): the jobs received in the "
     "period, not counting cancelled ones; the complaints received in the period about "
     "its units; and of those jobs, the ones reopened for rework at least once. The ten "
-    "buildings with the most jobs."))
+    "buildings with the most jobs."),
+       units=("count",) * 3)
 def hot_buildings(db: Database, sc: Scope) -> list[Row]:
     return _by_place(db, sc, "building")
 
@@ -103,7 +104,8 @@ def hot_buildings(db: Database, sc: Scope) -> list[Row]:
 @table("hot_units", N_("Units with the most jobs"), "repairs", COLUMNS, N_(
     "Per unit: the jobs received in the period, not counting cancelled ones; the "
     "complaints received in the period about the unit; and of those jobs, the ones "
-    "reopened for rework at least once. The ten units with the most jobs."))
+    "reopened for rework at least once. The ten units with the most jobs."),
+       units=("count",) * 3)
 def hot_units(db: Database, sc: Scope) -> list[Row]:
     return _by_place(db, sc, "unit")
 
@@ -112,7 +114,8 @@ def hot_units(db: Database, sc: Scope) -> list[Row]:
        (N_("Jobs"), N_("Reworked jobs")), N_(
            "Per category of job: the jobs received in the period, not counting cancelled "
            "ones, and of those the ones reopened for rework at least once. The ten "
-           "categories with the most jobs."))
+           "categories with the most jobs."),
+       units=("count",) * 2)
 def hot_categories(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     base = (*sc.estate_ids, start, end)
@@ -137,7 +140,8 @@ def hot_categories(db: Database, sc: Scope) -> list[Row]:
        (N_("Repeat jobs"),), N_(
            "Per unit: the jobs received in the period that came within 30 days after "
            "another job of the same unit (cancelled jobs not counted on either side). "
-           "The ten units with the most such jobs."))
+           "The ten units with the most such jobs."),
+       units=("count",))
 def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     # The earlier job may fall before the period: only the repeat has to be in it. One

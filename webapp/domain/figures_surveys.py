@@ -57,7 +57,8 @@ def _label(sc: Scope, estate_name: str, text: str) -> str:
        (N_("Households"), N_("Answered"), N_("Response rate"), N_("Average rating")),
        N_("Per building (by the building itself: two estates may both have a 1栋): the "
           "households the survey went to, those that answered, the response rate, and the "
-          "average of all their ratings (5 very satisfied to 1 very dissatisfied)."))
+          "average of all their ratings (5 very satisfied to 1 very dissatisfied)."),
+       units=("count", "count", "percent", "rating"))
 def survey_by_building(db: Database, sc: Scope) -> list[Row]:
     sql, base = _surveys_sql(sc)
     rows = []
@@ -109,7 +110,8 @@ def _by_answer(sc: Scope, qid: int, column: str, value: int | None) -> Records:
         N_("Very dissatisfied")),
        N_("Each rating question: how many households answered it, the average (5 very "
           "satisfied to 1 very dissatisfied), the share very satisfied or satisfied, and how "
-          "many gave each answer."))
+          "many gave each answer."),
+       units=("count", "rating", "percent", *("count",) * 5))
 def survey_ratings(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for q in _questions(db, sc, "rating"):
@@ -134,7 +136,8 @@ def survey_ratings(db: Database, sc: Scope) -> list[Row]:
 @table("survey_choices", N_("Opinion survey: choices by question"), "callbacks",
        (N_("Answers"), N_("Share")),
        N_("Each option of each choice question: how many households chose it, and its share "
-          "of the households that answered the question."))
+          "of the households that answered the question."),
+       units=("count", "percent"))
 def survey_choices(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for q in _questions(db, sc, "choice"):

@@ -133,7 +133,8 @@ def _figure(db: Database, fig: figures.Figure, kind: str, sc: figures.Scope,
 def _table(db: Database, table: figures.Table, sc: figures.Scope) -> dict[str, Any]:
     rows = table.fn(db, sc)
     return {"key": table.key, "label": table.label, "area": table.area,
-            "columns": list(table.columns), "more": max(0, len(rows) - TABLE_ROWS),
+            "columns": list(table.columns), "units": list(table.units),
+            "more": max(0, len(rows) - TABLE_ROWS),
             "rows": [{"label": r.label, "msgid": r.msgid, "cells": [_value(c) for c in r.cells]}
                      for r in rows[:TABLE_ROWS]]}
 
