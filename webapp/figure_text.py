@@ -18,8 +18,8 @@ XLSX_FORMATS = {"percent": "0.0%", "minutes": "0", "per100": "0.00", "rating": "
 
 def heading(column: str, unit: str) -> str:
     """A column's heading in the reader's language, its unit in brackets."""
-    name = UNIT_NAMES.get(unit)
-    return _(column) + (str(paren(_(name))) if name else "")
+    name = "%" if unit == "percent" else _(UNIT_NAMES[unit]) if unit in UNIT_NAMES else ""
+    return _(column) + (str(paren(name)) if name else "")
 
 
 def cell(value: float | None, unit: str) -> str:

@@ -34,9 +34,9 @@ AREAS = {
 # What a number is: how it is printed and compared ("rating": an average on the 5 to 1
 # satisfaction scale).
 UNITS = ("percent", "count", "minutes", "per100", "rating")
-# What a table's column heading says of its unit (a count says nothing: the heading names
-# what is counted).
-UNIT_NAMES = {"percent": N_("%"), "minutes": N_("minutes"), "per100": N_("per 100 households"),
+# What a table's column heading says of its unit: a percentage its sign (the same in
+# every language), a count nothing (the heading names what is counted).
+UNIT_NAMES = {"minutes": N_("minutes"), "per100": N_("per 100 households"),
               "rating": N_("average of 5 to 1")}
 # The lists a number can open; the figures pages know how to show each.
 RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units")
@@ -187,7 +187,11 @@ class Table:
     area: str
     columns: tuple[str, ...]  # msgids, one per cell
     fn: TableFn
-    units: tuple[str, ...] = ()  # one of UNITS per column
+    units: tuple[str, ...] = ()  # one of UNITS per column (none given: counts)
+
+    def __post_init__(self) -> None:
+        if not self.units:
+            object.__setattr__(self, "units", ("count",) * len(self.columns))
 
     @property
     def headings(self) -> tuple[tuple[str, str], ...]:

@@ -22,7 +22,7 @@ import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -61,6 +61,13 @@ def parse_period(kind: str, key: str, now: datetime) -> periods.Period:
     if period.start > periods.local_today(now):
         raise ValueError(f"not begun yet: {key!r}")
     return period
+
+
+def last_day_ahead(kind: str, key: str, now: datetime) -> date | None:
+    """The report's last local day while its period has not ended yet (issued now, it
+    would leave out the rest of the period), else None."""
+    period = parse_period(kind, key, now)
+    return period.end - timedelta(days=1) if periods.local_today(now) < period.end else None
 
 
 # --- Reading ----------------------------------------------------------------------------
