@@ -76,8 +76,10 @@ def _charts(snap: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
             series = {_(f["label"]): f["trend"] for f in figs}
             # One line: its target drawn too; several: each target is in the table.
             target = figs[0]["target"] if len(figs) == 1 else None
+            legend = [*series, _("Target")] if target is not None else list(series)
+            width, height = charts.line_size(legend if len(legend) > 1 else [])
             out.setdefault(area, []).append({
-                "title": title, "unit": unit,
+                "title": title, "unit": unit, "width": width, "height": height,
                 "src": charts.line(title, labels, series, percent=unit == "percent",
                                    target=target, target_label=_("Target"))})
     return out
