@@ -257,6 +257,45 @@ def test_response_rate_and_buildings_by_id_across_two_estates(db):
     assert [r.label for r in figures.TABLES["survey_by_building"].fn(db, one)] == ["1栋"]
 
 
+def test_units_with_no_resident_are_not_households_unless_they_answer(db):
+    def unit(number, building="1栋"):
+        return db.execute("SELECT u.id FROM units u JOIN buildings b ON b.id = u.building_id"
+                          " WHERE b.estate_id = 1 AND b.name = ? AND u.number = ?",
+                          [building, number]).fetchone()[0]
+
+    vacant = [unit("101"), unit("102"), unit("101", "2栋")]
+    for unit_id in vacant:  # nobody on record lives there
+        db.execute("DELETE FROM residents WHERE unit_id = ?", [unit_id])
+    units = db.execute("SELECT count(*) FROM units WHERE estate_id = 1").fetchone()[0]
+    sid = make_survey(db)
+    # Every unit still has its link (its slip): someone may move in and answer.
+    assert db.execute("SELECT count(*) FROM survey_links WHERE survey_id = ?",
+                      [sid]).fetchone()[0] == units
+    answer(db, sid, token_of(db, sid, "1栋", "103"))
+    res = surveys.results(db, surveys.get(db, sid))
+    assert (res["households"], res["answered"], res["unoccupied"]) == (units - 3, 1, 3)
+    assert res["rate"] == round(100 / (units - 3), 1)
+    # A unit with no resident on record that answers all the same is a household.
+    answer(db, sid, token_of(db, sid, "1栋", "101"))
+    res = surveys.results(db, surveys.get(db, sid))
+    assert (res["households"], res["answered"], res["unoccupied"]) == (units - 2, 2, 2)
+    one_1 = {r["building_name"]: r for r in res["buildings"]}["1栋"]
+    in_1 = db.execute("SELECT count(*) FROM units u JOIN buildings b ON b.id = u.building_id"
+                      " WHERE b.estate_id = 1 AND b.name = '1栋'").fetchone()[0]
+    assert (one_1["households"], one_1["answered"]) == (in_1 - 1, 2)  # 102 left out
+    assert surveys.list_surveys(db, [1])[0]["households"] == units - 2
+
+    sc = figures.scope(db, [1], periods.Period("year", date(2026, 1, 1), date(2027, 1, 1)),
+                       NOW)
+    ev = figures.evaluate(db, "survey_response_rate", sc)
+    assert (ev.result.numerator, ev.result.denominator) == (2, units - 2)
+    base = {r[0] for r in db.execute(ev.result.base.sql, ev.result.base.params)}
+    assert vacant[1] not in base and vacant[0] in base and len(base) == units - 2
+    row = next(r for r in figures.TABLES["survey_by_building"].fn(db, sc) if r.label == "1栋")
+    assert (row.cells[0].value, row.cells[2].denominator) == (in_1 - 1, in_1 - 1)
+    assert row.cells[0].records.count(db) == in_1 - 1
+
+
 def test_year_summary_for_the_yearly_report(db):
     a = make_survey(db, estate_id=1)
     make_survey(db, estate_id=2, open_it=False)  # a draft was never sent

@@ -97,8 +97,9 @@ def save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    """Handler for `survey.status` (`to`: open or closed). Opening gives every household
-    of the estate its personal link; a closed survey takes no more answers."""
+    """Handler for `survey.status` (`to`: open or closed). Opening gives every unit of
+    the estate its personal link, noting whether it has a resident on record; a closed
+    survey takes no more answers."""
     user = _manager(db, cmd)
     survey = _survey(db, cmd, user)
     to = cmd.payload.get("to")
@@ -106,12 +107,15 @@ def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         if not db.execute("SELECT 1 FROM survey_questions WHERE survey_id = ?",
                           [survey["id"]]).fetchone():
             raise Rejected("no_questions", N_("Add at least one question first."))
-        for unit_id, building_id in db.execute(
-                "SELECT id, building_id FROM units WHERE estate_id = ?",
+        # Every unit gets a link (its slip); one with no resident on record is not a
+        # household the response rate counts (surveys.COUNTED).
+        for unit_id, building_id, occupied in db.execute(
+                "SELECT u.id, u.building_id, EXISTS (SELECT 1 FROM residents r"
+                " WHERE r.unit_id = u.id) FROM units u WHERE u.estate_id = ?",
                 [survey["estate_id"]]).fetchall():
-            db.execute("INSERT INTO survey_links (survey_id, unit_id, building_id, token)"
-                       " VALUES (?,?,?,?)",
-                       [survey["id"], unit_id, building_id, surveys.new_token()])
+            db.execute("INSERT INTO survey_links (survey_id, unit_id, building_id, token,"
+                       " occupied) VALUES (?,?,?,?,?)",
+                       [survey["id"], unit_id, building_id, surveys.new_token(), occupied])
         db.execute("UPDATE surveys SET status = 'open', opened_at = ?, version = version + 1"
                    " WHERE id = ?", [iso(now), survey["id"]])
     elif to == "closed" and survey["status"] == "open":
