@@ -226,6 +226,9 @@ def test_exports_csv_with_bom_and_formula_safe(app, client, auth, throwaway):
     rows = list(csv.reader(io.StringIO(figures_csv.get_data(as_text=True)[1:])))
     closed = next(r for r in rows if r[-1] == "zz_closed")
     assert closed[1:8] == ["75.0", "3", "4", "50.0", "25.0", "95", "否"]
+    assert closed[-2] == "%" and rows[0][-2] == "单位"  # what the value and target are in
+    counted = next(r for r in rows if r[-1] == "jobs_reported")
+    assert counted[-2] == ""  # a count names what it counts
 
 
 def _xlsx_cells(data: bytes) -> tuple[list[str], str]:

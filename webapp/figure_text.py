@@ -16,9 +16,14 @@ from .i18n import paren
 XLSX_FORMATS = {"percent": "0.0%", "minutes": "0", "per100": "0.00", "rating": "0.00"}
 
 
+def unit_name(unit: str) -> str:
+    """A unit as a heading names it: %, 分钟; a count's is empty."""
+    return "%" if unit == "percent" else _(UNIT_NAMES[unit]) if unit in UNIT_NAMES else ""
+
+
 def heading(column: str, unit: str) -> str:
     """A column's heading in the reader's language, its unit in brackets."""
-    name = "%" if unit == "percent" else _(UNIT_NAMES[unit]) if unit in UNIT_NAMES else ""
+    name = unit_name(unit)
     return _(column) + (str(paren(name)) if name else "")
 
 

@@ -257,7 +257,8 @@ def figure_rows(c: Choice, cards: list[figures.Evaluated]) -> list[list[Any]]:
                     _plain(e.previous.value, unit), _plain(e.change, unit),
                     "" if e.target is None else e.target,
                     "" if e.meets is None else (_("Yes") if e.meets else _("No")),
-                    c.period.key if c.period else "", where, e.figure.key])
+                    c.period.key if c.period else "", where,
+                    figure_text.unit_name(unit), e.figure.key])
     return out
 
 
@@ -273,7 +274,7 @@ def area_export(area: str, fmt: str):
     cards = [ev.evaluate(f.key) for f in figures_home.area_figures(area)]
     header = [_("Figure"), _("Value"), _("Counted"), _("Out of"), _("Previous period"),
               _("Change"), _("Target"), _("Meets the target"), _("Period"), _("Estates"),
-              _("Key")]
+              _("Unit of measure"), _("Key")]
     assert c.period is not None
     return _export(fmt, f"figures-{area}-{c.period.key}", header, figure_rows(c, cards),
                    _(AREAS[area]))
