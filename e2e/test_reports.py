@@ -1,5 +1,6 @@
 """A manager's monthly report in the browser, on a phone: drafted, the trend chart shown,
-the analysis saved in place, issued after confirming, the PDF's text (pdftotext) holding
+the analysis saved in place, issued after confirming (and confirming again to issue a
+month not ended yet), the PDF's text (pdftotext) holding
 the page's numbers and hash."""
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ def test_the_manager_drafts_writes_issues_and_downloads_the_report(page: Page, s
     issue = page.locator("[data-form=report-issue]")
     issue.locator("[data-action=issue]").click()
     expect(page.locator("[data-error=confirm]")).to_be_visible()
+    # This month has not ended: the page says so, and issuing it early takes a second tick.
+    expect(page.locator("[data-not-ended]")).to_be_visible()
     page.locator("[data-form=report-issue] [data-confirm]").check()
+    page.locator("[data-form=report-issue] [data-action=issue]").click()
+    expect(page.locator("[data-error=early]")).to_be_visible()
+    expect(page.locator("[data-form=report-issue] [data-confirm]")).to_be_checked()
+    page.locator("[data-form=report-issue] [data-early]").check()
     page.locator("[data-form=report-issue] [data-action=issue]").click()
     expect(page.locator("[data-issued-notice]")).to_be_visible()
     sha = page.locator("[data-page-hash]").inner_text().strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from webapp.domain import figures, periods
+from webapp.domain import figures, periods, settings
 
 NOW = datetime(2026, 12, 7, 2, 0)
 
@@ -93,7 +93,7 @@ def test_units_and_categories(db):
     assert _ids(db, categories[1].cells[1].records) == [first]
 
 
-def test_a_unit_repaired_again_within_30_days(db):
+def test_a_unit_repaired_again_within_the_default_30_days(db):
     u = _estates(db)
     unit = u["翠湖1栋101"]
     _job(db, unit, "2026-10-10T02:00:00")  # before the period: its first repair
@@ -105,6 +105,22 @@ def test_a_unit_repaired_again_within_30_days(db):
     rows = figures.TABLES["repeat_repairs"].fn(db, _scope(db, u, "翠湖", "锦绣"))
     assert [(r.label, r.cells[0].value) for r in rows] == [("翠湖 · 1栋101", 1)]
     assert _ids(db, rows[0].cells[0].records) == [within]
+
+
+def test_the_repeat_window_is_each_estates_rework_window(db):
+    u = _estates(db)
+    for code in ("翠湖", "锦绣"):  # the same pair of jobs, 31 days apart, in each estate
+        _job(db, u[f"{code}1栋101"], "2026-10-01T02:00:00")
+        _job(db, u[f"{code}1栋101"], "2026-11-01T02:00:00")
+    # 锦绣 counts rework within 45 days: its pair is a repeat there, not in 翠湖 (30).
+    settings.save(db, u["锦绣1栋101"][0], {"rework_window_days": 45})
+    sc = _scope(db, u, "翠湖", "锦绣")
+    rows = figures.TABLES["repeat_repairs"].fn(db, sc)
+    assert [(r.label, r.cells[0].value) for r in rows] == [("锦绣 · 1栋101", 1)]
+    assert rows[0].cells[0].records.count(db) == 1
+    settings.save(db, u["翠湖1栋101"][0], {"rework_window_days": 20})
+    settings.save(db, u["锦绣1栋101"][0], {"rework_window_days": 20})
+    assert figures.TABLES["repeat_repairs"].fn(db, _scope(db, u, "翠湖", "锦绣")) == []
 
 
 def test_nothing_in_the_period_is_no_rows(db):

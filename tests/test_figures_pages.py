@@ -44,7 +44,8 @@ def throwaway(monkeypatch):
     def zz_count(db, sc):
         return figures.count(_marked(sc), db)
 
-    @figures.table("zz_table", "ZZ table", "repairs", ("ZZ all", "ZZ closed"), "ZZ " * 20)
+    @figures.table("zz_table", "ZZ table", "repairs", ("ZZ all", "ZZ closed"), "ZZ " * 20,
+                   units=("count", "count"))
     def zz_table(db, sc):
         every, closed = _marked(sc), _marked(sc, " AND status = 'closed'")
         return [Row(HOSTILE, (Result(float(every.count(db)), records=every),
@@ -225,6 +226,9 @@ def test_exports_csv_with_bom_and_formula_safe(app, client, auth, throwaway):
     rows = list(csv.reader(io.StringIO(figures_csv.get_data(as_text=True)[1:])))
     closed = next(r for r in rows if r[-1] == "zz_closed")
     assert closed[1:8] == ["75.0", "3", "4", "50.0", "25.0", "95", "否"]
+    assert closed[-2] == "%" and rows[0][-2] == "单位"  # what the value and target are in
+    counted = next(r for r in rows if r[-1] == "jobs_reported")
+    assert counted[-2] == ""  # a count names what it counts
 
 
 def _xlsx_cells(data: bytes) -> tuple[list[str], str]:
@@ -299,3 +303,51 @@ def test_a_trends_target_line_is_named_in_the_readers_language(client, auth, thr
     (img,) = home.find("data-chart")
     svg = base64.b64decode(img["src"].split(",", 1)[1]).decode()
     assert "目标" in svg and ">—<" not in svg
+
+
+@pytest.fixture
+def shares(throwaway):
+    """A table with a count and a percentage column (closed marked jobs / marked jobs)."""
+
+    @figures.table("zz_shares", "ZZ shares", "repairs", ("ZZ all", "ZZ share closed"),
+                   "ZZ " * 20, units=("count", "percent"))
+    def zz_shares(db, sc):
+        every, closed = _marked(sc), _marked(sc, " AND status = 'closed'")
+        return [Row("ZZ row", (figures.count(every, db), figures.rate(closed, every, db)))]
+
+    yield
+    figures.TABLES.pop("zz_shares")
+
+
+def test_a_tables_headings_say_each_columns_unit(app, client, auth, shares):
+    _jobs(app)
+    auth.login("manager")
+    repairs = page(client, "/figures/repairs?estate=1&period=2026-11")
+    i = next(i for i, d in enumerate(repairs.data) if d.get("data-table") == "zz_shares")
+    headings = [(d["data-unit"], repairs.texts[j]) for j, d in enumerate(repairs.data)
+                if j > i and "data-unit" in d][:2]
+    assert headings == [("count", "ZZ all"), ("percent", "ZZ share closed（%）")]
+    cells = {d["data-cell"]: repairs.texts[j] for j, d in enumerate(repairs.data)
+             if j > i and "data-cell" in d and d["href"].count("table=zz_shares")}
+    assert cells == {"0:0": "4", "0:1": "75.0"}  # 3 of 4, not cut to a whole number
+    # Minutes say so too (a real table).
+    times = [repairs.texts[j] for j, d in enumerate(repairs.data) if "data-unit" in d
+             and d["data-unit"] == "minutes"]
+    assert times and all(t.endswith("（分钟）") for t in times)
+
+    text = client.get("/figures/tables/zz_shares.csv?estate=1&period=2026-11").get_data(
+        as_text=True)
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    assert rows[0] == ["", "ZZ all", "ZZ share closed（%）"] and rows[1][1:] == ["4", "75.0"]
+
+    book = client.get("/figures/tables/zz_shares.xlsx?estate=1&period=2026-11").data
+    with zipfile.ZipFile(io.BytesIO(book)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        styles = z.read("xl/styles.xml").decode()
+    # The share is the fraction 0.75 in a cell whose style shows it as a percentage.
+    share = re.search(r'<c r="C2" s="(\d+)"[^>]*><v>([^<]+)</v>', sheet)
+    assert share and float(share.group(2)) == 0.75
+    fmt_id = re.findall(r"<xf [^>]*numFmtId=\"(\d+)\"", styles.split("<cellXfs")[1])[
+        int(share.group(1))]
+    assert re.search(rf'numFmtId="{fmt_id}" formatCode="0\.0%"', styles)
+    assert re.search(r'<c r="B2"[^>]*><v>4</v>', sheet)

@@ -20,6 +20,9 @@ EVE = datetime(2026, 11, 24, 15, 59)
 REPORT_DAY = datetime(2026, 11, 24, 16, 0)
 LATER_THAT_DAY = datetime(2026, 11, 25, 9, 30)
 NEXT_DAY = datetime(2026, 11, 26, 1, 0)
+# 2026-12-01 00:00 in Shanghai: November has ended.
+NOVEMBER_ENDED = datetime(2026, 11, 30, 16, 0)
+EARLY = {"early": "1"}  # the manager confirmed issuing before the month ends
 
 
 def uid(db, username: str) -> int:
@@ -170,7 +173,7 @@ def draft_with_text(db, estate_id: int, now: datetime = REPORT_DAY) -> dict:
 def test_issuing_freezes_the_figures_and_the_hash(db, renderer):
     first = estate_ids(db)[0]
     report = draft_with_text(db, first)
-    out = run(db, "report.issue", f"report:{report['id']}", {}, "manager", LATER_THAT_DAY,
+    out = run(db, "report.issue", f"report:{report['id']}", EARLY, "manager", LATER_THAT_DAY,
               base_version=report["row_version"])
     assert out.status == "applied"
     issued = reports.get(db, report["id"])
@@ -200,9 +203,33 @@ def test_issuing_freezes_the_figures_and_the_hash(db, renderer):
     assert changed.status == "rejected" and changed.result["reason"] == "issued"
 
 
+def test_a_month_not_ended_is_issued_only_when_the_manager_confirms_it(db, renderer):
+    report = draft_with_text(db, estate_ids(db)[0])
+    last_minute = datetime(2026, 11, 30, 15, 59)  # 23:59 on the 30th in Shanghai
+    assert reports.last_day_ahead("month", "2026-11", last_minute).isoformat() == \
+        "2026-11-30"
+    with pytest.raises(sync.Invalid) as exc:
+        run(db, "report.issue", f"report:{report['id']}", {}, "manager", last_minute)
+    assert exc.value.errors == {"early": report_commands.NOT_ENDED}
+    assert reports.get(db, report["id"])["status"] == "draft" and renderer == []
+    out = run(db, "report.issue", f"report:{report['id']}", EARLY, "manager", last_minute)
+    assert out.status == "applied"
+    audit = db.execute("SELECT detail FROM audit_log WHERE action = 'issue'").fetchone()[0]
+    assert json.loads(audit)["early"] is True
+
+
+def test_an_ended_month_is_issued_without_the_early_box(db, renderer):
+    report = draft_with_text(db, estate_ids(db)[0])
+    assert reports.last_day_ahead("month", "2026-11", NOVEMBER_ENDED) is None
+    out = run(db, "report.issue", f"report:{report['id']}", {}, "manager", NOVEMBER_ENDED)
+    assert out.status == "applied"
+    # A year ends on 31 December, however many of its months have.
+    assert reports.last_day_ahead("year", "2026", NOVEMBER_ENDED).isoformat() == "2026-12-31"
+
+
 def test_a_tampered_snapshot_no_longer_verifies(db, renderer):
     report = draft_with_text(db, estate_ids(db)[0])
-    run(db, "report.issue", f"report:{report['id']}", {}, "manager", LATER_THAT_DAY)
+    run(db, "report.issue", f"report:{report['id']}", EARLY, "manager", LATER_THAT_DAY)
     issued = reports.get(db, report["id"])
     forged = {**issued, "snapshot": issued["snapshot"].replace("报修量平稳", "一切正常")}
     assert reports.verified(issued) and not reports.verified(forged)
@@ -218,7 +245,7 @@ def test_issuing_needs_the_analysis_and_the_version_seen(db, renderer):
     seen = reports.get(db, report_id)["row_version"]
     run(db, "report.text", f"report:{report_id}", {"analysis": "甲", "measures": "乙"},
         "manager", REPORT_DAY)
-    stale = run(db, "report.issue", f"report:{report_id}", {}, "manager", REPORT_DAY,
+    stale = run(db, "report.issue", f"report:{report_id}", EARLY, "manager", REPORT_DAY,
                 base_version=seen)
     assert stale.status == "rejected" and stale.result["reason"] == "stale"
     assert reports.get(db, report_id)["status"] == "draft" and renderer == []
@@ -236,7 +263,7 @@ def test_too_long_a_text_is_refused_with_nothing_saved(db):
 def test_a_correction_is_a_new_version(db, renderer):
     first = estate_ids(db)[0]
     report = draft_with_text(db, first)
-    run(db, "report.issue", f"report:{report['id']}", {}, "manager", LATER_THAT_DAY)
+    run(db, "report.issue", f"report:{report['id']}", EARLY, "manager", LATER_THAT_DAY)
     out = run(db, "report.correct", f"report:{report['id']}", {}, "manager", NEXT_DAY)
     v2 = reports.get(db, out.result["report_id"])
     assert (v2["version"], v2["status"], v2["analysis"]) == (2, "draft", "报修量平稳。")

@@ -7,15 +7,17 @@ import io
 import shutil
 import subprocess
 import uuid
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 from werkzeug.security import generate_password_hash
 
 from webapp import worker
+from webapp.auth import utcnow
 from webapp.db import connect
 from webapp.demo import DEMO_PASSWORD
-from webapp.domain import figures, notifications, reports, settings
+from webapp.domain import figures, notifications, periods, reports, settings
 
 from .pages import Page
 from .test_reports import REPORT_DAY
@@ -147,6 +149,33 @@ def test_issuing_asks_to_confirm(app, client, auth):
     page = Page(response.get_data(as_text=True))
     assert "确认" in page.errors["confirm"]
     assert with_db(app, lambda db: reports.get(db, report_id)["status"]) == "draft"
+
+
+def test_a_month_not_ended_warns_and_asks_to_confirm_issuing_early(app, client, auth):
+    auth.login("manager")
+    this_month = periods.month(periods.local_today(utcnow()))  # it has not ended
+    report_id = draft(client, period=this_month.key)
+    write(client, report_id)
+    page = Page(client.get(f"/reports/{report_id}").get_data(as_text=True))
+    last_day = (this_month.end - timedelta(days=1)).isoformat()
+    assert page.find("data-not-ended", last_day) and last_day in page.text("data-not-ended")
+    response = client.post(f"/reports/{report_id}/issue", data={"op_id": op(), "confirm": "1"})
+    assert response.status_code == 422
+    refused = Page(response.get_data(as_text=True))
+    assert "结束" in refused.errors["early"]  # in Chinese: the period has not ended
+    assert with_db(app, lambda db: reports.get(db, report_id)["status"]) == "draft"
+    # Ticked, but the confirmation forgotten: the early box stays ticked.
+    response = client.post(f"/reports/{report_id}/issue", data={"op_id": op(), "early": "1"})
+    assert response.status_code == 422
+    assert Page(response.get_data(as_text=True)).find("data-early")[0].get("checked") == ""
+    issued = client.post(f"/reports/{report_id}/issue",
+                         data={"op_id": op(), "confirm": "1", "early": "1"})
+    assert issued.status_code == 303
+    assert with_db(app, lambda db: reports.get(db, report_id)["status"]) == "issued"
+    # An ended month (the demo's November) shows no warning.
+    november = draft(client)
+    assert not Page(client.get(f"/reports/{november}").get_data(as_text=True)).find(
+        "data-not-ended")
 
 
 def test_issuing_without_the_analysis_is_refused_in_words(app, client, auth):

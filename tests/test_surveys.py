@@ -15,7 +15,7 @@ from webapp.domain import figures, periods, surveys
 from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
-from .jobflow import run
+from .jobflow import run, uid
 
 QUESTIONS = [
     {"kind": "rating", "text": "您对物业服务总体满意吗？"},
@@ -156,6 +156,43 @@ def test_a_closed_survey_refuses_answers(db):
     assert responses(db, sid) == 0
 
 
+def _queued(db, sid, unit_id, taken, op_id=None):
+    """A clerk's answer that waited in the phone's outbox, taken at `taken`."""
+    return sync.Command(op_id=op_id or str(uuid.uuid4()), kind="survey.record",
+                        target=f"survey:{sid}", payload={
+                            "unit_id": str(unit_id), "method": "visit",
+                            "answers": answers(db, sid, rating="4")},
+                        user_id=uid(db, "callback"), device_id="phone", replayed=True,
+                        acted_at=taken)
+
+
+def test_a_clerks_answer_from_the_outbox_is_idempotent_and_kept_if_taken_while_open(db):
+    sid = make_survey(db)  # opened at NOW
+    closed_at = NOW + timedelta(hours=1)
+    assert run(db, "manager", "survey.status", f"survey:{sid}", now=closed_at,
+               to="closed").status == "applied"
+    arrives = NOW + timedelta(hours=3)  # the phone found a signal after the close
+    unit = unit_of(db, token_of(db, sid))
+    at_the_door = _queued(db, sid, unit, NOW + timedelta(minutes=30))
+    first = sync.apply(db, at_the_door, HANDLERS, arrives)
+    assert first.status == "applied", first.result
+    # The same op_id again (no answer reached the phone): the first outcome, nothing more.
+    again = sync.apply(db, at_the_door, HANDLERS, arrives + timedelta(minutes=5))
+    assert (again.status, again.first_status, again.result) == \
+        ("duplicate", "applied", first.result)
+    assert responses(db, sid) == 1
+    row = db.execute("SELECT method, at FROM survey_responses WHERE survey_id = ?",
+                     [sid]).fetchone()
+    assert row == ("visit", "2026-11-10T09:30:00")  # when it was taken, not received
+    # Taken after the close, or typed online after it: refused.
+    other = unit_of(db, token_of(db, sid, number="102"))
+    late = sync.apply(db, _queued(db, sid, other, closed_at + timedelta(minutes=1)),
+                      HANDLERS, arrives)
+    assert late.result["reason"] == "closed"
+    assert record(db, sid, other).result["reason"] == "closed"
+    assert responses(db, sid) == 1
+
+
 def test_a_draft_takes_no_answers(db):
     sid = make_survey(db, open_it=False)
     # No links yet: no household is in the survey.
@@ -208,6 +245,21 @@ def test_answers_from_one_address_are_limited_per_hour(db):
     assert answer(db, sid, token_of(db, sid, number="104"), now=later).status == "applied"
 
 
+def test_the_address_limit_is_counted_per_survey(db):
+    for estate in (1, 2):
+        db.execute("INSERT OR REPLACE INTO estate_settings VALUES (?,"
+                   " 'survey_answers_per_address_hour', '2')", [estate])
+    first, second = make_survey(db, estate_id=1), make_survey(db, estate_id=2)
+    for number in ("101", "102"):
+        assert answer(db, first, token_of(db, first, number=number)).status == "applied"
+    assert answer(db, first, token_of(db, first, number="103")).result["reason"] == "limited"
+    # The same address's answers to the other estate's survey are its own to count.
+    for number in ("101", "102"):
+        assert answer(db, second, token_of(db, second, number=number)).status == "applied"
+    assert answer(db, second, token_of(db, second, number="201")).result["reason"] == \
+        "limited"
+
+
 def test_response_rate_and_buildings_by_id_across_two_estates(db):
     a, b = make_survey(db, estate_id=1), make_survey(db, estate_id=2)
     # Estate 1: two in its 1栋, one in its 2栋; estate 2: one in its own 1栋.
@@ -255,6 +307,45 @@ def test_response_rate_and_buildings_by_id_across_two_estates(db):
     assert figures.evaluate(db, "survey_response_rate", one).result.value == \
         round(100 / n2, 1)
     assert [r.label for r in figures.TABLES["survey_by_building"].fn(db, one)] == ["1栋"]
+
+
+def test_units_with_no_resident_are_not_households_unless_they_answer(db):
+    def unit(number, building="1栋"):
+        return db.execute("SELECT u.id FROM units u JOIN buildings b ON b.id = u.building_id"
+                          " WHERE b.estate_id = 1 AND b.name = ? AND u.number = ?",
+                          [building, number]).fetchone()[0]
+
+    vacant = [unit("101"), unit("102"), unit("101", "2栋")]
+    for unit_id in vacant:  # nobody on record lives there
+        db.execute("DELETE FROM residents WHERE unit_id = ?", [unit_id])
+    units = db.execute("SELECT count(*) FROM units WHERE estate_id = 1").fetchone()[0]
+    sid = make_survey(db)
+    # Every unit still has its link (its slip): someone may move in and answer.
+    assert db.execute("SELECT count(*) FROM survey_links WHERE survey_id = ?",
+                      [sid]).fetchone()[0] == units
+    answer(db, sid, token_of(db, sid, "1栋", "103"))
+    res = surveys.results(db, surveys.get(db, sid))
+    assert (res["households"], res["answered"], res["unoccupied"]) == (units - 3, 1, 3)
+    assert res["rate"] == round(100 / (units - 3), 1)
+    # A unit with no resident on record that answers all the same is a household.
+    answer(db, sid, token_of(db, sid, "1栋", "101"))
+    res = surveys.results(db, surveys.get(db, sid))
+    assert (res["households"], res["answered"], res["unoccupied"]) == (units - 2, 2, 2)
+    one_1 = {r["building_name"]: r for r in res["buildings"]}["1栋"]
+    in_1 = db.execute("SELECT count(*) FROM units u JOIN buildings b ON b.id = u.building_id"
+                      " WHERE b.estate_id = 1 AND b.name = '1栋'").fetchone()[0]
+    assert (one_1["households"], one_1["answered"]) == (in_1 - 1, 2)  # 102 left out
+    assert surveys.list_surveys(db, [1])[0]["households"] == units - 2
+
+    sc = figures.scope(db, [1], periods.Period("year", date(2026, 1, 1), date(2027, 1, 1)),
+                       NOW)
+    ev = figures.evaluate(db, "survey_response_rate", sc)
+    assert (ev.result.numerator, ev.result.denominator) == (2, units - 2)
+    base = {r[0] for r in db.execute(ev.result.base.sql, ev.result.base.params)}
+    assert vacant[1] not in base and vacant[0] in base and len(base) == units - 2
+    row = next(r for r in figures.TABLES["survey_by_building"].fn(db, sc) if r.label == "1栋")
+    assert (row.cells[0].value, row.cells[2].denominator) == (in_1 - 1, in_1 - 1)
+    assert row.cells[0].records.count(db) == in_1 - 1
 
 
 def test_year_summary_for_the_yearly_report(db):

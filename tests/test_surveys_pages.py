@@ -279,3 +279,18 @@ def test_a_clerks_answer_replays_from_the_outbox_once(app, client, auth):
         row = get_db().execute("SELECT method FROM survey_responses WHERE survey_id = ?",
                                [sid]).fetchone()
     assert row[0] == "visit"
+
+
+def test_the_results_say_how_many_units_with_no_resident_are_left_out(app, client, auth):
+    sid = _new_survey(client, auth)
+    with app.app_context():
+        db = get_db()
+        db.execute("DELETE FROM residents WHERE unit_id IN (SELECT u.id FROM units u JOIN"
+                   " buildings b ON b.id = u.building_id WHERE b.estate_id = 1 AND"
+                   " b.name = '1栋' AND u.number IN ('101', '102'))")
+        db.conn.commit()
+        units = db.execute("SELECT count(*) FROM units WHERE estate_id = 1").fetchone()[0]
+    _open(client, sid)
+    page = Page(client.get(f"/surveys/{sid}").get_data(as_text=True))
+    assert page.find("data-unoccupied", "2") and "不计" in page.text("data-unoccupied")
+    assert f"{units - 2}" in page.text("data-answered")

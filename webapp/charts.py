@@ -10,7 +10,9 @@ also what a screen reader reads.
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Sequence
+from math import ceil
 
 import pygal
 from pygal.style import Style
@@ -45,6 +47,34 @@ _CONFIG = {
 }
 
 
+# The legend under a chart: pygal fits its names to columns as if every character were a
+# narrow Latin one, so long Chinese names ran into the next column. Columns are chosen
+# here for the widest name (a wide character a full em), and the chart grows a row for
+# each further line of names, so the plot keeps its size.
+LEGEND_WIDTH = WIDTH - 90  # the plot's width, beside the y-axis labels
+LEGEND_BOX = 12  # pygal's coloured square, and the gap after it
+LEGEND_ROW = round(1.5 * STYLE.legend_font_size)  # pygal's line spacing
+
+
+def _text_width(text: str, size: int) -> float:
+    return sum(size if unicodedata.east_asian_width(c) in "WF" else 0.6 * size for c in text)
+
+
+def legend_columns(names: Sequence[str]) -> tuple[int, int]:
+    """How many columns of names fit side by side under a chart, and how many lines."""
+    if not names:
+        return 1, 0
+    widest = max(_text_width(n, STYLE.legend_font_size) for n in names) + LEGEND_BOX + 5 + 16
+    cols = max(1, min(len(names), int(LEGEND_WIDTH // widest)))
+    return cols, ceil(len(names) / cols)
+
+
+def line_size(names: Sequence[str]) -> tuple[int, int]:
+    """A trend chart's width and height for its legend's names (none: no legend)."""
+    _cols, rows = legend_columns(names)
+    return WIDTH, HEIGHT + max(0, rows - 1) * LEGEND_ROW
+
+
 def _uri(chart: pygal.graph.graph.Graph) -> str:
     svg = chart.render()  # bytes
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
@@ -55,7 +85,16 @@ def line(title: str, labels: Sequence[str], series: dict[str, Sequence[float | N
          target_label: str = "—") -> str:
     """A trend: one line per series over `labels` (a gap where a value is None), and the
     target as a dashed line named `target_label` (the caller's language)."""
-    config = {**_CONFIG, "show_legend": len(series) > 1 or target is not None}
+    names = [*series, *([target_label] if target is not None else [])]
+    shown = names if len(names) > 1 else []
+    cols, _rows = legend_columns(shown)
+    config = {**_CONFIG, "show_legend": bool(shown), "height": line_size(shown)[1],
+              # Never cut: the columns are wide enough for the widest name.
+              "legend_at_bottom_columns": cols, "truncate_legend": -1}
+    if shown and len(shown) % cols:
+        # pygal leaves room for len // cols lines of names: a last, shorter line needs one
+        # more (its default margin is 20).
+        config["margin_bottom"] = 20 + LEGEND_ROW
     chart = pygal.Line(title=title, legend_at_bottom=True, x_label_rotation=0,
                        show_minor_x_labels=False,
                        x_labels_major_every=max(1, len(labels) // 6),

@@ -14,7 +14,7 @@ from typing import Any
 from flask import render_template
 from flask_babel import gettext as _
 
-from . import charts
+from . import charts, figure_text
 from .domain import figures, reports
 from .domain.text import N_
 from .pdf import render_pdf
@@ -42,8 +42,18 @@ def change(value: float | None, unit: str) -> str:
     return _("%(n)s pts", n=text) if unit == "percent" else text
 
 
-def cell(c: Mapping[str, Any]) -> str:
-    """A breakdown's cell: a share of something as a percentage, else the number."""
+def headings(t: Mapping[str, Any]) -> list[str]:
+    """A breakdown's column headings, each with its unit (a snapshot taken before tables
+    had units: the bare names)."""
+    units = t.get("units") or [""] * len(t["columns"])
+    return [figure_text.heading(c, u) for c, u in zip(t["columns"], units, strict=True)]
+
+
+def cell(c: Mapping[str, Any], unit: str | None = None) -> str:
+    """A breakdown's cell under its heading; a snapshot without units: a share of
+    something as a percentage, else the number."""
+    if unit:
+        return figure_text.cell(c.get("value"), unit)
     if c.get("denominator") is not None:
         return number(c.get("value"), "percent")
     return number(c.get("value"), "count")
@@ -66,8 +76,10 @@ def _charts(snap: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
             series = {_(f["label"]): f["trend"] for f in figs}
             # One line: its target drawn too; several: each target is in the table.
             target = figs[0]["target"] if len(figs) == 1 else None
+            legend = [*series, _("Target")] if target is not None else list(series)
+            width, height = charts.line_size(legend if len(legend) > 1 else [])
             out.setdefault(area, []).append({
-                "title": title, "unit": unit,
+                "title": title, "unit": unit, "width": width, "height": height,
                 "src": charts.line(title, labels, series, percent=unit == "percent",
                                    target=target, target_label=_("Target"))})
     return out
@@ -80,6 +92,7 @@ def context(snap: Mapping[str, Any]) -> dict[str, Any]:
              for key, label in figures.AREAS.items()]
     return {"snap": snap, "areas": [a for a in areas if a[2] or a[3]],
             "charts": _charts(snap), "number": number, "change": change, "cell": cell,
+            "headings": headings,
             "KINDS": reports.KINDS, "STATUSES": reports.STATUSES}
 
 

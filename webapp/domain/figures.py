@@ -31,8 +31,13 @@ AREAS = {
     "inspections": N_("Inspections and feedback"),
     "people": N_("People"),
 }
-# What a number is: how it is printed and compared.
-UNITS = ("percent", "count", "minutes", "per100")
+# What a number is: how it is printed and compared ("rating": an average on the 5 to 1
+# satisfaction scale).
+UNITS = ("percent", "count", "minutes", "per100", "rating")
+# What a table's column heading says of its unit: a percentage its sign (the same in
+# every language), a count nothing (the heading names what is counted).
+UNIT_NAMES = {"minutes": N_("minutes"), "per100": N_("per 100 households"),
+              "rating": N_("average of 5 to 1")}
 # The lists a number can open; the figures pages know how to show each.
 RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units")
 
@@ -187,6 +192,16 @@ class Table:
     area: str
     columns: tuple[str, ...]  # msgids, one per cell
     fn: TableFn
+    units: tuple[str, ...] = ()  # one of UNITS per column (none given: counts)
+
+    def __post_init__(self) -> None:
+        if not self.units:
+            object.__setattr__(self, "units", ("count",) * len(self.columns))
+
+    @property
+    def headings(self) -> tuple[tuple[str, str], ...]:
+        """(column msgid, unit) pairs, in order."""
+        return tuple(zip(self.columns, self.units, strict=True))
 
     @property
     def definition(self) -> str:
@@ -196,14 +211,16 @@ class Table:
 TABLES: dict[str, Table] = {}
 
 
-def table(key: str, label: str, area: str, columns: tuple[str, ...], definition: str
-          ) -> Callable[[TableFn], TableFn]:
-    """Register a breakdown table. `definition` (an N_ msgid) becomes its docstring."""
+def table(key: str, label: str, area: str, columns: tuple[str, ...], definition: str, *,
+          units: tuple[str, ...]) -> Callable[[TableFn], TableFn]:
+    """Register a breakdown table. `definition` (an N_ msgid) becomes its docstring;
+    `units` says what each column's numbers are (one of UNITS per column)."""
     assert area in AREAS and key not in TABLES, key
+    assert len(units) == len(columns) and set(units) <= set(UNITS), key
 
     def register(fn: TableFn) -> TableFn:
         fn.__doc__ = definition
-        TABLES[key] = Table(key, label, area, columns, fn)
+        TABLES[key] = Table(key, label, area, columns, fn, units)
         return fn
 
     return register

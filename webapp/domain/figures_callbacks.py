@@ -148,7 +148,8 @@ MONTH_COLUMNS = (N_("Due"), N_("Done on time"), N_("Late"), N_("Not reached at l
 @table("callback_month", N_("Callback statistics"), "callbacks", MONTH_COLUMNS, N_(
     "Callback tasks falling due in the period, by kind: done by their due time; late "
     "(done after it, or still open past it when the period is read); not reached at "
-    "least once; still open."))
+    "least once; still open."),
+       units=("count",) * 5)
 def callback_month(db: Database, sc: Scope) -> list[Row]:
     now = iso(sc.now)
     start, end = sc.bounds()
@@ -183,7 +184,8 @@ CLERK_COLUMNS = (N_("Assigned"), N_("Called back"), N_("Called back on time"))
 @table("callback_clerks", N_("Callbacks per clerk"), "people", CLERK_COLUMNS, N_(
     "Callback tasks (information and routine) falling due in the period, per person they "
     "are assigned to (a pool's task becomes the person's who made it): assigned, done, "
-    "and done by their due time. Tasks still waiting in a pool are a row of their own."))
+    "and done by their due time. Tasks still waiting in a pool are a row of their own."),
+       units=("count",) * 3)
 def callback_clerks(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     people = db.execute(
@@ -214,7 +216,8 @@ SAMPLER_COLUMNS = (N_("Quota"), N_("Planned"), N_("Called back"), N_("Left"))
 @table("routine_samplers", N_("Routine callbacks per sampler"), "callbacks", SAMPLER_COLUMNS,
        N_("The routine plans of the months beginning in the period, per sampler: the "
           "households the quota asked for, those drawn into the plan, the callbacks done "
-          "so far and those left to make."))
+          "so far and those left to make."),
+       units=("count",) * 4)
 def routine_samplers(db: Database, sc: Scope) -> list[Row]:
     first = f"{sc.period.start.year:04d}-{sc.period.start.month:02d}"
     if sc.period.start.day != 1:  # this month began before the period: not its plan

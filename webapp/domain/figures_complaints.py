@@ -134,7 +134,8 @@ COUNT_COLUMN = (N_("Complaints"),)
 
 @table("complaints_by_level", N_("Complaints by level"), "complaints", COUNT_COLUMN, N_(
     "Complaints received in the period by the level they have now: an unresolved "
-    "complaint older than the estate's month is major."))
+    "complaint older than the estate's month is major."),
+       units=("count",))
 def complaints_by_level(db: Database, sc: Scope) -> list[Row]:
     major, params = _major(sc)
     rows = []
@@ -153,13 +154,15 @@ def _by(db: Database, sc: Scope, column: str, labels: dict[str, str]) -> list[Ro
 
 
 @table("complaints_by_category", N_("Complaints by category"), "complaints", COUNT_COLUMN, N_(
-    "Complaints received in the period by what they are about, the most first."))
+    "Complaints received in the period by what they are about, the most first."),
+       units=("count",))
 def complaints_by_category(db: Database, sc: Scope) -> list[Row]:
     return _by(db, sc, "category", CATEGORIES)
 
 
 @table("complaints_by_channel", N_("Complaints by channel"), "complaints", COUNT_COLUMN, N_(
-    "Complaints received in the period by how they came in, the most first."))
+    "Complaints received in the period by how they came in, the most first."),
+       units=("count",))
 def complaints_by_channel(db: Database, sc: Scope) -> list[Row]:
     return _by(db, sc, "channel", CHANNELS)
 
@@ -167,7 +170,8 @@ def complaints_by_channel(db: Database, sc: Scope) -> list[Row]:
 @table("complaints_by_building", N_("Complaints by building"), "complaints", COUNT_COLUMN, N_(
     "Complaints received in the period by the building of the complainant's unit, the "
     "most first; each building of each estate is a row of its own, and complaints "
-    "without a unit are a row of their own."))
+    "without a unit are a row of their own."),
+       units=("count",))
 def complaints_by_building(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     found = db.execute(

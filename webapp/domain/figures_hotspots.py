@@ -10,6 +10,8 @@ Buildings and units are counted by id (two estates may both have a "1栋") and n
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlite_utils import Database
 
 from .figures import Records, Result, Row, Scope, table
@@ -18,8 +20,6 @@ from .text import N_
 
 # How many rows a hot-spot table shows: the worst few, not a full listing.
 TOP = 10
-# A repair of the same unit within this many days of the one before counts as repeated.
-REPEAT_DAYS = 30
 
 # Jobs that count: received in the period, not cancelled (a duplicate report cancelled by
 # the desk is not a problem of the building).
@@ -91,7 +91,8 @@ COLUMNS = (N_("Jobs"), N_("Complaints"), N_("Reworked jobs"))
     "Per building (counted by the building, not its name): the jobs received in the "
     "period, not counting cancelled ones; the complaints received in the period about "
     "its units; and of those jobs, the ones reopened for rework at least once. The ten "
-    "buildings with the most jobs."))
+    "buildings with the most jobs."),
+       units=("count",) * 3)
 def hot_buildings(db: Database, sc: Scope) -> list[Row]:
     return _by_place(db, sc, "building")
 
@@ -99,7 +100,8 @@ def hot_buildings(db: Database, sc: Scope) -> list[Row]:
 @table("hot_units", N_("Units with the most jobs"), "repairs", COLUMNS, N_(
     "Per unit: the jobs received in the period, not counting cancelled ones; the "
     "complaints received in the period about the unit; and of those jobs, the ones "
-    "reopened for rework at least once. The ten units with the most jobs."))
+    "reopened for rework at least once. The ten units with the most jobs."),
+       units=("count",) * 3)
 def hot_units(db: Database, sc: Scope) -> list[Row]:
     return _by_place(db, sc, "unit")
 
@@ -108,7 +110,8 @@ def hot_units(db: Database, sc: Scope) -> list[Row]:
        (N_("Jobs"), N_("Reworked jobs")), N_(
            "Per category of job: the jobs received in the period, not counting cancelled "
            "ones, and of those the ones reopened for rework at least once. The ten "
-           "categories with the most jobs."))
+           "categories with the most jobs."),
+       units=("count",) * 2)
 def hot_categories(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     base = (*sc.estate_ids, start, end)
@@ -129,21 +132,39 @@ def hot_categories(db: Database, sc: Scope) -> list[Row]:
     return rows
 
 
-@table("repeat_repairs", N_("Units repaired again within 30 days"), "repairs",
+def _repeat_window(sc: Scope) -> tuple[str, tuple[Any, ...]]:
+    """The earlier job `p` came within the estate's rework window before the job `j`:
+    the window rework is counted by (`rework_window_days`), one rule for both; estates
+    grouped by its value (most share the default)."""
+    groups: dict[int, list[int]] = {}
+    for estate, days in sc.setting("rework_window_days").items():
+        groups.setdefault(days, []).append(estate)
+    parts: list[str] = []
+    params: list[Any] = []
+    for days, estates in sorted(groups.items()):
+        parts.append(f"(j.estate_id IN ({','.join('?' * len(estates))}) AND p.received_at > "
+                     "strftime('%Y-%m-%dT%H:%M:%S', j.received_at, ?))")
+        params += [*estates, f"-{days} days"]
+    return " OR ".join(parts) or "0", tuple(params)
+
+
+@table("repeat_repairs", N_("Units repaired again within the rework window"), "repairs",
        (N_("Repeat jobs"),), N_(
-           "Per unit: the jobs received in the period that came within 30 days after "
-           "another job of the same unit (cancelled jobs not counted on either side). "
-           "The ten units with the most such jobs."))
+           "Per unit: the jobs received in the period that came within the estate's rework "
+           "window (the setting used for rework, 30 days unless changed) after another job "
+           "of the same unit (cancelled jobs not counted on either side). The ten units "
+           "with the most such jobs."),
+       units=("count",))
 def repeat_repairs(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
+    window, window_params = _repeat_window(sc)
     # The earlier job may fall before the period: only the repeat has to be in it. One
     # probe of the unit's jobs by time (an index) per job of the period.
     sql = (_JOBS.format(join="", marks=sc.marks, cols="")
            + " AND j.unit_id IS NOT NULL AND EXISTS ("
            "SELECT 1 FROM jobs p WHERE p.unit_id = j.unit_id AND p.id != j.id AND "
-           "p.status != 'cancelled' AND p.received_at <= j.received_at AND p.received_at > "
-           f"strftime('%Y-%m-%dT%H:%M:%S', j.received_at, '-{REPEAT_DAYS} days'))")
-    base = (*sc.estate_ids, start, end)
+           f"p.status != 'cancelled' AND p.received_at <= j.received_at AND ({window}))")
+    base = (*sc.estate_ids, start, end, *window_params)
     counts = db.execute(sql.replace("SELECT j.id", "SELECT j.unit_id, count(*)", 1)
                         + f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP}", base).fetchall()
     marks = ",".join("?" * len(counts))

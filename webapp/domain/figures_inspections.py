@@ -60,6 +60,7 @@ def inspection_fail_rate(db: Database, sc: Scope) -> Result:
 
 RATE_COLUMNS = (N_("Inspections"), N_("Items checked"), N_("Failed items"),
                 N_("Failed-item rate"))
+RATE_UNITS = ("count", "count", "count", "percent")
 
 
 def _row(sc: Scope, label: str, numbers: tuple[int, int, int], extra: str,
@@ -88,7 +89,8 @@ def _rates(db: Database, sc: Scope, keys: str, joins: str = "") -> list[tuple[An
 @table("inspections_by_kind", N_("Failed items per kind of place"), "inspections",
        RATE_COLUMNS, N_(
            "Inspections visited in the period per kind of place (the checklist's kind): "
-           "how many, the items checked and failed, and the failed-item rate."))
+           "how many, the items checked and failed, and the failed-item rate."),
+       units=RATE_UNITS)
 def inspections_by_kind(db: Database, sc: Scope) -> list[Row]:
     found = {kind: numbers for kind, *numbers in _rates(db, sc, "t.place_kind")}
     order = [k for k in PLACE_KINDS if k in found] + sorted(k for k in found
@@ -111,7 +113,8 @@ _PLACE_NAME = "coalesce(pb.name || '-' || pu.number, pa.name, pq.name, '?')"
 @table("inspections_by_place", N_("Failed items per place"), "inspections", RATE_COLUMNS, N_(
     "Inspections visited in the period per place (a unit, a common area, a piece of "
     "equipment), the highest failed-item rate first: how many, the items checked and "
-    "failed, and the failed-item rate."))
+    "failed, and the failed-item rate."),
+       units=RATE_UNITS)
 def inspections_by_place(db: Database, sc: Scope) -> list[Row]:
     found = _rates(db, sc, f"i.place_type, i.place_id, pe.name, {_PLACE_NAME}", _PLACE_JOINS)
 
@@ -140,7 +143,8 @@ def feedback_received(db: Database, sc: Scope) -> Result:
 
 
 @table("feedback_by_category", N_("Feedback by category"), "inspections", (N_("Feedback"),),
-       N_("Environment feedback sent in the period by category, the most first."))
+       N_("Environment feedback sent in the period by category, the most first."),
+       units=("count",))
 def feedback_by_category(db: Database, sc: Scope) -> list[Row]:
     start, end = sc.bounds()
     found = db.execute(

@@ -26,7 +26,8 @@ def _pct(n: int, d: int) -> float | None:
     "with at its first completion; cancelled jobs never count). Done: those jobs. On "
     "time and rework: as the repairs figures of the same names, over those jobs. "
     "Satisfaction: of those jobs whose callback reached the resident with ratings, the "
-    "ones with no unsatisfied answer."))
+    "ones with no unsatisfied answer."),
+       units=("count", "percent", "percent", "percent"))
 def technicians(db: Database, sc: Scope) -> list[Row]:
     done, rework = done_in(sc), reworked(sc)
     found = db.execute(

@@ -231,7 +231,8 @@ def _percentile(values: Sequence[float], p: int) -> float | None:
     "Minutes from the report (or the time agreed after a customer-caused pause) to "
     "arriving on site and to completing the work, for jobs done in the period (first "
     "completed then; cancelled jobs never count), by class. Median: half the jobs took "
-    "less. 90th percentile: nine jobs in ten took at most this long."))
+    "less. 90th percentile: nine jobs in ten took at most this long."),
+       units=("minutes",) * 4)
 def repair_times(db: Database, sc: Scope) -> list[Row]:
     done = done_in(sc)
     measured: dict[tuple[str, str], list[float]] = {}
@@ -254,6 +255,7 @@ def repair_times(db: Database, sc: Scope) -> list[Row]:
 
 
 BREAKDOWN_COLUMNS = (N_("Reported"), N_("Done"), N_("On time"), N_("Rework"))
+BREAKDOWN_UNITS = ("count", "count", "percent", "percent")
 BREAKDOWN_DEFINITION = N_(
     "Reported: jobs received in the period, cancelled ones included. Done: jobs first "
     "completed in the period, not cancelled. On time and rework: as the figures of the "
@@ -300,14 +302,16 @@ def _vocabulary(names: dict[str, str]) -> Callable[[Any], tuple[str, bool]]:
 
 
 @table("jobs_by_category", N_("Jobs by category"), "repairs", BREAKDOWN_COLUMNS,
-       BREAKDOWN_DEFINITION)
+       BREAKDOWN_DEFINITION,
+       units=BREAKDOWN_UNITS)
 def jobs_by_category(db: Database, sc: Scope) -> list[Row]:
     return breakdown(db, sc, "category", lambda v: ("category = ?", (v,)),
                      _vocabulary({k: label for k, (label, _) in CATEGORIES.items()}))
 
 
 @table("jobs_by_source", N_("Jobs by source"), "repairs", BREAKDOWN_COLUMNS,
-       BREAKDOWN_DEFINITION)
+       BREAKDOWN_DEFINITION,
+       units=BREAKDOWN_UNITS)
 def jobs_by_source(db: Database, sc: Scope) -> list[Row]:
     return breakdown(db, sc, "source", lambda v: ("source = ?", (v,)), _vocabulary(SOURCES))
 
@@ -319,7 +323,8 @@ NO_BUILDING = N_("No unit (common areas)")
     "Jobs by the building of their unit (each estate's buildings apart, even with the "
     "same name); jobs with no unit (common areas) in a row of their own. Reported: jobs "
     "received in the period, cancelled ones included. Done: jobs first completed in the "
-    "period, not cancelled. On time and rework: as the figures of the same names."))
+    "period, not cancelled. On time and rework: as the figures of the same names."),
+       units=BREAKDOWN_UNITS)
 def jobs_by_building(db: Database, sc: Scope) -> list[Row]:
     names = {bid: (estate, name) for bid, estate, name in db.execute(
         "SELECT b.id, e.name, b.name FROM buildings b JOIN estates e ON e.id = b.estate_id"

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import surveys
 from .figures import Records, Result, Row, Scope, figure, rate, table
 from .text import N_
 
@@ -37,14 +38,16 @@ def _answered(sc: Scope, where: str = "", params: tuple[Any, ...] = ()) -> Recor
 def _households(sc: Scope, where: str = "", params: tuple[Any, ...] = ()) -> Records:
     sql, base = _surveys_sql(sc)
     return Records("units", f"SELECT l.unit_id FROM survey_links l WHERE l.survey_id IN ({sql})"
-                   f"{where}", (*base, *params))
+                   f" AND {surveys.COUNTED}{where}", (*base, *params))
 
 
 @figure("survey_response_rate", N_("Opinion survey: response rate"), "callbacks", "percent",
         N_("Households that answered the year's opinion survey (through their personal link, "
            "or told a callback clerk by phone or at the door) / households the survey went "
-           "to (every unit of the estate when the survey was opened). A period counts the "
-           "surveys of the years it touches; each household counts once."))
+           "to: the estate's units that had a resident on record when the survey was "
+           "opened (a vacant unit, or one nobody is known to live in, does not count "
+           "unless it answered). A period counts the surveys of the years it touches; each "
+           "household counts once."))
 def survey_response_rate(db: Database, sc: Scope) -> Result:
     return rate(_answered(sc), _households(sc), db)
 
@@ -52,13 +55,16 @@ def survey_response_rate(db: Database, sc: Scope) -> Result:
 @table("survey_by_building", N_("Opinion survey by building"), "callbacks",
        (N_("Households"), N_("Answered"), N_("Response rate"), N_("Average rating")),
        N_("Per building (by the building itself: two estates may both have a 1栋): the "
-          "households the survey went to, those that answered, the response rate, and the "
-          "average of all their ratings (5 very satisfied to 1 very dissatisfied)."))
+          "households the survey went to (units with a resident on record, or that "
+          "answered), those that answered, the response rate, and the "
+          "average of all their ratings (5 very satisfied to 1 very dissatisfied)."),
+       units=("count", "count", "percent", "rating"))
 def survey_by_building(db: Database, sc: Scope) -> list[Row]:
     sql, base = _surveys_sql(sc)
     rows = []
     for b in db.query(
-            "SELECT l.building_id, b.name, e.name AS estate_name, count(*) AS households,"
+            "SELECT l.building_id, b.name, e.name AS estate_name,"
+            f" sum({surveys.COUNTED_R}) AS households,"
             " count(r.id) AS answered, 1.0 * sum(x.total) / sum(x.n) AS average"
             " FROM survey_links l JOIN buildings b ON b.id = l.building_id"
             " JOIN estates e ON e.id = b.estate_id"
@@ -105,7 +111,8 @@ def _by_answer(sc: Scope, qid: int, column: str, value: int | None) -> Records:
         N_("Very dissatisfied")),
        N_("Each rating question: how many households answered it, the average (5 very "
           "satisfied to 1 very dissatisfied), the share very satisfied or satisfied, and how "
-          "many gave each answer."))
+          "many gave each answer."),
+       units=("count", "rating", "percent", *("count",) * 5))
 def survey_ratings(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for q in _questions(db, sc, "rating"):
@@ -130,7 +137,8 @@ def survey_ratings(db: Database, sc: Scope) -> list[Row]:
 @table("survey_choices", N_("Opinion survey: choices by question"), "callbacks",
        (N_("Answers"), N_("Share")),
        N_("Each option of each choice question: how many households chose it, and its share "
-          "of the households that answered the question."))
+          "of the households that answered the question."),
+       units=("count", "percent"))
 def survey_choices(db: Database, sc: Scope) -> list[Row]:
     rows = []
     for q in _questions(db, sc, "choice"):

@@ -4,8 +4,9 @@
   by a manager on demand or by the schedule (a command with no user); the estate's
   managers are told, in the same transaction;
 - `report.text` (target `report:<id>`): the manager's analysis and improvement measures;
-- `report.issue` (target `report:<id>`): freeze it: the figures computed now, stored as
-  the snapshot with its hash and the rendered document;
+- `report.issue` (target `report:<id>`, payload `early` "1" to issue before the period
+  has ended): freeze it: the figures computed now, stored as the snapshot with its hash
+  and the rendered document;
 - `report.correct` (target `report:<id>`, an issued one): a new version as a draft.
 
 The document is rendered by the web layer (templates, translations), which hands its
@@ -27,6 +28,10 @@ from .jobs import iso
 from .text import N_
 
 TEXT_LIMIT = 5000  # each of the analysis and the measures, in characters
+# Issued before its month (or year) ends, a report leaves out the rest of it for good: a
+# manager may mean to (the month's meeting is on the 28th), but says so.
+NOT_ENDED = N_("This period has not ended yet: work after issuing will not be in the "
+               "report. Tick the box to issue it early anyway, or wait until it ends.")
 Render = Callable[[Mapping[str, Any]], str]  # a snapshot (with its hash) → the document
 _renderer: dict[str, Render] = {}
 
@@ -132,6 +137,9 @@ def issue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if not report["analysis"].strip() or not report["measures"].strip():
         raise Rejected("no_analysis", N_("Write the analysis and the improvement measures "
                                          "before issuing the report."))
+    early = reports.last_day_ahead(report["kind"], report["period"], now)
+    if early is not None and cmd.payload.get("early") not in ("1", 1, True):
+        raise Invalid({"early": NOT_ENDED})
     render = _renderer.get("html")
     if render is None:
         raise RuntimeError("no report renderer: the web app sets one (use_renderer)")
@@ -146,7 +154,8 @@ def issue_command(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         " sha256 = ?, html = ?, updated_at = ?, row_version = row_version + 1 WHERE id = ?",
         [iso(now), user["id"], stored, sha256, reports.compress(document), iso(now),
          report["id"]])
-    audit.record(db, cmd, now, "issue", "report", report["id"], {"sha256": sha256})
+    audit.record(db, cmd, now, "issue", "report", report["id"],
+                 {"sha256": sha256, "early": early is not None})
     return {"report_id": report["id"], "sha256": sha256}
 
 

@@ -22,7 +22,7 @@ import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -61,6 +61,13 @@ def parse_period(kind: str, key: str, now: datetime) -> periods.Period:
     if period.start > periods.local_today(now):
         raise ValueError(f"not begun yet: {key!r}")
     return period
+
+
+def last_day_ahead(kind: str, key: str, now: datetime) -> date | None:
+    """The report's last local day while its period has not ended yet (issued now, it
+    would leave out the rest of the period), else None."""
+    period = parse_period(kind, key, now)
+    return period.end - timedelta(days=1) if periods.local_today(now) < period.end else None
 
 
 # --- Reading ----------------------------------------------------------------------------
@@ -133,7 +140,8 @@ def _figure(db: Database, fig: figures.Figure, kind: str, sc: figures.Scope,
 def _table(db: Database, table: figures.Table, sc: figures.Scope) -> dict[str, Any]:
     rows = table.fn(db, sc)
     return {"key": table.key, "label": table.label, "area": table.area,
-            "columns": list(table.columns), "more": max(0, len(rows) - TABLE_ROWS),
+            "columns": list(table.columns), "units": list(table.units),
+            "more": max(0, len(rows) - TABLE_ROWS),
             "rows": [{"label": r.label, "msgid": r.msgid, "cells": [_value(c) for c in r.cells]}
                      for r in rows[:TABLE_ROWS]]}
 

@@ -98,7 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     # The figures' windows and targets (docs/DOMAIN.md, "Figures and reports"). Targets
     # default to common practice in the trade; the callback rate's is the estate's to decide.
     Setting("rework_window_days", 30, "days",
-            N_("Reopened within this long after completion counts as rework"), "figures"),
+            N_("Reopened within this long after completion counts as rework, and a new job "
+               "of the same unit as a repeat repair"), "figures"),
     Setting("target_on_time_pct", 95, "percent", N_("Target: jobs on time"), "figures"),
     Setting("target_pass_pct", 98, "percent", N_("Target: jobs passed"), "figures"),
     Setting("target_rework_pct", 2, "percent", N_("Target: rework at most"), "figures"),

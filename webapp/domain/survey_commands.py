@@ -97,8 +97,9 @@ def save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
-    """Handler for `survey.status` (`to`: open or closed). Opening gives every household
-    of the estate its personal link; a closed survey takes no more answers."""
+    """Handler for `survey.status` (`to`: open or closed). Opening gives every unit of
+    the estate its personal link, noting whether it has a resident on record; a closed
+    survey takes no more answers."""
     user = _manager(db, cmd)
     survey = _survey(db, cmd, user)
     to = cmd.payload.get("to")
@@ -106,12 +107,15 @@ def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         if not db.execute("SELECT 1 FROM survey_questions WHERE survey_id = ?",
                           [survey["id"]]).fetchone():
             raise Rejected("no_questions", N_("Add at least one question first."))
-        for unit_id, building_id in db.execute(
-                "SELECT id, building_id FROM units WHERE estate_id = ?",
+        # Every unit gets a link (its slip); one with no resident on record is not a
+        # household the response rate counts (surveys.COUNTED).
+        for unit_id, building_id, occupied in db.execute(
+                "SELECT u.id, u.building_id, EXISTS (SELECT 1 FROM residents r"
+                " WHERE r.unit_id = u.id) FROM units u WHERE u.estate_id = ?",
                 [survey["estate_id"]]).fetchall():
-            db.execute("INSERT INTO survey_links (survey_id, unit_id, building_id, token)"
-                       " VALUES (?,?,?,?)",
-                       [survey["id"], unit_id, building_id, surveys.new_token()])
+            db.execute("INSERT INTO survey_links (survey_id, unit_id, building_id, token,"
+                       " occupied) VALUES (?,?,?,?,?)",
+                       [survey["id"], unit_id, building_id, surveys.new_token(), occupied])
         db.execute("UPDATE surveys SET status = 'open', opened_at = ?, version = version + 1"
                    " WHERE id = ?", [iso(now), survey["id"]])
     elif to == "closed" and survey["status"] == "open":
@@ -126,11 +130,13 @@ def status(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
 
 
 def _store(db: Database, cmd: Command, survey: dict[str, Any], unit_id: int, method: str,
-           user_id: int | None, addr: str | None, at: datetime) -> dict[str, Any]:
-    """One household's answer: the rules both ways share."""
+           user_id: int | None, addr: str | None, at: datetime,
+           taken_while_open: bool = False) -> dict[str, Any]:
+    """One household's answer: the rules both ways share. `taken_while_open`: a clerk's
+    answer that waited in the phone's outbox, given before the survey closed."""
     if survey["status"] == "draft":
         raise Rejected("not_open", N_("This survey has not started yet."))
-    if survey["status"] == "closed":
+    if survey["status"] == "closed" and not taken_while_open:
         raise Rejected("closed", N_("This survey has closed. Thank you for your interest."))
     if surveys.response(db, survey["id"], unit_id) is not None:
         raise Rejected("answered", ANSWERED)
@@ -151,7 +157,7 @@ def _store(db: Database, cmd: Command, survey: dict[str, Any], unit_id: int, met
 
 def answer(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     """Handler for `survey.answer` (target `survey:<id>`, no user): a household through its
-    personal link (`token`), within the public pages' per-address hourly limit."""
+    personal link (`token`), within the survey's per-address hourly limit."""
     survey = _survey(db, cmd, None)
     token = surveys.read_token(str(cmd.payload.get("token") or ""))
     found = surveys.link(db, token) if token else None
@@ -159,9 +165,12 @@ def answer(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         raise Rejected("unknown_link", N_("This link does not belong to this survey."))
     addr = address_key(str(cmd.payload.get("remote_addr") or "")[:64])
     limit = estate_settings(db, survey["estate_id"])["survey_answers_per_address_hour"]
+    # Counted per survey: the limit is the survey's estate's, and an address's answers to
+    # another estate's survey (a family with a flat in each) say nothing of this one.
     if survey["status"] == "open" and db.execute(
-            "SELECT count(*) FROM survey_responses WHERE remote_addr = ? AND at > ?",
-            [addr, iso(now - WINDOW)]).fetchone()[0] >= limit \
+            "SELECT count(*) FROM survey_responses WHERE remote_addr = ? AND at > ?"
+            " AND survey_id = ?", [addr, iso(now - WINDOW), survey["id"]]).fetchone()[0] \
+            >= limit \
             and surveys.response(db, survey["id"], found["unit_id"]) is None:
         raise Rejected("limited", N_("Too many answers from here in the last hour. "
                                      "Please try again later."))
@@ -186,8 +195,14 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     method = p.get("method")
     if method not in surveys.RECORD_METHODS:
         raise Invalid({"method": N_("Choose how the answer was given.")})
-    result = _store(db, cmd, survey, unit_id, str(method), user["id"], None,
-                    acted_time(cmd, now))
+    at = acted_time(cmd, now)
+    # What the household said at the door while the survey was open is a fact, as a
+    # callback record is: the outbox bringing it after the close does not lose it. (A
+    # resend of the same op_id never reaches here: sync.apply answers it as before.)
+    taken_while_open = cmd.replayed and survey["closed_at"] is not None \
+        and iso(at) < survey["closed_at"]
+    result = _store(db, cmd, survey, unit_id, str(method), user["id"], None, at,
+                    taken_while_open)
     audit.record(db, cmd, now, "record", "survey", survey["id"],
                  {"unit_id": unit_id, "method": method})
     return result

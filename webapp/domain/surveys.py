@@ -33,6 +33,13 @@ RATINGS = SCALE  # the callback scale's labels, 5 (very satisfied) to 1
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 12
 TITLE_LIMIT, INTRO_LIMIT, QUESTION_LIMIT, OPTION_LIMIT, ANSWER_LIMIT = 100, 2000, 300, 60, 2000
+# Whether a household (`survey_links l`) is in the response rate's base: a unit with a
+# resident on record when the survey opened, or one that answered all the same (someone
+# lives there). Vacant units, and units nobody is known to live in, are left out.
+COUNTED = ("(l.occupied = 1 OR EXISTS (SELECT 1 FROM survey_responses c"
+           " WHERE c.survey_id = l.survey_id AND c.unit_id = l.unit_id))")
+# The same in a query that already joins the household's response as `r`.
+COUNTED_R = "(l.occupied = 1 OR r.id IS NOT NULL)"
 # 16 random bytes, URL-safe: 22 characters, 128 bits; never derived from an id.
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -58,13 +65,14 @@ def get(db: Database, survey_id: int) -> dict[str, Any] | None:
 
 
 def list_surveys(db: Database, estate_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The estates' surveys, newest year first, with households and answers counted."""
+    """The estates' surveys, newest year first, with households (COUNTED) and answers."""
     ids = list(estate_ids)
     if not ids:
         return []
     return list(db.query(
         "SELECT s.id, s.estate_id, s.year, s.title, s.status, e.name AS estate_name,"
-        " (SELECT count(*) FROM survey_links l WHERE l.survey_id = s.id) AS households,"
+        f" (SELECT count(*) FROM survey_links l WHERE l.survey_id = s.id AND {COUNTED})"
+        " AS households,"
         " (SELECT count(*) FROM survey_responses r WHERE r.survey_id = s.id) AS answered"
         " FROM surveys s JOIN estates e ON e.id = s.estate_id"
         f" WHERE s.estate_id IN ({','.join('?' * len(ids))})"
@@ -186,12 +194,13 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def results(db: Database, survey: Mapping[str, Any]) -> dict[str, Any]:
-    """Response rate, each question's results and each building's (by building id)."""
+    """Response rate (households COUNTED; `unoccupied`: the links left out), each
+    question's results and each building's (by building id)."""
     sid = survey["id"]
-    households, answered = db.execute(
-        "SELECT count(*), count(r.id) FROM survey_links l LEFT JOIN survey_responses r"
-        " ON r.survey_id = l.survey_id AND r.unit_id = l.unit_id WHERE l.survey_id = ?",
-        [sid]).fetchone()
+    households, answered, links = db.execute(
+        f"SELECT coalesce(sum({COUNTED_R}), 0), count(r.id), count(*) FROM survey_links l"
+        " LEFT JOIN survey_responses r ON r.survey_id = l.survey_id AND r.unit_id = l.unit_id"
+        " WHERE l.survey_id = ?", [sid]).fetchone()
     methods = dict(db.execute("SELECT method, count(*) FROM survey_responses"
                               " WHERE survey_id = ? GROUP BY method", [sid]).fetchall())
     qs = questions(db, sid)
@@ -231,16 +240,16 @@ def results(db: Database, survey: Mapping[str, Any]) -> dict[str, Any]:
         else:
             entry.update(answers=len(texts.get(q["id"], [])), texts=texts.get(q["id"], []))
         by_question.append(entry)
-    return {"households": households, "answered": answered,
+    return {"households": households, "answered": answered, "unoccupied": links - households,
             "rate": _rate(answered, households), "methods": methods,
             "questions": by_question, "buildings": by_building(db, sid)}
 
 
 def by_building(db: Database, survey_id: int) -> list[dict[str, Any]]:
-    """Households, answers and the average of all ratings, per building (by its id: two
-    estates may both have a 1栋, but a survey is one estate's)."""
+    """Households (COUNTED), answers and the average of all ratings, per building (by its
+    id: two estates may both have a 1栋, but a survey is one estate's)."""
     rows = list(db.query(
-        "SELECT l.building_id, b.name AS building_name, count(*) AS households,"
+        f"SELECT l.building_id, b.name AS building_name, sum({COUNTED_R}) AS households,"
         " count(r.id) AS answered,"
         " (SELECT round(avg(a.rating), 2) FROM survey_answers a JOIN survey_responses r2"
         "  ON r2.id = a.response_id JOIN survey_links l2 ON l2.survey_id = r2.survey_id"

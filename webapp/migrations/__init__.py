@@ -26,6 +26,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0036_handovers,
     m0037_committee,
     m0038_deadlines_early_arrival,
+    m0039_surveys_households,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "m0036_handovers",
     "m0037_committee",
     "m0038_deadlines_early_arrival",
+    "m0039_surveys_households",
 ]

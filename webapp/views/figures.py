@@ -16,7 +16,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import charts
+from .. import charts, figure_text
 from ..args import record_id
 from ..auth import require, utcnow
 from ..csvexport import csv_response
@@ -131,6 +131,16 @@ def home():
     return _page("figures/home.html", c, cards=cards, trends=trends, tables=hot)
 
 
+@bp.app_template_global("column_heading")
+def column_heading(column: str, unit: str) -> str:
+    return figure_text.heading(column, unit)
+
+
+@bp.app_template_global("cell_text")
+def cell_text(value: float | None, unit: str) -> str:
+    return figure_text.cell(value, unit)
+
+
 @bp.app_template_global("sees_figures")
 def sees_figures(area: str) -> bool:
     """For pages: whether the signed-in person may open `area`'s figures."""
@@ -220,11 +230,12 @@ def _scope_line(c: Choice) -> str:
     return "、".join(names)
 
 
-def _export(fmt: str, name: str, header: list[str], rows: list[list[Any]], sheet: str):
+def _export(fmt: str, name: str, header: list[str], rows: list[list[Any]], sheet: str,
+            formats: list[str | None] | None = None):
     filename = f"{name}.{fmt}"
     if fmt == "csv":
         return csv_response(header, rows, filename)
-    return xlsx_response(header, rows, filename, sheet)
+    return xlsx_response(header, rows, filename, sheet, formats or ())
 
 
 def _export_choice(fmt: str) -> Choice:
@@ -246,7 +257,8 @@ def figure_rows(c: Choice, cards: list[figures.Evaluated]) -> list[list[Any]]:
                     _plain(e.previous.value, unit), _plain(e.change, unit),
                     "" if e.target is None else e.target,
                     "" if e.meets is None else (_("Yes") if e.meets else _("No")),
-                    c.period.key if c.period else "", where, e.figure.key])
+                    c.period.key if c.period else "", where,
+                    figure_text.unit_name(unit), e.figure.key])
     return out
 
 
@@ -262,7 +274,7 @@ def area_export(area: str, fmt: str):
     cards = [ev.evaluate(f.key) for f in figures_home.area_figures(area)]
     header = [_("Figure"), _("Value"), _("Counted"), _("Out of"), _("Previous period"),
               _("Change"), _("Target"), _("Meets the target"), _("Period"), _("Estates"),
-              _("Key")]
+              _("Unit of measure"), _("Key")]
     assert c.period is not None
     return _export(fmt, f"figures-{area}-{c.period.key}", header, figure_rows(c, cards),
                    _(AREAS[area]))
@@ -277,11 +289,15 @@ def table_export(key: str, fmt: str):
     _may_see(TABLES[key].area)
     c = _export_choice(fmt)
     table = TABLES[key]
-    rows = [[_(r.label) if r.msgid else r.label, *(_plain(x.value) for x in r.cells)]
+    # Each heading says its unit; the XLSX holds a percentage as a percentage cell.
+    value = figure_text.plain if fmt == "csv" else figure_text.xlsx_value
+    rows = [[_(r.label) if r.msgid else r.label,
+             *(value(x.value, unit) for x, unit in zip(r.cells, table.units, strict=True))]
             for r in _evaluator(c).rows(key)]
     assert c.period is not None
-    header = ["", *(_(col) for col in table.columns)]
-    return _export(fmt, f"{key}-{c.period.key}", header, rows, _(table.label))
+    header = ["", *(figure_text.heading(col, unit) for col, unit in table.headings)]
+    formats = [None, *(figure_text.XLSX_FORMATS.get(unit) for unit in table.units)]
+    return _export(fmt, f"{key}-{c.period.key}", header, rows, _(table.label), formats)
 
 
 @bp.app_template_global()

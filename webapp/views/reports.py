@@ -90,8 +90,11 @@ def _page(report: dict[str, Any], errors: dict[str, str] | None = None, status: 
     whose post was invalid (nothing stored), which keeps its op_id for the resend; every
     other form starts with a new one."""
     db = get_db()
+    early = reports.last_day_ahead(report["kind"], report["period"], utcnow()) \
+        if report["status"] == "draft" else None
     context: dict[str, Any] = {
         "report": report, "errors": errors or {}, "keep": keep, "saved": saved,
+        "ends": early,
         "values": values or {"analysis": report["analysis"], "measures": report["measures"]},
     }
     if not is_partial():  # the document is computed only when it is shown
@@ -144,7 +147,11 @@ def issue(report_id: int):
     report = _report(report_id)
     if request.form.get("confirm") != "1":
         return _page(report, {"confirm": CONFIRM}, 422, keep="issue")
-    outcome = commands.run("report.issue", f"report:{report_id}", {})
+    try:
+        outcome = commands.run("report.issue", f"report:{report_id}",
+                               {"early": request.form.get("early", "")[:1]})
+    except Invalid as exc:  # the period has not ended and that was not confirmed
+        return _page(report, exc.errors, 422, keep="issue")
     if not outcome.ok:
         return _refused(report, outcome)
     return redirect(url_for("reports.show", report_id=report_id, issued=1), 303)
