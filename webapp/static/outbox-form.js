@@ -28,6 +28,9 @@
 
   function collect(form, item) {
     var data = new FormData(form), files = [], hidden = hiddenNames(form);
+    // Fields the form names as lists (data-lists: boxes sharing a name) go as a list.
+    var lists = (form.dataset.lists || "").split(" ").filter(Boolean);
+    lists.forEach(function (name) { item.fields[name] = []; });
     data.forEach(function (value, name) {
       if (hidden[name]) return;
       if (value instanceof Blob) {
@@ -35,7 +38,8 @@
         return;
       }
       if (/^(csrf_token|op_id|device_id|device_time|base_version|signature_data)$/.test(name)) return;
-      item.fields[name] = value;
+      if (lists.indexOf(name) >= 0) item.fields[name].push(value);
+      else item.fields[name] = value;
     });
     var steps = files.map(function (f) {
       return App.resizePhoto(f[1]).then(function (blob) { return keep(blob, f[0], item); })
@@ -121,7 +125,9 @@
     if (item.state === "synced") {
       // Never reloaded over what another form holds typed (drafts.js): the page follows.
       if (App.holdsInput(form)) return window.Queued.applied(item);
-      location.assign(item.return_url || res.redirect || location.pathname);
+      // data-return-answer: the page the server named (a record it has just made).
+      var made = form.hasAttribute("data-return-answer") && res.redirect;
+      location.assign(made || item.return_url || res.redirect || location.pathname);
       return;
     }
     if (item.state === "attention" && res.status === "invalid") {

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sync import Invalid
 from sync.fields import maybe_id
 
-from .. import commands
+from .. import commands, payloads
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import handovers
@@ -99,8 +99,10 @@ def new():
     values.update(estate_id=form.get("estate_id", "")[:20], post=form.get("post", "")[:20],
                   checked=[c[:20] for c in form.getlist("checked")[:handovers.ITEMS_MAX]])
     try:
-        outcome = commands.run("handover.record",
-                               f"estate:{maybe_id(values['estate_id']) or 0}", dict(values))
+        # The same payload as the phone's outbox sends (payloads.OUTBOX).
+        outcome = commands.run("handover.record", "handover:new", payloads.handover_payload(
+            {**{k: form.get(k, "") for k in (*handovers.TEXT_FIELDS, "estate_id", "post")},
+             "checked": form.getlist("checked")}))
     except Invalid as exc:
         return _form_page(values, exc.errors, 422)
     if not outcome.ok:
@@ -133,8 +135,9 @@ def acknowledge(handover_id: int):
     try:
         image = commands.save_data_url(request.form.get("signature_data", ""), "signature")
         outcome = commands.run("handover.acknowledge", f"handover:{handover_id}",
-                               {"signature_image": image,
-                                "strokes": request.form.get("strokes", "")})
+                               payloads.handover_ack_payload(
+                                   {"signature_image": image,
+                                    "strokes": request.form.get("strokes", "")}))
     except Invalid as exc:
         return _detail_page(handover, exc.errors, status=422)
     if not outcome.ok:
