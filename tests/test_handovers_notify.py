@@ -71,7 +71,7 @@ def test_the_incoming_shift_may_mute_it_and_it_reads_in_chinese(db):
                            [f"handover:{handover}"]).fetchone()
     title, body = notifications.render("handover.recorded", json.loads(params),
                                        "zh_CN")
-    assert title == "服务台交班给你" and body.startswith("林客服：夜间平稳")
+    assert title == "客服交班待你确认" and body.startswith("林客服：夜间平稳")
     assert notifications.link(f"handover:{handover}") == f"/handovers/{handover}"
 
 
