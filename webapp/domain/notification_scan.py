@@ -1,7 +1,7 @@
 """The periodic scan (the worker's tick, `flask notify-scan`): deadline warnings (about to
 pass, passed), callbacks due today and overdue, complaints a month unresolved, owners'
-committee work falling due, shift handovers not acknowledged in time; each told once (announcements' dedupe), through
-notifications.announce."""
+committee work falling due, shift handovers not acknowledged in time; each told once
+(announcements' dedupe), through notifications.announce."""
 
 from __future__ import annotations
 

@@ -254,11 +254,14 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [CATALOGS.get(locale, "zh")])
 
 
+TRANSLATED_PARAMS = ("step", "reason", "item", "post")  # params that are msgids
+
+
 def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]:
     """(title, body) of an announcement, short, in the language."""
     t = translations(locale).ugettext
     rule = RULES[kind]
-    values = {k: (t(v) if k in ("step", "reason", "item", "post") else v) for k, v in params.items()}
+    values = {k: (t(v) if k in TRANSLATED_PARAMS else v) for k, v in params.items()}
     try:
         return t(rule.title) % values, t(rule.body) % values
     except (KeyError, TypeError, ValueError):  # params from an older version of a rule
