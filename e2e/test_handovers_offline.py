@@ -64,13 +64,19 @@ def test_a_guard_hands_over_and_the_next_signs_with_no_signal(new_context, serve
     (record,) = [i for i in outbox_items(page) if i["kind"] == "handover.record"]
     assert (record["target"], record["state"]) == ("handover:new", "saved")
     assert server.query("SELECT id FROM handovers WHERE happened = ?", [marker]) == []
+    # "Continue" opens the kept log, which lists the handover waiting on the phone.
+    page.locator("[data-queued] [data-continue]").click()
+    expect(page).to_have_url("/handovers")
+    waiting = page.locator("[data-queued-handover-row]")
+    expect(waiting).to_have_count(1)
+    expect(waiting.locator("[data-text]")).to_have_text(marker)
 
     ctx.set_offline(False)  # signal again: sent once
     page.goto("/outbox")
     expect_pending(page, 0, timeout=20_000)
     (handover,) = server.query("SELECT id, checklist FROM handovers WHERE happened = ?",
                                [marker])
-    # The shared items ticked went as a list (boxes sharing a name).
+    # The shared items ticked went with it.
     assert [k for k, _label, ok in json.loads(handover["checklist"]) if ok] == ["keys", "radios"]
     handover_id = handover["id"]
     ctx.close()

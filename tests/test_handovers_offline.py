@@ -52,7 +52,7 @@ def batch(client, *items):
 
 
 FIELDS = {"estate_id": "1", "post": "security", "happened": "夜间巡逻无异常，东门道闸已报修。",
-          "open_items": "东门道闸待修", "checked": ["keys", "radios"]}
+          "open_items": "东门道闸待修", "checked_keys": "1", "checked_radios": "1"}
 
 
 def test_a_handover_recorded_with_no_signal_counts_once_at_the_time_it_was_made(
@@ -166,11 +166,12 @@ def test_the_forms_queue_in_the_outbox(client, auth):
     form = Page(client.get("/handovers/new").get_data(as_text=True))
     (record,) = [d for d in form.data if d.get("data-command") == "handover.record"]
     assert add <= set(record) and record["data-target"] == "handover:new"
-    assert record["data-lists"] == "checked" and "data-return-answer" in record
+    assert "data-return-answer" in record  # sent with signal: opens what was made
+    assert {d["data-check"]: d["name"] for d in form.data if "data-check" in d} == {
+        k: f"checked_{k}" for k in handovers.CHECKLIST}  # a box each: one field each
     (happened,) = [d for d in form.data if d.get("data-field") == "happened"]
     assert "required" in happened  # no signal: the phone checks what the server would
-    made = client.post("/handovers/new", data={**FIELDS, "checked": ["keys"],
-                                               "op_id": str(uuid.uuid4())})
+    made = client.post("/handovers/new", data={**FIELDS, "op_id": str(uuid.uuid4())})
     assert made.status_code == 303
     auth.logout()
     auth.login("sec_lead")  # the supervisor stands in for the security post

@@ -122,12 +122,11 @@ def survey_payload(f: Fields) -> dict[str, Any]:
 
 def handover_payload(f: Fields) -> dict[str, Any]:
     """A shift's handover: the estate and post, the typed text, the shared items ticked
-    (`checked`, a list: the online form's repeated field, the outbox's list)."""
-    checked = f.get("checked") or []
+    (a box each, `checked_<item key>`)."""
+    checked = [k[len("checked_"):] for k in f
+               if k.startswith("checked_") and len(k) <= 40 and _s(f, k)]
     return {"estate_id": _s(f, "estate_id"), "post": _s(f, "post"),
-            **{k: _s(f, k) for k in HANDOVER_TEXT},
-            "checked": [text(c, 20) for c in checked[:HANDOVER_ITEMS] if isinstance(c, str)]
-            if isinstance(checked, list) else []}
+            **{k: _s(f, k) for k in HANDOVER_TEXT}, "checked": checked[:HANDOVER_ITEMS]}
 
 
 def handover_ack_payload(f: Fields) -> dict[str, Any]:

@@ -22,10 +22,7 @@
     var values = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!typed(el)) return;
-      if (el.type === "checkbox") {
-        // Boxes may share a name (the handover's shared items): each box by its value.
-        if (el.checked) values[el.name + "=" + el.value] = true;
-      } else if (el.type === "radio") {
+      if (el.type === "radio" || el.type === "checkbox") {
         if (el.checked) values[el.name] = el.value;
       } else if (el.value) {
         values[el.name] = el.value;
@@ -43,12 +40,8 @@
     try { values = JSON.parse(localStorage.getItem(key(form)) || "null"); } catch (e) { values = null; }
     if (!values) return;
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (el.type === "checkbox" && typed(el)) {
-        el.checked = !!values[el.name + "=" + el.value];
-        return;
-      }
       if (!typed(el) || !(el.name in values)) return;
-      if (el.type === "radio") {
+      if (el.type === "radio" || el.type === "checkbox") {
         el.checked = el.value === values[el.name];
       } else if (!el.value || el.tagName === "SELECT") {
         el.value = values[el.name];  // what the server filled in after an error stays

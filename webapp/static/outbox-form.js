@@ -1,7 +1,7 @@
 /* A field form (data-outbox) is kept in the phone's outbox (outbox.js) before anything
    is sent: its fields, its photos (App.resizePhoto) and the drawn signature as PNG.
-   Then everything waiting is sent; what came back is shown on the form. The submit
-   guard (submit-guard.js) hands the form over through App.keepForm. */
+   Then everything waiting is sent; what came back is shown on the form (or, sent, the
+   page the server named for a data-return-answer form: what it made). The submit guard (submit-guard.js) hands the form over through App.keepForm. */
 (function () {
   "use strict";
   var App = window.App, Outbox = window.Outbox;
@@ -28,9 +28,6 @@
 
   function collect(form, item) {
     var data = new FormData(form), files = [], hidden = hiddenNames(form);
-    // Fields the form names as lists (data-lists: boxes sharing a name) go as a list.
-    var lists = (form.dataset.lists || "").split(" ").filter(Boolean);
-    lists.forEach(function (name) { item.fields[name] = []; });
     data.forEach(function (value, name) {
       if (hidden[name]) return;
       if (value instanceof Blob) {
@@ -38,8 +35,7 @@
         return;
       }
       if (/^(csrf_token|op_id|device_id|device_time|base_version|signature_data)$/.test(name)) return;
-      if (lists.indexOf(name) >= 0) item.fields[name].push(value);
-      else item.fields[name] = value;
+      item.fields[name] = value;
     });
     var steps = files.map(function (f) {
       return App.resizePhoto(f[1]).then(function (blob) { return keep(blob, f[0], item); })
@@ -125,9 +121,8 @@
     if (item.state === "synced") {
       // Never reloaded over what another form holds typed (drafts.js): the page follows.
       if (App.holdsInput(form)) return window.Queued.applied(item);
-      // data-return-answer: the page the server named (a record it has just made).
-      var made = form.hasAttribute("data-return-answer") && res.redirect;
-      location.assign(made || item.return_url || res.redirect || location.pathname);
+      location.assign((form.hasAttribute("data-return-answer") && res.redirect) ||  // made now
+        item.return_url || res.redirect || location.pathname);
       return;
     }
     if (item.state === "attention" && res.status === "invalid") {

@@ -95,14 +95,13 @@ def new():
                       post=request.args.get("post", "")[:20], checked=[])
         return _form_page(values, {})
     form = request.form
+    # The same payload as the phone's outbox sends (payloads.OUTBOX).
+    payload = payloads.handover_payload(form.to_dict())
     values = {k: form.get(k, "")[:handovers.TEXT_MAX] for k in handovers.TEXT_FIELDS}
     values.update(estate_id=form.get("estate_id", "")[:20], post=form.get("post", "")[:20],
-                  checked=[c[:20] for c in form.getlist("checked")[:handovers.ITEMS_MAX]])
+                  checked=payload["checked"])
     try:
-        # The same payload as the phone's outbox sends (payloads.OUTBOX).
-        outcome = commands.run("handover.record", "handover:new", payloads.handover_payload(
-            {**{k: form.get(k, "") for k in (*handovers.TEXT_FIELDS, "estate_id", "post")},
-             "checked": form.getlist("checked")}))
+        outcome = commands.run("handover.record", "handover:new", payload)
     except Invalid as exc:
         return _form_page(values, exc.errors, 422)
     if not outcome.ok:
