@@ -191,7 +191,7 @@ def png_data_url() -> str:
 def record_page(client, **extra):
     data = {"op_id": str(uuid.uuid4()), "estate_id": "1", "post": "desk",
             "happened": "夜班：2栋电梯困人已解救", "open_items": "3栋水泵待修",
-            "checked": ["keys", "logbooks"], **extra}
+            "checked_keys": "1", "checked_logbooks": "1", **extra}
     return client.post("/handovers/new", data=data)
 
 

@@ -156,7 +156,9 @@ def test_every_rule_is_tested_here():
         "job.public_report", "job.edited", "job.notify_passed", "complaint.major",
         "complaint.dispatched",
         "callback.due_today", "callback.overdue", "routine.published", "step.refused",
-        "report.drafted", "committee.due"}
+        "report.drafted", "committee.due",
+        # Who hears of them: tests/test_handovers_notify.py.
+        "handover.recorded", "handover.unacknowledged"}
 
 
 # --- Deliveries, quiet hours, muting ----------------------------------------------------

@@ -12,6 +12,8 @@ from typing import Any
 
 from sync.fields import LONG_FIELDS, TEXT_LIMIT, text
 
+from .domain.handovers import ITEMS_MAX as HANDOVER_ITEMS
+from .domain.handovers import TEXT_FIELDS as HANDOVER_TEXT
 from .i18n import to_utc
 
 Fields = Mapping[str, Any]
@@ -118,6 +120,20 @@ def survey_payload(f: Fields) -> dict[str, Any]:
     return {"unit_id": _s(f, "unit_id"), "method": _s(f, "method"), "answers": answers}
 
 
+def handover_payload(f: Fields) -> dict[str, Any]:
+    """A shift's handover: the estate and post, the typed text, the shared items ticked
+    (a box each, `checked_<item key>`)."""
+    checked = [k[len("checked_"):] for k in f
+               if k.startswith("checked_") and len(k) <= 40 and _s(f, k)]
+    return {"estate_id": _s(f, "estate_id"), "post": _s(f, "post"),
+            **{k: _s(f, k) for k in HANDOVER_TEXT}, "checked": checked[:HANDOVER_ITEMS]}
+
+
+def handover_ack_payload(f: Fields) -> dict[str, Any]:
+    """The incoming person's signature: its stored hash and its strokes."""
+    return {"signature_image": _s(f, "signature_image"), "strokes": _s(f, "strokes")}
+
+
 def _job(action: str) -> Callable[[Fields], dict[str, Any]]:
     return lambda fields: job_payload(action, fields)
 
@@ -130,4 +146,6 @@ OUTBOX: dict[str, Callable[[Fields], dict[str, Any]]] = {
     "inspection.record": inspection_payload,
     "feedback.create": feedback_payload,
     "survey.record": survey_payload,
+    "handover.record": handover_payload,
+    "handover.acknowledge": handover_ack_payload,
 }

@@ -1,6 +1,8 @@
 """Command handlers for shift handovers: the outgoing person records the shift
 (`handover.record`), the incoming person acknowledges it with a signature
-(`handover.acknowledge`), once, and never their own."""
+(`handover.acknowledge`), once, and never their own. Both may come from a phone's outbox
+hours later: their times are when the person acted (sync.acted_time), and the shift's
+counts are made when the command applies, for the window that ended then."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from sync import Command, Handler, Invalid, Rejected, fields
+from sync import Command, Handler, Invalid, Rejected, acted_time, fields
 
-from . import access, audit, people
+from . import access, audit, notifications, people
 from .handovers import (
     ITEM_MAX,
     ITEMS_MAX,
@@ -50,8 +52,10 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         checked = []
     if errors:
         raise Invalid(errors)
-    start = window_start(db, estate_id, post, now)
-    counts = summary(db, estate_id, start, now)
+    # Recorded with no signal, sent later: the shift ended when the person handed over.
+    at = acted_time(cmd, now)
+    start = window_start(db, estate_id, post, at)
+    counts = summary(db, estate_id, start, at)
     checklist = [[key, label, key in checked] for key, label in items(db, estate_id)]
     handover_id = db.execute(
         "INSERT INTO handovers (estate_id, post, window_start, happened, cause, actions,"
@@ -59,10 +63,16 @@ def record(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
         " recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [estate_id, post, start, *(values[k] for k in TEXT_FIELDS),
          json.dumps(checklist, ensure_ascii=False), json.dumps(counts),
-         search_text(values, user["display_name"]), user["id"], iso(now)]).lastrowid
+         search_text(values, user["display_name"]), user["id"], iso(at)]).lastrowid
     assert handover_id is not None
     audit.record(db, cmd, now, "record", "handover", handover_id,
                  {"post": post, "window_start": start, "summary": counts})
+    handover = get(db, handover_id)
+    assert handover is not None
+    # The incoming shift hears of it in this transaction (a refused or invalid one: none).
+    notifications.announce(db, "handover.recorded", target=f"handover:{handover_id}",
+                           estate_id=estate_id, params=notifications.handover_params(handover),
+                           now=now, op_id=cmd.op_id, post=post, actor=user["id"])
     return {"handover_id": handover_id, "version": 1}
 
 
@@ -87,9 +97,11 @@ def acknowledge(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     if access.unusable_files(db, cmd.user_id, [image]):
         raise Invalid({"signature": N_("The signature has not been uploaded yet.")})
     version = handover["version"] + 1
+    # When the person signed (from the outbox: on the phone), never before the handover.
+    at = max(iso(acted_time(cmd, now)), handover["recorded_at"])
     db.execute("UPDATE handovers SET acknowledged_by = ?, acknowledged_at = ?,"
                " signature_sha256 = ?, signature_strokes = ?, version = ? WHERE id = ?",
-               [user["id"], iso(now), image,
+               [user["id"], at, image,
                 fields.text(cmd.payload.get("strokes"), fields.LONG_FIELDS["strokes"]) or None,
                 version, handover_id])
     audit.record(db, cmd, now, "acknowledge", "handover", handover_id,

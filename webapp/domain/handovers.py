@@ -26,6 +26,8 @@ POSTS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "desk": ("desk",), "guard": ("security",), "technician": ("plant_room",),
     "supervisor": tuple(POSTS),
 }
+# Whose department's supervisor answers for a post (reminded of an unacknowledged handover).
+POST_DEPARTMENTS = {"desk": "service", "security": "security", "plant_room": "maintenance"}
 # The shared items checked at every handover (keys, radios, logbooks).
 CHECKLIST = {"keys": N_("Keys"), "radios": N_("Radios"), "logbooks": N_("Logbooks"),
              "access_cards": N_("Access cards")}
@@ -53,6 +55,12 @@ def iso(value: datetime) -> str:
 def posts_for(role: str) -> tuple[str, ...]:
     """The posts a role hands over (none for a role that only reads)."""
     return POSTS_BY_ROLE.get(role, ())
+
+
+def on_duty_roles(post: str) -> tuple[str, ...]:
+    """The roles whose own post this is: the incoming shift is among their people (the
+    supervisor, who stands in for any post, is not told of every handover)."""
+    return tuple(r for r, posts in POSTS_BY_ROLE.items() if post in posts and r != "supervisor")
 
 
 def checklist(db: Database, estate_id: int) -> list[tuple[str, str]]:

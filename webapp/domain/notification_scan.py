@@ -1,7 +1,7 @@
 """The periodic scan (the worker's tick, `flask notify-scan`): deadline warnings (about to
 pass, passed), callbacks due today and overdue, complaints a month unresolved, owners'
-committee work falling due; each told once (announcements' dedupe), through
-notifications.announce."""
+committee work falling due, shift handovers not acknowledged in time; each told once
+(announcements' dedupe), through notifications.announce."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from . import committee, people
+from . import committee, handovers, people
 from .deadlines import job_deadlines
 from .jobs import CLASSES, iso
-from .notifications import _local, announce, complaint_major, job_params
+from .notifications import _local, announce, complaint_major, handover_params, job_params
 from .settings import estate_settings
 from .transactions import write_tx
 from .workdays import LOCAL, local_date
@@ -23,6 +23,9 @@ from .workdays import LOCAL, local_date
 # worker was stopped): the board shows it; a message now would only be noise.
 SCAN_CATCH_UP = timedelta(hours=2)
 OPEN_JOBS = ("new", "pooled", "assigned", "accepted", "arrived", "paused")
+# A handover's reminder hour passed longer ago than this is not news: one sent from a
+# phone's outbox up to a day late is still reminded of, the log shows the rest.
+HANDOVER_CATCH_UP = timedelta(days=1)
 CLOCK_START = "max(received_at, coalesce(agreed_at, ''), coalesce(reopened_at, ''))"
 
 
@@ -152,9 +155,33 @@ def _committee_reminders(db: Database, estate_id: int, now: datetime) -> int:
     return made
 
 
+def _handover_reminders(db: Database, estate_id: int, settings: Mapping[str, int],
+                        now: datetime) -> int:
+    """Handovers still unacknowledged `handover_reminder_hours` after they were recorded,
+    to the post's supervisors: once each (recorded_at is when the person handed over, so
+    one that arrives late from a phone is reminded of at the next scan)."""
+    due = now - timedelta(hours=settings["handover_reminder_hours"])
+    made = 0
+    for (handover_id,) in db.execute(
+            "SELECT h.id FROM handovers h WHERE h.estate_id = ? AND h.acknowledged_at IS NULL"
+            " AND h.recorded_at > ? AND h.recorded_at <= ? AND NOT EXISTS (SELECT 1 FROM"
+            " announcements a WHERE a.dedupe = 'handover.unacknowledged:' || h.id)"
+            " ORDER BY h.recorded_at, h.id",
+            [estate_id, iso(due - HANDOVER_CATCH_UP), iso(due)]).fetchall():
+        handover = handovers.get(db, handover_id)
+        assert handover is not None
+        if announce(db, "handover.unacknowledged", target=f"handover:{handover_id}",
+                    estate_id=estate_id, params=handover_params(handover), now=now,
+                    dedupe=f"handover.unacknowledged:{handover_id}",
+                    department=handovers.POST_DEPARTMENTS[handover["post"]]):
+            made += 1
+    return made
+
+
 def scan(db: Database, now: datetime) -> int:
-    """Deadline warnings (about to pass, passed), callbacks due today and overdue, and
-    complaints a month unresolved: each told once. Returns the announcements made."""
+    """Deadline warnings (about to pass, passed), callbacks due today and overdue,
+    complaints a month unresolved, committee work and handovers not acknowledged: each
+    told once. Returns the announcements made."""
     made = 0
     for (estate_id,) in db.execute("SELECT id FROM estates ORDER BY id").fetchall():
         settings = estate_settings(db, estate_id)
@@ -163,4 +190,5 @@ def scan(db: Database, now: datetime) -> int:
             made += _callback_warnings(db, estate_id, now)
             made += _complaints_turned_major(db, estate_id, settings, now)
             made += _committee_reminders(db, estate_id, now)
+            made += _handover_reminders(db, estate_id, settings, now)
     return made

@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from sync import Command, fields
 
-from . import people
+from . import handovers, people
 from .callbacks import POOL_ROLES
 from .jobs import iso
 from .text import N_
@@ -104,6 +104,15 @@ RULES: dict[str, Rule] = {
                           N_("Owners' committee: due by %(due)s"), N_("%(item)s: %(name)s"),
                           groups=("desk", "managers"), robot=False,
                           capability="committee.record"),
+    # The incoming shift: the estate's people whose own post it is (handovers.on_duty_roles).
+    "handover.recorded": Rule(N_("A shift handed over at my post"),
+                              N_("%(post)s handed over to you"), N_("%(name)s: %(text)s"),
+                              groups=("post",), robot=False, capability="handover.record"),
+    # Unacknowledged past the estate's `handover_reminder_hours`: once, to its supervisors.
+    "handover.unacknowledged": Rule(N_("A handover not acknowledged in time"),
+                                    N_("%(post)s handover not acknowledged"),
+                                    N_("Handed over at %(at)s by %(name)s: %(text)s"),
+                                    groups=("supervisors",), robot=False),
     "step.refused": Rule(N_("A step of mine refused"),
                          N_("Job %(number)s: %(step)s not accepted"), N_("%(reason)s"),
                          robot=False),
@@ -127,9 +136,10 @@ REASONS = {  # Rejected codes, as the worker's message says them
 
 
 def _members(db: Database, estate_id: int, group: str, department: str | None,
-             pool: str | None, capability: str | None) -> list[int]:
+             pool: str | None, capability: str | None, post: str | None = None) -> list[int]:
     """The active users of the estate in one of a rule's groups (whose role has the
-    capability, when one is named)."""
+    capability, when one is named). "post": the people whose own post it is;
+    "supervisors": the department's supervisors, else (none) the estate's managers."""
     sql = ("SELECT u.id FROM users u JOIN user_estates ue ON ue.user_id = u.id "
            "WHERE ue.estate_id = ? AND u.active = 1 AND ")
     if capability is not None:
@@ -141,6 +151,14 @@ def _members(db: Database, estate_id: int, group: str, department: str | None,
         return [r[0] for r in db.execute(sql + "u.role = 'manager'", [estate_id])]
     if group == "department" and department:
         return [r[0] for r in db.execute(sql + "u.department = ?", [estate_id, department])]
+    if group == "post" and post:
+        roles = handovers.on_duty_roles(post)
+        return [r[0] for r in db.execute(
+            sql + f"u.role IN ({','.join('?' * len(roles))})", [estate_id, *roles])]
+    if group == "supervisors":
+        found = [r[0] for r in db.execute(sql + "u.role = 'supervisor' AND u.department = ?",
+                                          [estate_id, department])]
+        return found or _members(db, estate_id, "managers", None, None, capability)
     if group == "pool" and pool:
         if pool in POOL_ROLES:
             return [r[0] for r in db.execute(sql + "u.role = ?", [estate_id, POOL_ROLES[pool]])]
@@ -177,10 +195,12 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
              params: Mapping[str, Any], now: datetime, op_id: str | None = None,
              dedupe: str | None = None, department: str | None = None,
              users: Iterable[int | None] = (), actor: int | None = None,
-             pool: str | None = None, urgent: bool = False) -> int | None:
+             pool: str | None = None, urgent: bool = False,
+             post: str | None = None) -> int | None:
     """Record an event and who is told of it, with the deliveries to queue, in the caller's
     transaction. `users` are told personally; the rule's groups too, unless they muted the
-    kind. The actor is never told of their own step. None when `dedupe` was seen. Urgent
+    kind (`post`: the handover post a "post" group means). The actor is never told of
+    their own step. None when `dedupe` was seen. Urgent
     (the rule's, or `urgent` for this event: an emergency job) goes through quiet hours."""
     rule = RULES[kind]
     urgent = urgent or rule.urgent
@@ -198,7 +218,7 @@ def announce(db: Database, kind: str, *, target: str, estate_id: int,
         if uid is not None:
             told[uid] = True
     for group in rule.groups:
-        for uid in _members(db, estate_id, group, department, pool, rule.capability):
+        for uid in _members(db, estate_id, group, department, pool, rule.capability, post):
             told.setdefault(uid, False)
     told.pop(actor, None)  # type: ignore[arg-type]
     for uid, personal in told.items():
@@ -234,11 +254,14 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [CATALOGS.get(locale, "zh")])
 
 
+TRANSLATED_PARAMS = ("step", "reason", "item", "post")  # params that are msgids
+
+
 def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]:
     """(title, body) of an announcement, short, in the language."""
     t = translations(locale).ugettext
     rule = RULES[kind]
-    values = {k: (t(v) if k in ("step", "reason", "item") else v) for k, v in params.items()}
+    values = {k: (t(v) if k in TRANSLATED_PARAMS else v) for k, v in params.items()}
     try:
         return t(rule.title) % values, t(rule.body) % values
     except (KeyError, TypeError, ValueError):  # params from an older version of a rule
@@ -246,7 +269,8 @@ def render(kind: str, params: Mapping[str, Any], locale: str) -> tuple[str, str]
 
 
 LINKS = {"job": "/jobs/{}", "complaint": "/complaints/{}", "callback": "/callbacks/{}",
-         "report": "/reports/{}", "committee": "/committee?estate={}"}
+         "report": "/reports/{}", "committee": "/committee?estate={}",
+         "handover": "/handovers/{}"}
 
 
 # Kinds that open somewhere else than their record (none now: a refused step's job opens
@@ -288,6 +312,14 @@ def job_params(db: Database, job_id: int) -> dict[str, Any]:
     number, text, estate, building, unit = row
     place = estate + (f" {building}-{unit}" if unit else "")
     return {"number": number, "place": place, "text": text[:60]}
+
+
+def handover_params(handover: Mapping[str, Any]) -> dict[str, Any]:
+    """What a handover's messages say: its post (a msgid), who wrote it, when, and the
+    start of what happened."""
+    return {"post": handovers.POSTS[handover["post"]], "name": handover["recorded_name"],
+            "at": _local(datetime.fromisoformat(handover["recorded_at"])),
+            "text": handover["happened"][:60]}
 
 
 # --- Events from commands ---------------------------------------------------------------

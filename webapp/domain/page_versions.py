@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from . import estates, feedback, settings
+from . import estates, feedback, handovers, settings
 from .callbacks import iso
 
 # What many pages show and changes rarely, besides the estates' settings (read as they
@@ -146,3 +146,15 @@ def feedback_form(db: Database, estate_ids: list[int]) -> str:
 def feedback_sent(db: Database, user_id: int) -> str:
     """The worker's sent feedback and what the desk made of it."""
     return token(feedback.mine(db, user_id))
+
+
+def handover_pages(db: Database, user: Mapping[str, Any],
+                   estate_ids: list[int]) -> tuple[str, dict[int, str]]:
+    """The handover log as the user reads it (its rows), and per handover waiting for
+    this person's signature (unacknowledged, of their own post, someone else's) its row,
+    which is all its page shows (one query: the log lists the unacknowledged first)."""
+    rows = handovers.listing(db, estate_ids, handovers.visible_posts(user))
+    mine = handovers.posts_for(user["role"])
+    waiting = {r["id"]: token(r) for r in rows if not r["acknowledged_at"]
+               and r["post"] in mine and r["recorded_by"] != user["id"]}
+    return token(rows), waiting

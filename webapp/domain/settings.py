@@ -44,6 +44,7 @@ SECTIONS = {
     "public": N_("Reports from QR codes"),
     "figures": N_("Figures and targets"),
     "committee": N_("Owners' committee"),
+    "handovers": N_("Shift handovers"),
 }
 # Values the company's procedures lost or never gave are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
@@ -125,6 +126,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("committee_reminder_days", 3, "days",
             N_("Remind the desk and managers of committee work due, before it falls due, by"),
             "committee"),
+    # Shift handovers (docs/DOMAIN.md, "Shift handover").
+    Setting("handover_reminder_hours", 2, "hours",
+            N_("Remind the supervisor of a handover not acknowledged after"), "handovers"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -1,7 +1,7 @@
 /* A field form (data-outbox) is kept in the phone's outbox (outbox.js) before anything
    is sent: its fields, its photos (App.resizePhoto) and the drawn signature as PNG.
-   Then everything waiting is sent; what came back is shown on the form. The submit
-   guard (submit-guard.js) hands the form over through App.keepForm. */
+   Then everything waiting is sent; what came back is shown on the form (or, sent, the
+   page the server named for a data-return-answer form: what it made). The submit guard (submit-guard.js) hands the form over through App.keepForm. */
 (function () {
   "use strict";
   var App = window.App, Outbox = window.Outbox;
@@ -121,7 +121,8 @@
     if (item.state === "synced") {
       // Never reloaded over what another form holds typed (drafts.js): the page follows.
       if (App.holdsInput(form)) return window.Queued.applied(item);
-      location.assign(item.return_url || res.redirect || location.pathname);
+      location.assign((form.hasAttribute("data-return-answer") && res.redirect) ||  // made now
+        item.return_url || res.redirect || location.pathname);
       return;
     }
     if (item.state === "attention" && res.status === "invalid") {

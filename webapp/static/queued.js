@@ -97,6 +97,23 @@
     var empty = list.querySelector("[data-empty]");
     if (empty) empty.hidden = !!list.querySelector("[data-queued-feedback-row]");
   }
+  // The handover log: handovers recorded on this phone and not sent yet, on top.
+  function showHandovers(items) {
+    var list = document.querySelector("[data-handover-list]");
+    var tpl = list && list.querySelector("template[data-queued-handover]");
+    if (!tpl) return;
+    list.querySelectorAll("[data-queued-handover-row]").forEach(function (r) { r.remove(); });
+    items.filter(function (i) { return i.kind === "handover.record" && waiting(i); })
+      .forEach(function (i) {
+        var row = tpl.content.firstElementChild.cloneNode(true);
+        row.querySelector("[data-when]").textContent = when(i.device_time);
+        row.querySelector("[data-text]").textContent = (i.fields.happened || "").slice(0, 60);
+        tpl.after(row);
+      });
+    var empty = list.querySelector("[data-empty]");
+    if (empty) empty.hidden = !!list.querySelector("[data-queued-handover-row]");
+  }
+
   // The sign page: what the resident signs for, also when it is only on this phone.
   function showQueuedWork(items) {
     var line = document.querySelector("[data-work-done]");
@@ -166,7 +183,7 @@
     show: function () {
       if (!Outbox) return;
       Outbox.all().then(function (items) {
-        [renderOutbox, showSteps, showQueuedWork, showRound, showFeedback]
+        [renderOutbox, showSteps, showQueuedWork, showRound, showFeedback, showHandovers]
           .forEach(function (show) { show(items); });
       });
     }

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sync import Invalid
 from sync.fields import maybe_id
 
-from .. import commands
+from .. import commands, payloads
 from ..auth import require, utcnow
 from ..db import get_db
 from ..domain import handovers, people
@@ -95,12 +95,13 @@ def new():
                       post=request.args.get("post", "")[:20], checked=[])
         return _form_page(values, {})
     form = request.form
+    # The same payload as the phone's outbox sends (payloads.OUTBOX).
+    payload = payloads.handover_payload(form.to_dict())
     values = {k: form.get(k, "")[:handovers.TEXT_MAX] for k in handovers.TEXT_FIELDS}
     values.update(estate_id=form.get("estate_id", "")[:20], post=form.get("post", "")[:20],
-                  checked=[c[:20] for c in form.getlist("checked")[:handovers.ITEMS_MAX]])
+                  checked=payload["checked"])
     try:
-        outcome = commands.run("handover.record",
-                               f"estate:{maybe_id(values['estate_id']) or 0}", dict(values))
+        outcome = commands.run("handover.record", "handover:new", payload)
     except Invalid as exc:
         return _form_page(values, exc.errors, 422)
     if not outcome.ok:
@@ -133,8 +134,9 @@ def acknowledge(handover_id: int):
     try:
         image = commands.save_data_url(request.form.get("signature_data", ""), "signature")
         outcome = commands.run("handover.acknowledge", f"handover:{handover_id}",
-                               {"signature_image": image,
-                                "strokes": request.form.get("strokes", "")})
+                               payloads.handover_ack_payload(
+                                   {"signature_image": image,
+                                    "strokes": request.form.get("strokes", "")}))
     except Invalid as exc:
         return _detail_page(handover, exc.errors, status=422)
     if not outcome.ok:

@@ -122,7 +122,9 @@ def outbox_kinds() -> dict[str, str]:
     kinds = {f"job.{action}": label for action, label in jobs.ACTIONS.items()}
     kinds.update({"feedback.create": N_("Environment feedback"), "callback.record":
                   N_("Callback"), "inspection.record": N_("Inspection"),
-                  "survey.record": N_("Survey answer")})
+                  "survey.record": N_("Survey answer"),
+                  "handover.record": N_("Shift handover"),
+                  "handover.acknowledge": N_("Acknowledge the handover")})
     return kinds
 
 
@@ -204,6 +206,19 @@ def manifest():
         pages += [url_for("feedback.new"), url_for("feedback.mine")]
         parts[pages[-2]] = page_versions.feedback_form(db, current_user.estate_ids)
         parts[pages[-1]] = page_versions.feedback_sent(db, current_user.id)
+    if current_user.can("handover.record"):
+        # The post's handover form and log, and each handover waiting for this person's
+        # signature: a field post often has no signal (the form's counts depend on the
+        # hour, so it has no version and is fetched on every refresh).
+        pages.append(url_for("handovers.new"))
+        log, waiting = page_versions.handover_pages(db, current_user.row,
+                                                    current_user.estate_ids)
+        pages.append(url_for("handovers.index"))
+        parts[pages[-1]] = log
+        one = _by_id("handovers.detail", "handover_id")
+        for handover_id, part in waiting.items():
+            pages.append(one.format(handover_id))
+            parts[pages[-1]] = part
     if current_user.can("place.scan"):
         pages.append(url_for("places.scan"))
         parts[pages[-1]] = ""  # the scanner shows nothing of the data
@@ -261,10 +276,19 @@ def file_upload(sha256: str):
     return jsonify(sha256=sha256), 200 if existed else 201
 
 
-def _target_url(target: str) -> str | None:
+def _target_url(target: str, result: dict[str, Any]) -> str | None:
+    """The page of what the item was about: its job, or its handover (a new one's once
+    the server made it)."""
     kind, _sep, ident = target.partition(":")
-    if kind == "job" and ident.isascii() and ident.isdigit() and len(ident) <= 18:
+    if kind == "handover" and ident == "new":
+        made = result.get("handover_id")
+        return url_for("handovers.detail", handover_id=made) if isinstance(made, int) else None
+    if not (ident.isascii() and ident.isdigit() and len(ident) <= 18):
+        return None
+    if kind == "job":
         return url_for("jobs.detail", job_id=int(ident))
+    if kind == "handover":
+        return url_for("handovers.detail", handover_id=int(ident))
     return None
 
 
@@ -340,7 +364,7 @@ def apply_item(item: Any, device_id: str, offset: float, now) -> dict[str, Any]:
         "message": _(result.get("message", "")) if rejected else "",
         "kept": bool(result.get("kept")),
         "current": result.get("current", {}),
-        "redirect": _target_url(str(item.get("target") or "")),
+        "redirect": _target_url(str(item.get("target") or ""), result),
     }
 
 
