@@ -42,9 +42,9 @@ TEMPLATE = Environment(autoescape=True).from_string(
 COLUMNS = ("id", "number", "building", "unit", "status", "text")
 
 
-def workload() -> int:
+def workload() -> tuple[int, int]:
     """One run: load the rows into SQLite, read them back two ways, render them.
-    Returns a checksum, the same every run (so the work cannot be skipped unseen)."""
+    Returns the rows listed and the page's length, the same every run."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, number TEXT, building TEXT,"
                " unit TEXT, status TEXT, text TEXT)")
@@ -59,7 +59,7 @@ def workload() -> int:
     for r in rows:  # what a view does to rows before the template
         r["unit"] = r["unit"].rjust(4, "0")
     html = TEMPLATE.render(rows=rows, counts=counts)
-    return len(rows) * 100_000 + len(html)
+    return len(rows), len(html)
 
 
 @dataclass(frozen=True)
