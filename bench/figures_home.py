@@ -145,7 +145,7 @@ def main() -> None:
                         f" / {packed / 1024:.1f} KB |")
             print(rows[-1], flush=True)
     section = "\n".join([
-        f"{reference.header(mach, ref)}",
+        reference.opening(mach, ref),
         "",
         f"{JOBS:,} jobs over a year in {ESTATES} estates, {COMPLAINTS:,} complaints; "
         f"`/figures` (last month) through the test client, {RUNS} requests after a warm-up.",

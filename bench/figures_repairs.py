@@ -185,7 +185,7 @@ def main() -> None:
     n_cards = sum(f.area in AREAS for f in figures.FIGURES.values())
     n_tables = sum(t.area in AREAS for t in figures.TABLES.values())
     lines = [
-        f"{reference.header(mach, ref)}",
+        reference.opening(mach, ref),
         "",
         f"{JOBS:,} jobs in {ESTATES} estates over two years; the measured estate received"
         f" {measured:,} in {YEAR}. {n_cards} cards (each evaluated for the period and the"

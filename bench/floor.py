@@ -56,7 +56,7 @@ def report(load: dict[str, dict[str, Any]], times: dict[str, dict[str, Any]],
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC}. {header(mach, ref)} gunicorn "
         f"{mach['gunicorn']} (`make run`'s flags). Server time is gunicorn's, at one client. "
-        "This page's requests/s is the throughput reference of the results above.",
+        "`/rows` is the throughput reference: bench.run serves it beside the product.",
         "",
         f"| Route | Server p50 / p95 ms | p50 ÷ reference | req/s at 8, {ROUNDS} rounds "
         "| % of `/healthz`, same round |",

@@ -119,7 +119,6 @@ def run(tmp: Path) -> dict:
 
 
 def main() -> None:
-    load_avg = os.getloadavg()[0]
     mach, ref = reference.machine(), reference.measure()
     tmp = Path(tempfile.mkdtemp(prefix="wuye-notify-bench-"))
     try:
@@ -131,11 +130,8 @@ def main() -> None:
         and r["statuses"] == {"accepted": total}
     print(f"push: {r['sent']} accepted of {total} in {r['seconds']:.2f} s "
           f"({r['sent'] / r['seconds']:.0f}/s)", flush=True)
-    busy = (f" The machine was busy (load average {load_avg:.1f} at the start, on "
-            f"{os.cpu_count()} cores): a quiet machine does better."
-            if load_avg > 0.5 * (os.cpu_count() or 1) else "")
     text = (
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {reference.header(mach, ref)}{busy}\n\n"
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {reference.header(mach, ref)}\n\n"
         "| measure | result | ÷ reference | target | |\n|---|---|---|---|---|\n"
         f"| {total:,} push messages ({PHONES} phones × {PER_PHONE}) sent by "
         f"`push.deliver_due` (VAPID-signed, aes128gcm-encrypted, one HTTP/1.1 connection "

@@ -103,7 +103,7 @@ def main() -> None:
     print(f"  first scan {first:.0f} ms ({made:,} warnings); then {best:.0f} ms")
     ok = best <= TARGET_MS
     section = "\n".join([
-        f"{reference.header(mach, ref)}",
+        reference.opening(mach, ref),
         "",
         f"{JOBS:,} jobs in {ESTATES} estates, {open_jobs:,} open.",
         "",

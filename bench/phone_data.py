@@ -244,7 +244,7 @@ def report(quiet: dict, busy: dict, old: dict, old_br: dict, b: dict,
         f"demo estate with {EXTRA_JOBS} more jobs dispatched to the technician `tech`: a "
         f"kept set of {quiet['kept']} pages (first fill {quiet['first_pages']} pages, "
         f"{kb(quiet['first_bytes'])}). gunicorn as `make run` serves it. ÷ reference is "
-        "of the server CPU.\n\n"
+        "of the server CPU in the shift.\n\n"
         "| the shift: 96 refreshes | pages fetched | requests | on the wire | server CPU "
         "| ÷ reference | target | |\n|---|---|---|---|---|---|---|---|\n"
         f"| no new work | {quiet['pages']} | {quiet['requests']} | {kb(quiet['bytes'])} | "

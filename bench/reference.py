@@ -20,6 +20,7 @@ import sqlite3
 import statistics
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import version
 
 from jinja2 import Environment
@@ -124,6 +125,7 @@ def machine() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "jinja": version("jinja2"),
         "gunicorn": version("gunicorn"),
+        "load": f"{os.getloadavg()[0]:.1f}",  # taken at the start: how busy the machine was
     }
 
 
@@ -132,5 +134,12 @@ def header(mach: dict[str, str], ref: Reference) -> str:
     return (f"**Machine:** {mach['cpu']}, {mach['cores']} cores, {mach['ram']} RAM, "
             f"{mach['os']}; Python {mach['python']}, SQLite {mach['sqlite']}, Jinja "
             f"{mach['jinja']}. **Reference:** {ref.text()} (`bench/reference.py` v"
-            f"{ref.version}, best of {ref.runs} runs, median {ref.median * 1000:.1f} ms); "
-            f"÷ reference is a figure in reference units.")
+            f"{ref.version}, best of {ref.runs} runs, median {ref.median * 1000:.1f} ms, CPU "
+            f"time); ÷ reference is a figure in reference units. Load average "
+            f"{mach['load']} at the start (a busy machine inflates wall times, not the "
+            f"reference).")
+
+
+def opening(mach: dict[str, str], ref: Reference) -> str:
+    """The header after the run's time, for a section that prints no other opening."""
+    return f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {header(mach, ref)}"

@@ -111,7 +111,7 @@ def main() -> None:
     registered = f"registered when measured: figures {len(figures.FIGURES)}, tables" \
         f" {len(figures.TABLES)}"
     section = "\n".join([
-        f"{reference.header(mach, ref)}",
+        reference.opening(mach, ref),
         "",
         f"{JOBS:,} jobs in {ESTATES} estates; estate {ESTATE}'s {MONTH.key}: {jobs:,} jobs;"
         f" {registered}. ÷ reference is of the CPU time.",

@@ -93,3 +93,5 @@ def test_the_header_names_the_machine_and_the_reference():
     line = reference.header(mach, REF)
     assert line.startswith(f"**Machine:** {mach['cpu']}, {mach['cores']} cores")
     assert "**Reference:** 20.0 ms" in line and f"SQLite {mach['sqlite']}" in line
+    opening = reference.opening(mach, REF)
+    assert opening.startswith("Run 20") and opening.endswith(line)
