@@ -220,7 +220,7 @@ def write_doc(text: str) -> None:
     write_section(BEGIN, END, "Offline sync", text)
 
 
-def main() -> None:
+def main() -> int:
     mach, ref = reference.machine(), reference.measure()
     tmp = Path(tempfile.mkdtemp(prefix="wuye-sync-bench-"))
     try:
@@ -256,6 +256,7 @@ def main() -> None:
     )
     write_doc(text)
     print(text)
+    return 0 if ok == ok_r == "pass" else 1  # make bench fails at the end on a miss
 
 
 if __name__ == "__main__":
