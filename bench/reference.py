@@ -26,7 +26,7 @@ from importlib.metadata import version
 from jinja2 import Environment
 
 VERSION = 1
-RUNS = 20  # best of; a run is ~20 ms of CPU on a 2026 server core
+RUNS = 20  # best of; a run is 16–18 ms of CPU on the EPYC
 BUDGET_S = 2.5  # stop early on a very slow or busy machine, after at least MIN_RUNS
 MIN_RUNS = 5
 
