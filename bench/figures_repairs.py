@@ -18,7 +18,6 @@ markers.
 
 from __future__ import annotations
 
-import platform
 import statistics
 import tempfile
 import time
@@ -32,7 +31,8 @@ from webapp.db import connect
 from webapp.domain import figures, periods
 from webapp.migrations import migrations
 
-from .doc import write_section
+from . import reference
+from .doc import run_row, runs_table, write_section
 
 BEGIN, END = "<!-- figures-repairs:start -->", "<!-- figures-repairs:end -->"
 ESTATES, JOBS, MEASURED_SHARE = 50, 1_000_000, 25  # one job in 25 is the measured estate's
@@ -152,11 +152,8 @@ def tables(db: Database, sc: figures.Scope) -> None:
             t.fn(db, sc)
 
 
-def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
-
-
 def main() -> None:
+    mach, ref = reference.machine(), reference.measure()
     with tempfile.TemporaryDirectory(prefix="bench-figures-") as tmp:
         db = connect(str(Path(tmp) / "figures.db"))
         migrations.apply(db, stop_before="0030_figures_job_facts")
@@ -188,18 +185,25 @@ def main() -> None:
     n_cards = sum(f.area in AREAS for f in figures.FIGURES.values())
     n_tables = sum(t.area in AREAS for t in figures.TABLES.values())
     lines = [
+        reference.opening(mach, ref),
+        "",
         f"{JOBS:,} jobs in {ESTATES} estates over two years; the measured estate received"
         f" {measured:,} in {YEAR}. {n_cards} cards (each evaluated for the period and the"
-        f" one before), {n_tables} tables; {machine()}, {NOW.date()}.",
+        f" one before), {n_tables} tables; {NOW.date()}.",
         "",
-        f"Migration 0030's backfill of the facts for {JOBS:,} jobs: {backfill:.0f} s.",
+        f"Migration 0030's backfill of the facts for {JOBS:,} jobs: {backfill:.0f} s"
+        f" ({ref.of(backfill)}).",
         "",
-        "| Run | Median | Best | Target |",
-        "|---|---|---|---|",
+        "| Run | Median | Best | Median ÷ reference | Target |",
+        "|---|---|---|---|---|",
     ]
     targets = {0: f"≤ {TARGET_ONE_MS:.0f} ms", len(runs) - 1: f"≤ {TARGET_ALL_MS:.0f} ms"}
     for k, (name, (median, best)) in enumerate(runs.items()):
-        lines.append(f"| {name} | {median:.0f} ms | {best:.0f} ms | {targets.get(k, '–')} |")
+        lines.append(f"| {name} | {median:.0f} ms | {best:.0f} ms | {ref.of(median / 1000)} "
+                     f"| {targets.get(k, '–')} |")
+    lines += ["", runs_table(BEGIN, END, "Cards: estate 1's year; all estates' year", run_row(
+        mach["cpu"], f"{one:.0f} ms; {all_:.0f} ms", ref,
+        f"{ref.of(one / 1000)}; {ref.of(all_ / 1000)}"))]
     section = "\n".join(lines)
     write_section(BEGIN, END, "Repairs figures", section)
     print(section)

@@ -32,9 +32,8 @@ from webapp import push
 from webapp.db import connect, migrate
 from webapp.demo import load
 
-from . import RECORDS_KEY
-from .doc import write_section
-from .sync import machine
+from . import RECORDS_KEY, reference
+from .doc import run_row, runs_table, write_section
 
 BEGIN, END = "<!-- push-delivery:start -->", "<!-- push-delivery:end -->"
 PHONES, PER_PHONE = 100, 10
@@ -120,7 +119,7 @@ def run(tmp: Path) -> dict:
 
 
 def main() -> None:
-    load_avg = os.getloadavg()[0]
+    mach, ref = reference.machine(), reference.measure()
     tmp = Path(tempfile.mkdtemp(prefix="wuye-notify-bench-"))
     try:
         r = run(tmp)
@@ -131,18 +130,17 @@ def main() -> None:
         and r["statuses"] == {"accepted": total}
     print(f"push: {r['sent']} accepted of {total} in {r['seconds']:.2f} s "
           f"({r['sent'] / r['seconds']:.0f}/s)", flush=True)
-    busy = (f" The machine was busy (load average {load_avg:.1f} at the start, on "
-            f"{os.cpu_count()} cores): a quiet machine does better."
-            if load_avg > 0.5 * (os.cpu_count() or 1) else "")
     text = (
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.{busy}\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n"
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {reference.header(mach, ref)}\n\n"
+        "| measure | result | ÷ reference | target | |\n|---|---|---|---|---|\n"
         f"| {total:,} push messages ({PHONES} phones × {PER_PHONE}) sent by "
         f"`push.deliver_due` (VAPID-signed, aes128gcm-encrypted, one HTTP/1.1 connection "
         f"kept) to a local endpoint answering 201, each recorded accepted "
         f"| {r['seconds']:.2f} s ({r['sent'] / r['seconds']:,.0f}/s; "
-        f"{1000 * r['seconds'] / total:.1f} ms each) | ≤ {TARGET_SECONDS:.0f} s "
-        f"| {'pass' if ok else 'FAIL'} |\n"
+        f"{1000 * r['seconds'] / total:.1f} ms each) | {ref.of(r['seconds'])} "
+        f"| ≤ {TARGET_SECONDS:.0f} s | {'pass' if ok else 'FAIL'} |\n\n"
+        + runs_table(BEGIN, END, f"{total:,} push messages", run_row(
+            mach["cpu"], f"{r['seconds']:.2f} s", ref, ref.of(r["seconds"]))) + "\n"
     )
     write_section(BEGIN, END, "Push delivery", text)
     raise SystemExit(0 if ok else 1)

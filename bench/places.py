@@ -17,8 +17,6 @@ is left as it is.
 from __future__ import annotations
 
 import io
-import os
-import platform
 import random
 import statistics
 import tempfile
@@ -33,8 +31,8 @@ from webapp import create_app
 from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
 
-from . import RECORDS_KEY
-from .doc import write_section
+from . import RECORDS_KEY, reference
+from .doc import run_row, runs_table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -114,12 +112,6 @@ def landing(app, estate: int) -> dict:
     return out
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                .splitlines() if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def write_doc(section: str) -> None:
     write_section(BEGIN, END, "QR labels and the landing page", section)
 
@@ -129,6 +121,7 @@ def ms(seconds: float) -> str:
 
 
 def main() -> None:
+    mach, ref = reference.machine(), reference.measure()
     with tempfile.TemporaryDirectory(prefix="bench-places-") as tmp:
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                           "DATABASE": f"{tmp}/wuye.db", "FILES_DIR": f"{tmp}/files"})
@@ -142,20 +135,23 @@ def main() -> None:
     ok = pdf["first"] <= TARGET_PDF and pdf["again"] <= TARGET_PDF
     out, inn = land["signed out"], land["signed in"]
     section = "\n".join([
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; in process (Flask's test"
-        " client), SQLite file, WAL.",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {reference.header(mach, ref)} In"
+        " process (Flask's test client), SQLite file, WAL.",
         "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
+        "| measure | result | ÷ reference | target | |",
+        "|---|---|---|---|---|",
         f"| label PDF, {PLACES:,} places ({pdf['pages']} A4 pages, {pdf['mb']:.1f} MB),"
-        f" codes issued in the same request | {pdf['first']:.1f} s | ≤ {TARGET_PDF:.0f} s"
-        f" | {'pass' if pdf['first'] <= TARGET_PDF else '**FAIL**'} |",
-        f"| the same PDF again (codes exist) | {pdf['again']:.1f} s | ≤ {TARGET_PDF:.0f} s"
-        f" | {'pass' if pdf['again'] <= TARGET_PDF else '**FAIL**'} |",
+        f" codes issued in the same request | {pdf['first']:.1f} s | {ref.of(pdf['first'])}"
+        f" | ≤ {TARGET_PDF:.0f} s | {'pass' if pdf['first'] <= TARGET_PDF else '**FAIL**'} |",
+        f"| the same PDF again (codes exist) | {pdf['again']:.1f} s | {ref.of(pdf['again'])}"
+        f" | ≤ {TARGET_PDF:.0f} s | {'pass' if pdf['again'] <= TARGET_PDF else '**FAIL**'} |",
         f"| `/q/<token>` signed out: the public page ({REQUESTS} random codes) |"
-        f" p50 {ms(out['p50'])}, p95 {ms(out['p95'])} | | |",
+        f" p50 {ms(out['p50'])}, p95 {ms(out['p95'])} | p95 {ref.of(out['p95'])} | | |",
         f"| `/q/<token>` signed in: redirect to the place page ({REQUESTS} random codes) |"
-        f" p50 {ms(inn['p50'])}, p95 {ms(inn['p95'])} | | |",
+        f" p50 {ms(inn['p50'])}, p95 {ms(inn['p95'])} | p95 {ref.of(inn['p95'])} | | |",
+        "",
+        runs_table(BEGIN, END, f"Label PDF, {PLACES:,} places, codes issued", run_row(
+            mach["cpu"], f"{pdf['first']:.1f} s", ref, ref.of(pdf["first"]))),
     ])
     write_doc(section)
     print(section)

@@ -19,8 +19,6 @@ it is.
 from __future__ import annotations
 
 import os
-import platform
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -33,7 +31,8 @@ from sqlite_utils import Database
 from webapp.db import connect, migrate
 from webapp.domain import months, routine
 
-from .doc import write_section
+from . import reference
+from .doc import run_row, runs_table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -162,23 +161,12 @@ def hundred_estates(workdir: Path) -> dict:
     return {"built": built, "times": times, "total": total, "tasks": tasks, "bytes": size}
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "system": f"{platform.system()} {platform.release()}"}
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def report(one: dict, hundred: dict, m: dict[str, str], took: float) -> str:
+def report(one: dict, hundred: dict, m: dict[str, str], ref: reference.Reference,
+           took: float) -> str:
     year_times = [t for _m, t, _n in one["year"]]
     slowest_one = max(year_times + [one["late"]])
     h = hundred["times"]
@@ -188,21 +176,24 @@ def report(one: dict, hundred: dict, m: dict[str, str], took: float) -> str:
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · `python -m bench.routine` took "
         f"{took:.0f} s · **{int(ok_one) + int(ok_hundred)} of 2 targets met**.",
         "",
-        f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['system']}; Python {m['python']},"
-        f" SQLite {m['sqlite']}. Database files in a temporary directory, WAL, as the app"
-        " opens them.",
+        f"- {reference.header(m, ref)} Database files in a temporary directory, WAL, as the"
+        " app opens them.",
         f"- **Data:** estates of {HOUSEHOLDS:,} households ({BUILDINGS} buildings × {FLOORS}"
         f" floors × {PER_FLOOR} units, one resident each); per estate {INFORMED} information"
         f" callbacks this month, {FLAGGED} flagged units, {COMPLAINTS} complaints,"
         f" {MEDIUM_JOBS} closed medium repairs. Built in {one['built']:.1f} s (two estates)"
         f" and {hundred['built']:.1f} s (100 estates, {hundred['bytes'] / 1e6:,.0f} MB).",
         "",
-        "| Target | Measured | Result |",
-        "|---|---|---|",
+        "| Target | Measured | ÷ reference | Result |",
+        "|---|---|---|---|",
         f"| one plan for 10,000 households < {TARGET_ONE:.0f} s | slowest {ms(slowest_one)}"
-        f" (of 13) | {'pass' if ok_one else '**FAIL**'} |",
+        f" (of 13) | {ref.of(slowest_one)} | {'pass' if ok_one else '**FAIL**'} |",
         f"| 100 estates' plans < {TARGET_HUNDRED:.0f} s in all | {hundred['total']:.1f} s"
-        f" | {'pass' if ok_hundred else '**FAIL**'} |",
+        f" | {ref.of(hundred['total'])} | {'pass' if ok_hundred else '**FAIL**'} |",
+        "",
+        runs_table(BEGIN, END, "100 estates' plans", run_row(
+            m["cpu"], f"{hundred['total']:.1f} s ({hundred['tasks']:,} tasks)", ref,
+            ref.of(hundred["total"]))),
         "",
         "One estate, a year of plans (each against the plans before it; the draw runs"
         " out of households in the autumn because the default quotas ask for 134 % of the"
@@ -230,6 +221,7 @@ def write_doc(section: str) -> None:
 
 def main() -> None:
     t0 = time.perf_counter()
+    mach, ref = reference.machine(), reference.measure()
     with tempfile.TemporaryDirectory(prefix="bench-routine-") as tmp:
         workdir = Path(tmp)
         print(f"one estate of {HOUSEHOLDS:,} households ...", flush=True)
@@ -242,7 +234,7 @@ def main() -> None:
         hundred = hundred_estates(workdir)
         print(f"  built in {hundred['built']:.1f} s; plans {hundred['total']:.1f} s in all,"
               f" slowest {ms(max(hundred['times']))}")
-    section = report(one, hundred, machine(), time.perf_counter() - t0)
+    section = report(one, hundred, mach, ref, time.perf_counter() - t0)
     write_doc(section)
     print(section)
 

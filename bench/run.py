@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import resource
 import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,7 +28,6 @@ import urllib.request
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +35,9 @@ from webapp.db import connect
 from webapp.domain import board, jobs, people
 from webapp.migrations import migrations
 
-from . import RECORDS_KEY, generate
+from . import RECORDS_KEY, generate, reference
 from .load import summary
+from .reference import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DB = generate.OUT / "run.db"  # the copy this run serves and migrates
@@ -64,29 +62,6 @@ TARGET_FIRST_LOAD = 60 * 1024
 
 def log(msg: str) -> None:
     print(msg, flush=True)
-
-
-# -- the machine ---------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": f"{mem_kb / 1024 / 1024:.1f} GB",
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "gunicorn": version("gunicorn"),
-    }
 
 
 # -- the data set ------------------------------------------------------------
@@ -336,14 +311,17 @@ def main() -> None:
     started = time.monotonic()
     mach = machine()
     log(f"machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram']}")
+    ref = reference.measure()
+    log(f"reference: {ref.text()}")
     info = generate.ensure(log=log)
     try:
-        run(started, mach, info)
+        run(started, mach, ref, info)
     finally:
         remove_run_db()
 
 
-def run(started: float, mach: dict[str, str], info: dict[str, Any]) -> None:
+def run(started: float, mach: dict[str, str], ref: reference.Reference,
+        info: dict[str, Any]) -> None:
     prep = prepare(info)
     log("explaining and timing the list queries")
     qs = queries(info, prep)
@@ -376,7 +354,8 @@ def run(started: float, mach: dict[str, str], info: dict[str, Any]) -> None:
         return (b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime)
 
     ctx = {
-        "info": info, "machine": mach, "prep": prep, "queries": qs, "pages": pages,
+        "info": info, "machine": mach, "reference": ref, "prep": prep, "queries": qs,
+        "pages": pages,
         "load": json.loads(result_file.read_text()),
         "server": {**server_times(access_log), **server_times(floor_log)},
         "cpu": {"load": cpu(before, mid), "server": cpu(mid, after),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import os
-import platform
 import shutil
 import signal
 import socket
@@ -29,8 +28,8 @@ from webapp.db import connect, migrate
 from webapp.demo import DEMO_PASSWORD, load
 from webapp.domain.handlers import HANDLERS
 
-from . import RECORDS_KEY
-from .doc import write_section
+from . import RECORDS_KEY, reference
+from .doc import run_row, runs_table, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -217,17 +216,12 @@ def replay(tmp: Path) -> dict:
         server.wait(timeout=10)
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
-                .splitlines() if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def write_doc(text: str) -> None:
     write_section(BEGIN, END, "Offline sync", text)
 
 
-def main() -> None:
+def main() -> int:
+    mach, ref = reference.machine(), reference.measure()
     tmp = Path(tempfile.mkdtemp(prefix="wuye-sync-bench-"))
     try:
         a = apply_throughput(tmp)
@@ -240,23 +234,29 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     ok = "pass" if b["per_second"] >= 3000 else "FAIL"
     ok_r = "pass" if r["seconds"] <= 10 and r["applied"] == r["queued"] else "FAIL"
+    row = run_row(mach["cpu"], f"apply {a['per_second']:,.0f}/s one a transaction, "
+                  f"{b['per_second']:,.0f}/s {PHONE_BATCH} a transaction", ref,
+                  f"{ref.per(a['per_second'])}, {ref.per(b['per_second'])}")
     text = (
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.\n\n"
-        "| measure | result | target | |\n|---|---|---|---|\n"
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {reference.header(mach, ref)}\n\n"
+        "| measure | result | ÷ reference | target | |\n|---|---|---|---|---|\n"
         f"| server apply, one process ({a['commands']} accept/arrive/complete commands, "
         f"SQLite file, WAL), each its own transaction (a form) | "
-        f"{a['per_second']:,.0f} commands/s | | |\n"
+        f"{a['per_second']:,.0f} commands/s | {ref.per(a['per_second'])} | | |\n"
         f"| the same, {PHONE_BATCH} a transaction as a phone's outbox sends them "
-        f"(sync.together) | {b['per_second']:,.0f} commands/s | ≥ 3,000/s | {ok} |\n"
+        f"(sync.together) | {b['per_second']:,.0f} commands/s | {ref.per(b['per_second'])} "
+        f"| ≥ 3,000/s | {ok} |\n"
         f"| the same commands sent again (duplicates) | {a['duplicates_per_second']:,.0f}/s "
-        "| | |\n"
+        f"| {ref.per(a['duplicates_per_second'])} | | |\n"
         f"| phone replay: {r['queued']} queued commands, {REPLAY_PHOTOS} photos "
         f"(~{r['photo_kb']:.0f} KB each), Chromium → gunicorn on loopback | "
         f"{r['seconds']:.1f} s ({r['applied']} applied, {r['photos']} photos stored) "
-        f"| ≤ 10 s | {ok_r} |\n"
+        f"| {ref.of(r['seconds'])} | ≤ 10 s | {ok_r} |\n\n"
+        + runs_table(BEGIN, END, "Server apply, commands/s", row) + "\n"
     )
     write_doc(text)
     print(text)
+    return 0 if ok == ok_r == "pass" else 1  # make bench fails at the end on a miss
 
 
 if __name__ == "__main__":
