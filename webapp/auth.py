@@ -220,6 +220,10 @@ def require(capability: str | None = None) -> Callable:
 def init_app(app: Flask) -> None:
     _dummy_hash()  # made at start, so the first unknown username is not slower either
     login_manager.init_app(app)
+    # Templates read the user dozens of times a page (the header, the actions that fit).
+    # flask-login hands them its proxy, which finds the user again on every read; this
+    # processor, run after flask-login's, hands them the user itself.
+    app.context_processor(lambda: {"current_user": current_user._get_current_object()})
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     app.register_blueprint(bp)

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from .domain.deadlines import Deadline
 from .domain.text import N_
-from .i18n import MINUTE, _translations, get_locale, labels
+from .i18n import MINUTE, _translations, labels, locale_name
 from .layout import once
 from .templating import escape_text
 
@@ -68,7 +68,7 @@ class Kit:
 
 
 def kit() -> Kit:
-    return once(("badges", str(get_locale())), Kit)
+    return once(("badges", locale_name()), Kit)
 
 
 def _kit(context: Context) -> Kit:
@@ -120,7 +120,7 @@ def _context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from .board_rows import board_rows
+    from .board_rows import board_rows, mine_rows
 
-    app.jinja_env.filters.update(FILTERS, board_rows=board_rows)
+    app.jinja_env.filters.update(FILTERS, board_rows=board_rows, mine_rows=mine_rows)
     app.context_processor(_context)

@@ -1,4 +1,6 @@
-"""The desk's board rows as HTML: `{{ rows|board_rows }}` in jobs/_row_items.html.
+"""The job lists' rows as HTML: the desk's board (`{{ rows|board_rows }}` in
+jobs/_row_items.html) and a field worker's list (`{{ rows|mine_rows }}` in
+jobs/_mine_list.html).
 
 The board prints 25 rows (up to 200 on a live board that "show more" grew). As a Jinja
 loop each row was some six pieces handed up through four nested templates, and the
@@ -27,8 +29,8 @@ def _text(value: Any) -> str:
     return escape_text(str(value)) if value is not None else ""
 
 
-def row(j: Mapping[str, Any], k: Kit, description: str) -> str:
-    """One row; `description` is the row's description as printed (cut short)."""
+def board_row(j: Mapping[str, Any], k: Kit, description: str) -> str:
+    """One row of the board; `description` is the row's description as printed (cut short)."""
     flagged = j["flagged"]
     due = due_badge(j["next_due"], k) if j["next_due"] else ""
     who = (((" · " if due else "") + _text(j["assignee_name"])) if j["assignee_name"]
@@ -44,7 +46,30 @@ def row(j: Mapping[str, Any], k: Kit, description: str) -> str:
     )
 
 
-@pass_context
-def board_rows(context: Context, rows: Iterable[Mapping[str, Any]]) -> Markup:
-    k, env = _kit(context), context.environment
-    return Markup("".join(row(j, k, do_truncate(env, j["description"], 60)) for j in rows))
+def mine_row(j: Mapping[str, Any], k: Kit, description: str) -> str:
+    """One row of a field worker's list: what is due first, then where, then what."""
+    unit = f"-{_text(j['unit_number'])}" if j["unit_number"] else ""
+    due = due_badge(j["next_due"], k) if j["next_due"] else ""
+    number = _text(j["number"])
+    return (
+        f'<li class="row" data-job="{number}"><a href="{k.job_url}{j["id"]}">'
+        f"<div>{due}</div>"
+        f'<strong>{_text(j["building_name"] or "")}{unit}</strong> {k.statuses[j["status"]]}'
+        f'<div>{k.classes[j["job_class"]]} · {k.categories[j["category"]]}</div>'
+        f'<div class="muted">{number} · {escape_text(description)}</div></a></li>'
+    )
+
+
+def _rows(make: Any) -> Any:
+    """A filter printing each row with `make(row, kit, description cut short)`."""
+
+    @pass_context
+    def rows_filter(context: Context, rows: Iterable[Mapping[str, Any]]) -> Markup:
+        k, env = _kit(context), context.environment
+        return Markup("".join(make(j, k, do_truncate(env, j["description"], 60))
+                              for j in rows))
+
+    return rows_filter
+
+
+board_rows, mine_rows = _rows(board_row), _rows(mine_row)

@@ -88,11 +88,22 @@ class Labels:
         return self._minutes % {"m": mins}
 
 
+def locale_name() -> str:
+    """The request's language as its catalog's name ('zh', 'en'), looked up once per
+    request: flask-babel's get_locale() walks the app and request contexts on every
+    call, and a page asks for the language a dozen times (templates, the header's
+    cached parts, badges)."""
+    found = g.get("_locale_name")
+    if found is None:
+        found = g._locale_name = str(get_locale())
+    return found
+
+
 def labels() -> Labels:
     """The request's language's Labels."""
     found = g.get("_labels")
     if found is None:
-        locale = str(get_locale())
+        locale = locale_name()
         per_locale = current_app.extensions.setdefault("labels", {})
         found = per_locale.get(locale)
         if found is None:
@@ -150,7 +161,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["colon"] = colon
     app.jinja_env.filters["paren"] = paren
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["locale_name"] = locale_name
     # The zone pages' scripts write times in, as local_time() does (queued.js).
     app.jinja_env.globals["time_zone"] = LOCAL.key
     app.jinja_env.globals["labels"] = labels

@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from .domain import people
 from .domain.text import N_
-from .i18n import _translations, get_locale
+from .i18n import _translations, locale_name
 
 # (data-nav key, endpoint, label, capability). A key is shown once: the first of its
 # lines whose capability the role has.
@@ -52,7 +52,7 @@ def once(key: tuple, build: Any) -> Any:
 
 
 def _cached(kind: str, name: str, build: Any) -> Any:
-    return once((kind, name, str(get_locale())), build)
+    return once((kind, name, locale_name()), build)
 
 
 def links_for(role: str) -> list[tuple[str, str, str]]:
@@ -73,6 +73,15 @@ def links_for(role: str) -> list[tuple[str, str, str]]:
 
 def nav_links() -> list[tuple[str, str, str]]:
     return links_for(current_user.role) if current_user.is_authenticated else []
+
+
+def nav_shows(key: str) -> bool:
+    """Whether the header shows the link `key` to this user (it counts new feedback only
+    where the feedback link shows)."""
+    if not current_user.is_authenticated:
+        return False
+    role = current_user.role
+    return key in _cached("keys", role, lambda: frozenset(k for k, _, _ in links_for(role)))
 
 
 # What the header links to on every page: no arguments, so they only change with where
@@ -103,6 +112,6 @@ MENU_FROM = 4
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(nav_links=nav_links, fragment=fragment,
+    app.jinja_env.globals.update(nav_links=nav_links, nav_shows=nav_shows, fragment=fragment,
                                  header_urls=header_urls, fixed_url=fixed_url,
                                  MENU_FROM=MENU_FROM)

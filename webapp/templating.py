@@ -24,13 +24,15 @@ from typing import Any
 
 from flask import has_request_context
 from flask.templating import Environment as FlaskEnvironment
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from jinja2 import Template as JinjaTemplate
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator as JinjaCodeGenerator
 from jinja2.compiler import Frame
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
+
+from .i18n import locale_name
 
 try:  # markupsafe 3's escaping itself, without wrapping the result in Markup
     from markupsafe import _escape_inner
@@ -170,15 +172,13 @@ class Environment(FlaskEnvironment):
 
     def _load_template(self, name: str, globals: Any) -> Any:
         if self.locale is None and has_request_context():
-            locale = get_locale()
-            if locale is not None:
-                return self.for_locale(str(locale))._load_template(name, globals)
+            return self.for_locale(locale_name())._load_template(name, globals)
         return super()._load_template(name, globals)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         gettext = None
-        if self.locale is not None and has_request_context() and str(get_locale()) == self.locale:
+        if self.locale is not None and has_request_context() and locale_name() == self.locale:
             gettext = get_translations().ugettext
         _Simpler(self, gettext).visit(tree)
         return tree

@@ -121,14 +121,14 @@ LEFT JOIN users r ON r.id = j.received_by
 """
 
 
-# What a list row shows and its deadlines need (the board, a worker's list, the offline
-# manifest): reading all of JOB_SELECT's columns for 20-25 rows took a third longer.
+# What a list's row shows and keeps (the board, a worker's list, the offline manifest):
+# its version and stored due time, no clock of its own (domain/board.py). Every column
+# read is a cost on every row: all of JOB_SELECT's took a third longer.
 LIST_SELECT = """
-SELECT j.id, j.number, j.estate_id, j.unit_id, j.category, j.department, j.job_class,
-       j.description, j.status, j.flagged, j.version, j.assignee_id, j.received_at,
-       j.dispatched_at, j.arrived_at, j.agreed_at, j.reopened_at, j.completed_at,
-       j.next_due_at, j.next_due_name, u.number AS unit_number, b.name AS building_name,
-       e.name AS estate_name, a.display_name AS assignee_name
+SELECT j.id, j.number, j.estate_id, j.unit_id, j.category, j.job_class, j.description,
+       j.status, j.flagged, j.version, j.next_due_at, j.next_due_name,
+       u.number AS unit_number, b.name AS building_name, e.name AS estate_name,
+       a.display_name AS assignee_name
 FROM jobs j
 JOIN estates e ON e.id = j.estate_id
 LEFT JOIN units u ON u.id = j.unit_id

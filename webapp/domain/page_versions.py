@@ -45,11 +45,6 @@ def token(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def rows_token(rows: list[dict[str, Any]], *more: Any) -> str:
-    """The token of query rows: their values in column order (the query fixes it)."""
-    return token([tuple(r.values()) for r in rows], *more)
-
-
 def page_token(context: str, url: str, part: str) -> str:
     """A page's version: the context, its address and its data's token."""
     return hashlib.sha256(f"{context}\0{url}\0{part}".encode()).hexdigest()[:16]
@@ -94,20 +89,25 @@ def job_pages(db: Database, rows: list[dict[str, Any]]) -> dict[int, str]:
     return {r["id"]: token(r, counts[r["id"]]) for r in rows}
 
 
+def _job_rows(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What a list's job rows show, as little as changes with it: a job's version rises
+    with every change to the job itself; `flagged` (set beside a refused step) and the
+    stored next due time (moved when the estate's windows change) change without it;
+    the names joined in are the rest a row shows."""
+    return [(r["id"], r["version"], r["flagged"], r["next_due_at"], r["next_due_name"],
+             r["assignee_name"], r["unit_number"], r["building_name"]) for r in rows]
+
+
 def job_list(rows: list[dict[str, Any]], pool_hidden: int) -> str:
     """The worker's list: its rows (in the order the query gave them; the page sorts
-    them by deadline, which follows from the rows and the settings) and how many pool
-    jobs it does not show."""
-    return rows_token(rows, pool_hidden)
+    them by their due time) and how many pool jobs it does not show."""
+    return token(_job_rows(rows), pool_hidden)
 
 
 def board_list(rows: list[dict[str, Any]]) -> str:
     """The desk's board: its rows as jobs.board read them (the one past the page
-    included: it decides whether "show more" shows). A job's version rises with every
-    change to it (and `flagged`, set beside a refused step, with it); the names joined in
-    are what else a row shows."""
-    return token([(r["id"], r["version"], r["flagged"], r["assignee_name"], r["unit_number"],
-                   r["building_name"]) for r in rows])
+    included: it decides whether "show more" shows)."""
+    return token(_job_rows(rows))
 
 
 def callback_list(rows: list[dict[str, Any]], total: int, now: datetime) -> str:

@@ -21,7 +21,7 @@ from sync import Command, Handler, Invalid, fields
 
 from . import audit, files, people, phones, places, settings, tracking
 from .job_commands import insert_job
-from .jobs import iso
+from .jobs import iso, list_rows
 from .text import N_
 
 # What a resident's report is filed as; the desk re-files it when it dispatches.
@@ -178,10 +178,11 @@ def floods(db: Database, estate_ids: list[int], now: datetime) -> list[dict[str,
     if not estate_ids:
         return []
     marks = ",".join("?" * len(estate_ids))
-    rows = list(db.query(
-        f"SELECT id, estate_id, place_type, place_id, started_at, last_at, refused"
+    # Read on every view of the board: list_rows, without query()'s savepoint.
+    rows = list_rows(
+        db, f"SELECT id, estate_id, place_type, place_id, started_at, last_at, refused"
         f" FROM public_report_floods WHERE estate_id IN ({marks}) AND last_at > ?"
-        f" ORDER BY last_at DESC", [*estate_ids, iso(now - FLOODS_SHOWN)]))
+        f" ORDER BY last_at DESC", [*estate_ids, iso(now - FLOODS_SHOWN)])
     for row in rows:
         place = places.get_place(db, row["place_type"], row["place_id"])
         row["name"] = place["name"] if place else ""

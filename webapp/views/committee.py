@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -34,10 +35,11 @@ TITLES = {"member": N_("Add a committee member"), "contact": N_("Record a contac
           "meeting": N_("Record a meeting or activity")}
 
 
-@bp.app_context_processor
-def template_globals() -> dict[str, Any]:
-    return {"COMMITTEE_ROLES": committee.ROLES, "COMMITTEE_METHODS": committee.METHODS,
-            "COMMITTEE_KINDS": committee.KINDS}
+@bp.record_once
+def template_globals(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.globals.update(
+        COMMITTEE_ROLES=committee.ROLES, COMMITTEE_METHODS=committee.METHODS,
+        COMMITTEE_KINDS=committee.KINDS)
 
 
 def _estate_id() -> int:

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -32,13 +33,15 @@ FIELDS = ("place", "building_id", "unit_number", "category", "note")
 ACTIONS = ("answer", "close", "to_job")
 
 
-@bp.app_context_processor
-def template_globals() -> dict[str, Any]:
+@bp.record_once
+def template_globals(state: BlueprintSetupState) -> None:
     """The vocabularies, and the count of new feedback in the desk's estates for the nav
-    link (counted only when shown)."""
-    return {"feedback_new_count": lambda: feedback.new_count(get_db(), current_user.estate_ids),
-            "FB_CATEGORIES": feedback.CATEGORIES, "FB_STATUSES": feedback.STATUSES,
-            "FB_ACTIONS": feedback.ACTIONS}
+    link (counted only when shown): template globals, set once, rather than a context
+    processor every page would run."""
+    state.app.jinja_env.globals.update(
+        feedback_new_count=lambda: feedback.new_count(get_db(), current_user.estate_ids),
+        FB_CATEGORIES=feedback.CATEGORIES, FB_STATUSES=feedback.STATUSES,
+        FB_ACTIONS=feedback.ACTIONS)
 
 
 def load(feedback_id: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, url_for
 from flask_babel import gettext as _
 
-from ..i18n import get_locale
+from ..i18n import locale_name
 
 bp = Blueprint("install", __name__)
 
@@ -45,7 +45,7 @@ def manifest_data() -> dict[str, Any]:
         "short_name": name,
         "description": _("Repairs, complaints, callbacks and inspections for property staff, "
                          "on the phone, with or without signal."),
-        "lang": "en" if str(get_locale()) == "en" else "zh-CN",
+        "lang": "en" if locale_name() == "en" else "zh-CN",
         "dir": "ltr",
         "start_url": home,
         "scope": home,

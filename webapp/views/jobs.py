@@ -146,10 +146,10 @@ def mine_read() -> tuple[list[dict[str, Any]], int, str]:
 def mine():
     """A field worker's jobs, what is due first at the top."""
     rows, pool_hidden, version = mine_read()
-    with_deadlines(rows)
-    far = utcnow().replace(year=9999)
-    rows.sort(key=lambda r: (r["status"] == "completed", r["next_due"].due if r["next_due"]
-                             else far))
+    # The badge and the order from each job's stored next due time (domain/board.py):
+    # the same deadline job_deadlines would compute, without computing it per row.
+    board_order.shown_due(rows, utcnow())
+    rows.sort(key=lambda r: (r["status"] == "completed", r["next_due_at"] or "~"))
     return render("jobs/mine.html", "jobs/_mine_list.html", rows=rows, pool_hidden=pool_hidden,
                   live_version=version)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,9 +27,9 @@ FIELDS = ("estate_id", "title", "body", "starts_at", "ends_at")
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"  # what a datetime-local field holds
 
 
-@bp.app_context_processor
-def template_globals() -> dict[str, Any]:
-    return {"NOTICE_STATUSES": notices.STATUSES}
+@bp.record_once
+def template_globals(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.globals["NOTICE_STATUSES"] = notices.STATUSES
 
 
 def _typed() -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from flask_login import current_user
 
 from sync import Invalid
@@ -18,23 +19,25 @@ from ..db import get_db
 from ..domain import notification_reading, notifications
 from ..domain.transactions import write_tx
 from ..htmx import is_partial, render
-from ..i18n import get_locale
+from ..i18n import locale_name
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE = 30  # notifications per step of the page; "show more" fetches the older ones
 
 
-@bp.app_context_processor
-def template_globals() -> dict[str, Any]:
+@bp.record_once
+def template_globals(state: BlueprintSetupState) -> None:
     """The bell's unread count, counted only when the header shows it (one indexed
-    count, capped)."""
-    return {"notify_unread": lambda: notification_reading.unread_count(get_db(), current_user.id),
-            "NOTIFY_CAP": notification_reading.UNREAD_CAP, "NOTIFY_RULES": notifications.RULES,
-            "NOTIFY_MUTABLE": notifications.MUTABLE}
+    count, capped): template globals, set once, rather than a context processor every
+    page would run."""
+    state.app.jinja_env.globals.update(
+        notify_unread=lambda: notification_reading.unread_count(get_db(), current_user.id),
+        NOTIFY_CAP=notification_reading.UNREAD_CAP, NOTIFY_RULES=notifications.RULES,
+        NOTIFY_MUTABLE=notifications.MUTABLE)
 
 
 def _items(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    locale = str(get_locale())
+    locale = locale_name()
     for row in rows:
         row["title"], row["body"] = notifications.render(
             row["kind"], json.loads(row["params"]), locale)

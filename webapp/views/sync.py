@@ -47,7 +47,7 @@ from ..domain import (
 )
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
-from ..i18n import get_locale
+from ..i18n import locale_name
 from ..payloads import OUTBOX
 from . import install
 
@@ -157,7 +157,7 @@ def page_context(db) -> str:
     user = current_user
     return page_versions.token(
         [user.id, user.role, user.department, user.display_name, user.estate_ids,
-         str(get_locale())], assets.release(),
+         locale_name()], assets.release(),
         hashlib.sha256(str(session.get(current_app.config.get(
             "WTF_CSRF_FIELD_NAME", "csrf_token"))).encode()).hexdigest(),
         page_versions.reference(db, user.estate_ids),
