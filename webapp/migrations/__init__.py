@@ -25,6 +25,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0035_notices,
     m0036_handovers,
     m0037_committee,
+    m0038_activities,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "m0035_notices",
     "m0036_handovers",
     "m0037_committee",
+    "m0038_activities",
 ]
