@@ -14,9 +14,10 @@ from sqlite_utils import Database
 from .figures import Records, Result, Row, Scope, figure, rate, table
 from .text import N_
 
-# Opened surveys of the scope's estates whose year the period touches.
+# Opened annual surveys of the scope's estates whose year the period touches (an
+# activity's feedback has no households: activity_satisfaction below counts it).
 _SURVEYS = ("SELECT id FROM surveys WHERE estate_id IN ({marks}) AND status != 'draft'"
-            " AND year >= ? AND year <= ?")
+            " AND kind = 'annual' AND year >= ? AND year <= ?")
 
 
 def _years(sc: Scope) -> tuple[int, int]:

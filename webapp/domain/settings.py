@@ -43,6 +43,7 @@ SECTIONS = {
     "public": N_("Reports from QR codes"),
     "figures": N_("Figures and targets"),
     "committee": N_("Owners' committee"),
+    "activities": N_("Community activities"),
 }
 # Values the company's procedures lost or never gave are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
@@ -123,6 +124,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("committee_reminder_days", 3, "days",
             N_("Remind the desk and managers of committee work due, before it falls due, by"),
             "committee"),
+    # An activity's shared feedback link takes answers from the activity's day through
+    # this many days after it (docs/DOMAIN.md, "Community activities").
+    Setting("activity_feedback_days", 7, "days",
+            N_("Activity feedback: the shared link takes answers for"), "activities"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
