@@ -17,8 +17,8 @@ from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
 from .jobflow import run
-from .test_surveys import make_survey, token_of
 from .test_surveys import answer as annual_answer
+from .test_surveys import make_survey, token_of
 
 # 2026-11-12 14:00 local (06:00 UTC): two days after the pinned now.
 START = datetime(2026, 11, 12, 6, 0)

@@ -23,14 +23,14 @@ from .text import N_
 TITLE_LIMIT, PLACE_LIMIT, ORGANISER_LIMIT, DESCRIPTION_LIMIT = 80, 80, 60, 2000
 PARTICIPANTS_MAX = 100000
 LIST_SHOWN = 50
-WHEN = {"upcoming": N_("Upcoming"), "past": N_("Past")}
+WHEN = {"upcoming": N_("Upcoming activities"), "past": N_("Past activities")}
 # The short default feedback, written in English as msgids: the view stores them in the
 # organiser's language, and the organiser may change them before feedback opens.
 DEFAULT_QUESTIONS: tuple[dict[str, Any], ...] = (
     {"kind": "rating", "text": N_("Overall, how satisfied are you with this activity?"),
      "options": []},
     {"kind": "choice", "text": N_("Would you come to an activity like this again?"),
-     "options": [N_("Yes"), N_("Maybe"), N_("No")]},
+     "options": [N_("Yes, I would"), N_("Maybe"), N_("No, I would not")]},
     {"kind": "text", "text": N_("Comments or suggestions"), "options": []},
 )
 
