@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 import sync
-from webapp.domain import activities, figures, periods, settings, surveys
+from webapp.domain import activities, figures, figures_lists, periods, settings, surveys
 from webapp.domain.handlers import HANDLERS
 
 from .conftest import NOW
@@ -209,3 +209,19 @@ def test_the_annual_survey_is_untouched_by_activity_feedback(db):
     assert [r.cells[0].value for r in ratings] == [1]  # the annual question only
     # An activity's survey has no personal links: its token is not a household's.
     assert surveys.link(db, act["survey_token"]) is None
+
+
+def test_activity_satisfaction_counts_the_first_rating_of_the_periods_activities(db):
+    held = make_activity(db)
+    for browser, rating in (("h" * 22, "5"), ("i" * 22, "4"), ("j" * 22, "2")):
+        assert feedback(db, held, browser=browser, rating=rating).ok
+    later = make_activity(db, starts_at=datetime(2026, 12, 3, 6, 0))
+    assert feedback(db, later, now=datetime(2026, 12, 3, 7, 0)).ok
+    sc = figures.scope(db, [1], periods.Period("month", date(2026, 11, 1),
+                                               date(2026, 12, 1)), NOW)
+    result = figures.evaluate(db, "activity_satisfaction", sc).result
+    assert (result.numerator, result.denominator, result.value) == (2, 3, 66.7)
+    total, rows = figures_lists.page(db, result.records)
+    assert total == 2 and {r["activity_id"] for r in rows} == {held["id"]}
+    other = figures.scope(db, [2], sc.period, NOW)
+    assert figures.evaluate(db, "activity_satisfaction", other).result.value is None

@@ -34,7 +34,8 @@ AREAS = {
 # What a number is: how it is printed and compared.
 UNITS = ("percent", "count", "minutes", "per100")
 # The lists a number can open; the figures pages know how to show each.
-RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units")
+RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units",
+                "activity_responses")
 
 
 @dataclass(frozen=True)
