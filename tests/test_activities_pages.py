@@ -158,3 +158,26 @@ def test_another_estates_activity_is_not_found(client, auth):
     with client.application.app_context():
         sid = activities.get(get_db(), activity_id)["survey_id"]
     assert client.get(f"/surveys/{sid}").status_code == 404
+
+
+def test_changing_the_details_keeps_what_was_typed(app, client, auth):
+    activity_id = _create(client, auth)
+    act = _activity(app, activity_id)
+    # Feedback not started yet: the shared link says so.
+    public = Page(app.test_client().get(f"/q/s/{act['survey_token']}").get_data(as_text=True))
+    assert public.find("data-closed")[0]["data-closed"] == "draft"
+    form = {"title": "", "starts_at": _start(), "place": "礼堂",
+            "base_version": str(act["version"])}
+    response = client.post(f"/activities/{activity_id}", data=form)
+    assert response.status_code == 422
+    page = Page(response.get_data(as_text=True))
+    assert page.errors["title"] == "请填写活动标题。"
+    assert page.forms["activity.save"]["place"] == "礼堂"
+    assert "open" in page.find("data-edit-activity")[0]
+    assert client.post(f"/activities/{activity_id}",
+                       data={**form, "title": "中秋晚会"}).status_code == 303
+    assert _activity(app, activity_id)["title"] == "中秋晚会"
+    # The version seen is checked: a second save from the same old page is refused.
+    stale = client.post(f"/activities/{activity_id}", data={**form, "title": "旧标题"})
+    assert stale.status_code == 409
+    assert _activity(app, activity_id)["title"] == "中秋晚会"

@@ -106,7 +106,8 @@ def _stored(found: dict[str, Any]) -> dict[str, str]:
 
 def _detail(found: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200,
             values: dict[str, str] | None = None, rows: list[dict[str, str]] | None = None,
-            notice: str = ""):
+            notice: str = "", editing: bool = False):
+    """The activity's page; `editing`: the details form is shown open (its errors)."""
     db, now = get_db(), utcnow()
     survey = surveys.get(db, found["survey_id"])
     assert survey is not None
@@ -121,7 +122,7 @@ def _detail(found: dict[str, Any], errors: dict[str, str] | None = None, status:
         rows=rows if rows is not None else survey_views.rows_of(qs), notice=notice,
         started=activities.started(found, now), first=first, last=last,
         window=activities.feedback_state(start, days, now),
-        link=external_url("surveys.public", token=survey["token"])), status
+        link=external_url("surveys.public", token=survey["token"]), editing=editing), status
 
 
 @bp.get("/activities/<int:activity_id>")
@@ -147,9 +148,9 @@ def save(activity_id: int):
     try:
         outcome = commands.run("activity.save", f"activity:{activity_id}", _payload(values))
     except Invalid as exc:
-        return _detail(found, exc.errors, 422, values=values)
+        return _detail(found, exc.errors, 422, values=values, editing=True)
     if not outcome.ok:
-        return _refused(found, outcome, values=values)
+        return _refused(found, outcome, values=values, editing=True)
     return redirect(url_for("activities.detail", activity_id=activity_id), 303)
 
 
