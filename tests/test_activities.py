@@ -6,16 +6,19 @@ rules, lists and figures untouched by an activity's survey."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlite_utils import Database
 
 import sync
-from webapp.domain import activities, figures, figures_lists, periods, settings, surveys
+from webapp.domain import activities, figures, figures_lists, periods, records, settings, surveys
 from webapp.domain.handlers import HANDLERS
+from webapp.migrations import migrations
 
-from .conftest import NOW
+from .conftest import NOW, RECORDS_KEY
 from .jobflow import run
 from .test_surveys import answer as annual_answer
 from .test_surveys import make_survey, token_of
@@ -225,3 +228,40 @@ def test_activity_satisfaction_counts_the_first_rating_of_the_periods_activities
     assert total == 2 and {r["activity_id"] for r in rows} == {held["id"]}
     other = figures.scope(db, [2], sc.period, NOW)
     assert figures.evaluate(db, "activity_satisfaction", other).result.value is None
+
+
+def test_migration_0038_keeps_the_annual_surveys_answers():
+    """The rebuild of survey_responses (unit_id made optional) keeps every answer, its
+    response and the one-answer-per-household key, with the foreign keys whole."""
+    old = Database(memory=True)
+    old.execute("PRAGMA foreign_keys=ON")
+    records.use_key(old, RECORDS_KEY)
+    migrations.apply(old, stop_before="0038_activities")
+    old.executescript("""
+        INSERT INTO estates (id, code, name) VALUES (1, 'CH', '翠湖花园');
+        INSERT INTO buildings (id, estate_id, name) VALUES (1, 1, '1栋');
+        INSERT INTO units (id, estate_id, building_id, number, floor) VALUES (1, 1, 1, '101', 1);
+        INSERT INTO surveys (id, estate_id, year, title, status, created_at)
+            VALUES (1, 1, 2026, '年度调查', 'open', '2026-11-01T00:00:00');
+        INSERT INTO survey_questions (id, survey_id, position, kind, text)
+            VALUES (1, 1, 1, 'rating', '满意吗');
+        INSERT INTO survey_links (survey_id, unit_id, building_id, token)
+            VALUES (1, 1, 1, 'tttttttttttttttttttttt');
+        INSERT INTO survey_responses (id, survey_id, unit_id, method, remote_addr, at, op_id)
+            VALUES (7, 1, 1, 'link', '203.0.113.5', '2026-11-02T00:00:00', 'x');
+        INSERT INTO survey_answers (response_id, question_id, rating) VALUES (7, 1, 4);
+    """)
+    migrations.apply(old)
+    assert old.execute("SELECT id, unit_id, browser, method FROM survey_responses"
+                       ).fetchall() == [(7, 1, None, "link")]
+    assert old.execute("SELECT response_id, rating FROM survey_answers").fetchall() == \
+        [(7, 4)]
+    assert old.execute("SELECT kind, activity_id, token FROM surveys").fetchall() == \
+        [("annual", None, None)]
+    assert old.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(sqlite3.IntegrityError):  # still one answer per household
+        old.execute("INSERT INTO survey_responses (survey_id, unit_id, method, at, op_id)"
+                    " VALUES (1, 1, 'phone', '2026-11-03T00:00:00', 'y')")
+    # survey_answers still points at survey_responses, not at a table the rebuild dropped.
+    assert "REFERENCES survey_responses(id)" in old.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'survey_answers'").fetchone()[0]
