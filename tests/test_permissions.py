@@ -107,6 +107,8 @@ GET_MATRIX = {
     "notices.new": ("/notices/new", {"desk", "manager", "admin"}),
     "committee.index": ("/committee", {"desk", "manager", "admin"}),
     "committee.new": ("/committee/contact", {"desk", "manager", "admin"}),
+    "activities.index": ("/activities", {"desk", "manager", "admin"}),
+    "activities.new": ("/activities/new", {"desk", "manager", "admin"}),
     # Shift handovers: those on duty at a post record; supervisors and managers read all.
     "handovers.index": ("/handovers", {"desk", "guard", "technician", "supervisor",
                                        "manager", "admin"}),
@@ -140,6 +142,10 @@ EXEMPT = {"static", "page_script", "healthz", "auth.login", "auth.logout", "auth
           "notices.detail", "notices.act", "notices.sheet", "notices.public",
           # a submission's or meeting's page needs one: test_committee
           "committee.record",
+          # an activity's pages, QR code, paper form and posts need one:
+          # test_activities_pages
+          "activities.detail", "activities.save", "activities.participants",
+          "activities.questions", "activities.feedback", "activities.qr", "activities.paper",
           # a handover's page, acknowledgement and PDF need a handover: test_handovers
           "handovers.detail", "handovers.acknowledge", "handovers.sheet"}
 

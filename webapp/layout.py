@@ -31,6 +31,7 @@ LINKS: list[tuple[str, str, str, str]] = [
     ("callbacks", "callbacks.today", N_("Callbacks"), "callback.work"),
     ("notices", "notices.index", N_("Notices"), "notice.post"),
     ("committee", "committee.index", N_("Committee"), "committee.record"),
+    ("activities", "activities.index", N_("Activities"), "activity.manage"),
     ("handovers", "handovers.index", N_("Handovers"), "handover.view"),
     ("routine", "routine.index", N_("Routine callbacks"), "routine.view"),
     ("surveys", "surveys.index", N_("Surveys"), "survey.record"),

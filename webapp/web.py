@@ -109,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_token": csrf_token})
     from .views import (
         account,
+        activities,
         admin,
         committee,
         feedback,
@@ -137,7 +138,7 @@ def init_app(app: Flask) -> None:
     for module in (jobs_views, complaints_views, callbacks_views, units, admin, users, files,
                    sync, routine, feedback, places, inspections, install, account, push, live,
                    notifications, tracking, surveys, figures, reports, notices,
-                   committee, handovers):
+                   committee, handovers, activities):
         app.register_blueprint(module.bp)
     csrf.exempt(sync.bp)  # same-origin + session instead; see views/sync.py
     app.add_url_rule("/", "home", home)

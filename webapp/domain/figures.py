@@ -39,7 +39,8 @@ UNITS = ("percent", "count", "minutes", "per100", "rating")
 UNIT_NAMES = {"minutes": N_("minutes"), "per100": N_("per 100 households"),
               "rating": N_("average of 5 to 1")}
 # The lists a number can open; the figures pages know how to show each.
-RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units")
+RECORD_KINDS = ("jobs", "complaints", "callback_tasks", "inspections", "feedback", "units",
+                "activity_responses")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,12 @@ _SELECT: dict[str, tuple[str, str]] = {
                  + _PLACE.format(t="t") + " AS place", "feedback"),
     "units": ("t.id, b.name || '-' || t.number AS place, e.name AS estate, NULL AS at",
               "units"),
+    # An activity's feedback answers: no table holds their estate, so a derived one does.
+    "activity_responses": ("t.id, t.activity_id, t.title, t.method, t.at, e.name AS estate,"
+                           " NULL AS place",
+                           "(SELECT r.id, r.at, r.method, s.estate_id, a.id AS activity_id,"
+                           " a.title FROM survey_responses r JOIN surveys s"
+                           " ON s.id = r.survey_id JOIN activities a ON a.id = s.activity_id)"),
 }
 assert set(_SELECT) == set(RECORD_KINDS)
 

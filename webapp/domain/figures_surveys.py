@@ -15,9 +15,10 @@ from . import surveys
 from .figures import Records, Result, Row, Scope, figure, rate, table
 from .text import N_
 
-# Opened surveys of the scope's estates whose year the period touches.
+# Opened annual surveys of the scope's estates whose year the period touches (an
+# activity's feedback has no households: activity_satisfaction below counts it).
 _SURVEYS = ("SELECT id FROM surveys WHERE estate_id IN ({marks}) AND status != 'draft'"
-            " AND year >= ? AND year <= ?")
+            " AND kind = 'annual' AND year >= ? AND year <= ?")
 
 
 def _years(sc: Scope) -> tuple[int, int]:
@@ -155,3 +156,27 @@ def survey_choices(db: Database, sc: Scope) -> list[Row]:
                             (Result(float(k), k, None, chose),
                              Result(round(100 * k / n, 1) if n else None, k, n, chose, every))))
     return rows
+
+
+# The first rating question of each activity survey (the default's "overall, how
+# satisfied"), of the activities that began in the period, and the answers rating it.
+_ACTIVITY_RATINGS = (
+    "SELECT r.id FROM survey_responses r JOIN surveys s ON s.id = r.survey_id"
+    " JOIN activities a ON a.id = s.activity_id JOIN survey_answers x ON x.response_id = r.id"
+    " AND x.question_id = (SELECT q.id FROM survey_questions q WHERE q.survey_id = s.id"
+    "  AND q.kind = 'rating' ORDER BY q.position, q.id LIMIT 1)"
+    " WHERE s.kind = 'activity' AND a.estate_id IN ({marks}) AND a.starts_at >= ?"
+    " AND a.starts_at < ? AND x.rating IS NOT NULL")
+
+
+@figure("activity_satisfaction", N_("Community activities: satisfaction"), "callbacks",
+        "percent",
+        N_("Feedback answers on the community activities held in the period (by their "
+           "start) whose first rating question (by default: overall, how satisfied) was "
+           "answered very satisfied or satisfied / answers that rated it. Through the "
+           "shared link (one answer per phone) or from paper forms."))
+def activity_satisfaction(db: Database, sc: Scope) -> Result:
+    sql = _ACTIVITY_RATINGS.format(marks=sc.marks)
+    params = (*sc.estate_ids, *sc.bounds())
+    return rate(Records("activity_responses", sql + " AND x.rating >= 4", params),
+                Records("activity_responses", sql, params), db)

@@ -18,6 +18,7 @@ from . import (
     users,
     workdays,
 )
+from .activity_commands import HANDLERS as ACTIVITY_HANDLERS
 from .committee_commands import HANDLERS as COMMITTEE_HANDLERS
 from .feedback_commands import HANDLERS as FEEDBACK_HANDLERS
 from .handover_commands import HANDLERS as HANDOVER_HANDLERS
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     **robots.HANDLERS,
     **notification_reading.HANDLERS,
     **survey_commands.HANDLERS,
+    **ACTIVITY_HANDLERS,
     **REPORT_HANDLERS,
     "estate.settings": settings.save_command,
     "estate.calendar": workdays.calendar_command,

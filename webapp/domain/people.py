@@ -79,6 +79,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The owners' committee and residents' meetings: the desk and managers record
     # contacts, submissions, replies and meetings; admins read and record too.
     "committee.record": frozenset({"desk", "manager", "admin"}),
+    # Community activities and their feedback: the desk and managers run them.
+    "activity.manage": frozenset({"desk", "manager", "admin"}),
     # Shift handovers: the person on duty at a post records and acknowledges them;
     # supervisors and managers read every post's log.
     "handover.record": frozenset({"desk", "guard", "technician", "supervisor"}),

@@ -45,6 +45,7 @@ SECTIONS = {
     "figures": N_("Figures and targets"),
     "committee": N_("Owners' committee"),
     "handovers": N_("Shift handovers"),
+    "activities": N_("Community activities"),
 }
 # Values the company's procedures lost or never gave are here too: every
 # deadline and quota is an estate's setting, never a constant in code.
@@ -129,6 +130,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Shift handovers (docs/DOMAIN.md, "Shift handover").
     Setting("handover_reminder_hours", 2, "hours",
             N_("Remind the supervisor of a handover not acknowledged after"), "handovers"),
+    # An activity's shared feedback link takes answers from the activity's day through
+    # this many days after it (docs/DOMAIN.md, "Community activities").
+    Setting("activity_feedback_days", 7, "days",
+            N_("Activity feedback: the shared link takes answers for"), "activities"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -3,6 +3,10 @@ questions for an estate and a year, one personal link per household, one answer 
 household (through the link, or recorded by a callback clerk by phone or at the door),
 and the results: response rate, by question and by building.
 
+A survey of kind `activity` is a community activity's feedback (domain/activities.py):
+the same questions, answers and results, through one shared link (`surveys.token`)
+answered once per browser, or a paper form a clerk records; no households.
+
 An answer is final once sent: a survey counts each household once, and a link passed on
 (a slip left in a letterbox) must not let someone else overwrite what the household said.
 A second answer through the link shows the thanks page and changes nothing.
@@ -27,8 +31,11 @@ from .text import N_
 KINDS = {"rating": N_("Rating (very satisfied to very dissatisfied)"),
          "choice": N_("Choice among options"), "text": N_("Free text")}
 STATUSES = {"draft": N_("Draft"), "open": N_("Taking answers"), "closed": N_("Survey closed")}
-METHODS = {"link": N_("Personal link"), "phone": N_("Phone"), "visit": N_("Door to door")}
-RECORD_METHODS = ("phone", "visit")  # how a clerk records an answer
+SURVEY_KINDS = {"annual": N_("Annual opinion survey"), "activity": N_("Activity feedback")}
+METHODS = {"link": N_("Personal link"), "phone": N_("Phone"), "visit": N_("Door to door"),
+           "shared": N_("Shared link"), "paper": N_("Paper form")}
+# How a clerk records an answer, by the survey's kind.
+RECORD_METHODS = {"annual": ("phone", "visit"), "activity": ("paper",)}
 RATINGS = SCALE  # the callback scale's labels, 5 (very satisfied) to 1
 MAX_QUESTIONS = 30
 MAX_OPTIONS = 12
@@ -65,7 +72,8 @@ def get(db: Database, survey_id: int) -> dict[str, Any] | None:
 
 
 def list_surveys(db: Database, estate_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The estates' surveys, newest year first, with households (COUNTED) and answers."""
+    """The estates' annual surveys, newest year first, with households (COUNTED) and
+    answers."""
     ids = list(estate_ids)
     if not ids:
         return []
@@ -75,7 +83,7 @@ def list_surveys(db: Database, estate_ids: Iterable[int]) -> list[dict[str, Any]
         " AS households,"
         " (SELECT count(*) FROM survey_responses r WHERE r.survey_id = s.id) AS answered"
         " FROM surveys s JOIN estates e ON e.id = s.estate_id"
-        f" WHERE s.estate_id IN ({','.join('?' * len(ids))})"
+        f" WHERE s.estate_id IN ({','.join('?' * len(ids))}) AND s.kind = 'annual'"
         " ORDER BY s.year DESC, e.name, s.id DESC", ids))
 
 
@@ -108,6 +116,20 @@ def household(db: Database, survey_id: int, unit_id: int) -> dict[str, Any] | No
 def response(db: Database, survey_id: int, unit_id: int) -> dict[str, Any] | None:
     return next(iter(db.query("SELECT * FROM survey_responses WHERE survey_id = ?"
                               " AND unit_id = ?", [survey_id, unit_id])), None)
+
+
+def shared(db: Database, token: str) -> dict[str, Any] | None:
+    """The activity survey whose shared link this is, with its activity's time and place."""
+    return next(iter(db.query(
+        "SELECT s.id AS survey_id, s.token, a.id AS activity_id, a.starts_at, a.place"
+        " FROM surveys s JOIN activities a ON a.id = s.activity_id WHERE s.token = ?",
+        [token])), None)
+
+
+def browser_response(db: Database, survey_id: int, browser: str) -> dict[str, Any] | None:
+    """The answer this browser (its cookie token) gave through a shared link."""
+    return next(iter(db.query("SELECT * FROM survey_responses WHERE survey_id = ?"
+                              " AND browser = ?", [survey_id, browser])), None)
 
 
 def slips(db: Database, survey_id: int, building_id: int | None = None
@@ -197,10 +219,16 @@ def results(db: Database, survey: Mapping[str, Any]) -> dict[str, Any]:
     """Response rate (households COUNTED; `unoccupied`: the links left out), each
     question's results and each building's (by building id)."""
     sid = survey["id"]
-    households, answered, links = db.execute(
-        f"SELECT coalesce(sum({COUNTED_R}), 0), count(r.id), count(*) FROM survey_links l"
-        " LEFT JOIN survey_responses r ON r.survey_id = l.survey_id AND r.unit_id = l.unit_id"
-        " WHERE l.survey_id = ?", [sid]).fetchone()
+    annual = survey["kind"] == "annual"
+    if annual:
+        households, answered, links = db.execute(
+            f"SELECT coalesce(sum({COUNTED_R}), 0), count(r.id), count(*) FROM survey_links l"
+            " LEFT JOIN survey_responses r ON r.survey_id = l.survey_id"
+            " AND r.unit_id = l.unit_id WHERE l.survey_id = ?", [sid]).fetchone()
+    else:  # no households: every answer counts, through the shared link or on paper
+        households, links = 0, 0
+        answered = db.execute("SELECT count(*) FROM survey_responses WHERE survey_id = ?",
+                              [sid]).fetchone()[0]
     methods = dict(db.execute("SELECT method, count(*) FROM survey_responses"
                               " WHERE survey_id = ? GROUP BY method", [sid]).fetchall())
     qs = questions(db, sid)
@@ -242,7 +270,8 @@ def results(db: Database, survey: Mapping[str, Any]) -> dict[str, Any]:
         by_question.append(entry)
     return {"households": households, "answered": answered, "unoccupied": links - households,
             "rate": _rate(answered, households), "methods": methods,
-            "questions": by_question, "buildings": by_building(db, sid)}
+            "questions": by_question,
+            "buildings": by_building(db, sid) if annual else []}
 
 
 def by_building(db: Database, survey_id: int) -> list[dict[str, Any]]:

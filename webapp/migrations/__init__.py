@@ -27,6 +27,7 @@ from . import (  # noqa: E402  (they register on `migrations`)
     m0037_committee,
     m0038_deadlines_early_arrival,
     m0039_surveys_households,
+    m0040_activities,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "m0037_committee",
     "m0038_deadlines_early_arrival",
     "m0039_surveys_households",
+    "m0040_activities",
 ]

@@ -1,13 +1,25 @@
 """The annual opinion survey (意见调查): the manager's surveys (questions, opening and
 closing, the households' slips, results), a clerk's answer recorded by phone or at the
-door, and the household's own page from its personal link (/q/s/<token>, no sign-in)."""
+door, and the household's own page from its personal link (/q/s/<token>, no sign-in).
+The same public page answers an activity's shared link (views/activities.py), once per
+browser: a cookie holds the browser's random token."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +31,7 @@ from .. import commands
 from .. import labels as label_sheets
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import estates, people, surveys, unit_labels
+from ..domain import activities, estates, people, surveys, unit_labels
 from ..domain.handlers import HANDLERS
 from ..domain.text import N_
 from ..htmx import render
@@ -27,23 +39,30 @@ from ..https import external_url
 
 bp = Blueprint("surveys", __name__)
 BLANK_ROWS = 3  # empty question rows the edit form offers for new questions
+# The answering browser's token for shared links: random, kept a year, sent only to the
+# public survey pages.
+BROWSER_COOKIE = "survey_browser"
+BROWSER_PATH = "/q/s/"
 
 
-@bp.context_processor
-def _vocabularies() -> dict[str, Any]:
+def vocabularies() -> dict[str, Any]:
     return {"S_KINDS": surveys.KINDS, "S_STATUSES": surveys.STATUSES,
             "S_METHODS": surveys.METHODS, "RATINGS": surveys.RATINGS}
 
 
+bp.context_processor(vocabularies)
+
+
 def _load(survey_id: int) -> dict[str, Any]:
-    """The survey if it is one of the user's estates', else 404."""
+    """The annual survey if it is one of the user's estates', else 404 (an activity's
+    survey is managed on its activity's page)."""
     survey = surveys.get(get_db(), survey_id)
-    if not people.in_estates(survey, current_user.estate_ids):
+    if not people.in_estates(survey, current_user.estate_ids) or survey["kind"] != "annual":
         abort(404)
     return survey
 
 
-def _question_rows(form: Any) -> list[dict[str, str]]:
+def question_rows(form: Any) -> list[dict[str, str]]:
     """The edit form's question rows (`q-<n>-kind`, `-text`, `-options`, `-position`,
     `-remove`), as typed."""
     try:
@@ -55,7 +74,7 @@ def _question_rows(form: Any) -> list[dict[str, str]]:
             for n in range(count)]
 
 
-def _rows_of(qs: list[dict[str, Any]]) -> list[dict[str, str]]:
+def rows_of(qs: list[dict[str, Any]]) -> list[dict[str, str]]:
     rows = [{"kind": q["kind"], "text": q["text"], "options": "\n".join(q["options"]),
              "position": str(q["position"]), "remove": ""} for q in qs]
     return rows + [{"kind": "rating", "text": "", "options": "", "position": "", "remove": ""}
@@ -82,13 +101,13 @@ def _index(values: dict[str, str], rows: list[dict[str, str]], errors: dict[str,
 def index():
     """The surveys of the user's estates; a manager starts a new one here."""
     values = {"estate_id": "", "year": str(utcnow().year), "title": "", "intro": ""}
-    return _index(values, _rows_of([]), {})
+    return _index(values, rows_of([]), {})
 
 
 @bp.post("/surveys")
 @require("survey.manage")
 def create():
-    values, rows = _values(request.form), _question_rows(request.form)
+    values, rows = _values(request.form), question_rows(request.form)
     try:
         outcome = commands.run("survey.save", "survey:new", {**values, "questions": rows})
     except Invalid as exc:
@@ -106,7 +125,7 @@ def _detail(survey: dict[str, Any], errors: dict[str, str], status: int = 200,
     return render("surveys/detail.html", "surveys/_results.html", status, survey=survey,
                   questions=qs, results=surveys.results(db, survey), errors=errors,
                   values=values or {k: str(survey[k]) for k in ("year", "title", "intro")},
-                  rows=rows if rows is not None else _rows_of(qs), notice=notice,
+                  rows=rows if rows is not None else rows_of(qs), notice=notice,
                   typed=request.args.get("unit", "")[:40],
                   can_manage=current_user.can("survey.manage"))
 
@@ -123,7 +142,7 @@ def detail(survey_id: int):
 @require("survey.manage")
 def save(survey_id: int):
     survey = _load(survey_id)
-    values, rows = _values(request.form), _question_rows(request.form)
+    values, rows = _values(request.form), question_rows(request.form)
     try:
         outcome = commands.run("survey.save", f"survey:{survey_id}",
                                {**values, "questions": rows})
@@ -218,33 +237,60 @@ def household(survey_id: int, unit_id: int):
     return redirect(url_for("surveys.detail", survey_id=survey_id, recorded=unit_id), 303)
 
 
-# -- The household's own page, from its personal link ----------------------------------------
+# -- The household's own page, from its personal link; an activity's shared link ------------
+
+def _browser() -> str | None:
+    """This browser's token for shared links (its cookie), if it holds a valid one."""
+    return surveys.read_token(request.cookies.get(BROWSER_COOKIE, ""))
+
 
 def _public(link: dict[str, Any], values: dict[str, str], errors: dict[str, str],
             status: int = 200, notice: str = ""):
-    """The survey for one household: the estate, the survey, the building and number, never
-    a resident's name or phone."""
+    """The survey for one household (the estate, the survey, the building and number, never
+    a resident's name or phone), or an activity's (its title, time and place)."""
     db = get_db()
     survey = surveys.get(db, link["survey_id"])
     assert survey is not None
-    answered = surveys.response(db, survey["id"], link["unit_id"]) is not None
-    return render_template(
-        "surveys/public.html", survey=survey, link=link, answered=answered,
+    window = "open"
+    if link["unit_id"] is not None:
+        answered = surveys.response(db, survey["id"], link["unit_id"]) is not None
+    else:
+        browser = _browser()
+        answered = bool(browser) and surveys.browser_response(
+            db, survey["id"], browser) is not None
+        window = activities.feedback_state(datetime.fromisoformat(link["starts_at"]),
+                                           activities.feedback_days(db, survey["estate_id"]),
+                                           utcnow())
+    response = make_response(render_template(
+        "surveys/public.html", survey=survey, link=link, answered=answered, window=window,
         questions=surveys.questions(db, survey["id"]), values=values, errors=errors,
-        notice=notice), status
+        notice=notice), status)
+    if link["unit_id"] is None and _browser() is None:
+        response.set_cookie(BROWSER_COOKIE, surveys.new_token(), max_age=365 * 86400,
+                            path=BROWSER_PATH, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 def _link(token: str) -> dict[str, Any]:
-    found = surveys.link(get_db(), token) if surveys.read_token(token) else None
-    if found is None:
+    """A household's personal link, or an activity's shared link (no household)."""
+    if not surveys.read_token(token):
         abort(404)
+    db = get_db()
+    found = surveys.link(db, token)
+    if found is None:
+        found = surveys.shared(db, token)
+        if found is None:
+            abort(404)
+        found = {**found, "unit_id": None}
     return found
 
 
 @bp.route("/q/s/<token>", methods=["GET", "POST"])
 def public(token: str):
-    """A household answers once; a second answer shows the thanks page and changes
-    nothing (domain/surveys.py says why an answer is final)."""
+    """A household (or a browser, through a shared link) answers once; a second answer
+    shows the thanks page and changes nothing (domain/surveys.py says why an answer is
+    final)."""
     link = _link(token)
     if request.method == "GET":
         return _public(link, {}, {})
@@ -254,11 +300,12 @@ def public(token: str):
         op_id = sync.fields.op_id(request.form.get("op_id") or str(uuid.uuid4()))
     except Invalid:
         abort(422, description=_(sync.fields.DAMAGED))  # a hidden field nobody types
-    cmd = Command(op_id=op_id,
-                  kind="survey.answer", target=f"survey:{link['survey_id']}",
-                  payload={"token": token, "remote_addr": (request.remote_addr or "")[:64],
-                           "answers": {k[len("answer_"):]: v for k, v in values.items()}},
-                  user_id=None, device_id="")
+    payload = {"token": token, "remote_addr": (request.remote_addr or "")[:64],
+               "answers": {k[len("answer_"):]: v for k, v in values.items()}}
+    if link["unit_id"] is None:
+        payload["browser"] = _browser() or ""
+    cmd = Command(op_id=op_id, kind="survey.answer", target=f"survey:{link['survey_id']}",
+                  payload=payload, user_id=None, device_id="")
     try:
         outcome = sync.apply(get_db(), cmd, HANDLERS, utcnow())
     except Invalid as exc:
@@ -267,6 +314,8 @@ def public(token: str):
     if outcome.ok or reason == "answered":
         return redirect(url_for("surveys.public", token=token), 303)
     if reason == "limited":
-        page, _status = _public(link, values, {}, notice=outcome.result.get("message", ""))
-        return page, 429, {"Retry-After": "3600"}
+        page = _public(link, values, {}, notice=outcome.result.get("message", ""))
+        page.status_code = 429
+        page.headers["Retry-After"] = "3600"
+        return page
     return _public(link, values, {}, 409, notice=outcome.result.get("message", ""))
