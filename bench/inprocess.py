@@ -40,7 +40,8 @@ def _signed_in(app: Flask, username: str, password: str) -> FlaskClient:
     return client
 
 
-def product_pages(info: dict[str, Any], reuse: bool = False) -> list[tuple[str, FlaskClient, list[str]]]:
+def product_pages(info: dict[str, Any],
+                  reuse: bool = False) -> list[tuple[str, FlaskClient, list[str]]]:
     """(name, signed-in client, paths) of the product's pages, on a migrated copy of the
     cached data set (as bench.run serves it); `reuse` keeps the copy an earlier run left
     when it needs no migration, which saves minutes between profiles."""
