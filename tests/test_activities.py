@@ -130,8 +130,13 @@ def test_one_answer_per_browser_and_the_address_limit(db):
     other = make_activity(db)
     assert feedback(db, act, browser="e" * 22,
                     token=other["survey_token"]).result["reason"] == "unknown_link"
-    # The public pages' per-address limit (one venue's network: the setting says how many).
-    settings.save(db, 1, {"survey_answers_per_address_hour": 2})
+    # A household link's limit does not hold the shared link back: everyone at the event
+    # answers from the venue's network.
+    settings.save(db, 1, {"survey_answers_per_address_hour": 1})
+    assert feedback(db, act, browser="f" * 21 + "0").ok
+    assert feedback(db, act, browser="f" * 21 + "1").ok
+    # The shared link's own per-address limit (the setting says how many).
+    settings.save(db, 1, {"activity_answers_per_address_hour": 4})
     assert feedback(db, act, browser="f" * 22).ok
     limited = feedback(db, act, browser="g" * 22)
     assert limited.result["reason"] == "limited"

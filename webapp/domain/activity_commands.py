@@ -28,8 +28,7 @@ def _activity(db: Database, cmd: Command, user: dict[str, Any]) -> dict[str, Any
                                                 N_("Unknown activity.")))
     if found is None:
         raise Invalid({"target": N_("Unknown activity.")})
-    if found["estate_id"] not in people.estate_ids(db, user["id"]):
-        raise Rejected("forbidden", N_("This record belongs to an estate you do not serve."))
+    people.require_estate(db, user["id"], found["estate_id"])
     return found
 
 
@@ -60,7 +59,7 @@ def save(db: Database, cmd: Command, now: datetime) -> dict[str, Any]:
     new = cmd.target == "activity:new"
     if new:
         estate_id = fields.maybe_id(p.get("estate_id"))
-        if estate_id is None or estate_id not in people.estate_ids(db, user["id"]):
+        if not people.serves(db, user["id"], estate_id):
             errors["estate_id"] = N_("Choose one of your estates.")
         raw = p.get("questions")
         qs, q_errors = surveys.parse_questions(

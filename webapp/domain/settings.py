@@ -134,6 +134,10 @@ SETTINGS: tuple[Setting, ...] = (
     # this many days after it (docs/DOMAIN.md, "Community activities").
     Setting("activity_feedback_days", 7, "days",
             N_("Activity feedback: the shared link takes answers for"), "activities"),
+    # Everyone at an event answers from the venue's Wi-Fi or a carrier's shared address:
+    # the shared link's own limit, well above a household link's.
+    Setting("activity_answers_per_address_hour", 300, "answers",
+            N_("Activity feedback: answers from one address in an hour"), "activities"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

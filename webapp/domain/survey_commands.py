@@ -185,8 +185,11 @@ def _store(db: Database, cmd: Command, survey: dict[str, Any], unit_id: int | No
 
 
 def _limited(db: Database, survey: dict[str, Any], addr: str, now: datetime) -> bool:
-    """The public pages' per-address hourly limit on answers through links."""
-    limit = estate_settings(db, survey["estate_id"])["survey_answers_per_address_hour"]
+    """The public pages' per-address hourly limit on answers through links: a household
+    link's, or an activity's shared link's (one venue's network answers for everyone)."""
+    key = ("activity_answers_per_address_hour" if survey["kind"] == "activity"
+           else "survey_answers_per_address_hour")
+    limit = estate_settings(db, survey["estate_id"])[key]
     # Counted per survey: the limit is the survey's estate's, and an address's answers to
     # another survey (a family with a flat in each estate) say nothing of this one.
     return db.execute("SELECT count(*) FROM survey_responses WHERE remote_addr = ? AND at > ?"

@@ -17,7 +17,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import activities, surveys
+from ..domain import activities, people, surveys
 from ..htmx import render
 from ..https import external_url
 from ..i18n import local_time, to_utc
@@ -40,7 +40,7 @@ SEARCH_MAX = 40
 def _load(activity_id: int) -> dict[str, Any]:
     """The activity if it is one of the user's estates', else 404."""
     found = activities.get(get_db(), activity_id)
-    if found is None or found["estate_id"] not in current_user.estate_ids:
+    if not people.in_estates(found, current_user.estate_ids):
         abort(404)
     return found
 
