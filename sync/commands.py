@@ -89,6 +89,11 @@ def apply(
         raise Invalid({"kind": fields.DAMAGED})
     # A resend of a command applied before is answered as it was, even if today's bounds
     # (or a handler's checks) would refuse its fields: exactly once means the first answer.
+    # Inside a caller's transaction (a phone's batch, `together`) this read is the one
+    # the command needs: nothing can store the op_id between it and the command's
+    # savepoint. Outside one, it answers a resend without taking the write lock, and the
+    # command asks again once it holds it.
+    checked = db.conn.in_transaction
     earlier = already(db, cmd.op_id, cmd.user_id, cmd.kind)
     if earlier is not None:
         return earlier
@@ -99,7 +104,7 @@ def apply(
         base_version=fields.optional_integer(cmd.base_version, "base_version", 0,
                                              fields.MAX_ID, fields.DAMAGED))
     try:
-        return _apply_once(db, cmd, handler, now, on_rejected)
+        return _apply_once(db, cmd, handler, now, on_rejected, checked)
     except sqlite3.IntegrityError:
         # Another process stored the same op_id between our check and insert.
         row = _find(db, cmd.op_id)
@@ -152,7 +157,7 @@ def _find(db: Database, op_id: str) -> dict[str, Any] | None:
 
 
 def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime,
-                on_rejected: OnRejected | None) -> Outcome:
+                on_rejected: OnRejected | None, checked: bool = False) -> Outcome:
     # Within `together` the command is a savepoint of the batch's transaction.
     nested = db.conn.in_transaction
     db.execute("SAVEPOINT command" if nested else "BEGIN IMMEDIATE")
@@ -165,7 +170,7 @@ def _apply_once(db: Database, cmd: Command, handler: Handler, now: datetime,
             db.rollback()
 
     try:
-        earlier = already(db, cmd.op_id, cmd.user_id, cmd.kind)
+        earlier = None if checked else already(db, cmd.op_id, cmd.user_id, cmd.kind)
         if earlier is not None:
             undo()
             return earlier

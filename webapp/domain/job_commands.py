@@ -113,10 +113,8 @@ def _done(db: Database, cmd: Command, now: datetime, job: dict, action: str, **d
     audit.record(db, cmd, now, action, "job", job["id"], detail)
     # Every step ends here: what it settled for the figures and the board's next due
     # time are stored with it, in one read and one write.
-    job_facts.settle(db, job["id"], now)
-    status, version = db.execute("SELECT status, version FROM jobs WHERE id = ?",
-                                 [job["id"]]).fetchone()
-    return {"job_id": job["id"], "status": status, "version": version}
+    settled = job_facts.settle(db, job["id"], now)
+    return {"job_id": job["id"], "status": settled["status"], "version": settled["version"]}
 
 
 def _check_work(p: Any, description: str, errors: dict[str, str]) -> None:

@@ -130,12 +130,12 @@ def first_arrival(db: Database, job: Mapping[str, Any],
     return min(found, first["arrived_at"]) if found else first["arrived_at"]
 
 
-def settle(db: Database, job_id: int, now: datetime) -> None:
+def settle(db: Database, job_id: int, now: datetime) -> dict[str, Any]:
     """Everything a job's step settles, in one read of the job and its estate's settings
     and one write: the figures' facts (what the first completion settled stays; the first
     arrival and the notification are set once) and the board's next due time
     (board.next_due_of). Called once per step (job_commands._done) and per callback
-    record on the job (records.add_callback)."""
+    record on the job (records.add_callback). Returns the job as the step left it."""
     cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
     keys = [d[0] for d in cursor.description]
     job = dict(zip(keys, cursor.fetchone(), strict=True))
@@ -153,6 +153,7 @@ def settle(db: Database, job_id: int, now: datetime) -> None:
                [*(found[c] for c in AT_COMPLETION), found["first_arrived_at"],
                 found["notified_in_time"], found["reopened_after_minutes"],
                 found["callback_answer"], *board.next_due_of(job, rules, now), job_id])
+    return job  # as the step left it (its status and version): the facts are not read back
 
 
 def resettle(db: Database, job_ids: Sequence[int], now: datetime) -> None:
