@@ -31,6 +31,14 @@ def test_the_manager_drafts_writes_issues_and_downloads_the_report(page: Page, s
     assert chart.evaluate("img => img.complete && img.naturalWidth") > 0  # drawn, not blocked
     jobs = page.locator("[data-figure=jobs_reported] [data-cell=value]").inner_text()
 
+    # Typed and not saved, then "issue" pressed: the refusal's page fills the text in again.
+    text = page.locator("[data-form=report-text]")
+    text.locator("[name=analysis]").fill("未保存的分析")
+    page.locator("[data-form=report-issue] [data-confirm]").check()
+    page.locator("[data-form=report-issue] [data-early]").check()
+    page.locator("[data-form=report-issue] [data-action=issue]").click()
+    expect(page.locator("[data-form=report-text] [name=analysis]")).to_have_value("未保存的分析")
+
     # Saved in place (htmx): the page is not reloaded.
     page.evaluate("window.__stayed = true")
     text = page.locator("[data-form=report-text]")

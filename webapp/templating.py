@@ -167,12 +167,20 @@ class Environment(FlaskEnvironment):
         if found is None:
             found = copies[locale] = self.overlay()
             found.locale = locale
-            found._copies = {}
+            found._copies, found._loaded = {}, {}
         return found
 
     def _load_template(self, name: str, globals: Any) -> Any:
         if self.locale is None and has_request_context():
             return self.for_locale(locale_name())._load_template(name, globals)
+        if self.locale is not None and not globals and not self.auto_reload:
+            # A language's templates, compiled once and never reloaded: a dict read, not
+            # Jinja's cache key (a weak reference) and locked LRU, for each of the half
+            # dozen templates a page extends and includes.
+            found = self._loaded.get(name)
+            if found is None:
+                found = self._loaded[name] = super()._load_template(name, globals)
+            return found
         return super()._load_template(name, globals)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:

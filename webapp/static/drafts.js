@@ -75,4 +75,17 @@
     form.addEventListener("input", function () { save(form); });
     form.addEventListener("change", function () { save(form); });
   });
+
+  // A form of long text that is not a field form (a report's analysis, data-keep-draft)
+  // keeps a draft until it is sent itself: another form's post on the page (issuing the
+  // report) reloads the page, which fills it in again. Delegated: htmx swaps such a form
+  // in anew after it saves.
+  document.querySelectorAll("form[data-keep-draft]").forEach(restore);
+  document.addEventListener("input", function (e) {
+    var form = e.target.form;
+    if (form && form.matches("[data-keep-draft]")) save(form);
+  });
+  document.addEventListener("submit", function (e) {
+    if (e.target.matches("form[data-keep-draft]")) App.dropDraft(e.target);
+  }, true);
 })();
