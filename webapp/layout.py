@@ -17,6 +17,7 @@ from markupsafe import Markup
 from .domain import people
 from .domain.text import N_
 from .i18n import _translations, locale_name
+from .templating import escape_text
 
 # (data-nav key, endpoint, label, capability). A key is shown once: the first of its
 # lines whose capability the role has.
@@ -72,10 +73,6 @@ def links_for(role: str) -> list[tuple[str, str, str]]:
     return _cached("links", role, build)
 
 
-def nav_links() -> list[tuple[str, str, str]]:
-    return links_for(current_user.role) if current_user.is_authenticated else []
-
-
 def nav_shows(key: str) -> bool:
     """Whether the header shows the link `key` to this user (it counts new feedback only
     where the feedback link shows)."""
@@ -83,6 +80,36 @@ def nav_shows(key: str) -> bool:
         return False
     role = current_user.role
     return key in _cached("keys", role, lambda: frozenset(k for k, _, _ in links_for(role)))
+
+
+def nav_html(path: str, feedback_n: int) -> Markup:
+    """The header's links for the signed-in user's role: a row of them, and with many
+    areas (the office roles) also a menu that reaches each on a phone with no row to
+    scroll sideways; the page's own link marked current, the feedback link with its
+    count. Built as text from the role's escaped links (made once per role and
+    language): as Jinja loops the header took as long as a list's rows."""
+    role = current_user.role
+
+    def build() -> tuple[list[tuple[str, str, str]], str]:
+        return ([(escape_text(k), escape_text(u), escape_text(label))
+                 for k, u, label in links_for(role)],
+                escape_text(_translations().ugettext(N_("Menu"))))
+
+    links, menu = _cached("nav", role, build)
+    here = ' aria-current="page"'
+    count = (f' <span class="badge flag" data-feedback-new="{feedback_n}">{feedback_n}</span>'
+             if feedback_n else "")
+    row = "".join(f'<a href="{u}" data-nav="{k}"{here if u == path else ""}>{label}'
+                  f'{count if k == "feedback" else ""}</a>\n' for k, u, label in links)
+    if len(links) <= MENU_FROM:
+        return Markup(f"<nav>{row}</nav>")
+    current = "".join(f' · <span data-nav-here>{label}</span>'
+                      for _, u, label in links if u == path)
+    items = "".join(f'<li><a href="{u}" data-menu-nav="{k}"{here if u == path else ""}>'
+                    f"{label}</a></li>" for k, u, label in links)
+    badge = f' <span class="badge flag">{feedback_n}</span>' if feedback_n else ""
+    return Markup(f'<nav class="many">{row}</nav>\n<details class="menu" data-nav-menu>'
+                  f"<summary>{menu}{current}{badge}</summary><ul>{items}</ul></details>")
 
 
 # What the header links to on every page: no arguments, so they only change with where
@@ -113,6 +140,6 @@ MENU_FROM = 4
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(nav_links=nav_links, nav_shows=nav_shows, fragment=fragment,
+    app.jinja_env.globals.update(nav_html=nav_html, nav_shows=nav_shows, fragment=fragment,
                                  header_urls=header_urls, fixed_url=fixed_url,
                                  MENU_FROM=MENU_FROM)
