@@ -102,11 +102,3 @@ def response_count(db: Database, survey_id: int | None) -> int:
         return 0
     return db.execute("SELECT count(*) FROM survey_responses WHERE survey_id = ?",
                       [survey_id]).fetchone()[0]
-
-
-def estates(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
-    if not estate_ids:
-        return []
-    marks = ",".join("?" * len(estate_ids))
-    return list(db.query(f"SELECT id, name FROM estates WHERE id IN ({marks}) ORDER BY id",
-                         estate_ids))

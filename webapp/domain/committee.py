@@ -162,14 +162,6 @@ def get(db: Database, table: str, record_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def estates(db: Database, estate_ids: list[int]) -> list[dict[str, Any]]:
-    if not estate_ids:
-        return []
-    marks = ",".join("?" * len(estate_ids))
-    return list(db.query(f"SELECT id, name FROM estates WHERE id IN ({marks}) ORDER BY id",
-                         estate_ids))
-
-
 # What a reminder names, as the message says it (translated when it is read).
 REMINDERS = {"chair": N_("Contact the committee's chair"),
              "quarter": N_("Contact committee members this quarter"),

@@ -17,7 +17,7 @@ from sync import Invalid
 from .. import commands
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import activities, people, surveys
+from ..domain import activities, estates, people, surveys
 from ..htmx import render
 from ..https import external_url
 from ..i18n import local_time, to_utc
@@ -71,7 +71,7 @@ def index():
 
 def _new_page(values: dict[str, str], errors: dict[str, str], status: int = 200):
     return render_template("activities/new.html", values=values, errors=errors,
-                           estates=activities.estates(get_db(), current_user.estate_ids)
+                           estates=estates.list_estates(get_db(), current_user.estate_ids)
                            ), status
 
 

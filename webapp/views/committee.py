@@ -18,7 +18,7 @@ from .. import commands
 from ..args import record_id
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import committee, people, workdays
+from ..domain import committee, estates, people, workdays
 from ..domain.text import N_
 
 bp = Blueprint("committee", __name__)
@@ -63,7 +63,7 @@ def index():
     estate_id = _estate_id()
     return render_template(
         "committee/index.html", estate_id=estate_id,
-        estates=committee.estates(db, current_user.estate_ids),
+        estates=estates.list_estates(db, current_user.estate_ids),
         status=committee.contacts_status(db, estate_id, now),
         overdue=committee.overdue(db, estate_id, now),
         contacts=committee.recent_contacts(db, estate_id),

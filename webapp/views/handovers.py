@@ -15,7 +15,7 @@ from sync.fields import maybe_id
 from .. import commands, payloads
 from ..auth import require, utcnow
 from ..db import get_db
-from ..domain import handovers, people
+from ..domain import estates, handovers, people
 from ..htmx import render
 from ..pdf import handover_sheet
 
@@ -34,11 +34,7 @@ def _user() -> dict[str, Any]:
 
 
 def _estates() -> list[dict[str, Any]]:
-    ids = current_user.estate_ids
-    if not ids:
-        return []
-    return list(get_db().query(f"SELECT id, name FROM estates WHERE id IN"
-                               f" ({','.join('?' * len(ids))}) ORDER BY id", ids))
+    return estates.list_estates(get_db(), current_user.estate_ids)
 
 
 def load(handover_id: int) -> dict[str, Any]:
