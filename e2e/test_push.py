@@ -9,6 +9,7 @@ import json
 import os
 import time
 from pathlib import Path
+from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -112,7 +113,8 @@ def test_the_running_worker_takes_an_enqueued_delivery_within_seconds(server: Se
         user = server.user_id("tech3")
         with write_tx(db):
             sub = db["push_subscriptions"].insert({
-                "user_id": user, "endpoint": "https://push.example.com/send/off",
+                # Its own endpoint each time: the server's database outlives a rerun.
+                "user_id": user, "endpoint": f"https://push.example.com/send/off/{uuid4()}",
                 "p256dh": "x", "auth": "y", "created_at": utcnow().isoformat(),
                 "gone_at": utcnow().isoformat()}).last_pk
             a = db["announcements"].insert({"kind": "job.dispatched", "target": "job:1",
@@ -132,6 +134,7 @@ def test_the_running_worker_takes_an_enqueued_delivery_within_seconds(server: Se
     worker.worker(web).deliver()
     while (found := server.query("SELECT status, error FROM deliveries WHERE id = ?", [d])
            ) == [{"status": "queued", "error": None}]:
-        assert time.monotonic() - started < 8, "the worker did not take the task"
+        # Seconds, not the minute's tick; a loaded 2-core machine runs the whole suite.
+        assert time.monotonic() - started < 15, "the worker did not take the task"
         time.sleep(0.1)
     assert found == [{"status": "failed", "error": "subscription gone"}]

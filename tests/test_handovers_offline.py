@@ -121,8 +121,11 @@ def test_the_incoming_guard_signs_with_no_signal_once_and_a_second_is_refused(
     manifest = client.get("/sync/manifest", headers=ORIGIN).json
     page = f"/handovers/{handover_id}"
     assert {"/handovers/new", "/handovers", page} <= set(manifest["pages"])
-    # The form's counts depend on the hour: fetched on every refresh, no version.
-    assert "/handovers/new" not in manifest["versions"] and page in manifest["versions"]
+    # The form has a version too: a refresh with nothing new does not fetch it again.
+    assert page in manifest["versions"]
+    form_version = manifest["versions"]["/handovers/new"]
+    assert client.get("/sync/manifest", headers=ORIGIN).json["versions"][
+        "/handovers/new"] == form_version
     log_version = manifest["versions"]["/handovers"]
     signed_at = (utcnow() - timedelta(minutes=20)).replace(microsecond=0)
     ack = item("handover.acknowledge", f"handover:{handover_id}",
@@ -140,6 +143,13 @@ def test_the_incoming_guard_signs_with_no_signal_once_and_a_second_is_refused(
     after = client.get("/sync/manifest", headers=ORIGIN).json
     assert page not in after["pages"]  # nothing left to sign
     assert after["versions"]["/handovers"] != log_version
+    auth.logout()
+    auth.login("guard")  # a new handover of the post starts the next shift's window
+    batch(client, item("handover.record", "handover:new", FIELDS, utcnow()))
+    auth.logout()
+    auth.login("guard2")
+    assert client.get("/sync/manifest", headers=ORIGIN).json["versions"][
+        "/handovers/new"] != form_version
     auth.logout()
 
     auth.login("guard3")  # signed on another phone, also with no signal

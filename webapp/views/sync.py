@@ -39,6 +39,7 @@ from ..domain import (
     devices,
     feedback,
     files,
+    handovers,
     inspections,
     jobs,
     notifications,
@@ -208,11 +209,16 @@ def manifest():
         parts[pages[-1]] = page_versions.feedback_sent(db, current_user.id)
     if current_user.can("handover.record"):
         # The post's handover form and log, and each handover waiting for this person's
-        # signature: a field post often has no signal (the form's counts depend on the
-        # hour, so it has no version and is fetched on every refresh).
-        pages.append(url_for("handovers.new"))
+        # signature: a field post often has no signal. The form's version follows the
+        # log (its window starts at the post's last handover) and the estates'
+        # checklists; the shift's counts it shows are a preview the server makes again
+        # when the handover arrives, so they do not refetch the page on every refresh.
+        form = url_for("handovers.new")
+        pages.append(form)
         log, waiting = page_versions.handover_pages(db, current_user.row,
                                                     current_user.estate_ids)
+        parts[form] = page_versions.token(log, [handovers.checklist(db, e)
+                                                for e in current_user.estate_ids])
         pages.append(url_for("handovers.index"))
         parts[pages[-1]] = log
         one = _by_id("handovers.detail", "handover_id")
