@@ -4,6 +4,8 @@ reload, and never under the hands of someone filling a form (static/live.js)."""
 from __future__ import annotations
 
 import re
+import time
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -163,3 +165,25 @@ def test_the_bell_follows_on_a_page_with_no_list(page: Page, server: Server):
                    to=f"user:{server.user_id('tech')}")
     expect(bell).to_have_attribute("data-unread-count", str(unread + 1), timeout=20_000)
     assert page.evaluate("() => window.notReloaded") is True
+
+
+def test_a_signed_out_live_list_does_not_ask_each_time_it_is_shown(page: Page):
+    """live.js on a page whose session ended: showing it again keeps the back-off rather
+    than asking at once each time (a phone taken out of a pocket all day)."""
+    from .test_sync import TOGGLE_JS
+
+    login(page, "desk")
+    page.goto("/jobs")
+    asked: list[float] = []
+    page.on("request", lambda r: asked.append(time.monotonic())
+            if urlsplit(r.url).path.startswith("/live/") else None)
+    page.context.clear_cookies()  # the session ends
+    # The next check (every 5 s) is answered by the sign-in page.
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/login", timeout=15000):
+        pass
+    page.wait_for_timeout(300)
+    start = time.monotonic()
+    page.evaluate(TOGGLE_JS, [12, 200])
+    page.wait_for_timeout(500)
+    during = [t for t in asked if t >= start]
+    assert len(during) <= 1, len(during)

@@ -18,6 +18,7 @@
   var wait = EVERY_MS;
   var timer = null;
   var running = false;
+  var signedOut = false;  // the last ask was answered by the sign-in page
 
   function shownList(region) {
     var list = region.querySelector("[data-live-version]");
@@ -69,7 +70,11 @@
     return fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (r) {
         // Signed out (the login page) or refused: not a version, try later.
-        if (!r.ok || r.redirected) throw new Error("live: " + r.status);
+        if (!r.ok || r.redirected) {
+          var e = new Error("live: " + r.status);
+          e.signedOut = r.redirected || r.status === 401;
+          throw e;
+        }
         return r;
       });
   }
@@ -128,7 +133,9 @@
     var regions = Array.prototype.slice.call(document.querySelectorAll("[data-live]"));
     Promise.all(regions.length ? regions.map(check) : [askBell()]).then(function () {
       wait = every();
-    }, function () {
+      signedOut = false;
+    }, function (e) {
+      signedOut = !!(e && e.signedOut);
       wait = Math.min(wait * 2, MOST_MS);
     }).then(function () {
       running = false;
@@ -143,6 +150,9 @@
   // Back in view or back online: look now, rather than after a whole wait.
   function resume() {
     if (!active() || running) return;
+    // Signed out: the page shown again will be answered the same; keep the back-off (a
+    // phone woken all day would ask each time). Signing in loads a new page.
+    if (signedOut) { schedule(); return; }
     if (timer !== null) clearTimeout(timer);
     wait = every();
     tick();
