@@ -1,19 +1,13 @@
-// Live lists. A region marked data-live="<version address>" data-live-list="<list
-// address>" holds a list whose partial carries the version it was rendered at
-// (data-live-version) and the query it was rendered with (data-live-query). Every few
-// seconds the page asks for the list's version now (views/live.py: the list's reads,
-// no rendering) and, only when it differs, fetches the list again and swaps it in.
-// data-live-count="<selector>": the rows that count as shown, sent as `shown` so that
-// rows "show more" added stay. Never swapped while a form in the region is being
-// filled; a form elsewhere on the page (the board's search) is not touched at all.
-// The same answer carries the unread count, which the header's bell shows; a page with
-// no list asks for the bell alone (/live/bell), every 15 s.
+// Live lists (docs/FIELD.md, "Live lists"): a region marked data-live="<version
+// address>" data-live-list="<list address>" asks every few seconds for its list's version
+// and, only when it differs, fetches the list again and swaps it in (never over a form
+// being filled). The same answer carries the bell's unread count; a page with no list
+// asks for the bell alone (/live/bell), every 15 s.
 (function () {
   "use strict";
   // Every 5 s: a change shows within seconds, at one small read per open list; the
   // figure is in docs/BENCHMARKS.md. After a failed ask, wait longer, up to a minute.
-  var EVERY_MS = 5000;
-  var MOST_MS = 60000;
+  var EVERY_MS = 5000, MOST_MS = 60000;
   var BELL_MS = 15000;  // a page that keeps no list asks for the bell alone, less often
   var wait = EVERY_MS;
   var timer = null;
@@ -70,11 +64,8 @@
     return fetch(url, { credentials: "same-origin", cache: "no-store", headers: headers })
       .then(function (r) {
         // Signed out (the login page) or refused: not a version, try later.
-        if (!r.ok || r.redirected) {
-          var e = new Error("live: " + r.status);
-          e.signedOut = r.redirected || r.status === 401;
-          throw e;
-        }
+        if (!r.ok || r.redirected) throw Object.assign(new Error("live: " + r.status),
+                                                       { signedOut: r.redirected || r.status === 401 });
         return r;
       });
   }
