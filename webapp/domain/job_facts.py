@@ -130,18 +130,26 @@ def first_arrival(db: Database, job: Mapping[str, Any],
     return min(found, first["arrived_at"]) if found else first["arrived_at"]
 
 
+def _worked_out(db: Database, job_id: int, now: datetime
+                ) -> tuple[dict[str, Any], Mapping[str, int], dict[str, Any]]:
+    """The job as stored, its estate's settings and the facts its history gives now: what
+    settle and resettle both write from (each its own columns)."""
+    cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
+    keys = [d[0] for d in cursor.description]
+    job = dict(zip(keys, cursor.fetchone(), strict=True))
+    rules = estate_settings(db, job["estate_id"])
+    visits = _visits(db, job_id)
+    return job, rules, facts(job, visits, first_arrival(db, job, visits),
+                             _heard(db, job_id), rules, now)
+
+
 def settle(db: Database, job_id: int, now: datetime) -> dict[str, Any]:
     """Everything a job's step settles, in one read of the job and its estate's settings
     and one write: the figures' facts (what the first completion settled stays; the first
     arrival and the notification are set once) and the board's next due time
     (board.next_due_of). Called once per step (job_commands._done) and per callback
     record on the job (records.add_callback). Returns the job as the step left it."""
-    cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
-    keys = [d[0] for d in cursor.description]
-    job = dict(zip(keys, cursor.fetchone(), strict=True))
-    rules = estate_settings(db, job["estate_id"])
-    visits = _visits(db, job_id)
-    found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id), rules, now)
+    job, rules, found = _worked_out(db, job_id, now)
     sets = [f"{c} = CASE WHEN first_completed_at IS NULL THEN ? ELSE {c} END"
             for c in AT_COMPLETION]
     sets += ["first_arrived_at = coalesce(first_arrived_at, ?)",
@@ -161,13 +169,7 @@ def resettle(db: Database, job_ids: Sequence[int], now: datetime) -> None:
     settled too, and their next due time: for a rule corrected since (migration 0038's
     early arrivals)."""
     for job_id in job_ids:
-        cursor = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
-        keys = [d[0] for d in cursor.description]
-        job = dict(zip(keys, cursor.fetchone(), strict=True))
-        rules = estate_settings(db, job["estate_id"])
-        visits = _visits(db, job_id)
-        found = facts(job, visits, first_arrival(db, job, visits), _heard(db, job_id),
-                      rules, now)
+        job, rules, found = _worked_out(db, job_id, now)
         db.execute(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)},"
                    " next_due_at = ?, next_due_name = ? WHERE id = ?",
                    [*(found[c] for c in COLUMNS), *board.next_due_of(job, rules, now), job_id])
